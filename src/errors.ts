@@ -1,0 +1,87 @@
+/**
+ * The one table of voicewire error codes (house style 8, after fastify's lib/errors.js). Code
+ * matches on `.code`, never on message text. Codes that end a WebSocket carry the close code the
+ * peer sees; 4xxx codes are ours (RFC 6455 leaves 4000–4999 to applications).
+ */
+
+export interface ErrorSpec {
+  readonly message: string;
+  /** WebSocket close code when this error ends a connection; absent when the connection lives on. */
+  readonly closeCode?: number;
+}
+
+export const ERRORS = {
+  // Flow primitives
+  VW_ERR_ABORTED: { message: 'aborted: %s' },
+  VW_ERR_CLOSED: { message: 'closed: %s' },
+  VW_ERR_INVALID_SIZE: { message: 'invalid chunk size %s: must be finite and >= 0' },
+  VW_ERR_CHUNK_TOO_LARGE: { message: 'chunk of %s ms exceeds the high water mark of %s ms' },
+  VW_ERR_DEADLINE: { message: 'deadline of %s ms passed while waiting for %s' },
+
+  // Caller-side wire protocol (Twilio Media Streams, browser protocol)
+  VW_ERR_BAD_JSON: { message: 'malformed JSON: %s' },
+  VW_ERR_UNKNOWN_EVENT: { message: 'unknown event %s' },
+  VW_ERR_BAD_FIELD: { message: 'bad or missing field %s' },
+  VW_ERR_WRONG_STREAM: { message: 'streamSid %s does not match the stream %s' },
+  VW_ERR_MEDIA_BEFORE_START: { message: 'media before start' },
+  VW_ERR_BAD_BASE64: { message: 'payload is not valid base64' },
+  VW_ERR_BAD_PAYLOAD_SIZE: { message: 'payload of %s bytes is not a whole number of samples or too large' },
+  VW_ERR_BINARY_FRAME: { message: 'unexpected binary frame' },
+  VW_ERR_BAD_FRAME: { message: 'malformed binary frame: %s' },
+  VW_ERR_PROTOCOL_VERSION: { message: 'unsupported protocol version %s', closeCode: 4002 },
+  VW_ERR_TOO_MANY_BAD_INPUTS: { message: 'too many malformed messages (%s)', closeCode: 4003 },
+  VW_ERR_DUPLICATE_START: { message: 'start received twice', closeCode: 4004 },
+
+  // Connection health
+  VW_ERR_SLOW_CONSUMER: { message: 'bufferedAmount stayed above %s bytes for %s ms', closeCode: 4008 },
+  VW_ERR_HEARTBEAT: { message: 'peer missed %s heartbeats' , closeCode: 4009 },
+  VW_ERR_MODEL_UNAVAILABLE: { message: 'model connection lost: %s', closeCode: 4010 },
+  VW_ERR_QUEUE_CAP: { message: 'model audio queue reached its cap of %s ms' },
+  VW_ERR_PLAYOUT_STALLED: { message: 'caller confirmed no playback for %s ms while audio was waiting', closeCode: 4011 },
+  VW_ERR_MODEL_CONNECT: { message: 'could not connect to the model: %s', closeCode: 4010 },
+  VW_ERR_SERVER_FULL: { message: 'gateway is at its limit of %s calls', closeCode: 1013 },
+
+  // Auth
+  VW_ERR_BAD_SIGNATURE: { message: 'missing or invalid X-Twilio-Signature' },
+  VW_ERR_BAD_TOKEN: { message: 'missing, expired or already used session token' },
+  VW_ERR_ORIGIN: { message: 'origin %s is not allowed' },
+
+  // Models
+  VW_ERR_MODEL_EVENT: { message: 'model error %s: %s' },
+  VW_ERR_STAGE_FAILED: { message: 'stage %s failed: %s' },
+
+  // Audio helpers (codec, resampler)
+  VW_ERR_BUFFER_TOO_SMALL: { message: 'output buffer holds %s elements, %s needed' },
+  VW_ERR_RESAMPLE_TOO_LARGE: { message: 'resampler input of %s samples exceeds the cap of %s samples' },
+
+  // Cascade backend (STT → LLM → TTS)
+  VW_ERR_MALFORMED_STREAM: { message: 'malformed %s stream: %s' },
+
+  // Config
+  VW_ERR_CONFIG: { message: 'invalid configuration: %s' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** An Error with a stable `.code` and, when it ends a connection, a WebSocket close code. */
+export class VoicewireError extends Error {
+  readonly code: ErrorCode;
+  readonly closeCode: number | undefined;
+
+  constructor(code: ErrorCode, ...args: Array<string | number>) {
+    const spec: ErrorSpec = ERRORS[code];
+    let i = 0;
+    super(spec.message.replace(/%s/g, () => String(args[i++] ?? '')));
+    this.name = 'VoicewireError';
+    this.code = code;
+    this.closeCode = spec.closeCode;
+  }
+}
+
+export function vwError(code: ErrorCode, ...args: Array<string | number>): VoicewireError {
+  return new VoicewireError(code, ...args);
+}
+
+export function isVoicewireError(err: unknown, code?: ErrorCode): err is VoicewireError {
+  return err instanceof VoicewireError && (code === undefined || err.code === code);
+}

@@ -1,0 +1,64 @@
+/**
+ * One interface, two backends (OpenAI Realtime, the cascade). The session talks only to this.
+ * Model audio is delivered in the *caller's* format: backends convert (or ask the model for it).
+ */
+import type { AudioFormat } from '../audio/format.js';
+import type { VoicewireError } from '../errors.js';
+
+export interface ModelAudio {
+  /** Response this audio belongs to; audio of a response the session interrupted is dropped. */
+  readonly responseId: string;
+  /** Conversation item id (for truncation). */
+  readonly itemId: string;
+  /** Sentence number within the response; increases by one at each sentence boundary. */
+  readonly sentenceId: number;
+  /** Owned by the receiver: a backend never reuses or mutates it after delivery. */
+  readonly bytes: Uint8Array;
+  readonly durationMs: number;
+}
+
+export interface ModelEvents {
+  /** The model (or its VAD) detected the caller starting to speak: barge-in. */
+  speechStarted(): void;
+  speechStopped(): void;
+  responseStarted(responseId: string): void;
+  /**
+   * Audio for the caller. A backend whose producer can be slowed (the cascade) awaits the returned
+   * promise before producing more; a backend that must keep reading its socket (Realtime) ignores it.
+   */
+  audio(chunk: ModelAudio): Promise<void>;
+  /** The last audio of a sentence was delivered (the cascade; Realtime reports item ends). */
+  sentenceEnd(responseId: string, sentenceId: number): void;
+  responseDone(responseId: string, status: string): void;
+  /** Text the model said (transcript), for logs and the browser demo. */
+  transcript(responseId: string, text: string): void;
+  /** A non-fatal model error (logged with its code; the call goes on). */
+  error(error: VoicewireError): void;
+  /** The model connection ended for good (after any reconnect attempt). */
+  closed(reason: string, error?: VoicewireError): void;
+}
+
+export interface ModelSession {
+  readonly backend: 'openai-realtime' | 'cascade';
+  /** True when `audio()`'s promise slows the producer (a full queue pauses the model). */
+  readonly pausable: boolean;
+  attach(events: ModelEvents): void;
+  connect(): Promise<void>;
+  /** Caller audio in the caller's format. */
+  appendAudio(bytes: Uint8Array, durationMs: number): void;
+  /** Interrupt: cancel the active response, if any (never when none is active). */
+  interrupt(heard: { readonly itemId: string; readonly audioEndMs: number } | undefined): void;
+  close(): void;
+  /** The caller's player finished sentence `sentenceId` (played-ACK); backends that gate on it use it. */
+  sentencePlayed?(sentenceId: number): void;
+  /** Bytes waiting in the model socket's send buffer (for the watchdog and metrics); 0 when none. */
+  bufferedAmount?(): number;
+}
+
+export interface ModelFactoryOptions {
+  /** The caller's audio format: the backend delivers model audio in it and accepts caller audio in it. */
+  readonly callerFormat: AudioFormat;
+  readonly callId: string;
+}
+
+export type ModelFactory = (options: ModelFactoryOptions) => ModelSession;

@@ -1,0 +1,40 @@
+/**
+ * `npm start`: validates the configuration, picks the model backend, serves the gateway.
+ * With no environment at all it runs the cascade backend with the embedded offline agent.
+ */
+import { loadConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { buildGateway } from './build.js';
+
+const result = loadConfig();
+if (!result.ok) {
+  for (const problem of result.problems) console.error(`voicewire: ${problem}`);
+  console.error('voicewire: refusing to start with an invalid configuration');
+  process.exit(2);
+}
+const config = result.config;
+const logger = createLogger(config.logLevel);
+const gateway = await buildGateway(config, logger);
+const address = await gateway.listen();
+const shownHost = address.address === '0.0.0.0' || address.address === '::' ? 'localhost' : address.address;
+logger.info({ port: address.port, backend: config.backend }, 'voicewire listening');
+console.log(`\nvoicewire is listening on http://${shownHost}:${address.port}/  (backend: ${config.backend})`);
+console.log(`  open http://${shownHost}:${address.port}/ in a browser and press Talk,`);
+console.log(`  or point a Twilio number's voice webhook at ${config.publicUrl ?? 'https://<your-host>'}/twilio/voice\n`);
+
+let stopping = false;
+function shutdown(signal: string): void {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'shutting down');
+  gateway.close().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      logger.error({ err }, 'shutdown failed');
+      process.exit(1);
+    },
+  );
+}
+process.on('SIGINT', () => shutdown('SIGINT'));
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'));

@@ -1,0 +1,60 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadConfig } from '../../src/server/config.js';
+
+describe('loadConfig', () => {
+  test('an empty environment gives the offline cascade on port 8080 with an 800 ms window', () => {
+    const result = loadConfig({});
+    assert.ok(result.ok);
+    assert.equal(result.config.backend, 'cascade');
+    assert.equal(result.config.port, 8080);
+    assert.equal(result.config.creditWindowMs, 800);
+    assert.equal(result.config.openai.realtimeUrl, 'wss://api.openai.com/v1/realtime?model=gpt-realtime');
+  });
+
+  test('OPENAI_API_KEY selects Realtime unless MODEL_BACKEND=cascade', () => {
+    const realtime = loadConfig({ OPENAI_API_KEY: 'sk-test' });
+    assert.ok(realtime.ok);
+    assert.equal(realtime.config.backend, 'openai-realtime');
+    const cascade = loadConfig({ OPENAI_API_KEY: 'sk-test', MODEL_BACKEND: 'cascade' });
+    assert.ok(cascade.ok);
+    assert.equal(cascade.config.backend, 'cascade');
+  });
+
+  test('a custom Realtime URL (Azure, a proxy) is kept as given', () => {
+    const url = 'wss://res.openai.azure.com/openai/v1/realtime?model=my-deployment';
+    const result = loadConfig({ OPENAI_API_KEY: 'k', OPENAI_REALTIME_URL: url });
+    assert.ok(result.ok);
+    assert.equal(result.config.openai.realtimeUrl, url);
+  });
+
+  test('every bad value is reported with its own message', () => {
+    const result = loadConfig({
+      PORT: 'eighty',
+      CREDIT_WINDOW_MS: '5000',
+      OPENAI_REALTIME_URL: 'https://not-a-websocket',
+      MODEL_BACKEND: 'magic',
+      PUBLIC_URL: 'not a url',
+    });
+    assert.ok(!result.ok);
+    assert.deepEqual(result.problems, [
+      'MODEL_BACKEND="magic" must be one of openai-realtime, cascade, auto',
+      'OPENAI_REALTIME_URL must use wss: or ws: (got https:)',
+      'PORT="eighty" is not a whole number',
+      'PUBLIC_URL="not a url" is not a URL',
+      'CREDIT_WINDOW_MS=5000 is outside 200–2000',
+    ]);
+  });
+
+  test('MODEL_BACKEND=openai-realtime without a key is refused', () => {
+    const result = loadConfig({ MODEL_BACKEND: 'openai-realtime' });
+    assert.ok(!result.ok);
+    assert.match(result.problems.join('\n'), /needs OPENAI_API_KEY/);
+  });
+
+  test('ALLOWED_ORIGINS is a comma-separated list', () => {
+    const result = loadConfig({ ALLOWED_ORIGINS: 'https://a.example, https://b.example,' });
+    assert.ok(result.ok);
+    assert.deepEqual(result.config.allowedOrigins, ['https://a.example', 'https://b.example']);
+  });
+});
