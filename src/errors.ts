@@ -57,6 +57,21 @@ export const ERRORS = {
   // Cascade backend (STT → LLM → TTS)
   VW_ERR_MALFORMED_STREAM: { message: 'malformed %s stream: %s' },
 
+  // Twilio transport
+  VW_ERR_MESSAGE_TOO_LARGE: { message: 'message of size %s exceeds the limit of %s' },
+
+  // Browser transport
+  VW_ERR_BEFORE_HELLO: { message: '%s before hello' },
+  VW_ERR_DUPLICATE_HELLO: { message: 'hello received twice' },
+  VW_ERR_HELLO_TIMEOUT: { message: 'no hello within %s ms', closeCode: 4005 },
+  VW_ERR_TOKEN_STORE_FULL: { message: 'session token store holds %s unexpired used tokens' },
+
+  // Offline TTS (cascade backend)
+  VW_ERR_TTS_UNAVAILABLE: { message: 'offline TTS engine could not be loaded: %s' },
+  VW_ERR_TTS_BUSY: { message: 'offline TTS queue is full (%s requests waiting)' },
+  VW_ERR_TTS_VOICE: { message: 'offline TTS has no voice %s' },
+  VW_ERR_TTS_TEXT_TOO_LONG: { message: 'text of %s characters exceeds the TTS cap of %s' },
+
   // Config
   VW_ERR_CONFIG: { message: 'invalid configuration: %s' },
 } as const satisfies Record<string, ErrorSpec>;

@@ -1,0 +1,87 @@
+/**
+ * base64 of audio without per-frame garbage: decoding writes into a caller-owned buffer; encoding
+ * goes straight from bytes to the string (the string itself is the only allocation).
+ *
+ * Only the standard, padded alphabet of RFC 4648 §4 is accepted: it is what Twilio Media Streams
+ * and the OpenAI Realtime API send (a 20 ms μ-law frame is 216 characters ending in "=="). Node's
+ * own decoder is lenient (it skips unknown characters and stops at the first "="), so a corrupt
+ * payload would silently become shorter, shifted audio; validation happens here first.
+ */
+
+/** 1 for the 64 characters of the standard alphabet, indexed by char code (< 128). */
+const ALPHABET = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/') ALPHABET[c.charCodeAt(0)] = 1;
+
+const PAD = 0x3d; // '='
+
+/**
+ * Buffer views of caller-owned Uint8Arrays, so a caller who decodes every frame into the same
+ * array gets the same view back instead of a new Buffer object per frame. Weak: a view lives only
+ * as long as the array it wraps.
+ */
+const views = new WeakMap<Uint8Array, Buffer>();
+
+function viewOf(bytes: Uint8Array): Buffer {
+  if (Buffer.isBuffer(bytes)) return bytes;
+  let view = views.get(bytes);
+  if (view === undefined) {
+    view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    views.set(bytes, view);
+  }
+  return view;
+}
+
+/** Number of trailing "=" of a base64 string whose length is a multiple of 4 (0, 1 or 2; 3 is invalid). */
+function paddingOf(text: string, length: number): number {
+  if (length === 0 || text.charCodeAt(length - 1) !== PAD) return 0;
+  if (text.charCodeAt(length - 2) !== PAD) return 1;
+  return text.charCodeAt(length - 3) === PAD ? 3 : 2;
+}
+
+/**
+ * Exact decoded length of a base64 string (without decoding), or -1 when the length is impossible
+ * (not a multiple of 4, or more than two "=" of padding). Does not check the alphabet.
+ */
+export function base64DecodedLength(text: string): number {
+  const length = text.length;
+  if (length % 4 !== 0) return -1;
+  const padding = paddingOf(text, length);
+  if (padding > 2) return -1;
+  return (length / 4) * 3 - padding;
+}
+
+/**
+ * True when `text` is canonical-alphabet, padded base64: length a multiple of 4, every character
+ * before the padding in the alphabet, at most two "=" and only at the end. Bits left over in the
+ * last character before the padding are accepted (RFC 4648 §3.5 lets decoders ignore them).
+ */
+export function isValidBase64(text: string): boolean {
+  const length = text.length;
+  if (length % 4 !== 0) return false;
+  const padding = paddingOf(text, length);
+  if (padding > 2) return false;
+  const end = length - padding;
+  for (let i = 0; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 128 || ALPHABET[c] === 0) return false;
+  }
+  return true;
+}
+
+/**
+ * Decode base64 `text` into `out`; returns bytes written, or -1 if `text` is not valid base64 or
+ * does not fit. Nothing is written when -1 is returned.
+ */
+export function decodeBase64Into(text: string, out: Uint8Array): number {
+  const decoded = base64DecodedLength(text);
+  if (decoded < 0 || decoded > out.length || !isValidBase64(text)) return -1;
+  if (decoded === 0) return 0;
+  const written = viewOf(out).write(text, 0, decoded, 'base64');
+  // Cannot differ after validation; kept as a guard against a future change in Node's decoder.
+  return written === decoded ? written : -1;
+}
+
+/** Encode `bytes[start, end)` to base64 with no intermediate copy. */
+export function encodeBase64(bytes: Uint8Array, start = 0, end: number = bytes.length): string {
+  return viewOf(bytes).toString('base64', start, end);
+}
