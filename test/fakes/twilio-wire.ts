@@ -1,0 +1,59 @@
+/**
+ * How the fake Twilio caller reads a server → Twilio message: as strictly as Twilio documents it
+ * (/work/shared/protocols.md §3). Unknown event, wrong streamSid, missing or extra fields and bad
+ * base64 are violations (Twilio logs 31951 for them; whether it then drops the message is not
+ * documented, so the fake drops it and reports it). Shares no code with the gateway's codec.
+ */
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+export type ServerMessage =
+  | { readonly event: 'media'; readonly bytes: Uint8Array }
+  | { readonly event: 'mark'; readonly name: string }
+  | { readonly event: 'clear' }
+  /** `event` is the event name when one could be read, else `invalid`. */
+  | { readonly event: string; readonly violation: string; readonly detail: string };
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function exactKeys(obj: Record<string, unknown>, keys: readonly string[]): boolean {
+  const own = Object.keys(obj);
+  return own.length === keys.length && keys.every((k) => Object.hasOwn(obj, k));
+}
+
+/** Checks one text message from the server against the stream `streamSid`. */
+export function readServerMessage(text: string, streamSid: string): ServerMessage {
+  let msg: unknown;
+  try {
+    msg = JSON.parse(text);
+  } catch {
+    return { event: 'invalid', violation: 'bad-json', detail: text.slice(0, 80) };
+  }
+  if (!isObject(msg) || typeof msg['event'] !== 'string') return { event: 'invalid', violation: 'no-event', detail: text.slice(0, 80) };
+  const event = msg['event'];
+  if (msg['streamSid'] !== streamSid) return { event, violation: 'wrong-stream', detail: String(msg['streamSid']) };
+  const badFields = { event, violation: 'bad-fields', detail: text.slice(0, 120) };
+  switch (event) {
+    case 'media': {
+      const media = msg['media'];
+      if (!exactKeys(msg, ['event', 'streamSid', 'media']) || !isObject(media) || !exactKeys(media, ['payload'])) return badFields;
+      const payload = media['payload'];
+      if (typeof payload !== 'string' || payload === '' || !BASE64.test(payload)) {
+        return { event, violation: 'bad-base64', detail: String(payload).slice(0, 40) };
+      }
+      return { event, bytes: new Uint8Array(Buffer.from(payload, 'base64')) };
+    }
+    case 'mark': {
+      const mark = msg['mark'];
+      if (!exactKeys(msg, ['event', 'streamSid', 'mark']) || !isObject(mark) || !exactKeys(mark, ['name'])) return badFields;
+      const name = mark['name'];
+      return typeof name === 'string' ? { event, name } : badFields;
+    }
+    case 'clear':
+      return exactKeys(msg, ['event', 'streamSid']) ? { event } : badFields;
+    default:
+      return { event, violation: 'unknown-event', detail: event.slice(0, 40) };
+  }
+}
