@@ -1,0 +1,158 @@
+/**
+ * Options of the OpenAI Realtime backend: defaults, validation (VW_ERR_CONFIG) and the connect
+ * request (URL and auth header). Kept apart from the client so the rules are testable without I/O.
+ */
+import WebSocket from 'ws';
+import { isSameFormat, PCM16_24K, TWILIO_FORMAT, type AudioFormat } from '../../audio/format.js';
+import { vwError } from '../../errors.js';
+import { DEFAULT_TURN_DETECTION, type ServerVadTurnDetection, type WireFormat } from './protocol.js';
+
+/** The subset of pino's API the backend uses; a pino Logger fits. */
+export interface LoggerLike {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** How the API key is sent: OpenAI `Authorization: Bearer`, or Azure's `api-key` header. */
+export type AuthHeader = 'bearer' | 'api-key';
+
+/** The `ws` constructor, or a compatible one (tests, instrumentation). */
+export type WebSocketConstructor = new (url: string, options: WebSocket.ClientOptions) => WebSocket;
+
+export interface OpenAIRealtimeOptions {
+  /** Caller audio format; model audio is delivered in it and caller audio is accepted in it. */
+  readonly callerFormat: AudioFormat;
+  readonly apiKey: string;
+  /** Default `wss://api.openai.com/v1/realtime?model=<model>`. Azure, proxies and fakes work too. */
+  readonly url?: string;
+  /** Default: 'api-key' when the URL host ends with `.openai.azure.com`, else 'bearer'. */
+  readonly authHeader?: AuthHeader;
+  /** Default 'gpt-realtime'. Only used to build the default URL. */
+  readonly model?: string;
+  /** Default 'marin'. Fixed by the API after the first audio output. */
+  readonly voice?: string;
+  readonly instructions?: string;
+  /** Default: 'pcmu' when the caller is μ-law 8 kHz (no conversion at all), else 'pcm24k'. */
+  readonly wireFormat?: WireFormat;
+  /** Overrides of the server VAD settings (defaults: the API's, with create/interrupt_response on). */
+  readonly turnDetection?: Partial<Omit<ServerVadTurnDetection, 'type'>>;
+  readonly logger?: LoggerLike;
+  /** Reconnects after an unexpected drop: attempts per drop (default 1) and the wait before each (500 ms). */
+  readonly reconnect?: { readonly attempts?: number; readonly backoffMs?: number };
+  /** Bound on caller audio waiting for the model socket, in ms (default 2000); the oldest is dropped. */
+  readonly inputQueueMs?: number;
+  /** Above this many bytes in the socket's send buffer, caller audio waits in the queue (256 KiB). */
+  readonly maxBufferedBytes?: number;
+  /** Deadline for the socket to open and `session.updated` to arrive (default 10000 ms). */
+  readonly connectTimeoutMs?: number;
+  /** Ping interval on the model socket (default 10000 ms; 0 disables). */
+  readonly heartbeatMs?: number;
+  /** Pings left unanswered before the socket is terminated and treated as dropped (default 2). */
+  readonly missedPongsLimit?: number;
+  /** Largest message accepted from the model (default 16 MiB; audio deltas are large). */
+  readonly maxPayload?: number;
+  readonly WebSocketImpl?: WebSocketConstructor;
+}
+
+export interface ResolvedOptions {
+  readonly callerFormat: AudioFormat;
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly voice: string;
+  readonly instructions: string | undefined;
+  readonly wireFormat: WireFormat;
+  readonly turnDetection: ServerVadTurnDetection;
+  readonly logger: LoggerLike;
+  readonly reconnectAttempts: number;
+  readonly reconnectBackoffMs: number;
+  readonly inputQueueMs: number;
+  readonly maxBufferedBytes: number;
+  readonly connectTimeoutMs: number;
+  readonly heartbeatMs: number;
+  readonly missedPongsLimit: number;
+  readonly maxPayload: number;
+  readonly WebSocketImpl: WebSocketConstructor;
+}
+
+export const DEFAULTS = {
+  model: 'gpt-realtime',
+  voice: 'marin',
+  reconnectAttempts: 1,
+  reconnectBackoffMs: 500,
+  inputQueueMs: 2000,
+  maxBufferedBytes: 256 * 1024,
+  connectTimeoutMs: 10_000,
+  heartbeatMs: 10_000,
+  missedPongsLimit: 2,
+  maxPayload: 16 * 1024 * 1024,
+} as const;
+
+const noop = (): void => undefined;
+/** Used when no logger is given: the backend never requires one. */
+export const SILENT_LOGGER: LoggerLike = { debug: noop, info: noop, warn: noop, error: noop };
+
+export function defaultUrl(model: string): string {
+  return `wss://api.openai.com/v1/realtime?model=${encodeURIComponent(model)}`;
+}
+
+/** Azure OpenAI resources (`<resource>.openai.azure.com`) take the key in an `api-key` header. */
+export function pickAuthHeader(url: string): AuthHeader {
+  return new URL(url).hostname.toLowerCase().endsWith('.openai.azure.com') ? 'api-key' : 'bearer';
+}
+
+/** Headers for the upgrade request. No `OpenAI-Beta`: the beta shape is disabled server-side. */
+export function authHeaders(apiKey: string, authHeader: AuthHeader): Record<string, string> {
+  return authHeader === 'api-key' ? { 'api-key': apiKey } : { Authorization: `Bearer ${apiKey}` };
+}
+
+/** The voicewire AudioFormat of a wire format (μ-law 8 kHz or PCM16 24 kHz). */
+export function audioFormatOfWire(format: WireFormat): AudioFormat {
+  return format === 'pcmu' ? TWILIO_FORMAT : PCM16_24K;
+}
+
+export function defaultWireFormat(callerFormat: AudioFormat): WireFormat {
+  return isSameFormat(callerFormat, TWILIO_FORMAT) ? 'pcmu' : 'pcm24k';
+}
+
+function positive(name: string, value: number, allowZero = false): number {
+  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    throw vwError('VW_ERR_CONFIG', `${name} must be a finite number ${allowZero ? '>= 0' : '> 0'} (got ${value})`);
+  }
+  return value;
+}
+
+/** Applies defaults and checks every bound is finite; throws VW_ERR_CONFIG on a bad value. */
+export function resolveOptions(options: OpenAIRealtimeOptions): ResolvedOptions {
+  if (options.apiKey === '') throw vwError('VW_ERR_CONFIG', 'apiKey is empty');
+  const url = options.url ?? defaultUrl(options.model ?? DEFAULTS.model);
+  let protocol: string;
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    throw vwError('VW_ERR_CONFIG', `url ${url} is not a URL`);
+  }
+  if (protocol !== 'wss:' && protocol !== 'ws:') throw vwError('VW_ERR_CONFIG', `url ${url} is not ws(s)`);
+  const authHeader = options.authHeader ?? pickAuthHeader(url);
+  const reconnect = options.reconnect ?? {};
+  return {
+    callerFormat: options.callerFormat,
+    url,
+    headers: authHeaders(options.apiKey, authHeader),
+    voice: options.voice ?? DEFAULTS.voice,
+    instructions: options.instructions,
+    wireFormat: options.wireFormat ?? defaultWireFormat(options.callerFormat),
+    turnDetection: { ...DEFAULT_TURN_DETECTION, ...options.turnDetection, type: 'server_vad' },
+    logger: options.logger ?? SILENT_LOGGER,
+    reconnectAttempts: positive('reconnect.attempts', reconnect.attempts ?? DEFAULTS.reconnectAttempts, true),
+    reconnectBackoffMs: positive('reconnect.backoffMs', reconnect.backoffMs ?? DEFAULTS.reconnectBackoffMs, true),
+    inputQueueMs: positive('inputQueueMs', options.inputQueueMs ?? DEFAULTS.inputQueueMs),
+    maxBufferedBytes: positive('maxBufferedBytes', options.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes, true),
+    connectTimeoutMs: positive('connectTimeoutMs', options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs),
+    heartbeatMs: positive('heartbeatMs', options.heartbeatMs ?? DEFAULTS.heartbeatMs, true),
+    missedPongsLimit: positive('missedPongsLimit', options.missedPongsLimit ?? DEFAULTS.missedPongsLimit),
+    maxPayload: positive('maxPayload', options.maxPayload ?? DEFAULTS.maxPayload),
+    WebSocketImpl: options.WebSocketImpl ?? WebSocket,
+  };
+}

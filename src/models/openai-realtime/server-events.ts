@@ -1,0 +1,173 @@
+/**
+ * Maps Realtime server events to `ModelEvents`, one named handler per event type. The table is
+ * exhaustive over the codec's known types (`satisfies`), so adding a type to protocol.ts makes the
+ * compiler ask what the client does with it. Nothing here throws on wire input: a malformed frame
+ * is counted and logged, an unknown type is logged at debug (the API adds events).
+ */
+import { bytesToMs } from '../../audio/format.js';
+import { vwError } from '../../errors.js';
+import type { EventContext } from './client.js';
+import { parseServerEvent, type ServerEventOf, type ServerEventType } from './protocol.js';
+
+type Handler<T extends ServerEventType> = (ctx: EventContext, event: ServerEventOf<T>) => void;
+type HandlerTable = { [T in ServerEventType]: Handler<T> };
+
+/** Logs the first few of a kind, then one in a hundred, so a flood cannot flood the logs. */
+function worthLogging(count: number): boolean {
+  return count <= 5 || count % 100 === 0;
+}
+
+export function handleServerEvent(ctx: EventContext, text: string | undefined): void {
+  if (text === undefined) {
+    ctx.counters.malformedEvents++;
+    if (worthLogging(ctx.counters.malformedEvents)) ctx.options.logger.warn({ count: ctx.counters.malformedEvents }, 'binary frame from the model ignored');
+    return;
+  }
+  const parsed = parseServerEvent(text);
+  switch (parsed.kind) {
+    case 'invalid':
+      ctx.counters.malformedEvents++;
+      if (worthLogging(ctx.counters.malformedEvents)) {
+        ctx.options.logger.warn({ code: parsed.error.code, err: parsed.error.message, count: ctx.counters.malformedEvents }, 'malformed model event ignored');
+      }
+      return;
+    case 'unknown':
+      ctx.counters.unknownEvents++;
+      ctx.options.logger.debug({ type: parsed.type }, 'unknown model event ignored');
+      return;
+    case 'event': {
+      const event = parsed.event;
+      // The table's key and the event's type agree by construction; TS cannot correlate them.
+      (HANDLERS[event.type] as Handler<typeof event.type>)(ctx, event);
+      return;
+    }
+  }
+}
+
+function ignore(): void {
+  // Events the gateway has no use for (item bookkeeping, rate limits, transcript totals).
+}
+
+function onSessionUpdated(ctx: EventContext): void {
+  ctx.sessionUpdated();
+}
+
+function onSpeechStarted(ctx: EventContext): void {
+  ctx.events?.speechStarted();
+}
+
+function onSpeechStopped(ctx: EventContext): void {
+  ctx.events?.speechStopped();
+}
+
+function onCommitted(ctx: EventContext): void {
+  ctx.responses.onCommitted(ctx.options.turnDetection.create_response);
+}
+
+function onResponseCreated(ctx: EventContext, event: ServerEventOf<'response.created'>): void {
+  const replaced = ctx.responses.onCreated(event.response.id);
+  if (replaced !== undefined) {
+    ctx.options.logger.warn({ replaced, responseId: event.response.id }, 'response created while another was active');
+  }
+  ctx.resetOutput();
+  ctx.events?.responseStarted(event.response.id);
+}
+
+function onAudioDelta(ctx: EventContext, event: ServerEventOf<'response.output_audio.delta'>): void {
+  const verdict = ctx.responses.delta(event.response_id, event.item_id, event.content_index);
+  if (!verdict.deliver) {
+    ctx.counters.droppedDeltas++;
+    return;
+  }
+  if (verdict.newSentence) ctx.resetOutput();
+  const bytes = ctx.decodeDelta(event.delta);
+  if (bytes === undefined) {
+    ctx.counters.malformedEvents++;
+    ctx.options.logger.warn({ responseId: event.response_id }, 'audio delta is not valid base64');
+    return;
+  }
+  if (bytes.length === 0) return;
+  const durationMs = bytesToMs(ctx.options.callerFormat, bytes.length);
+  ctx.counters.outputMs += durationMs;
+  const events = ctx.events;
+  if (events === undefined) return;
+  const chunk = { responseId: event.response_id, itemId: event.item_id, sentenceId: verdict.sentenceId, bytes, durationMs };
+  // Realtime cannot be paused: the socket must keep being read, so the promise is not awaited.
+  // Its rejection is still a failure someone must see.
+  try {
+    void events.audio(chunk).catch((err: unknown) => onAudioHandlerFailed(ctx, err));
+  } catch (err) {
+    onAudioHandlerFailed(ctx, err);
+  }
+}
+
+function onAudioHandlerFailed(ctx: EventContext, err: unknown): void {
+  ctx.options.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'audio handler failed');
+}
+
+function onAudioDone(ctx: EventContext, event: ServerEventOf<'response.output_audio.done'>): void {
+  const sentenceId = ctx.responses.endOfAudio(event.response_id, event.item_id, event.content_index);
+  if (sentenceId !== undefined) ctx.events?.sentenceEnd(event.response_id, sentenceId);
+}
+
+function onOutputItemDone(ctx: EventContext, event: ServerEventOf<'response.output_item.done'>): void {
+  const itemId = event.item.id;
+  if (typeof itemId !== 'string') return;
+  const sentenceId = ctx.responses.endOfAudio(event.response_id, itemId);
+  if (sentenceId !== undefined) ctx.events?.sentenceEnd(event.response_id, sentenceId);
+}
+
+function onTranscriptDelta(ctx: EventContext, event: ServerEventOf<'response.output_audio_transcript.delta'>): void {
+  if (event.response_id !== ctx.responses.activeId || ctx.responses.isInterrupted(event.response_id)) return;
+  ctx.events?.transcript(event.response_id, event.delta);
+}
+
+function onResponseDone(ctx: EventContext, event: ServerEventOf<'response.done'>): void {
+  const id = event.response.id;
+  const open = ctx.responses.onDone(id);
+  if (open !== undefined) ctx.events?.sentenceEnd(id, open);
+  ctx.events?.responseDone(id, event.response.status);
+}
+
+function onError(ctx: EventContext, event: ServerEventOf<'error'>): void {
+  const details = event.error;
+  const code = details.code ?? details.type;
+  if (code === 'response_cancel_not_active') {
+    // Harmless: the response ended (e.g. a VAD auto-cancel) before our cancel arrived.
+    ctx.options.logger.debug({ code, eventId: details.event_id }, 'cancel found no active response');
+    return;
+  }
+  const error = vwError('VW_ERR_MODEL_EVENT', code, details.message);
+  // The model's own fields, for code that must branch on them (never on the message text).
+  error.cause = { type: details.type, code: details.code ?? null, param: details.param ?? null, eventId: details.event_id ?? null };
+  if (ctx.eventError(details.event_id ?? undefined, error)) return;
+  ctx.options.logger.warn({ code, type: details.type, param: details.param, eventId: details.event_id, err: details.message }, 'model error');
+  ctx.events?.error(error);
+}
+
+const HANDLERS = {
+  'session.created': ignore,
+  'session.updated': onSessionUpdated,
+  'input_audio_buffer.speech_started': onSpeechStarted,
+  'input_audio_buffer.speech_stopped': onSpeechStopped,
+  'input_audio_buffer.committed': onCommitted,
+  'input_audio_buffer.cleared': ignore,
+  'input_audio_buffer.timeout_triggered': ignore,
+  'conversation.item.added': ignore,
+  'conversation.item.done': ignore,
+  'conversation.item.created': ignore,
+  'conversation.item.truncated': ignore,
+  'conversation.item.deleted': ignore,
+  'response.created': onResponseCreated,
+  'response.done': onResponseDone,
+  'response.output_item.added': ignore,
+  'response.output_item.done': onOutputItemDone,
+  'response.content_part.added': ignore,
+  'response.content_part.done': ignore,
+  'response.output_audio.delta': onAudioDelta,
+  'response.output_audio.done': onAudioDone,
+  'response.output_audio_transcript.delta': onTranscriptDelta,
+  'response.output_audio_transcript.done': ignore,
+  'rate_limits.updated': ignore,
+  error: onError,
+} satisfies HandlerTable;
