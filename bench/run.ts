@@ -3,7 +3,7 @@
  * same run (machines are shared and noisy, so absolute numbers are only indicative).
  * `npm run bench -- flow` runs the suites whose name contains "flow".
  */
-const SUITES = ['audio', 'flow'] as const;
+const SUITES = ['audio', 'flow', 'vad', 'tts'] as const;
 
 const filter = process.argv.slice(2);
 for (const suite of SUITES) {
