@@ -1,0 +1,298 @@
+/**
+ * The cascade backend: VAD → STT → reasoning → sentences → TTS, in-process, behind the same
+ * ModelSession interface as OpenAI Realtime. Unlike Realtime it can be slowed (`pausable`): the
+ * session's `audio()` promise pauses the pipeline, all the way back to the LLM's response body.
+ *
+ * Beyond the interface, the session calls:
+ * - `sentencePlayed(sentenceId)` from the caller's played-ACKs: sentence N+2 is not synthesised
+ *   or sent before sentence N has played;
+ * - `noteBargeIn(ms)` with the barge-in time it measured, which the demo agent reports.
+ *
+ * One response runs at a time (ResponseRun). Turn-taking: VAD speech-end → a new response;
+ * VAD speech-start → `speechStarted`, after which the session calls `interrupt(heard)`.
+ */
+import { msToSamples, type AudioFormat } from '../../audio/format.js';
+import { vwError } from '../../errors.js';
+import type { ModelEvents, ModelSession } from '../model.js';
+import { ConversationHistory } from './history.js';
+import type { HeardSplit } from './heard.js';
+import { CallerListener, type VadFactory } from './listener.js';
+import type { CascadeBounds } from './pipeline.js';
+import type { Reasoner, TurnFacts, TurnInput } from './reasoner.js';
+import { ResponseRun, type CascadeLogger, type RunResult } from './response-run.js';
+import { toStageError } from './stage-error.js';
+import type { SpeechToText, Utterance } from './stt.js';
+import type { TextToSpeech } from './tts.js';
+import { joinUtterances } from './utterance.js';
+
+/** Everything a session needs, resolved by the factory (factory.ts). */
+export interface CascadeSessionDeps {
+  readonly callId: string;
+  readonly callerFormat: AudioFormat;
+  readonly bounds: CascadeBounds;
+  readonly logger: CascadeLogger;
+  readonly reasoner: Reasoner;
+  readonly stt: SpeechToText | undefined;
+  readonly tts: TextToSpeech;
+  readonly apologyTts: TextToSpeech | undefined;
+  readonly createVad: VadFactory;
+  /** Greet the caller once connected. Default true. */
+  readonly greet?: boolean;
+}
+
+type SessionState = 'created' | 'listening' | 'closed';
+
+/** Depths of the running response's queues (for tests, metrics and the browser's stats). */
+export interface CascadeDepths {
+  readonly responseId: string | undefined;
+  readonly phase: string;
+  /** Sentences waiting between reasoning and TTS (≤ bounds.sentenceQueue). */
+  readonly sentences: number;
+  /** ms of synthesised audio waiting between TTS and send (≤ bounds.speechQueueMs). */
+  readonly speechMs: number;
+  /** Highest sentence id confirmed played (−1: none). */
+  readonly playedThrough: number;
+}
+
+export class CascadeSession implements ModelSession {
+  readonly backend = 'cascade' as const;
+  readonly pausable = true;
+  private state: SessionState = 'created';
+  private events: ModelEvents | undefined;
+  private readonly listener: CallerListener;
+  private readonly history: ConversationHistory;
+  private run: ResponseRun | undefined;
+  /** The last response that ended normally: a late barge-in may still truncate its history entry. */
+  private lastFinished: ResponseRun | undefined;
+  /** An utterance whose response was cancelled before a word was heard: joined with the next one. */
+  private carryOver: Utterance | undefined;
+  private greetTimer: NodeJS.Immediate | undefined;
+  private responses = 0;
+  private turns = 0;
+  private interruptions = 0;
+  private lastInterruption: TurnFacts['interrupted'];
+  private lastBargeInMs: number | undefined;
+  /** Wall time of the last VAD onset and the audio ms it was detected after (fallback barge-in figure). */
+  private lastOnset: { at: number; detectionMs: number } | undefined;
+  /** Wall time of the last noteBargeIn() (the session's figure wins over our fallback). */
+  private bargeInNotedAt = -Infinity;
+
+  constructor(private readonly deps: CascadeSessionDeps) {
+    this.history = new ConversationHistory({
+      maxMessages: deps.bounds.historyMaxMessages,
+      maxChars: deps.bounds.historyMaxChars,
+    });
+    this.listener = new CallerListener(
+      {
+        format: deps.callerFormat,
+        createVad: deps.createVad,
+        preRollMs: deps.bounds.preRollMs,
+        maxUtteranceMs: deps.bounds.maxUtteranceMs,
+      },
+      {
+        speechStarted: (detectionMs) => this.onSpeechStarted(detectionMs),
+        speechStopped: (utterance) => this.onSpeechStopped(utterance),
+      },
+    );
+  }
+
+  attach(events: ModelEvents): void {
+    this.events = events;
+  }
+
+  /** Nothing remote to connect to (HTTP stages are per request); greets the caller once connected. */
+  async connect(): Promise<void> {
+    if (this.state !== 'created') return;
+    if (!this.events) throw vwError('VW_ERR_CONFIG', 'cascade session connected before attach()');
+    this.state = 'listening';
+    this.deps.logger.info(
+      { reasoner: this.deps.reasoner.name, stt: this.deps.stt?.name ?? 'none', tts: this.deps.tts.name },
+      'cascade ready',
+    );
+    // After connect() resolves, so the session has seen the connection before the first response.
+    if (this.deps.greet ?? true) this.greetTimer = setImmediate(() => this.startResponse({ kind: 'greeting' }, undefined));
+  }
+
+  appendAudio(bytes: Uint8Array, _durationMs: number): void {
+    if (this.state !== 'listening') return;
+    this.listener.push(bytes);
+  }
+
+  /**
+   * Barge-in: cancels the active response (every request and queue), records what the caller
+   * heard — `heard.audioEndMs` of `heard.itemId` mapped onto the sentences sent — in the history.
+   * A `heard` naming an earlier, finished response truncates that response's history entry.
+   */
+  interrupt(heard: { readonly itemId: string; readonly audioEndMs: number } | undefined): void {
+    if (this.greetTimer) {
+      clearImmediate(this.greetTimer);
+      this.greetTimer = undefined;
+    }
+    const run = this.run;
+    if (heard && heard.itemId !== run?.id) this.truncateFinished(heard.itemId, heard.audioEndMs);
+    if (!run || run.status !== undefined) return;
+    const split = heard && heard.itemId === run.id ? run.record.heardAt(heard.audioEndMs) : run.record.heardThrough(run.gate.playedThrough);
+    this.cancelRun(run, split);
+  }
+
+  /** The caller played every sample of `sentenceId` of the current response. */
+  sentencePlayed(sentenceId: number, responseId?: string): void {
+    const run = this.run;
+    if (!run || (responseId !== undefined && responseId !== run.id)) return;
+    run.gate.markPlayed(sentenceId);
+  }
+
+  /** The session's measured barge-in time (speech onset → the agent's audio stopped), for the agent to report. */
+  noteBargeIn(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0) return;
+    this.lastBargeInMs = ms;
+    this.bargeInNotedAt = Date.now();
+  }
+
+  /** Depths of the running response's queues. */
+  depths(): CascadeDepths {
+    const run = this.run;
+    return {
+      responseId: run?.id,
+      phase: run?.phase ?? 'listening',
+      sentences: run?.probe.sentences?.length ?? 0,
+      speechMs: run?.probe.speech?.queuedMs ?? 0,
+      playedThrough: run?.gate.playedThrough ?? -1,
+    };
+  }
+
+  /** The conversation as the reasoning stage will see it next. */
+  historyMessages(): ReturnType<ConversationHistory['messages']> {
+    return this.history.messages();
+  }
+
+  close(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    if (this.greetTimer) clearImmediate(this.greetTimer);
+    this.run?.cancel('session closed');
+    this.run = undefined;
+    this.listener.reset();
+    this.carryOver = undefined;
+  }
+
+  private onSpeechStarted(detectionMs: number): void {
+    if (this.state !== 'listening') return;
+    this.lastOnset = { at: Date.now(), detectionMs };
+    this.events?.speechStarted();
+  }
+
+  private onSpeechStopped(utterance: Utterance): void {
+    if (this.state !== 'listening') return;
+    this.events?.speechStopped();
+    const current = this.run;
+    // The session normally interrupted at speech-start; if it did not, the new turn supersedes.
+    if (current && current.status === undefined) this.cancelRun(current, current.record.heardThrough(current.gate.playedThrough));
+    const carried = this.carryOver;
+    this.carryOver = undefined;
+    const maxSamples = msToSamples(utterance.sampleRate, this.deps.bounds.maxUtteranceMs);
+    const joined = carried ? joinUtterances(carried, utterance, maxSamples) : utterance;
+    const input: TurnInput = {
+      kind: 'utterance',
+      text: undefined,
+      durationMs: joined.durationMs,
+      levelDbfs: joined.levelDbfs,
+      truncated: joined.truncated,
+    };
+    this.turns += 1;
+    this.startResponse(input, joined);
+  }
+
+  private startResponse(input: TurnInput, utterance: Utterance | undefined): void {
+    this.greetTimer = undefined;
+    const events = this.events;
+    if (this.state !== 'listening' || !events) return;
+    this.responses += 1;
+    const facts = this.factsForTurn(input);
+    const run = new ResponseRun(`cascade-${this.deps.callId}-${this.responses}`, input, utterance, {
+      events,
+      reasoner: this.deps.reasoner,
+      stt: this.deps.stt,
+      tts: this.deps.tts,
+      apologyTts: this.deps.apologyTts,
+      format: this.deps.callerFormat,
+      bounds: this.deps.bounds,
+      logger: this.deps.logger,
+      history: () => this.history.messages(),
+      facts,
+    });
+    this.run = run;
+    events.responseStarted(run.id);
+    run.run().then(
+      (result) => this.onRunEnded(run, result),
+      (err: unknown) => this.onRunEnded(run, { status: 'failed', error: toStageError('turn', err) }),
+    );
+  }
+
+  /** The figures this turn's agent sees; the interruption it reports is consumed by this turn. */
+  private factsForTurn(input: TurnInput): TurnFacts {
+    const facts: TurnFacts = {
+      turns: this.turns,
+      interruptions: this.interruptions,
+      lastBargeInMs: this.lastBargeInMs,
+      interrupted: this.lastInterruption,
+    };
+    if (input.kind === 'utterance') this.lastInterruption = undefined;
+    return facts;
+  }
+
+  private onRunEnded(run: ResponseRun, result: RunResult): void {
+    if (result.status === 'cancelled') return; // cancelRun() already reported and recorded it
+    if (result.status === 'failed' && result.error?.code === 'VW_ERR_STAGE_FAILED' && (result.error as { stage?: string }).stage === 'turn') {
+      this.deps.logger.error({ responseId: run.id, err: result.error.message }, 'cascade response failed unexpectedly');
+      this.events?.error(result.error);
+    }
+    this.commit(run, run.record.text());
+    if (this.run === run) this.run = undefined;
+    this.lastFinished = run;
+    if (this.state === 'listening') this.events?.responseDone(run.id, result.status);
+  }
+
+  private cancelRun(run: ResponseRun, split: HeardSplit): void {
+    const spoke = run.record.anySent;
+    run.cancel('interrupted');
+    if (this.run === run) this.run = undefined;
+    if (spoke) {
+      this.noteInterruption(split);
+      this.commit(run, split.heard);
+    } else if (run.utterance) {
+      // Nothing was heard: the caller paused and went on. Keep their words (and what this turn
+      // was going to report) for the next turn.
+      this.carryOver = run.utterance;
+      this.turns = Math.max(0, this.turns - 1);
+      this.lastInterruption ??= run.facts.interrupted;
+    }
+    this.deps.logger.debug({ responseId: run.id, heard: split.heard.length, unheard: split.unheard.length }, 'response interrupted');
+    if (this.state === 'listening') this.events?.responseDone(run.id, 'cancelled');
+  }
+
+  /** A barge-in during a finished response's playout: its history entry keeps only what was heard. */
+  private truncateFinished(itemId: string, audioEndMs: number): void {
+    const finished = this.lastFinished;
+    if (!finished || finished.id !== itemId) return;
+    const split = finished.record.heardAt(audioEndMs);
+    if (split.unheard.length === 0) return;
+    this.history.truncate(itemId, split.heard);
+    this.noteInterruption(split);
+  }
+
+  private noteInterruption(split: HeardSplit): void {
+    this.interruptions += 1;
+    this.lastInterruption = split;
+    // The session's figure replaces this when it calls noteBargeIn(); until then, our own:
+    // audio from the caller's onset to the VAD's decision, plus the time until this interrupt.
+    const onset = this.lastOnset;
+    if (onset && this.bargeInNotedAt < onset.at) this.lastBargeInMs = onset.detectionMs + (Date.now() - onset.at);
+    this.lastOnset = undefined;
+  }
+
+  private commit(run: ResponseRun, assistantText: string): void {
+    if (run.userText) this.history.add('user', run.userText);
+    if (assistantText) this.history.add('assistant', assistantText, run.id);
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * Reasoning through any OpenAI-compatible streaming `/v1/chat/completions` (OpenAI, vLLM, llama.cpp
+ * server, Ollama's /v1, …): `stream: true`, SSE `data: {"choices":[{"delta":{"content":"…"}}]}`
+ * … `data: [DONE]`. The body is read only when the consumer asks for the next delta, so a paused
+ * pipeline stops reading the socket. A stream that breaks the format (bad JSON, an `error`
+ * object, an end without `[DONE]` or a finish reason) is a StageError('llm').
+ */
+import { vwError } from '../../errors.js';
+import { authHeaders, body, endpointUrl, StageRequest } from './http.js';
+import type { ChatMessage } from './history.js';
+import type { Reasoner, ReasoningContext, TurnInput } from './reasoner.js';
+import { SseParser } from './sse.js';
+import { stageError, toStageError } from './stage-error.js';
+
+export interface OpenAiChatOptions {
+  readonly url: string;
+  readonly model: string;
+  readonly apiKey?: string | undefined;
+  /** Deadline for the headers and for each wait on body bytes. */
+  readonly timeoutMs: number;
+  readonly systemPrompt?: string;
+  /** `max_tokens` of the request (a bound on the answer). Default 400. */
+  readonly maxTokens?: number;
+  /** Longest SSE line/event accepted (chars). Default 256 KiB. */
+  readonly maxEventChars?: number;
+}
+
+export const CHAT_COMPLETIONS_PATH = '/v1/chat/completions';
+
+export const DEFAULT_SYSTEM_PROMPT =
+  'You are a friendly voice assistant on a phone call. Answer in short spoken sentences, without ' +
+  'lists, markdown or emoji. If your previous answer looks cut short, the caller interrupted you there.';
+
+export class OpenAiChatReasoner implements Reasoner {
+  readonly name: string;
+  private readonly endpoint: string;
+
+  constructor(private readonly options: OpenAiChatOptions) {
+    this.endpoint = endpointUrl(options.url, CHAT_COMPLETIONS_PATH);
+    this.name = `openai-chat/${options.model}`;
+  }
+
+  userMessage(input: TurnInput): string {
+    if (input.kind === 'greeting') return '';
+    if (input.text !== undefined && input.text.length > 0) return input.text;
+    return `[The caller spoke for ${(input.durationMs / 1000).toFixed(1)} seconds; no transcript is available.]`;
+  }
+
+  /** The request messages: system prompt, history, this turn. */
+  messages(input: TurnInput, history: readonly ChatMessage[]): ChatMessage[] {
+    const system: ChatMessage = { role: 'system', content: this.options.systemPrompt ?? DEFAULT_SYSTEM_PROMPT };
+    if (input.kind === 'greeting') {
+      return [system, ...history, { role: 'user', content: '[The caller has just connected. Greet them in one or two short sentences.]' }];
+    }
+    return [system, ...history, { role: 'user', content: this.userMessage(input) }];
+  }
+
+  async *respond(input: TurnInput, context: ReasoningContext): AsyncIterable<string> {
+    const request = new StageRequest('llm', this.options.timeoutMs, context.signal);
+    try {
+      const response = await request.fetch(this.endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...authHeaders(this.options.apiKey) },
+        body: JSON.stringify({
+          model: this.options.model,
+          messages: this.messages(input, context.history),
+          stream: true,
+          max_tokens: this.options.maxTokens ?? 400,
+        }),
+      });
+      const reader = body(response, 'llm').getReader();
+      const decoder = new TextDecoder();
+      const limit = this.options.maxEventChars ?? 256 * 1024;
+      const parser = new SseParser({ source: 'llm', maxLineChars: limit, maxEventChars: limit });
+      const state: StreamState = { done: false, finished: false };
+      while (!state.done) {
+        const { done, value } = await request.read(reader);
+        const text = done ? decoder.decode() : decoder.decode(value, { stream: true });
+        // Deltas are yielded one at a time: while the consumer holds one, nothing more is read.
+        for (const delta of parseEvents(parser.push(text), state)) yield delta;
+        if (done) {
+          parser.end();
+          if (!state.done && !state.finished) throw stageError('llm', 'stream ended before [DONE]');
+          break;
+        }
+      }
+    } catch (err) {
+      throw context.signal.aborted ? request.failure(err) : toStageError('llm', err);
+    } finally {
+      // Cancels the body if we stopped early (barge-in, or [DONE] with bytes left): the server
+      // sees the connection close.
+      request.dispose();
+    }
+  }
+}
+
+interface StreamState {
+  /** `[DONE]` seen. */
+  done: boolean;
+  /** A choice carried a finish_reason (some servers end without `[DONE]`). */
+  finished: boolean;
+}
+
+/** Text deltas of a batch of SSE events; updates `state`. Malformed events are VW_ERR_MALFORMED_STREAM. */
+export function* parseEvents(events: ReadonlyArray<{ event: string; data: string }>, state: StreamState): Generator<string> {
+  for (const event of events) {
+    if (state.done) return;
+    const data = event.data.trim();
+    if (data === '[DONE]') {
+      state.done = true;
+      return;
+    }
+    if (event.event === 'error') throw stageError('llm', `server error event: ${data.slice(0, 200)}`);
+    let chunk: unknown;
+    try {
+      chunk = JSON.parse(data);
+    } catch {
+      throw vwError('VW_ERR_MALFORMED_STREAM', 'llm', `event is not JSON: ${data.slice(0, 80)}`);
+    }
+    const delta = deltaOf(chunk, state);
+    if (delta) yield delta;
+  }
+}
+
+function deltaOf(chunk: unknown, state: StreamState): string | undefined {
+  if (typeof chunk !== 'object' || chunk === null) {
+    throw vwError('VW_ERR_MALFORMED_STREAM', 'llm', 'event is not a JSON object');
+  }
+  const { error, choices } = chunk as { error?: unknown; choices?: unknown };
+  if (error !== undefined) {
+    const message = (error as { message?: unknown } | null | undefined)?.message;
+    throw stageError('llm', `server error: ${typeof message === 'string' ? message : JSON.stringify(error)}`);
+  }
+  if (!Array.isArray(choices)) throw vwError('VW_ERR_MALFORMED_STREAM', 'llm', 'event has no choices array');
+  // Usage-only chunks (stream_options.include_usage) carry an empty choices array.
+  const choice = choices[0] as { delta?: { content?: unknown }; finish_reason?: unknown } | undefined;
+  if (!choice) return undefined;
+  if (typeof choice.finish_reason === 'string') state.finished = true;
+  const content = choice.delta?.content;
+  if (content === undefined || content === null) return undefined;
+  if (typeof content !== 'string') throw vwError('VW_ERR_MALFORMED_STREAM', 'llm', 'delta.content is not a string');
+  return content;
+}

@@ -1,0 +1,39 @@
+/** The conversation history stays within its bounds however long the call, and truncates to what was heard. */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { ConversationHistory } from '../../../src/models/cascade/history.js';
+
+describe('ConversationHistory', () => {
+  test('keeps the newest messages within maxMessages and maxChars (property)', () => {
+    const op = fc.tuple(fc.constantFrom('user' as const, 'assistant' as const), fc.string({ maxLength: 300 }));
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 10 }), fc.integer({ min: 1, max: 500 }), fc.array(op, { maxLength: 60 }), (maxMessages, maxChars, ops) => {
+        const history = new ConversationHistory({ maxMessages, maxChars });
+        for (const [role, text] of ops) {
+          history.add(role, text);
+          const messages = history.messages();
+          assert.ok(messages.length <= maxMessages);
+          const chars = messages.reduce((n, m) => n + m.content.length, 0);
+          assert.ok(chars <= maxChars);
+          assert.equal(chars, history.totalChars);
+        }
+        const last = ops.map(([, t]) => t.trim()).filter((t) => t.length > 0).at(-1);
+        if (last !== undefined) assert.ok(last.endsWith(history.messages().at(-1)?.content ?? '∅'));
+      }),
+    );
+  });
+
+  test('truncate replaces an assistant message with the heard text, or removes it when nothing was heard', () => {
+    const history = new ConversationHistory();
+    history.add('user', 'hi');
+    history.add('assistant', 'Hello there. How are you today?', 'r1');
+    history.add('assistant', 'Another answer.', 'r2');
+    assert.equal(history.truncate('r1', 'Hello there.'), true);
+    assert.equal(history.textOf('r1'), 'Hello there.');
+    assert.equal(history.totalChars, 'hi'.length + 'Hello there.'.length + 'Another answer.'.length);
+    assert.equal(history.truncate('r2', ''), true);
+    assert.deepEqual(history.messages().map((m) => m.role), ['user', 'assistant']);
+    assert.equal(history.truncate('gone', 'x'), false);
+  });
+});
