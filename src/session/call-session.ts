@@ -75,6 +75,8 @@ export class CallSession {
   /** Responses the session interrupted or cancelled: their late audio is dropped. Bounded. */
   private readonly droppedResponses = new RecentIds(64);
   private activeResponseId: string | undefined;
+  /** The chunk the pump has taken from the queue and holds while it waits for credit. */
+  private held: AudioItem | undefined;
   private sampleTimer: NodeJS.Timeout | undefined;
   private logger: Logger;
   private readonly now: () => number;
@@ -105,17 +107,27 @@ export class CallSession {
     return this.state;
   }
 
+  /** A method, not a field read, so the compiler does not narrow it across awaits. */
+  private isEnded(): boolean {
+    return this.state === 'ended';
+  }
+
   /** A snapshot of the call's flow state (for metrics, the browser's stats and tests). */
   snapshot(): SessionSample {
     return {
       creditMs: this.credit?.credit ?? 0,
       windowMs: this.credit?.windowMs ?? 0,
       callerBufferedMs: this.credit?.inFlightMs ?? 0,
-      queuedMs: this.queue?.queuedMs ?? 0,
+      queuedMs: this.queuedMs(),
       epoch: this.epochs.current,
       transportBufferedBytes: this.options.transport.bufferedAmount(),
       modelBufferedBytes: this.model?.bufferedAmount?.() ?? 0,
     };
+  }
+
+  /** Model audio waiting in the gateway: the queue plus the chunk held for credit. */
+  private queuedMs(): number {
+    return (this.queue?.queuedMs ?? 0) + (this.held?.durationMs ?? 0);
   }
 
   private onStart(info: CallStart): void {
@@ -176,9 +188,11 @@ export class CallSession {
         this.options.transport.endSentence(item.epoch, item.sentenceId);
         continue;
       }
+      this.held = item;
       try {
         await credit.spend(item.durationMs, { timeoutMs: this.options.playoutStallMs ?? DEFAULT_PLAYOUT_STALL_MS });
       } catch (err) {
+        this.held = undefined;
         if (isVoicewireError(err, 'VW_ERR_ABORTED')) continue;
         if (isVoicewireError(err, 'VW_ERR_DEADLINE')) {
           this.closeCall(vwError('VW_ERR_PLAYOUT_STALLED', this.options.playoutStallMs ?? DEFAULT_PLAYOUT_STALL_MS));
@@ -186,8 +200,9 @@ export class CallSession {
         }
         throw err;
       }
+      this.held = undefined;
       // A barge-in between the credit wait and now made this chunk stale: drop it.
-      if (item.epoch !== this.epochs.current || this.state === 'ended') continue;
+      if (item.epoch !== this.epochs.current || this.isEnded()) continue;
       this.options.transport.sendAudio(item);
       this.tracker.sent(item.itemId, item.durationMs);
     }
@@ -267,7 +282,8 @@ export class CallSession {
     if (!somethingToStop && playing === undefined) return;
 
     const newEpoch = this.epochs.advance();
-    const droppedMs = queue.abort('barge-in');
+    const droppedMs = this.queuedMs();
+    queue.abort('barge-in');
     credit.abort('barge-in');
     credit.reset();
     this.options.transport.clear(newEpoch);

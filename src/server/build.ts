@@ -1,0 +1,72 @@
+/**
+ * Assembles a gateway from configuration: picks the model backend and registers the features.
+ * Tests call this with overrides (a fake model URL, a port of 0) to run the real thing on loopback.
+ */
+import type { Logger } from 'pino';
+import type { GatewayConfig } from './config.js';
+import { Gateway, type GatewayPlugin } from './gateway.js';
+import { healthRoutes } from './routes/health.js';
+import { twilioRoutes } from './routes/twilio.js';
+import type { ModelFactory } from '../models/model.js';
+import { OpenAIRealtimeSession } from '../models/openai-realtime/client.js';
+import { createCascadeFactory, type CascadeOptions } from '../models/cascade/factory.js';
+import { OfflineTts } from '../models/cascade/tts-offline.js';
+
+export interface BuildOverrides {
+  /** Replace the model backend entirely (tests). */
+  readonly createModel?: ModelFactory;
+  /** Extra cascade options (tests: a faster demo agent, a fake TTS). */
+  readonly cascade?: Partial<CascadeOptions>;
+  readonly plugins?: readonly GatewayPlugin[];
+}
+
+export function modelFactory(config: GatewayConfig, logger: Logger, overrides: BuildOverrides = {}): ModelFactory {
+  if (overrides.createModel) return overrides.createModel;
+  if (config.backend === 'openai-realtime') {
+    const { openai } = config;
+    const apiKey = openai.apiKey ?? '';
+    return ({ callerFormat, callId }) =>
+      new OpenAIRealtimeSession({
+        callerFormat,
+        apiKey,
+        url: openai.realtimeUrl,
+        model: openai.model,
+        voice: openai.voice,
+        instructions: openai.instructions,
+        // μ-law callers can pass audio through untouched; PCM callers get the 24 kHz wire format.
+        ...(callerFormat.encoding === 'pcmu' ? { wireFormat: openai.audioFormat } : {}),
+        inputQueueMs: config.callerQueueMs,
+        maxBufferedBytes: config.bufferedWarnBytes,
+        heartbeatMs: config.heartbeatMs,
+        logger: logger.child({ callSid: callId, model: 'openai-realtime' }),
+      });
+  }
+  const { cascade } = config;
+  return createCascadeFactory({
+    sttUrl: cascade.sttUrl,
+    sttModel: cascade.sttModel,
+    sttApiKey: cascade.sttApiKey,
+    llmUrl: cascade.llmUrl,
+    llmModel: cascade.llmModel,
+    llmApiKey: cascade.llmApiKey,
+    instructions: config.openai.instructions,
+    ttsUrl: cascade.ttsUrl,
+    ttsModel: cascade.ttsModel,
+    ttsVoice: cascade.ttsVoice,
+    ttsApiKey: cascade.ttsApiKey,
+    stageTimeoutMs: cascade.stageTimeoutMs,
+    logger,
+    tts: new OfflineTts(),
+    ...overrides.cascade,
+  });
+}
+
+export async function buildGateway(config: GatewayConfig, logger: Logger, overrides: BuildOverrides = {}): Promise<Gateway> {
+  const createModel = modelFactory(config, logger, overrides);
+  return new Gateway({
+    config,
+    logger,
+    createModel,
+    plugins: [healthRoutes, twilioRoutes, ...(overrides.plugins ?? [])],
+  });
+}

@@ -1,0 +1,150 @@
+/**
+ * Issue 4, the gateway's defences on loopback: 20 concurrent calls with one fed garbage, Twilio
+ * signatures on the webhook and the Media Stream upgrade, and a caller that stops reading.
+ */
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startGateway, type RunningGateway } from './harness.js';
+import { toneSamples, type FakeTwilioCaller } from '../fakes/twilio-caller.js';
+import { computeSignature } from '../../src/transports/twilio/signature.js';
+
+const WINDOW_MS = 800;
+const FRAME_MS = 20;
+
+function underrunsWhileSpeaking(caller: FakeTwilioCaller): number {
+  const media = caller.received.toArray().filter((r) => r.event === 'media');
+  const last = media.at(-1)?.at ?? 0;
+  return caller.underruns.filter((u) => u.start < last).length;
+}
+
+describe('gateway defences', { concurrency: false }, () => {
+  const running: RunningGateway[] = [];
+  after(async () => {
+    for (const r of running) await r.close();
+  });
+
+  test('20 concurrent calls meet the bounds while one call is fed garbage', async () => {
+    const r = await startGateway({}, { answerMs: 20_000, speedFactor: 5 });
+    running.push(r);
+    const callers = await Promise.all(Array.from({ length: 19 }, () => r.call()));
+    const garbage = await r.call();
+    await Promise.all(callers.map((c) => c.sendSpeech(toneSamples(400))));
+
+    // While the 19 stream, the 20th sends one of every kind of bad input, then an oversized frame.
+    await callers[0]!.waitUntil(() => callers[0]!.playedMs > 1_000, 10_000);
+    garbage.sendRaw('{not json');
+    garbage.sendJson({ event: 'nonsense', sequenceNumber: '9' });
+    garbage.sendMediaBytes(new Uint8Array(160), { streamSid: 'MZ00000000000000000000000000000000' });
+    garbage.sendJson({ event: 'media', sequenceNumber: '10', streamSid: garbage.streamSid, media: { track: 'inbound', chunk: '1', timestamp: '0', payload: '@@@@' } });
+    garbage.sendMediaBytes(new Uint8Array(0));
+    garbage.sendBinary(new Uint8Array([1, 2, 3]));
+    await garbage.waitUntil(() => garbage.isOpen, 1_000);
+    const badBefore = await metricValue(r, 'voicewire_bad_inputs_total');
+    garbage.sendRaw('x'.repeat(70 * 1024)); // over maxPayload: this connection closes (1009)
+    await garbage.waitForClose(5_000);
+    assert.equal(garbage.closeInfo?.code, 1009);
+    assert.ok(badBefore >= 6, `bad inputs counted: ${badBefore}`);
+
+    await Promise.all(callers.map((c) => c.waitUntil(() => c.playedMs >= 20_000, 40_000)));
+    const maxBuffered = Math.max(...callers.map((c) => c.maxBufferedMs));
+    const underruns = callers.reduce((n, c) => n + underrunsWhileSpeaking(c), 0);
+    console.log(`# 20 calls: max buffered at any caller ${maxBuffered} ms, underruns while speaking ${underruns}, bad inputs counted ${badBefore}`);
+    for (const c of callers) {
+      assert.ok(c.maxBufferedMs <= WINDOW_MS + FRAME_MS, `caller buffered ${c.maxBufferedMs} ms`);
+      assert.equal(underrunsWhileSpeaking(c), 0);
+      assert.deepEqual(c.violations.toArray(), []);
+      assert.ok(c.isOpen);
+    }
+    await Promise.all(callers.map((c) => c.stop()));
+  });
+
+  test('with TWILIO_AUTH_TOKEN, webhook and upgrade need a valid X-Twilio-Signature', async () => {
+    const token = 'twilio-auth-token-for-tests';
+    const r = await startGateway({ TWILIO_AUTH_TOKEN: token }, { answerMs: 1_000 });
+    running.push(r);
+    const host = new URL(r.baseUrl).host;
+    const form = { CallSid: 'CA' + '1'.repeat(32), From: '+15551234567', To: '+15557654321' };
+    const body = new URLSearchParams(form).toString();
+    const post = (signature?: string) =>
+      fetch(`${r.baseUrl}/twilio/voice`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...(signature ? { 'x-twilio-signature': signature } : {}) },
+        body,
+      });
+    const valid = await post(computeSignature(token, `https://${host}/twilio/voice`, form));
+    assert.equal(valid.status, 200);
+    assert.match(valid.headers.get('content-type') ?? '', /text\/xml/);
+    const twiml = await valid.text();
+    assert.match(twiml, new RegExp(`<Stream url="wss://${host}/twilio/media"`));
+    assert.match(twiml, /<Parameter name="CallSid" value="CA1{32}"/);
+    assert.equal((await post()).status, 403);
+    assert.equal((await post(computeSignature('wrong-token', `https://${host}/twilio/voice`, form))).status, 403);
+
+    const streamUrl = `wss://${host}/twilio/media`;
+    const accepted = await r.call({ headers: { 'x-twilio-signature': computeSignature(token, streamUrl) } });
+    assert.ok(accepted.isOpen);
+    await assert.rejects(r.call({}), (err: { statusCode?: number }) => err.statusCode === 403);
+    await assert.rejects(
+      r.call({ headers: { 'x-twilio-signature': computeSignature(token, `${streamUrl}?x=1`) } }),
+      (err: { statusCode?: number }) => err.statusCode === 403,
+    );
+    await accepted.stop();
+  });
+
+  test('a caller that stops reading is cut off and its call holds bounded memory', async () => {
+    const r = await startGateway(
+      { MAX_QUEUED_AUDIO_MS: '5000', HEARTBEAT_MS: '2000' },
+      { answerMs: 20_000, speedFactor: 5 },
+    );
+    running.push(r);
+    const caller = await r.call({ readPaused: true });
+    let maxQueued = 0;
+    let maxBufferedBytes = 0;
+    let sawCall = false;
+    const sampler = setInterval(() => {
+      for (const call of r.gateway.context.calls) {
+        const s = call.snapshot();
+        sawCall = true;
+        maxQueued = Math.max(maxQueued, s.queuedMs);
+        maxBufferedBytes = Math.max(maxBufferedBytes, s.transportBufferedBytes);
+      }
+    }, 20);
+    try {
+      await caller.sendSpeech(toneSamples(400));
+      const [call] = [...r.gateway.context.calls];
+      assert.ok(call, 'the call is live');
+      await r.model!.waitFor(() => r.model!.cancels.length >= 1, 'the response cancelled at the queue cap', 15_000);
+      // Two missed heartbeats (2 s apart) end the call on the gateway's side.
+      await withDeadline(call.ended, 15_000, 'the call to end');
+    } finally {
+      clearInterval(sampler);
+    }
+    console.log(`# paused caller: max queued ${maxQueued} ms (cap 5000), max bufferedAmount ${maxBufferedBytes} B, cancels ${r.model!.cancels.length}`);
+    assert.ok(sawCall);
+    assert.equal(r.gateway.context.calls.size, 0, 'the call was ended');
+    assert.ok(maxQueued <= 5_000 + FRAME_MS, `queued ${maxQueued} ms`);
+    assert.ok(maxBufferedBytes < 64 * 1024, `bufferedAmount ${maxBufferedBytes} B`);
+    const metrics = await (await fetch(`${r.baseUrl}/metrics`)).text();
+    assert.match(metrics, /voicewire_heartbeats_missed_total\{socket="twilio"\} 2/);
+    assert.match(metrics, /voicewire_responses_cancelled_total\{reason="queue-cap"\} 1/);
+  });
+});
+
+async function metricValue(r: RunningGateway, name: string): Promise<number> {
+  const text = await (await fetch(`${r.baseUrl}/metrics`)).text();
+  let total = 0;
+  for (const line of text.split('\n')) if (line.startsWith(name)) total += Number(line.split(' ').at(-1));
+  return total;
+}
+
+async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

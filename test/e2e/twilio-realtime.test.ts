@@ -1,0 +1,94 @@
+/**
+ * Issue 4, end to end on loopback: fake Twilio caller ⇄ real gateway ⇄ fake OpenAI Realtime server.
+ * The fake model answers 5–10× faster than real time; the gateway must keep the caller's buffer
+ * within the credit window, never starve it while the model speaks, and on barge-in drop, clear,
+ * cancel and truncate at what the caller actually heard.
+ */
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startGateway, type RunningGateway } from './harness.js';
+import { toneSamples, type FakeTwilioCaller } from '../fakes/twilio-caller.js';
+
+const WINDOW_MS = 800;
+const FRAME_MS = 20;
+const DETECTION_DELAY_MS = 100;
+
+/** Speaks a short phrase so the fake model's server VAD commits a turn and answers. */
+async function askQuestion(caller: FakeTwilioCaller): Promise<void> {
+  await caller.sendSpeech(toneSamples(400));
+}
+
+function lastMediaAt(caller: FakeTwilioCaller): number {
+  const media = caller.received.toArray().filter((r) => r.event === 'media');
+  return media.at(-1)?.at ?? 0;
+}
+
+/** Underruns that began while the model still had audio on its way (before the last media arrived). */
+function underrunsWhileSpeaking(caller: FakeTwilioCaller): number {
+  const last = lastMediaAt(caller);
+  return caller.underruns.filter((u) => u.start < last).length;
+}
+
+describe('Twilio ⇄ Realtime through the gateway', { concurrency: false }, () => {
+  const running: RunningGateway[] = [];
+  after(async () => {
+    for (const r of running) await r.close();
+  });
+
+  test('a 20 s answer produced at 5× real time stays within the credit window with no underrun', async () => {
+    const r = await startGateway({}, { answerMs: 20_000, speedFactor: 5, detectionDelayMs: DETECTION_DELAY_MS });
+    running.push(r);
+    const caller = await r.call();
+    await askQuestion(caller);
+    await caller.waitUntil(() => caller.playedMs >= 20_000, 40_000);
+    const max = caller.maxBufferedMs;
+    const underruns = underrunsWhileSpeaking(caller);
+    console.log(`# 20 s answer: max buffered at caller ${max} ms (window ${WINDOW_MS}), underruns while speaking ${underruns}`);
+    assert.ok(max <= WINDOW_MS + FRAME_MS, `caller buffered ${max} ms`);
+    assert.ok(max >= WINDOW_MS - 4 * FRAME_MS, `the window is used (${max} ms): otherwise underruns are one network hiccup away`);
+    assert.equal(underruns, 0);
+    assert.deepEqual(caller.violations.toArray(), []);
+    await caller.stop();
+  });
+
+  for (const phase of ['while the model is still generating', 'after the model finished'] as const) {
+    test(`barge-in 3 s into an answer ${phase}: clear, cancel only if active, stale audio and truncate bounded`, async () => {
+      const generating = phase === 'while the model is still generating';
+      const r = await startGateway(
+        {},
+        // Still generating: 20 s at 5× takes 4 s. Finished: 10 s at 10× takes 1 s.
+        generating
+          ? { answerMs: 20_000, speedFactor: 5, detectionDelayMs: DETECTION_DELAY_MS, interruptResponse: false }
+          : { answerMs: 10_000, speedFactor: 10, detectionDelayMs: DETECTION_DELAY_MS, interruptResponse: false },
+      );
+      running.push(r);
+      const model = r.model!;
+      const caller = await r.call();
+      await askQuestion(caller);
+      await caller.waitUntil(() => caller.playedMs >= 3_000, 10_000);
+      const responsesDone = model.log.responses.length; // recorded at response.done
+      const speechStartsAt = caller.now();
+      const speaking = caller.sendSpeech(toneSamples(1_000));
+      await caller.waitUntil(() => caller.clears.length >= 1, 5_000);
+      await model.waitFor(() => model.truncates.length >= 1, 'truncate', 5_000);
+      const staleMs = caller.heardSince(speechStartsAt);
+      const truncate = model.truncates[0]!;
+      const truncateErrorMs = Math.abs(truncate.audioEndMs - caller.playedMs);
+      console.log(`# barge-in ${phase}: stale audio ${staleMs.toFixed(0)} ms, truncate ${truncate.audioEndMs} ms vs played ${caller.playedMs.toFixed(0)} ms (error ${truncateErrorMs.toFixed(0)} ms), cancels ${model.cancels.length}`);
+      assert.ok(staleMs <= DETECTION_DELAY_MS + 40, `stale audio heard after speech began: ${staleMs} ms`);
+      assert.ok(truncateErrorMs <= 40, `truncate error ${truncateErrorMs} ms`);
+      assert.equal(truncate.ok, true, 'the model accepted the truncation point');
+      if (generating) {
+        assert.equal(responsesDone, 0, 'the answer was still being generated at barge-in');
+        assert.equal(model.cancels.length, 1);
+        assert.equal(model.cancels[0]!.active, true);
+      } else {
+        assert.ok(responsesDone >= 1, 'the answer had finished before barge-in');
+        assert.equal(model.cancels.length, 0, 'no response.cancel when no response is active');
+      }
+      await speaking;
+      assert.deepEqual(caller.violations.toArray(), []);
+      await caller.stop();
+    });
+  }
+});
