@@ -4,6 +4,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { ensureChromium } from './ensure-chromium.mjs';
 
 function findTests(dir) {
   const found = [];
@@ -21,6 +22,12 @@ const files = findTests('test')
   .sort();
 if (files.length === 0) {
   console.error('run-tests: no test files matched');
+  process.exit(1);
+}
+// Real-browser tests need Debian's chromium; install it before the runner starts (they fail loudly
+// without it rather than skip: a browser test that never runs proves nothing).
+if (files.some((f) => f.includes('browser/real-browser')) && !ensureChromium()) {
+  console.error('run-tests: chromium is required for the real-browser tests');
   process.exit(1);
 }
 const result = spawnSync(

@@ -42,6 +42,13 @@ export function modelFactory(config: GatewayConfig, logger: Logger, overrides: B
       });
   }
   const { cascade } = config;
+  const tts = new OfflineTts();
+  // The first sentences of a fresh engine are 10–30× slower (wasm tiering): pay that at start-up,
+  // not on the first caller's greeting.
+  tts.warmUp().then(
+    () => logger.info({ tts: tts.name }, 'offline TTS ready'),
+    (err: unknown) => logger.warn({ err }, 'offline TTS warm-up failed; it will load on first use'),
+  );
   return createCascadeFactory({
     sttUrl: cascade.sttUrl,
     sttModel: cascade.sttModel,
@@ -56,7 +63,7 @@ export function modelFactory(config: GatewayConfig, logger: Logger, overrides: B
     ttsApiKey: cascade.ttsApiKey,
     stageTimeoutMs: cascade.stageTimeoutMs,
     logger,
-    tts: new OfflineTts(),
+    tts,
     ...overrides.cascade,
   });
 }

@@ -77,6 +77,8 @@ export class CallSession {
   private activeResponseId: string | undefined;
   /** The chunk the pump has taken from the queue and holds while it waits for credit. */
   private held: AudioItem | undefined;
+  /** Tail of the chain of pausable writes (see onModelAudio). */
+  private writeChain: Promise<void> = Promise.resolve();
   private sampleTimer: NodeJS.Timeout | undefined;
   private logger: Logger;
   private readonly now: () => number;
@@ -204,11 +206,23 @@ export class CallSession {
       // A barge-in between the credit wait and now made this chunk stale: drop it.
       if (item.epoch !== this.epochs.current || this.isEnded()) continue;
       this.options.transport.sendAudio(item);
-      this.tracker.sent(item.itemId, item.durationMs);
+      this.tracker.sent(item.itemId, item.durationMs, this.now());
     }
   }
 
-  private async onModelAudio(chunk: ModelAudio): Promise<void> {
+  /**
+   * Model audio in arrival order. A pausable backend's writes wait for room, so each delivery is
+   * chained after the previous one: frames of two deliveries never interleave, and a sentence-end
+   * marker never overtakes its sentence's last frames.
+   */
+  private onModelAudio(chunk: ModelAudio): Promise<void> {
+    if (!this.model?.pausable) return this.enqueueAudio(chunk);
+    const next = this.writeChain.then(() => this.enqueueAudio(chunk));
+    this.writeChain = next.catch(() => undefined);
+    return next;
+  }
+
+  private async enqueueAudio(chunk: ModelAudio): Promise<void> {
     const queue = this.queue;
     const format = this.format;
     if (!queue || !format || this.state === 'ended') return;
@@ -251,9 +265,17 @@ export class CallSession {
   }
 
   private onSentenceEnd(responseId: string, sentenceId: number): void {
-    if (!this.queue || this.droppedResponses.has(responseId)) return;
+    const queue = this.queue;
+    if (!queue || this.droppedResponses.has(responseId)) return;
     const marker: SentenceEndItem = { kind: 'sentence-end', epoch: this.epochs.current, responseId, sentenceId, durationMs: 0 };
-    if (!this.queue.tryWrite(marker)) this.logger.debug({ responseId, sentenceId }, 'sentence end not queued');
+    if (this.model?.pausable) {
+      // A zero-length marker always fits; it waits only for the frames written before it.
+      this.writeChain = this.writeChain.then(() => {
+        if (marker.epoch === this.epochs.current) queue.tryWrite(marker);
+      });
+    } else if (!queue.tryWrite(marker)) {
+      this.logger.debug({ responseId, sentenceId }, 'sentence end not queued (queue at its cap)');
+    }
   }
 
   private onResponseStarted(responseId: string): void {
