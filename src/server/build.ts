@@ -7,6 +7,8 @@ import type { GatewayConfig } from './config.js';
 import { Gateway, type GatewayPlugin } from './gateway.js';
 import { healthRoutes } from './routes/health.js';
 import { twilioRoutes } from './routes/twilio.js';
+import { browserRoutes } from './routes/browser.js';
+import { staticRoutes } from './routes/static.js';
 import type { ModelFactory } from '../models/model.js';
 import { OpenAIRealtimeSession } from '../models/openai-realtime/client.js';
 import { createCascadeFactory, type CascadeOptions } from '../models/cascade/factory.js';
@@ -74,6 +76,6 @@ export async function buildGateway(config: GatewayConfig, logger: Logger, overri
     config,
     logger,
     createModel,
-    plugins: [healthRoutes, twilioRoutes, ...(overrides.plugins ?? [])],
+    plugins: [healthRoutes, twilioRoutes, browserRoutes, staticRoutes, ...(overrides.plugins ?? [])],
   });
 }

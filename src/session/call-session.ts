@@ -150,7 +150,10 @@ export class CallSession {
       audio: (chunk) => this.onModelAudio(chunk),
       sentenceEnd: (responseId, sentenceId) => this.onSentenceEnd(responseId, sentenceId),
       responseDone: (id, status) => this.onResponseDone(id, status),
-      transcript: (id, text) => this.logger.debug({ responseId: id, text }, 'transcript'),
+      transcript: (id, text) => {
+        this.logger.debug({ responseId: id, text }, 'transcript');
+        this.options.observer?.transcript?.(id, text);
+      },
       error: (error) => this.onModelError(error),
       closed: (reason, error) => this.onModelClosed(reason, error),
     });

@@ -35,5 +35,7 @@ export interface SessionObserver {
   responseCancelled?(reason: string): void;
   badInput?(code: string): void;
   modelError?(code: string): void;
+  /** Text the model said (for the browser's live transcript). */
+  transcript?(responseId: string, text: string): void;
   ended?(): void;
 }

@@ -36,14 +36,14 @@ function startGatewayProcess(): Promise<{ child: ChildProcess; port: number }> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('gateway did not start within 30 s')), 30_000);
     child.once('exit', (code) => reject(new Error(`gateway exited with ${code}`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       const match = /listening on http:\/\/[^:]+:(\d+)\//.exec(line);
       if (match) {
         clearTimeout(timer);
         resolve({ child, port: Number(match[1]) });
       }
     });
-    child.stderr!.resume();
+    child.stderr.resume();
   });
 }
 

@@ -73,6 +73,7 @@ function combineObservers(a: SessionObserver, b: SessionObserver): SessionObserv
     responseCancelled: (reason) => (a.responseCancelled?.(reason), b.responseCancelled?.(reason)),
     badInput: (code) => (a.badInput?.(code), b.badInput?.(code)),
     modelError: (code) => (a.modelError?.(code), b.modelError?.(code)),
+    transcript: (id, text) => (a.transcript?.(id, text), b.transcript?.(id, text)),
     ended: () => (a.ended?.(), b.ended?.()),
   };
 }
