@@ -302,9 +302,11 @@ export class CallSession {
     if (!queue || !credit || this.state === 'ended') return;
     const startedAt = this.now();
     const somethingToStop = this.tracker.sentMs > this.tracker.playedMs || queue.queuedMs > 0 || this.activeResponseId !== undefined;
+    // Everything sent was confirmed played, nothing queued, nothing generating: the caller is
+    // simply taking their turn. A clear and a truncate at the item's end would be noise.
+    if (!somethingToStop) return;
     const heardMs = this.tracker.estimatePlayed(startedAt);
     const playing = this.tracker.sentMs > 0 ? this.tracker.itemAt(heardMs) : undefined;
-    if (!somethingToStop && playing === undefined) return;
 
     const newEpoch = this.epochs.advance();
     const droppedMs = this.queuedMs();

@@ -118,6 +118,21 @@ describe('CallSession', () => {
     h.session.end('test');
   });
 
+  test('speech after the answer has fully played (every mark echoed) neither clears nor truncates', async () => {
+    // Regression: a finished item was still "playing" at its last position, so taking one's turn
+    // after an answer sent a clear and a truncate at the item's end.
+    const h = startCall({ windowMs: 800 });
+    h.model.events.responseStarted('r1');
+    await h.model.deliver('r1', 600, 0, 'item-1');
+    h.model.events.responseDone('r1', 'completed');
+    await settle();
+    h.transport.events.played(0, 600);
+    h.model.events.speechStarted();
+    assert.deepEqual(h.transport.clears(), []);
+    assert.equal(h.model.calls.filter((c) => c.kind === 'interrupt').length, 0);
+    h.session.end('test');
+  });
+
   test('played reports from before a clear are ignored', async () => {
     const h = startCall({ windowMs: 800 });
     h.model.events.responseStarted('r1');
