@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * `npm start`: validates the configuration, picks the model backend, serves the gateway.
  * With no environment at all it runs the cascade backend with the embedded offline agent.

@@ -21,8 +21,14 @@ export interface StartCallOptions {
 export function startCall(ctx: GatewayContext, options: StartCallOptions): CallSession {
   const { config, metrics } = ctx;
   const baseObserver = metricsObserver(metrics, options.transportName);
+  // Every later line of this call's transport and watchdog carries the call's ids, as the
+  // session's own lines do (the ids are only known once the caller's `start` arrives).
+  const tagLogger: SessionObserver = {
+    started: (info) => options.logger.setBindings({ callSid: info.callId, streamSid: info.streamId }),
+  };
   const extra = options.observer;
-  const observer: SessionObserver = extra ? combineObservers(baseObserver, extra) : baseObserver;
+  const withIds = combineObservers(tagLogger, baseObserver);
+  const observer: SessionObserver = extra ? combineObservers(withIds, extra) : withIds;
   const session = new CallSession({
     transport: options.transport,
     createModel: ctx.createModel,

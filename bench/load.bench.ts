@@ -1,0 +1,156 @@
+/**
+ * `npm run bench:load`: the gateway under N concurrent calls for a fixed time, against a naive
+ * forwarder (bench/naive-forwarder.ts, the public sample's way) measured the same way in the same
+ * run, reported as ratios.
+ *
+ *   npx tsx bench/load.bench.ts [--calls N] [--seconds S]      (defaults: 50 calls, 20 s each)
+ *
+ * For each server in turn: a fresh fake OpenAI Realtime server and N fake Twilio callers run in this
+ * process; the server under test runs alone in a child process (bench/load/server-child.ts) that
+ * measures its own CPU, RSS / heap and event-loop lag over the window. Every caller asks one
+ * question; the fake model answers with more audio than the window lasts, 10× faster than real
+ * time, so every call is streaming for the whole window; callers play in real time and echo marks.
+ * The callers count underruns (buffer drained while the answer was still coming) and the most audio
+ * banked in their buffer, which is what a barge-in has to throw away.
+ */
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadavg } from 'node:os';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { printTable, writeResults } from './report.js';
+import { askQuestions, connectCallers, hangUp, markCallers, summarizeCallers } from './load/callers.js';
+import { ServerChild } from './load/child-link.js';
+import { comparisonRows, figuresOf, type RunResult } from './load/figures.js';
+import { BENCH_API_KEY, type ServerKind } from './load/protocol.js';
+import { SelfMeter } from './load/self-meter.js';
+import { FakeRealtimeServer } from '../test/fakes/realtime-server.js';
+import type { FakeTwilioCaller } from '../test/fakes/twilio-caller.js';
+
+export interface LoadBenchOptions {
+  /** Concurrent calls. */
+  readonly calls: number;
+  /** Length of the measurement window, s. */
+  readonly seconds: number;
+}
+
+/**
+ * 50 calls × 20 s: the whole bench (both servers) takes about a minute on 2 cores, and the fakes in
+ * the parent stay well under one core (their CPU and lag are printed to check it).
+ */
+export const DEFAULT_LOAD: LoadBenchOptions = { calls: 50, seconds: 20 };
+
+const LIMITS = { calls: [1, 1000], seconds: [2, 600] } as const;
+/** The fake model speaks this many times faster than real time (the public API: 3–10×). */
+const SPEED_FACTOR = 10;
+/** Questions start spread over this long, so the calls are not in lock-step. */
+const ASK_SPREAD_MS = 1_000;
+/**
+ * The answer outlasts the window by this much: the first audio comes ≈ 1–2.5 s into the window
+ * (spread, question, the VAD's 500 ms of silence), so every call still has audio coming at its end.
+ */
+const ANSWER_MARGIN_MS = 10_000;
+
+async function measure(kind: ServerKind, options: LoadBenchOptions): Promise<RunResult> {
+  const { calls, seconds } = options;
+  const model = await FakeRealtimeServer.start({
+    apiKey: BENCH_API_KEY,
+    answerMs: seconds * 1000 + ANSWER_MARGIN_MS,
+    speedFactor: SPEED_FACTOR,
+    // Small logs: the fake's lists are trimmed on every push, and the bench reads none of them but these.
+    logLimit: Math.max(64, 2 * calls),
+    appendLimitBytes: 16 * 1024,
+  });
+  let child: ServerChild | undefined;
+  let callers: FakeTwilioCaller[] = [];
+  try {
+    const started = await ServerChild.start(kind, model.url());
+    child = started.child;
+    callers = await connectCallers(`ws://127.0.0.1:${started.port}/twilio/media`, calls);
+    await model.waitFor(() => model.log.sessionUpdates.length >= calls, `${calls} model sessions`, 30_000);
+
+    const self = new SelfMeter();
+    child.begin();
+    const windowStart = performance.now();
+    const atStart = markCallers(callers);
+    const asking = askQuestions(callers, ASK_SPREAD_MS);
+    // The window is a fixed stretch of wall time: this sleep is the measurement, not a synchronisation.
+    await sleep(seconds * 1000);
+    const windowEnd = performance.now();
+    const callerTotals = summarizeCallers(callers, windowStart, atStart, windowEnd);
+    const fakes = self.stop();
+    const server = await child.end();
+    await asking;
+    return { kind, calls, seconds, server, callers: callerTotals, fakesCpuPercent: fakes.cpuPercent, fakesLagP99Ms: fakes.lagP99Ms };
+  } finally {
+    await hangUp(callers);
+    if (child !== undefined) await child.stop();
+    await model.close();
+  }
+}
+
+/** Things that make a run's figures suspect, in words (empty when the run is clean). */
+function warningsOf(run: RunResult): string[] {
+  const out: string[] = [];
+  const { callers, server } = run;
+  if (callers.silentCalls > 0) out.push(`${run.kind}: ${callers.silentCalls} of ${run.calls} calls played no audio`);
+  if (callers.closedEarly > 0) out.push(`${run.kind}: ${callers.closedEarly} calls were closed during the window`);
+  if (callers.violations > 0) out.push(`${run.kind}: callers saw ${callers.violations} Twilio protocol violations`);
+  if (server.liveCalls !== run.calls) out.push(`${run.kind}: the server held ${server.liveCalls} calls at the end, not ${run.calls}`);
+  if (run.fakesCpuPercent > 80 || run.fakesLagP99Ms > 20) {
+    out.push(`${run.kind}: the fakes were busy (${run.fakesCpuPercent.toFixed(0)} % CPU, lag p99 ${run.fakesLagP99Ms.toFixed(1)} ms): lower --calls; underruns may be the fakes' own`);
+  }
+  return out;
+}
+
+/** Runs the gateway, then the naive forwarder, under the same load; prints and saves the comparison. */
+export async function run(options: LoadBenchOptions = DEFAULT_LOAD): Promise<void> {
+  const t0 = performance.now();
+  const gateway = await measure('gateway', options);
+  const naive = await measure('naive', options);
+  const runSeconds = (performance.now() - t0) / 1000;
+  printTable(
+    `Load: ${options.calls} concurrent calls × ${options.seconds} s, gateway vs naive forwarder (same run)`,
+    comparisonRows(gateway, naive),
+  );
+  const warnings = [...warningsOf(gateway), ...warningsOf(naive)];
+  for (const warning of warnings) console.log(`\n> warning: ${warning}`);
+  console.log(`\nrun time ${runSeconds.toFixed(1)} s`);
+  const path = writeResults('load', {
+    options,
+    speedFactor: SPEED_FACTOR,
+    answerMs: options.seconds * 1000 + ANSWER_MARGIN_MS,
+    runSeconds,
+    loadavg: loadavg(),
+    figures: { gateway: figuresOf(gateway), naive: figuresOf(naive) },
+    runs: { gateway, naive },
+    warnings,
+  });
+  console.log(`results: ${path}`);
+}
+
+/** `--calls N --seconds S` (either may be left out). */
+export function parseArgs(argv: readonly string[]): LoadBenchOptions {
+  const values: { calls: number; seconds: number } = { ...DEFAULT_LOAD };
+  for (let i = 0; i < argv.length; i += 2) {
+    const flag = argv[i];
+    const raw = argv[i + 1];
+    const key = flag === '--calls' ? 'calls' : flag === '--seconds' ? 'seconds' : undefined;
+    if (key === undefined) throw new Error(`unknown argument ${flag}: use --calls N --seconds S`);
+    const value = Number(raw);
+    const [min, max] = LIMITS[key];
+    if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${flag} must be a whole number in ${min}–${max} (got ${raw})`);
+    values[key] = value;
+  }
+  return values;
+}
+
+const entry = process.argv[1];
+if (entry !== undefined && import.meta.url === pathToFileURL(resolve(entry)).href) {
+  Promise.resolve(process.argv.slice(2))
+    .then((argv) => run(parseArgs(argv)))
+    .catch((err: unknown) => {
+      console.error(err instanceof Error ? err.message : err);
+      process.exitCode = 1;
+    });
+}

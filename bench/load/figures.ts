@@ -1,0 +1,101 @@
+/**
+ * The figures of the load bench, from raw measurements to table rows: per-call normalisation and the
+ * gateway ÷ naive ratios. Pure functions, no I/O.
+ */
+import type { Row } from '../report.js';
+import type { CallerTotals } from './callers.js';
+import type { ServerKind, ServerMeasurement } from './protocol.js';
+
+/** One server's run: what its child measured, what the callers felt, and the fakes' own load. */
+export interface RunResult {
+  readonly kind: ServerKind;
+  readonly calls: number;
+  readonly seconds: number;
+  readonly server: ServerMeasurement;
+  readonly callers: CallerTotals;
+  /** CPU of the parent (fake callers + fake model) over the window, % of one core. */
+  readonly fakesCpuPercent: number;
+  /** Event-loop lag p99 of the parent, ms: high values mean the callers' clocks, not the server, starved. */
+  readonly fakesLagP99Ms: number;
+}
+
+/** The headline figures of one run, each normalised so runs of different N compare. */
+export interface Figures {
+  /** Server CPU per second of call: cpu ms ÷ (N × window seconds). */
+  readonly cpuMsPerCallSecond: number;
+  /** (RSS with calls − RSS idle) ÷ N, KiB. */
+  readonly rssPerCallKiB: number;
+  /** (heap used with calls − idle), both after a forced GC, ÷ N, KiB. */
+  readonly heapPerCallKiB: number;
+  readonly lagP99Ms: number;
+  readonly underruns: number;
+  readonly underrunMs: number;
+  readonly maxBufferedMs: number;
+  readonly medianMaxBufferedMs: number;
+  readonly playedSecondsPerCall: number;
+  /** Messages the server sent each caller per second (Twilio media + mark + clear). */
+  readonly messagesPerCallSecond: number;
+}
+
+export function figuresOf(run: RunResult): Figures {
+  const { server, callers, calls } = run;
+  const callSeconds = (calls * server.wallMs) / 1000;
+  return {
+    cpuMsPerCallSecond: server.cpuMs / callSeconds,
+    rssPerCallKiB: (server.end.rss - server.idle.rss) / calls / 1024,
+    heapPerCallKiB: (server.endAfterGc.heapUsed - server.idle.heapUsed) / calls / 1024,
+    lagP99Ms: server.lagP99Ms,
+    underruns: callers.underruns,
+    underrunMs: callers.underrunMs,
+    maxBufferedMs: callers.maxBufferedMs,
+    medianMaxBufferedMs: callers.medianMaxBufferedMs,
+    playedSecondsPerCall: callers.meanPlayedMs / 1000,
+    messagesPerCallSecond: callers.messagesPerCallSecond,
+  };
+}
+
+/** `a ÷ b`, or a word when the quotient means nothing (0 ÷ 0, x ÷ 0). */
+export function ratio(a: number, b: number): number | string {
+  if (b === 0) return a === 0 ? 'n/a (both 0)' : '∞ (naive 0)';
+  return a / b;
+}
+
+const COLUMNS = {
+  cpuMsPerCallSecond: 'CPU ms / call-s',
+  rssPerCallKiB: 'RSS / call (KiB)',
+  heapPerCallKiB: 'heap / call (KiB)',
+  lagP99Ms: 'loop lag p99 (ms)',
+  underruns: 'underruns',
+  underrunMs: 'underrun ms',
+  maxBufferedMs: 'max buffered at caller (ms)',
+  medianMaxBufferedMs: 'median per-call max buffered (ms)',
+  playedSecondsPerCall: 'played s / call',
+  messagesPerCallSecond: 'msgs to caller / call-s',
+} as const satisfies Record<keyof Figures, string>;
+
+/** Counts print as whole numbers (printTable would show 3 as "3.00"). */
+const COUNTS: ReadonlySet<keyof Figures> = new Set(['underruns']);
+
+function row(label: string, value: (key: keyof Figures) => number | string, fakes: Row): Row {
+  const out: Row = { server: label };
+  for (const key of Object.keys(COLUMNS) as (keyof Figures)[]) {
+    const v = value(key);
+    out[COLUMNS[key]] = COUNTS.has(key) && typeof v === 'number' && Number.isInteger(v) ? String(v) : v;
+  }
+  return { ...out, ...fakes };
+}
+
+function fakesColumns(run: RunResult): Row {
+  return { 'fakes CPU % (parent)': run.fakesCpuPercent, 'fakes lag p99 (ms)': run.fakesLagP99Ms };
+}
+
+/** Rows gateway, naive and gateway ÷ naive, for printTable. */
+export function comparisonRows(gateway: RunResult, naive: RunResult): Row[] {
+  const g = figuresOf(gateway);
+  const n = figuresOf(naive);
+  return [
+    row('gateway', (k) => g[k], fakesColumns(gateway)),
+    row('naive forwarder', (k) => n[k], fakesColumns(naive)),
+    row('ratio gateway ÷ naive', (k) => ratio(g[k], n[k]), { 'fakes CPU % (parent)': '—', 'fakes lag p99 (ms)': '—' }),
+  ];
+}

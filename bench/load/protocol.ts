@@ -1,0 +1,58 @@
+/**
+ * Messages between the load bench (parent) and the child process that runs the server under test.
+ * The server runs alone in its child so that CPU, memory and event-loop lag are its own: the fake
+ * callers and the fake model, which cost as much again, stay in the parent.
+ */
+
+/** Which server the child runs. */
+export type ServerKind = 'gateway' | 'naive';
+
+export const SERVER_KINDS: readonly ServerKind[] = ['gateway', 'naive'];
+
+/** The key the fake model expects and the server under test presents. */
+export const BENCH_API_KEY = 'bench-key';
+
+export function isServerKind(value: unknown): value is ServerKind {
+  return value === 'gateway' || value === 'naive';
+}
+
+/** Memory of the child at one moment, bytes (process.memoryUsage()). */
+export interface MemorySample {
+  readonly rss: number;
+  readonly heapUsed: number;
+  /** V8 heap reserved: grows with the allocation rate (young generation), not only with what is kept. */
+  readonly heapTotal: number;
+  /** ArrayBuffers and Buffers (audio bytes live here, outside heapUsed). */
+  readonly arrayBuffers: number;
+}
+
+/** What the child measured over the window between `begin` and `end`. */
+export interface ServerMeasurement {
+  /** Wall time of the window, ms. */
+  readonly wallMs: number;
+  /** process.cpuUsage() delta over the window (user + system), ms. */
+  readonly cpuMs: number;
+  readonly userMs: number;
+  readonly systemMs: number;
+  /** Event-loop lag percentiles over the window, ms (interval minus the monitor's resolution). */
+  readonly lagP50Ms: number;
+  readonly lagP99Ms: number;
+  readonly lagMaxMs: number;
+  /** After start-up with no call, after a forced GC. */
+  readonly idle: MemorySample;
+  /** At the end of the window, calls still live, before any forced GC. */
+  readonly end: MemorySample;
+  /** Highest RSS sampled during the window. */
+  readonly peakRss: number;
+  /** At the end of the window after a forced GC, calls still live: what the calls retain. */
+  readonly endAfterGc: MemorySample;
+  /** Calls the server held at the end of the window. */
+  readonly liveCalls: number;
+}
+
+export type ParentMessage = { readonly type: 'begin' } | { readonly type: 'end' } | { readonly type: 'exit' };
+
+export type ChildMessage =
+  | { readonly type: 'ready'; readonly port: number; readonly idle: MemorySample }
+  | { readonly type: 'result'; readonly measurement: ServerMeasurement }
+  | { readonly type: 'failed'; readonly message: string };

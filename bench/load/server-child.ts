@@ -1,0 +1,137 @@
+/**
+ * Child process of the load bench: runs one server under test (the gateway or the naive forwarder)
+ * on 127.0.0.1:0 against the model URL it is given, and measures itself between the parent's
+ * `begin` and `end`: CPU (process.cpuUsage), memory (RSS and heap, idle and with calls) and
+ * event-loop lag (perf_hooks.monitorEventLoopDelay). Nothing else runs in this process.
+ *
+ *   node --import tsx --expose-gc bench/load/server-child.ts <gateway|naive> <model ws url>
+ *
+ * Talks to the parent over the IPC channel (protocol.ts); exits when told, or when the parent goes.
+ */
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BENCH_API_KEY, isServerKind, type ChildMessage, type MemorySample, type ParentMessage, type ServerKind } from './protocol.js';
+
+/** Sampling interval of the lag monitor, ms: fine enough for a p99, cheap enough not to skew CPU. */
+const LAG_RESOLUTION_MS = 2;
+/** How often RSS is sampled during the window for its peak. */
+const RSS_SAMPLE_MS = 250;
+
+interface ServerUnderTest {
+  readonly port: number;
+  liveCalls(): number;
+  close(): Promise<void>;
+}
+
+async function startServer(kind: ServerKind, modelUrl: string): Promise<ServerUnderTest> {
+  if (kind === 'naive') {
+    const { startNaiveForwarder } = await import('../naive-forwarder.js');
+    const naive = await startNaiveForwarder({ realtimeUrl: modelUrl, apiKey: BENCH_API_KEY });
+    return { port: naive.port, liveCalls: () => naive.calls, close: () => naive.close() };
+  }
+  const { loadConfig } = await import('../../src/server/config.js');
+  const { buildGateway } = await import('../../src/server/build.js');
+  const { silentLogger } = await import('../../src/server/logger.js');
+  const config = loadConfig({
+    HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', OPENAI_API_KEY: BENCH_API_KEY, OPENAI_REALTIME_URL: modelUrl,
+  });
+  if (!config.ok) throw new Error(config.problems.join('; '));
+  const gateway = await buildGateway(config.config, silentLogger());
+  const address = await gateway.listen(0, '127.0.0.1');
+  return { port: address.port, liveCalls: () => gateway.context.calls.size, close: () => gateway.close() };
+}
+
+function send(message: ChildMessage): void {
+  process.send?.(message);
+}
+
+function memory(): MemorySample {
+  const { rss, heapUsed, heapTotal, arrayBuffers } = process.memoryUsage();
+  return { rss, heapUsed, heapTotal, arrayBuffers };
+}
+
+/** Memory after full collections, so an idle/with-calls difference is not a GC's timing. */
+async function settledMemory(): Promise<MemorySample> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error('load bench child needs --expose-gc');
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await sleep(50);
+  }
+  return memory();
+}
+
+const nsToMs = (ns: number): number => ns / 1e6;
+/** The histogram records whole timer intervals; the lag is what exceeds the resolution. */
+const lagOf = (ns: number): number => Math.max(0, nsToMs(ns) - LAG_RESOLUTION_MS);
+
+/** The measuring state: idle → measuring (after `begin`) → measured (after `end`). */
+type Phase =
+  | { readonly name: 'idle' }
+  | { readonly name: 'measuring'; readonly cpu: NodeJS.CpuUsage; readonly t0: number; readonly rssTimer: NodeJS.Timeout }
+  | { readonly name: 'measured' };
+
+async function main(): Promise<void> {
+  const [kindArg, modelUrl] = process.argv.slice(2);
+  if (!isServerKind(kindArg) || modelUrl === undefined) throw new Error('usage: server-child.ts <gateway|naive> <model url>');
+  const server = await startServer(kindArg, modelUrl);
+  const idle = await settledMemory();
+  const lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
+  let phase: Phase = { name: 'idle' };
+  let peakRss = 0;
+
+  const begin = (): void => {
+    if (phase.name !== 'idle') return;
+    peakRss = process.memoryUsage.rss();
+    const rssTimer = setInterval(() => {
+      peakRss = Math.max(peakRss, process.memoryUsage.rss());
+    }, RSS_SAMPLE_MS);
+    lag.reset();
+    lag.enable();
+    phase = { name: 'measuring', cpu: process.cpuUsage(), t0: performance.now(), rssTimer };
+  };
+
+  const end = async (): Promise<void> => {
+    if (phase.name !== 'measuring') return;
+    // CPU and lag first: the forced GCs below must not be charged to the server.
+    const cpu = process.cpuUsage(phase.cpu);
+    const wallMs = performance.now() - phase.t0;
+    lag.disable();
+    clearInterval(phase.rssTimer);
+    phase = { name: 'measured' };
+    const endSample = memory();
+    peakRss = Math.max(peakRss, endSample.rss);
+    const liveCalls = server.liveCalls();
+    const endAfterGc = await settledMemory();
+    send({
+      type: 'result',
+      measurement: {
+        wallMs, cpuMs: (cpu.user + cpu.system) / 1000, userMs: cpu.user / 1000, systemMs: cpu.system / 1000,
+        lagP50Ms: lagOf(lag.percentile(50)), lagP99Ms: lagOf(lag.percentile(99)), lagMaxMs: lagOf(lag.max),
+        idle, end: endSample, peakRss, endAfterGc, liveCalls,
+      },
+    });
+  };
+
+  const exit = async (): Promise<void> => {
+    if (phase.name === 'measuring') clearInterval(phase.rssTimer);
+    await server.close();
+    process.exit(0);
+  };
+
+  process.on('message', (message: ParentMessage) => {
+    const handled = message.type === 'begin' ? Promise.resolve(begin()) : message.type === 'end' ? end() : exit();
+    handled.catch(fail);
+  });
+  // An orphaned child must not linger: the parent's channel closing ends it.
+  process.on('disconnect', () => process.exit(0));
+  send({ type: 'ready', port: server.port, idle });
+}
+
+function fail(err: unknown): void {
+  send({ type: 'failed', message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+  process.exitCode = 1;
+  setTimeout(() => process.exit(1), 100).unref();
+}
+
+main().catch(fail);

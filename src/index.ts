@@ -1,0 +1,26 @@
+/**
+ * voicewire as a library: the flow primitives, the audio helpers, the transports and model
+ * backends, one call's session, and the gateway itself. The browser SDK is `voicewire/client`.
+ */
+export * from './flow/index.js';
+export * from './audio/format.js';
+export { decodeMulaw, encodeMulaw, mulawDecodeSample, mulawEncodeSample } from './audio/mulaw.js';
+export { StreamingResampler } from './audio/resampler.js';
+export { EnergyVad } from './audio/vad.js';
+export type { VadEvent, VadOptions } from './audio/vad.js';
+export { ERRORS, VoicewireError, isVoicewireError, vwError } from './errors.js';
+export type { ErrorCode } from './errors.js';
+export type { CallerTransport, CallStart, OutboundAudio, TransportEvents } from './transports/transport.js';
+export { TwilioTransport } from './transports/twilio/adapter.js';
+export { BrowserTransport } from './transports/browser/adapter.js';
+export type { ModelAudio, ModelEvents, ModelFactory, ModelSession } from './models/model.js';
+export { OpenAIRealtimeSession } from './models/openai-realtime/client.js';
+export { createCascadeFactory } from './models/cascade/factory.js';
+export { OfflineTts } from './models/cascade/tts-offline.js';
+export { CallSession } from './session/call-session.js';
+export type { CallSessionOptions } from './session/call-session.js';
+export type { SessionObserver, SessionSample } from './session/observer.js';
+export { loadConfig } from './server/config.js';
+export type { GatewayConfig } from './server/config.js';
+export { buildGateway } from './server/build.js';
+export { Gateway } from './server/gateway.js';
