@@ -11,7 +11,7 @@
  * backend that can be slowed (the cascade) waits on the queue instead.
  */
 import type { Logger } from 'pino';
-import { FRAME_MS, bytesPerMs, type AudioFormat } from '../audio/format.js';
+import { bytesPerMs, type AudioFormat } from '../audio/format.js';
 import { isVoicewireError, vwError, type VoicewireError } from '../errors.js';
 import { AudioQueue } from '../flow/audio-queue.js';
 import { CreditGate } from '../flow/credit-gate.js';
@@ -32,6 +32,12 @@ export interface CallSessionOptions {
   readonly maxQueuedAudioMs: number;
   /** Queue bound for a pausable backend (ms): a full queue pauses it. */
   readonly pausableQueueMs?: number;
+  /**
+   * Longest piece of model audio sent in one message (ms). Credit is spent per piece, so the
+   * caller never holds more than the window; larger pieces mean fewer messages (CPU) and fewer
+   * queue items (memory). Default 100.
+   */
+  readonly sendChunkMs?: number;
   /** A chunk may wait this long for credit before the call is declared stalled. */
   readonly playoutStallMs?: number;
   readonly sampleEveryMs?: number;
@@ -63,6 +69,7 @@ type OutboundItem = AudioItem | SentenceEndItem;
 
 const DEFAULT_PAUSABLE_QUEUE_MS = 4_000;
 const DEFAULT_PLAYOUT_STALL_MS = 15_000;
+const DEFAULT_SEND_CHUNK_MS = 100;
 
 export class CallSession {
   private state: SessionState = 'awaiting-start';
@@ -233,10 +240,10 @@ export class CallSession {
       this.options.observer?.dropped?.('interrupted', chunk.durationMs);
       return;
     }
-    // Frames of FRAME_MS so one chunk never needs more credit than a frame; views into one copy
-    // of the delta (the backend owns nothing after delivery, but a copy keeps us safe from reuse).
+    // Pieces of at most sendChunkMs, as views into the delta (the backend hands it over for good):
+    // one credit spend and one message per piece, never more credit than the window.
     const epoch = this.epochs.current;
-    const frameBytes = FRAME_MS * bytesPerMs(format);
+    const frameBytes = Math.max(1, Math.round((this.options.sendChunkMs ?? DEFAULT_SEND_CHUNK_MS) * bytesPerMs(format)));
     const bytes = chunk.bytes;
     for (let offset = 0; offset < bytes.length; offset += frameBytes) {
       const end = Math.min(offset + frameBytes, bytes.length);

@@ -60,13 +60,13 @@ describe('CallSession', () => {
     h.session.end('test');
   });
 
-  test('sends audio in frames of at most 20 ms', async () => {
+  test('sends audio in pieces of at most 100 ms', async () => {
     const h = startCall();
     h.model.events.responseStarted('r1');
-    await h.model.deliver('r1', 105);
+    await h.model.deliver('r1', 205);
     await settle();
     const durations = h.transport.calls.flatMap((c) => (c.kind === 'audio' ? [c.durationMs] : []));
-    assert.deepEqual(durations, [20, 20, 20, 20, 20, 5]);
+    assert.deepEqual(durations, [100, 100, 5]);
     h.session.end('test');
   });
 
@@ -173,7 +173,7 @@ describe('CallSession', () => {
     await settle();
     assert.equal(delivered, false, 'the producer waits while 200 ms are at the caller and 400 ms queued');
     assert.equal(h.transport.sentMs(), 200);
-    assert.ok(h.session.snapshot().queuedMs <= 400 + 20, 'the queue bound plus the one frame the sender holds');
+    assert.ok(h.session.snapshot().queuedMs <= 400 + 100, 'the queue bound plus the one piece the sender holds');
     for (const playedMs of [200, 400, 600, 800]) {
       h.transport.events.played(0, playedMs);
       await settle();
@@ -187,9 +187,9 @@ describe('CallSession', () => {
   test('sentence ends are sent in order after their audio and played-ACKs reach the model', async () => {
     const h = startCall();
     h.model.events.responseStarted('r1');
-    await h.model.deliver('r1', 40, 0);
+    await h.model.deliver('r1', 200, 0);
     h.model.events.sentenceEnd('r1', 0);
-    await h.model.deliver('r1', 40, 1);
+    await h.model.deliver('r1', 200, 1);
     h.model.events.sentenceEnd('r1', 1);
     await settle();
     const order = h.transport.calls.map((c) => (c.kind === 'audio' ? `a${c.sentenceId}` : c.kind === 'sentence-end' ? `e${c.sentenceId}` : c.kind));
