@@ -104,11 +104,23 @@ function render(stats: ClientStats): void {
     ` · mic frames ${stats.micFramesSent} sent, ${stats.micFramesDropped} dropped · reconnects ${stats.reconnects}`;
 }
 
+/** A piece that ends a sentence, and one that starts a word (digits excluded: "3." + "5"). */
+const SENTENCE_END = /[.!?…]["'”’)\]]?$/u;
+const WORD_START = /^[\p{L}"'“‘(]/u;
+
+/**
+ * Joins a transcript piece to its line. Realtime deltas carry their own spaces; the cascade sends
+ * one sentence per piece, trimmed, which would otherwise read "seconds.There's".
+ */
+function joinPiece(line: string, piece: string): string {
+  return SENTENCE_END.test(line) && WORD_START.test(piece) ? `${line} ${piece}` : line + piece;
+}
+
 function addTranscript(role: string, text: string): void {
   const last = transcript.lastElementChild;
   // Deltas of one utterance extend its line; a new speaker starts a new one.
   if (last instanceof HTMLLIElement && last.className === role && last.dataset.open === 'true') {
-    last.textContent += text;
+    last.textContent = joinPiece(last.textContent ?? '', text);
   } else {
     const item = document.createElement('li');
     item.className = role;
@@ -141,8 +153,15 @@ async function startCall(): Promise<void> {
   });
   c.on('connected', (info) => (status.textContent = `Connected (${info.playbackRate / 1000} kHz, window ${info.windowMs} ms). Say something.`));
   c.on('state', ({ state }) => (status.textContent = state[0]?.toUpperCase() + state.slice(1) + '…'));
-  c.on('speaking', ({ speaking }) => talk.classList.toggle('speaking', speaking));
-  c.on('interrupted', ({ silenceMs }) => (status.textContent = `Interrupted: silent after ${ms(silenceMs)}`));
+  c.on('speaking', ({ speaking }) => {
+    talk.classList.toggle('speaking', speaking);
+    // The gateway marks no transcript piece final: an answer's line ends when its audio does.
+    if (!speaking) closeTranscriptLine();
+  });
+  c.on('interrupted', ({ silenceMs }) => {
+    status.textContent = `Interrupted: silent after ${ms(silenceMs)}`;
+    closeTranscriptLine();
+  });
   c.on('transcript', ({ role, text, final }) => {
     addTranscript(role, text);
     if (final) closeTranscriptLine();

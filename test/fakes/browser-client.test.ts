@@ -103,11 +103,12 @@ describe('FakeBrowserClient', () => {
     const client = await FakeBrowserClient.connect(url, { windowMs: 800 });
     const peer = peers.at(-1)!;
     assert.deepEqual(peer.received[0]?.message, { type: 'hello', version: 1, playbackRate: 24000, micRate: 16000, windowMs: 800 });
-    const started = Date.now();
+    const started = client.now();
+    const startedWall = Date.now();
     for (let i = 0; i < 15; i++) audio(peer.ws, 5, i, 1, 20);
     send(peer.ws, { type: 'sentence_end', epoch: 5, sentenceId: 1 });
     await serverSaw(() => peer.received.some((r) => r.message.type === 'sentence_played'), 3_000, 'ack');
-    const elapsed = Date.now() - started;
+    const elapsed = Date.now() - startedWall;
     assert.ok(elapsed >= 280, `300 ms of audio took ${elapsed} ms to play: real time, not faster`);
     const played = reports(peer, 5);
     assert.equal(played.at(-1)?.playedMs, 300);

@@ -92,6 +92,8 @@ export class FakeBrowserClient {
   readonly sentReports: Array<{ readonly epoch: number; readonly playedMs: number; readonly at: number }> = [];
   readonly sentAcks: Array<{ readonly epoch: number; readonly sentenceId: number }> = [];
   clears = 0;
+  /** When the last `clear` arrived (this fake's clock, `now()`): compare `heardSince` with it. */
+  lastClearAt: number | undefined;
   /** Samples output while the player's epoch was older than the latest `clear` (must stay 0). */
   stalePlayedSamples = 0;
   framesReceived = 0;
@@ -165,12 +167,12 @@ export class FakeBrowserClient {
 
   /** Stops the playback clock (a stalled player): nothing plays, nothing is reported. */
   pause(): void {
-    this.pausedAt ??= Date.now();
+    this.pausedAt ??= performance.now();
   }
 
   resume(): void {
     if (this.pausedAt === undefined) return;
-    this.clockStart += Date.now() - this.pausedAt;
+    this.clockStart += performance.now() - this.pausedAt;
     this.pausedAt = undefined;
   }
 
@@ -179,7 +181,15 @@ export class FakeBrowserClient {
     this.reporting = on;
   }
 
-  /** ms of audio output (of `epoch`, if given) since wall-clock time `since` (ms). */
+  /**
+   * This fake's clock (performance.now(), sub-millisecond): a playback tick in the same
+   * millisecond as a clear must not count as "after" it, as it could with Date.now().
+   */
+  now(): number {
+    return performance.now();
+  }
+
+  /** ms of audio output (of `epoch`, if given) since time `since` of this fake's clock (`now()`). */
   heardSince(since: number, epoch?: number): number {
     let samples = 0;
     for (const entry of this.heard) {
@@ -199,9 +209,9 @@ export class FakeBrowserClient {
   /** Sends `samples` as mic frames of `frameMs`, each at its real-time moment. */
   async sendMic(samples: Int16Array, options: { readonly frameMs?: number; readonly signal?: AbortSignal } = {}): Promise<void> {
     const perFrame = Math.round(((options.frameMs ?? 20) * this.micRate) / 1000);
-    const start = Date.now();
+    const start = performance.now();
     for (let offset = 0, k = 0; offset < samples.length; offset += perFrame, k++) {
-      const wait = start + k * (options.frameMs ?? 20) - Date.now();
+      const wait = start + k * (options.frameMs ?? 20) - performance.now();
       if (wait > 0) await sleep(wait, undefined, options.signal ? { signal: options.signal } : {});
       if (this.ws.readyState !== WebSocket.OPEN) return;
       const pcm = int16ToPcm(samples.subarray(offset, Math.min(samples.length, offset + perFrame)));
@@ -312,6 +322,7 @@ export class FakeBrowserClient {
       case 'clear':
         if (this.ready === undefined) return;
         this.clears++;
+        this.lastClearAt = performance.now();
         this.latestClearEpoch = Math.max(this.latestClearEpoch, message.epoch);
         this.core.clear(message.epoch);
         return;
@@ -332,7 +343,7 @@ export class FakeBrowserClient {
   }
 
   private startClock(): void {
-    this.clockStart = Date.now();
+    this.clockStart = performance.now();
     this.renderedTotal = 0;
     this.ticker = setInterval(() => this.tick(), this.options.tickMs ?? 10);
   }
@@ -344,7 +355,7 @@ export class FakeBrowserClient {
 
   private tick(): void {
     if (this.pausedAt !== undefined) return;
-    const now = Date.now();
+    const now = performance.now();
     const due = Math.floor(((now - this.clockStart) * this.playbackRate) / 1000) - this.renderedTotal;
     if (due <= 0) return;
     // After a long event-loop stall a real device would have underrun, not played faster: skip ahead.
@@ -369,7 +380,7 @@ export class FakeBrowserClient {
       this.send({ type: 'played', epoch: report.epoch, playedMs: report.playedMs });
       this.playedByEpoch.set(report.epoch, report.playedMs);
       if (this.playedByEpoch.size > MAX_EPOCHS) this.playedByEpoch.delete(this.playedByEpoch.keys().next().value as number);
-      push(this.sentReports, { ...report, at: Date.now() }, MAX_MESSAGES);
+      push(this.sentReports, { ...report, at: performance.now() }, MAX_MESSAGES);
     }
     for (const ack of acks) {
       this.send({ type: 'sentence_played', epoch: ack.epoch, sentenceId: ack.sentenceId });

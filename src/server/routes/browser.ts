@@ -12,6 +12,7 @@ import { rejectUpgrade } from '../gateway.js';
 import { sendError, sendJson } from '../http-util.js';
 import { SessionTokens } from '../session-token.js';
 import { BrowserTransport } from '../../transports/browser/adapter.js';
+import type { ConversationState } from '../../transports/browser/messages.js';
 import type { SessionObserver } from '../../session/observer.js';
 import { startCall } from './start-call.js';
 import { isVoicewireError } from '../../errors.js';
@@ -88,6 +89,7 @@ export function browserRoutes(ctx: GatewayContext): void {
       });
       let samples = 0;
       let lastBargeInMs: number | undefined;
+      let lastState: ConversationState | undefined;
       const observer: SessionObserver = {
         sample(s) {
           transport.sendStats({
@@ -98,6 +100,12 @@ export function browserRoutes(ctx: GatewayContext): void {
             ...(lastBargeInMs === undefined ? {} : { lastBargeInMs }),
           });
           if (++samples % PING_EVERY_SAMPLES === 0) transport.ping();
+          // The page's status line: the agent is speaking while audio is queued or unplayed.
+          const state: ConversationState = s.callerBufferedMs > 0 || s.queuedMs > 0 ? 'speaking' : 'listening';
+          if (state !== lastState) {
+            lastState = state;
+            transport.sendState(state);
+          }
         },
         bargeIn(report) {
           lastBargeInMs = Math.round(report.clearLatencyMs * 10) / 10;

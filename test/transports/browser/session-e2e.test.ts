@@ -57,7 +57,7 @@ describe('BrowserTransport with CallSession', () => {
 
     model.events.speechStarted();
     await client.waitUntil(() => client.clears === 1, 2_000, 'clear');
-    const clearedAt = Date.now();
+    const clearedAt = client.lastClearAt ?? client.now();
     assert.equal(client.bufferedMs, 0);
     assert.equal(client.core.epoch, 1);
     const interrupt = model.calls.find((c) => c.kind === 'interrupt');
