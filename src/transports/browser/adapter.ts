@@ -15,7 +15,8 @@
 import { randomUUID } from 'node:crypto';
 import type { RawData, WebSocket } from 'ws';
 import type { AudioFormat } from '../../audio/format.js';
-import { vwError, type VoicewireError } from '../../errors.js';
+import { vwError } from '../../errors.js';
+import { NOOP_LOGGER, SocketLink, rawBytes, type LinkMoves, type TransportLogger } from '../socket-link.js';
 import type { CallStart, CallerTransport, OutboundAudio, TransportEvents } from '../transport.js';
 import {
   DEFAULT_MIC_RATE,
@@ -40,13 +41,7 @@ import {
 import { MicInput } from './mic-input.js';
 import { splitTranscript } from './transcript.js';
 
-/** The subset of a pino logger the adapter uses. */
-export interface TransportLogger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+export type { TransportLogger } from '../socket-link.js';
 
 export interface BrowserTransportOptions {
   readonly logger?: TransportLogger;
@@ -101,25 +96,11 @@ export interface BrowserTransportStats {
 /** Extra fields the session may fill in a `stats` message (the type is set here). */
 export type BrowserStats = Omit<StatsMessage, 'type'>;
 
-type TransportState = 'awaiting-hello' | 'ready' | 'closed';
+/** Phases of a session before it closes: `hello` makes it ready (SocketLink adds 'closed'). */
+type BrowserPhase = 'awaiting-hello' | 'ready';
+const MOVES: LinkMoves<BrowserPhase> = { 'awaiting-hello': ['ready'], ready: [] };
 
-const MAX_PENDING_EVENTS = 64;
-const NOOP_LOGGER: TransportLogger = { debug() {}, info() {}, warn() {}, error() {} };
-const CLEAN_CLOSE_CODES: ReadonlySet<number> = new Set([1000, 1001, 1005]);
 const U32_MAX = 0xffffffff;
-
-function rawBytes(data: RawData): Uint8Array {
-  if (Array.isArray(data)) return Buffer.concat(data);
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  return data;
-}
-
-/** A close reason fits in 123 bytes of UTF-8 (RFC 6455 §5.5). */
-function closeReason(text: string): string {
-  let reason = text.slice(0, 123);
-  while (Buffer.byteLength(reason) > 123) reason = reason.slice(0, -1);
-  return reason;
-}
 
 function finiteOr(value: number | undefined): number | undefined {
   return value === undefined || !Number.isFinite(value) ? undefined : Math.max(0, value);
@@ -128,12 +109,10 @@ function finiteOr(value: number | undefined): number | undefined {
 export class BrowserTransport implements CallerTransport {
   readonly kind = 'browser' as const;
   readonly sessionId: string;
-  private state: TransportState = 'awaiting-hello';
-  private events: TransportEvents | undefined;
-  private pending: Array<(events: TransportEvents) => void> = [];
+  /** The socket, its state, pending events, sends, closing and bad-input accounting. */
+  private readonly link: SocketLink<BrowserPhase>;
   private readonly log: TransportLogger;
   private readonly options: BrowserTransportOptions;
-  private readonly maxBadInputs: number;
   private readonly now: () => number;
   private helloTimer: NodeJS.Timeout | undefined;
   private negotiation: BrowserNegotiation | undefined;
@@ -145,37 +124,35 @@ export class BrowserTransport implements CallerTransport {
   private pingId = 0;
   private pingSentAt: number | undefined;
   private rtt: number | undefined;
-  private readonly counters: Omit<BrowserTransportStats, 'micFrames' | 'micFramesMissing'> = {
-    badInputs: 0, framesSent: 0, bytesSent: 0, sentenceEndsSent: 0, clearsSent: 0, implicitClears: 0,
-    staleReports: 0, staleSends: 0, sendsDropped: 0, oddBytesDropped: 0,
-  };
-
-  private readonly onMessage = (data: RawData, isBinary: boolean): void => this.handleMessage(data, isBinary);
-  private readonly onClose = (code: number, reason: Buffer): void => this.handleSocketClose(code, reason);
-  private readonly onError = (err: Error): void => this.log.warn({ err, sessionId: this.sessionId }, 'browser socket error');
-  private readonly onSent = (err?: Error): void => {
-    if (err) this.log.debug({ err, sessionId: this.sessionId }, 'browser send failed');
+  /** The link counts `badInputs` and `sendsDropped`; the mic input its frames. */
+  private readonly counters: Omit<BrowserTransportStats, 'badInputs' | 'sendsDropped' | 'micFrames' | 'micFramesMissing'> = {
+    framesSent: 0, bytesSent: 0, sentenceEndsSent: 0, clearsSent: 0, implicitClears: 0,
+    staleReports: 0, staleSends: 0, oddBytesDropped: 0,
   };
 
   /**
    * Takes over `ws` (an open, authenticated server-side socket). Reading is paused until `attach`,
    * so nothing is lost if the session attaches a little later.
    */
-  constructor(
-    private readonly ws: WebSocket,
-    options: BrowserTransportOptions = {},
-  ) {
+  constructor(ws: WebSocket, options: BrowserTransportOptions = {}) {
     this.options = options;
     this.log = options.logger ?? NOOP_LOGGER;
     this.sessionId = options.sessionId ?? randomUUID();
-    this.maxBadInputs = options.maxBadInputs ?? 50;
     this.now = options.now ?? Date.now;
     this.epoch = options.initialEpoch ?? 0;
-    ws.binaryType = 'nodebuffer';
-    ws.on('message', this.onMessage);
-    ws.on('close', this.onClose);
-    ws.on('error', this.onError);
-    ws.pause();
+    this.link = new SocketLink(ws, {
+      label: 'browser',
+      owner: 'BrowserTransport',
+      initial: 'awaiting-hello',
+      moves: MOVES,
+      logger: this.log,
+      logContext: () => ({ sessionId: this.sessionId }),
+      maxBadInputs: options.maxBadInputs,
+      failReason: 'code',
+      onMessage: (data, isBinary) => this.handleMessage(data, isBinary),
+      answer: (error, detail) => this.send(errorMessageFor(error, detail)),
+      onClosing: () => this.stopHelloTimer(),
+    });
     const helloTimeoutMs = options.helloTimeoutMs ?? 10_000;
     this.helloTimer = setTimeout(() => this.onHelloTimeout(helloTimeoutMs), helloTimeoutMs);
     this.helloTimer.unref();
@@ -197,16 +174,17 @@ export class BrowserTransport implements CallerTransport {
   }
 
   stats(): Readonly<BrowserTransportStats> {
-    return { ...this.counters, micFrames: this.mic?.frames ?? 0, micFramesMissing: this.mic?.missing ?? 0 };
+    return {
+      badInputs: this.link.badInputs,
+      ...this.counters,
+      sendsDropped: this.link.sendsDropped,
+      micFrames: this.mic?.frames ?? 0,
+      micFramesMissing: this.mic?.missing ?? 0,
+    };
   }
 
   attach(events: TransportEvents): void {
-    if (this.events !== undefined) throw new Error('BrowserTransport.attach called twice');
-    this.events = events;
-    const pending = this.pending;
-    this.pending = [];
-    for (const deliver of pending) deliver(events);
-    if (this.state !== 'closed') this.ws.resume();
+    this.link.attach(events);
   }
 
   /** Binary audio frames of at most MAX_AUDIO_FRAME_MS each; seq counts frames within the epoch. */
@@ -225,7 +203,7 @@ export class BrowserTransport implements CallerTransport {
       const frame = encodeFrame({
         kind: 'audio', sampleRate, epoch: chunk.epoch, seq: this.seq, sentenceId: chunk.sentenceId, pcm,
       });
-      if (!this.sendRaw(frame)) return;
+      if (!this.link.send(frame)) return;
       this.seq = (this.seq + 1) % (U32_MAX + 1);
       this.counters.framesSent++;
       this.counters.bytesSent += pcm.byteLength;
@@ -251,12 +229,12 @@ export class BrowserTransport implements CallerTransport {
   }
 
   bufferedAmount(): number {
-    return this.ws.bufferedAmount;
+    return this.link.bufferedAmount();
   }
 
   /** Closes the socket and raises `closed(code, reason)` once; later calls do nothing. */
   close(code: number, reason: string): void {
-    this.endWith(code, reason, undefined);
+    this.link.close(code, reason);
   }
 
   /** `state` for the client's UI (listening / thinking / speaking). */
@@ -302,9 +280,8 @@ export class BrowserTransport implements CallerTransport {
 
   /** The negotiation when messages may be sent now; otherwise counts a dropped send. */
   private readySession(action: string): BrowserNegotiation | undefined {
-    if (this.state === 'ready' && this.negotiation !== undefined) return this.negotiation;
-    this.counters.sendsDropped++;
-    this.log.debug({ sessionId: this.sessionId, state: this.state, action }, 'browser session not ready; dropped');
+    if (this.link.state === 'ready' && this.negotiation !== undefined) return this.negotiation;
+    this.link.dropSend({ action }, 'browser session not ready; dropped');
     return undefined;
   }
 
@@ -324,74 +301,45 @@ export class BrowserTransport implements CallerTransport {
     return true;
   }
 
+  /** A control message; never throws (the link drops it when the socket is not open). */
   private send(message: ServerMessage): boolean {
-    return this.sendRaw(encodeControl(message));
-  }
-
-  /** Never throws: a closed or closing socket drops the message. */
-  private sendRaw(data: string | Uint8Array): boolean {
-    if (this.ws.readyState !== this.ws.OPEN) {
-      this.counters.sendsDropped++;
-      return false;
-    }
-    try {
-      if (typeof data === 'string') this.ws.send(data, this.onSent);
-      else this.ws.send(data, { binary: true }, this.onSent);
-      return true;
-    } catch (err) {
-      this.counters.sendsDropped++;
-      this.log.warn({ err, sessionId: this.sessionId }, 'browser send threw');
-      return false;
-    }
+    return this.link.send(encodeControl(message));
   }
 
   // ------------------------------------------------------------------------------------------
-  // Inbound
-
-  private emit(deliver: (events: TransportEvents) => void): void {
-    if (this.events !== undefined) {
-      deliver(this.events);
-      return;
-    }
-    if (this.pending.length >= MAX_PENDING_EVENTS) {
-      this.log.error({ sessionId: this.sessionId }, 'event before attach dropped: pending queue full');
-      return;
-    }
-    this.pending.push(deliver);
-  }
+  // Inbound (the link passes messages on only while it is not closed)
 
   private handleMessage(data: RawData, isBinary: boolean): void {
-    if (this.state === 'closed') return;
     const bytes = rawBytes(data);
     if (isBinary) return this.handleFrame(bytes);
     const result = decodeClientMessage(bytes);
     if (!result.ok) {
       if (result.error.code === 'VW_ERR_PROTOCOL_VERSION') {
         this.send(errorMessageFor(result.error, result.detail));
-        return this.fail(result.error);
+        return this.link.fail(result.error);
       }
-      return this.reject(result.error, result.detail);
+      return this.link.reject(result.error, result.detail);
     }
     this.dispatch(result.message);
   }
 
   private dispatch(message: ClientMessage): void {
     if (message.type === 'hello') {
-      if (this.state !== 'awaiting-hello') return this.reject(vwError('VW_ERR_DUPLICATE_HELLO'), 'hello');
+      if (this.link.state !== 'awaiting-hello') return this.link.reject(vwError('VW_ERR_DUPLICATE_HELLO'), 'hello');
       return this.handleHello(message);
     }
-    if (this.state !== 'ready') return this.reject(vwError('VW_ERR_BEFORE_HELLO', message.type), message.type);
+    if (this.link.state !== 'ready') return this.link.reject(vwError('VW_ERR_BEFORE_HELLO', message.type), message.type);
     switch (message.type) {
       case 'played':
         if (this.acceptEpoch(message.epoch)) {
           const { epoch, playedMs } = message;
-          this.emit((events) => events.played(epoch, playedMs));
+          this.link.emit((events) => events.played(epoch, playedMs));
         }
         return;
       case 'sentence_played':
         if (this.acceptEpoch(message.epoch)) {
           const { epoch, sentenceId } = message;
-          this.emit((events) => events.sentencePlayed(epoch, sentenceId));
+          this.link.emit((events) => events.sentencePlayed(epoch, sentenceId));
         }
         return;
       case 'ping':
@@ -405,7 +353,7 @@ export class BrowserTransport implements CallerTransport {
         return;
       case 'bye':
         this.log.info({ sessionId: this.sessionId, reason: message.reason }, 'browser said bye');
-        return this.endWith(1000, 'bye', undefined);
+        return this.link.close(1000, 'bye');
     }
   }
 
@@ -416,20 +364,19 @@ export class BrowserTransport implements CallerTransport {
       this.counters.staleReports++;
       return false;
     }
-    this.reject(vwError('VW_ERR_BAD_FIELD', 'epoch'), 'epoch');
+    this.link.reject(vwError('VW_ERR_BAD_FIELD', 'epoch'), 'epoch');
     return false;
   }
 
   private handleHello(hello: HelloMessage): void {
-    if (this.helloTimer) clearTimeout(this.helloTimer);
-    this.helloTimer = undefined;
+    this.stopHelloTimer();
     const playbackRate = hello.playbackRate ?? DEFAULT_PLAYBACK_RATE;
     const micRate = hello.micRate ?? DEFAULT_MIC_RATE;
     const windowMs = clampWindowMs(hello.windowMs ?? this.options.defaultWindowMs ?? DEFAULT_WINDOW_MS);
     const playback: AudioFormat = { encoding: 'pcm16', sampleRate: playbackRate };
     this.negotiation = { playback, playbackRate, micRate, windowMs };
     this.mic = new MicInput(micRate, playbackRate);
-    this.state = 'ready';
+    this.link.enter('ready');
     const info: CallStart = {
       callId: this.sessionId,
       streamId: this.sessionId,
@@ -450,73 +397,28 @@ export class BrowserTransport implements CallerTransport {
       heartbeatMs: this.options.heartbeatMs ?? 10_000,
       maxMicFrameMs: MAX_MIC_FRAME_MS,
     });
-    this.emit((events) => events.start(info));
+    this.link.emit((events) => events.start(info));
   }
 
   private handleFrame(bytes: Uint8Array): void {
     const mic = this.mic;
-    if (this.state !== 'ready' || mic === undefined) return this.reject(vwError('VW_ERR_BEFORE_HELLO', 'mic frame'), 'mic');
+    if (this.link.state !== 'ready' || mic === undefined) return this.link.reject(vwError('VW_ERR_BEFORE_HELLO', 'mic frame'), 'mic');
     const result = mic.accept(bytes);
-    if ('refused' in result) return this.reject(result.refused.error, result.refused.reason);
-    if (result.audio !== undefined) this.deliverAudio(result.audio.pcm, result.audio.durationMs);
-  }
-
-  private deliverAudio(pcm: Uint8Array, durationMs: number): void {
-    if (this.events !== undefined) return this.events.audio(pcm, durationMs);
-    // Before attach the bytes (a view of ws's or the resampler's buffer) must be copied to be queued.
-    const copy = pcm.slice();
-    this.emit((events) => events.audio(copy, durationMs));
+    if ('refused' in result) return this.link.reject(result.refused.error, result.refused.reason);
+    // Before attach the link queues a copy: the bytes are a view of ws's or the resampler's buffer.
+    if (result.audio !== undefined) this.link.emitAudio(result.audio.pcm, result.audio.durationMs);
   }
 
   private onHelloTimeout(timeoutMs: number): void {
     this.helloTimer = undefined;
-    if (this.state !== 'awaiting-hello') return;
+    if (this.link.state !== 'awaiting-hello') return;
     const error = vwError('VW_ERR_HELLO_TIMEOUT', timeoutMs);
     this.send(errorMessageFor(error));
-    this.fail(error);
+    this.link.fail(error);
   }
 
-  /** Answers a malformed message with `error`; past `maxBadInputs` the connection is closed with 4003. */
-  private reject(error: VoicewireError, detail?: string): void {
-    this.counters.badInputs++;
-    if (this.counters.badInputs > this.maxBadInputs) {
-      const fatal = vwError('VW_ERR_TOO_MANY_BAD_INPUTS', this.counters.badInputs);
-      this.send(errorMessageFor(fatal));
-      return this.fail(fatal);
-    }
-    this.log.warn({ sessionId: this.sessionId, code: error.code, detail }, 'bad input from browser');
-    this.send(errorMessageFor(error, detail));
-    this.emit((events) => events.badInput(error));
-  }
-
-  private fail(error: VoicewireError): void {
-    this.log.warn({ sessionId: this.sessionId, code: error.code }, 'closing browser session');
-    this.endWith(error.closeCode ?? 1011, error.code, error);
-  }
-
-  private endWith(code: number, reason: string, error: VoicewireError | undefined): void {
-    if (this.state === 'closed') return;
-    this.state = 'closed';
+  private stopHelloTimer(): void {
     if (this.helloTimer) clearTimeout(this.helloTimer);
     this.helloTimer = undefined;
-    try {
-      this.ws.close(code, closeReason(reason));
-    } catch (err) {
-      // An invalid code from the caller: do not leave the socket open because of it.
-      this.log.warn({ err, sessionId: this.sessionId, code }, 'close failed; terminating');
-      this.ws.terminate();
-    }
-    this.emit((events) => events.closed(code, reason, error));
-  }
-
-  private handleSocketClose(code: number, reason: Buffer): void {
-    if (this.state === 'closed') return;
-    this.state = 'closed';
-    if (this.helloTimer) clearTimeout(this.helloTimer);
-    this.helloTimer = undefined;
-    const text = reason.toString('utf8');
-    const error = CLEAN_CLOSE_CODES.has(code) ? undefined : vwError('VW_ERR_CLOSED', `browser socket closed with ${code}`);
-    this.log.info({ sessionId: this.sessionId, code, reason: text }, 'browser socket closed');
-    this.emit((events) => events.closed(code, text, error));
   }
 }

@@ -172,7 +172,7 @@ describe('BrowserTransport: audio out, reports back', () => {
     transport.clear(1);
     await client.waitUntil(() => client.clears === 1, 2_000, 'clear');
     assert.equal(client.bufferedMs, 0, 'the player dropped everything at once');
-    const clearedAt = Date.now();
+    const clearedAt = client.lastClearAt ?? client.now();
     transport.sendAudio({ epoch: 0, sentenceId: 1, bytes: pcm(20, 24000), durationMs: 20 });
     transport.endSentence(0, 1);
     assert.equal(transport.stats().staleSends, 2);
