@@ -30,9 +30,20 @@ if (files.some((f) => f.includes('browser/real-browser')) && !ensureChromium()) 
   console.error('run-tests: chromium is required for the real-browser tests');
   process.exit(1);
 }
-const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
-  { stdio: 'inherit' },
-);
-process.exit(result.status ?? 1);
+// Unit and component tests run two files at a time; the end-to-end tests (real sockets, real-time
+// playback, a real browser, netimpair) run one file at a time so that their timing assertions
+// (underruns, barge-in latency) measure the gateway, not the other test files competing for 2 cores.
+const groups = [
+  { files: files.filter((f) => !f.startsWith('test/e2e/')), concurrency: 2 },
+  { files: files.filter((f) => f.startsWith('test/e2e/')), concurrency: 1 },
+].filter((g) => g.files.length > 0);
+let status = 0;
+for (const group of groups) {
+  const result = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${group.concurrency}`, ...group.files],
+    { stdio: 'inherit' },
+  );
+  if (result.status !== 0) status = result.status ?? 1;
+}
+process.exit(status);
