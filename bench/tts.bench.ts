@@ -10,11 +10,17 @@
  * mespeak (asm.js eSpeak 1.x) corrupts its heap and aborts the whole process after ≈ 80
  * sentences: the timing run stays below that (10 cold + 20 warm-up + 10 warm), and a separate
  * soak run per engine counts how many of 150 sentences each one survives.
+ *
+ * A second section measures what the chosen engine costs everyone else in the process: main-thread
+ * event-loop lag (perf_hooks.monitorEventLoopDelay, 1 ms resolution) while OfflineTts speaks
+ * LAG_SENTENCES sentences back to back, in its worker thread vs `inProcess: true`, warm and cold,
+ * each in its own child process, with time to first audio for both (the worker adds a thread hop).
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { printTable, writeResults, type Row } from './report.js';
 import { CORPUS_SENTENCES } from '../test/helpers/speech-corpus.js';
 
@@ -173,6 +179,105 @@ async function measure(engine: EngineName): Promise<EngineResult> {
   };
 }
 
+/** Sentences spoken back to back while the main thread's event-loop delay is recorded. */
+const LAG_SENTENCES = 20;
+const LAG_MODES = ['worker', 'in-process'] as const;
+type LagMode = (typeof LAG_MODES)[number];
+type LagStart = 'warm' | 'cold';
+
+interface LagResult {
+  mode: LagMode;
+  start: LagStart;
+  lagP50Ms: number;
+  lagP99Ms: number;
+  lagMaxMs: number;
+  firstP50Ms: number;
+  firstP95Ms: number;
+  wallMs: number;
+}
+
+/**
+ * Runs in a child process: speaks LAG_SENTENCES sentences back to back through OfflineTts and
+ * records the main thread's event-loop delay meanwhile. "warm" runs `warmUp()` first (as the
+ * gateway does at start-up); "cold" starts from a fresh process, engine load included.
+ */
+async function measureLag(mode: LagMode, start: LagStart): Promise<LagResult> {
+  const { OfflineTts } = await import('../src/models/cascade/tts-offline.js');
+  const tts = new OfflineTts({ inProcess: mode === 'in-process' });
+  if (start === 'warm') await tts.warmUp();
+  const histogram = monitorEventLoopDelay({ resolution: 1 });
+  const firsts: number[] = [];
+  histogram.enable();
+  const t0 = performance.now();
+  for (let i = 0; i < LAG_SENTENCES; i++) {
+    const s0 = performance.now();
+    let first = -1;
+    for await (const _chunk of tts.synthesize(CORPUS_SENTENCES[i % CORPUS_SENTENCES.length]!)) {
+      if (first < 0) first = performance.now() - s0;
+    }
+    firsts.push(first);
+    // A pipeline hands the event loop back between sentences (it waits on sockets and played-ACKs);
+    // without this the in-process run never yields and the monitor's timer sees nothing at all.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  const wallMs = performance.now() - t0;
+  histogram.disable();
+  const ms = (ns: number): number => ns / 1e6;
+  return {
+    mode,
+    start,
+    lagP50Ms: ms(histogram.percentile(50)),
+    lagP99Ms: ms(histogram.percentile(99)),
+    lagMaxMs: ms(histogram.max),
+    firstP50Ms: percentile(firsts, 50),
+    firstP95Ms: percentile(firsts, 95),
+    wallMs,
+  };
+}
+
+function runLagChild(mode: LagMode, start: LagStart): LagResult | string {
+  const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'lag', mode, start], {
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
+  const line = child.stdout.split('\n').find((l) => l.startsWith('{'));
+  return line ? (JSON.parse(line) as LagResult) : `child exited ${child.status}: ${child.stderr.slice(0, 200)}`;
+}
+
+/** Prints the event-loop lag section: worker vs in process, each warm and cold, ratios within a start. */
+function runLag(): LagResult[] {
+  const results: LagResult[] = [];
+  const rows: Row[] = [];
+  for (const start of ['warm', 'cold'] as const) {
+    const byMode = new Map<LagMode, LagResult>();
+    for (const mode of LAG_MODES) {
+      const result = runLagChild(mode, start);
+      if (typeof result === 'string') {
+        rows.push({ engine: mode, start, 'loop lag p50 ms': `not run: ${result}` });
+        continue;
+      }
+      byMode.set(mode, result);
+      results.push(result);
+    }
+    const reference = byMode.get('in-process');
+    for (const r of byMode.values()) {
+      rows.push({
+        engine: r.mode,
+        start,
+        'loop lag p50 ms': r.lagP50Ms,
+        'loop lag p99 ms': r.lagP99Ms,
+        'loop lag max ms': r.lagMaxMs,
+        'first audio p50 / p95 ms': `${r.firstP50Ms.toFixed(1)} / ${r.firstP95Ms.toFixed(1)}`,
+        'first p50 / in-process': reference ? r.firstP50Ms / reference.firstP50Ms : Number.NaN,
+        'lag p99 / in-process': reference ? r.lagP99Ms / reference.lagP99Ms : Number.NaN,
+        'wall ms': r.wallMs,
+      });
+    }
+  }
+  printTable(`OfflineTts: main-thread event-loop lag while speaking ${LAG_SENTENCES} sentences back to back (monitorEventLoopDelay, 1 ms resolution), one child process per row`, rows);
+  return results;
+}
+
 export async function run(): Promise<void> {
   const results: EngineResult[] = [];
   const survived = new Map<EngineName, string>();
@@ -202,11 +307,18 @@ export async function run(): Promise<void> {
     };
   });
   printTable(`Offline TTS: time to first audio per sentence (${CORPUS_SENTENCES.length} sentences cold, then again after ${WARM_UP} warm-up), one child process per engine`, rows);
-  console.log('\nAll three synthesise on the event loop: "first" is also how long one sentence blocks it.');
-  console.log(`results: ${writeResults('tts', { results, soak: Object.fromEntries(survived) })}`);
+  console.log('\nespeak-ng and mespeak synthesise on the event loop: their "first" is also how long one sentence blocks it.');
+  console.log('OfflineTts runs its engine in a worker thread: see the event-loop lag table below.');
+  const lag = runLag();
+  console.log(`results: ${writeResults('tts', { results, soak: Object.fromEntries(survived), lag })}`);
 }
 
 const engineArg = process.argv[2];
+if (engineArg === 'lag' && process.argv[1] === fileURLToPath(import.meta.url)) {
+  const mode = (LAG_MODES as readonly string[]).includes(process.argv[3] ?? '') ? (process.argv[3] as LagMode) : 'worker';
+  console.log(JSON.stringify(await measureLag(mode, process.argv[4] === 'cold' ? 'cold' : 'warm')));
+  process.exit(0);
+}
 if (engineArg !== undefined && (ENGINES as readonly string[]).includes(engineArg) && process.argv[1] === fileURLToPath(import.meta.url)) {
   if (process.argv[3] === 'soak') {
     await soak(engineArg as EngineName);

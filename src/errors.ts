@@ -71,6 +71,7 @@ export const ERRORS = {
   VW_ERR_TTS_BUSY: { message: 'offline TTS queue is full (%s requests waiting)' },
   VW_ERR_TTS_VOICE: { message: 'offline TTS has no voice %s' },
   VW_ERR_TTS_TEXT_TOO_LONG: { message: 'text of %s characters exceeds the TTS cap of %s' },
+  VW_ERR_TTS_ENGINE_FAILED: { message: 'offline TTS engine failed: %s' },
 
   // Config
   VW_ERR_CONFIG: { message: 'invalid configuration: %s' },

@@ -1,9 +1,16 @@
 // node:test's test()/describe() return promises that the runner itself awaits.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fc from 'fast-check';
 import { isVoicewireError } from '../../../src/errors.js';
-import { OfflineTts, offlineTtsWaiting, resampleSentence } from '../../../src/models/cascade/tts-offline.js';
+import {
+  OfflineTts,
+  offlineTtsInFlight,
+  offlineTtsWaiting,
+  resampleSentence,
+  stopOfflineTtsWorker,
+} from '../../../src/models/cascade/tts-offline.js';
 
 const EIGHT_WORDS = 'The quick brown fox jumps over the lazy dog.';
 
@@ -23,7 +30,7 @@ function rmsOf(chunks: readonly Int16Array[]): number {
   return Math.sqrt(sum / Math.max(1, samplesOf(chunks)));
 }
 
-describe('OfflineTts (eSpeak NG wasm, in process)', () => {
+describe('OfflineTts (eSpeak NG wasm, worker thread)', () => {
   test('speaks eight words as 0.5–6 s of non-silent 24 kHz audio in chunks of at most 100 ms', async () => {
     const tts = new OfflineTts();
     assert.equal(tts.sampleRate, 24000);
@@ -135,6 +142,92 @@ describe('OfflineTts (eSpeak NG wasm, in process)', () => {
   test('options out of range are RangeErrors', () => {
     assert.throws(() => new OfflineTts({ chunkMs: 150 }), RangeError);
     assert.throws(() => new OfflineTts({ wordsPerMinute: 10 }), RangeError);
+    assert.throws(() => new OfflineTts({ deadlineMs: 0 }), RangeError);
+  });
+
+  test('the main thread runs other work while the worker speaks; in process it cannot', async () => {
+    const firstOf = async (tts: OfflineTts): Promise<string[]> => {
+      await tts.warmUp();
+      const order: string[] = [];
+      const iterator = tts.synthesize(EIGHT_WORDS)[Symbol.asyncIterator]();
+      const first = iterator.next().then(() => order.push('audio'));
+      // Queued after the request: it runs first only if the synthesis does not hold this thread.
+      const immediate = new Promise<void>((resolve) => setImmediate(() => resolve(void order.push('immediate'))));
+      await Promise.all([first, immediate]);
+      await iterator.return(undefined);
+      return order;
+    };
+    assert.deepEqual(await firstOf(new OfflineTts()), ['immediate', 'audio']);
+    assert.deepEqual(await firstOf(new OfflineTts({ inProcess: true })), ['audio', 'immediate']);
+  });
+
+  test('in process and in the worker the same text gives audio of the same length and level', async () => {
+    const worker = await collect(new OfflineTts({ outputRate: 16000 }).synthesize(EIGHT_WORDS));
+    const local = await collect(new OfflineTts({ outputRate: 16000, inProcess: true }).synthesize(EIGHT_WORDS));
+    // eSpeak carries a little state from sentence to sentence, so two engines differ by a few samples.
+    assert.ok(Math.abs(samplesOf(worker) - samplesOf(local)) < 800, `${samplesOf(worker)} vs ${samplesOf(local)}`);
+    assert.ok(Math.abs(rmsOf(worker) / rmsOf(local) - 1) < 0.1, `rms ${rmsOf(worker)} vs ${rmsOf(local)}`);
+  });
+
+  test('a worker lost mid-sentence fails that call with VW_ERR_TTS_ENGINE_FAILED; the next call gets a fresh worker', async () => {
+    const tts = new OfflineTts();
+    await tts.warmUp();
+    const pending = collect(tts.synthesize(EIGHT_WORDS));
+    for (let i = 0; i < 1000 && !offlineTtsInFlight(); i++) await Promise.resolve();
+    assert.equal(offlineTtsInFlight(), true);
+    const failed = assert.rejects(pending, (err) => isVoicewireError(err, 'VW_ERR_TTS_ENGINE_FAILED'));
+    await stopOfflineTtsWorker();
+    await failed;
+    assert.equal(offlineTtsInFlight(), false);
+    assert.ok(samplesOf(await collect(tts.synthesize(EIGHT_WORDS))) > 0);
+  });
+
+  test('aborting while the worker speaks rejects at once, and the engine stays taken until it answers', async () => {
+    const tts = new OfflineTts();
+    await tts.warmUp();
+    const controller = new AbortController();
+    const reason = new Error('barge-in');
+    const pending = collect(tts.synthesize(EIGHT_WORDS, { signal: controller.signal }));
+    for (let i = 0; i < 1000 && !offlineTtsInFlight(); i++) await Promise.resolve();
+    assert.equal(offlineTtsInFlight(), true);
+    controller.abort(reason);
+    await assert.rejects(pending, (err) => err === reason);
+    // Only microtasks ran since the abort: the worker's answer (a message) cannot have arrived.
+    assert.equal(offlineTtsInFlight(), true);
+    assert.ok(samplesOf(await collect(tts.synthesize('Next.'))) > 0);
+    assert.equal(offlineTtsInFlight(), false);
+  });
+
+  test('a worker that misses its deadline is replaced and the call fails with VW_ERR_DEADLINE', async () => {
+    // A fresh worker needs far more than 1 ms to load the engine, so the deadline passes first.
+    await stopOfflineTtsWorker();
+    await assert.rejects(collect(new OfflineTts({ deadlineMs: 1 }).synthesize('Too slow.')), (err) => isVoicewireError(err, 'VW_ERR_DEADLINE'));
+    assert.equal(offlineTtsInFlight(), false);
+    assert.ok(samplesOf(await collect(new OfflineTts().synthesize('In time.'))) > 0);
+  });
+
+  test('an idle worker does not keep the process alive', async () => {
+    const script = [
+      "import { OfflineTts } from './src/models/cascade/tts-offline.ts';",
+      'let n = 0;',
+      "for await (const c of new OfflineTts().synthesize('Goodbye.')) n += c.length;",
+      'console.log(n);',
+    ].join('\n');
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (data: Buffer) => (out += data.toString()));
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill();
+        reject(new Error('the process was still alive after 30 s'));
+      }, 30_000);
+      child.once('exit', (exitCode) => {
+        clearTimeout(timer);
+        resolve(exitCode);
+      });
+    });
+    assert.equal(code, 0);
+    assert.ok(Number(out.trim()) > 0, `printed ${out}`);
   });
 });
 
