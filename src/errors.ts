@@ -38,7 +38,7 @@ export const ERRORS = {
   VW_ERR_MODEL_UNAVAILABLE: { message: 'model connection lost: %s', closeCode: 4010 },
   VW_ERR_QUEUE_CAP: { message: 'model audio queue reached its cap of %s ms' },
   VW_ERR_PLAYOUT_STALLED: { message: 'caller confirmed no playback for %s ms while audio was waiting', closeCode: 4011 },
-  VW_ERR_MODEL_CONNECT: { message: 'could not connect to the model: %s', closeCode: 4010 },
+  VW_ERR_MODEL_CONNECT: { message: 'could not connect to the model: %s', closeCode: 4012 },
   VW_ERR_SERVER_FULL: { message: 'gateway is at its limit of %s calls', closeCode: 1013 },
 
   // Auth
@@ -72,6 +72,8 @@ export const ERRORS = {
   VW_ERR_TTS_VOICE: { message: 'offline TTS has no voice %s' },
   VW_ERR_TTS_TEXT_TOO_LONG: { message: 'text of %s characters exceeds the TTS cap of %s' },
   VW_ERR_TTS_ENGINE_FAILED: { message: 'offline TTS engine failed: %s' },
+
+  VW_ERR_INTERNAL: { message: 'internal error: %s', closeCode: 1011 },
 
   // Config
   VW_ERR_CONFIG: { message: 'invalid configuration: %s' },

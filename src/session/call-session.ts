@@ -168,7 +168,12 @@ export class CallSession {
     this.logger.info({ backend: model.backend, window: this.credit.windowMs }, 'call started');
     this.sampleTimer = setInterval(() => this.sample(), this.options.sampleEveryMs ?? 500);
     this.sampleTimer.unref();
-    void this.pump();
+    this.pump().catch((err: unknown) => {
+      // A bug, not a peer's doing: end this call loudly rather than leave it parked, and keep the
+      // process (and every other call) running.
+      this.logger.error({ err }, 'audio pump failed');
+      this.closeCall(vwError('VW_ERR_INTERNAL', String(err)));
+    });
     model.connect().then(
       () => {
         if (this.state === 'connecting') this.state = 'active';
