@@ -51,6 +51,22 @@ describe('Twilio ⇄ Realtime through the gateway', { concurrency: false }, () =
     await caller.stop();
   });
 
+  test('with OPENAI_AUDIO_FORMAT=pcm24k the model speaks PCM16 24 kHz and the caller still gets paced μ-law', async () => {
+    const r = await startGateway({ OPENAI_AUDIO_FORMAT: 'pcm24k' }, { answerMs: 5_000, speedFactor: 5, detectionDelayMs: DETECTION_DELAY_MS });
+    running.push(r);
+    const caller = await r.call();
+    await askQuestion(caller);
+    await caller.waitUntil(() => caller.playedMs >= 4_900, 15_000);
+    // The fake records each session.update's `session` object.
+    const session = r.model!.log.sessionUpdates.at(-1) as { audio?: { input?: { format?: unknown }; output?: { format?: unknown } } } | undefined;
+    assert.deepEqual(session?.audio?.output?.format, { type: 'audio/pcm', rate: 24000 });
+    assert.deepEqual(session?.audio?.input?.format, { type: 'audio/pcm', rate: 24000 });
+    assert.ok(caller.maxBufferedMs <= WINDOW_MS + FRAME_MS, `caller buffered ${caller.maxBufferedMs} ms`);
+    assert.equal(underrunsWhileSpeaking(caller), 0);
+    assert.deepEqual(caller.violations.toArray(), []);
+    await caller.stop();
+  });
+
   for (const phase of ['while the model is still generating', 'after the model finished'] as const) {
     test(`barge-in 3 s into an answer ${phase}: clear, cancel only if active, stale audio and truncate bounded`, async () => {
       const generating = phase === 'while the model is still generating';
