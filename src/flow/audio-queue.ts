@@ -26,8 +26,8 @@ export interface SizedChunk {
  */
 export type OverflowPolicy = 'wait' | 'drop-oldest' | 'reject';
 
-export interface AudioQueueOptions<T extends SizedChunk> {
-  /** Capacity in ms of audio. Finite, > 0. */
+export interface AudioQueueOptions<T> {
+  /** Capacity in ms of audio (in the units of `size`, when given). Finite, > 0. */
   readonly highWaterMarkMs: number;
   readonly overflow?: OverflowPolicy;
   /** Called for each chunk dropped by `drop-oldest` (for counters/logs). Not called by abort(). */
@@ -37,7 +37,15 @@ export interface AudioQueueOptions<T extends SizedChunk> {
    * alone would let grow without limit. A full count behaves like a full queue. Default 65 536.
    */
   readonly maxChunks?: number;
+  /**
+   * The size of a chunk (WHATWG queuing strategy `size`), measured once when it is written.
+   * Default `chunk => chunk.durationMs`; required when the chunks carry no `durationMs`.
+   */
+  readonly size?: (chunk: T) => number;
 }
+
+/** The options a queue of `T` needs: `size` may be left out only when `T` carries `durationMs`. */
+export type AudioQueueOptionsFor<T> = [T] extends [SizedChunk] ? AudioQueueOptions<T> : AudioQueueOptions<T> & { readonly size: (chunk: T) => number };
 
 export interface WaitOptions {
   readonly signal?: AbortSignal;
@@ -57,19 +65,22 @@ const DEFAULT_MAX_CHUNKS = 65_536;
  * Writers are served in arrival order: a `write()` or `tryWrite()` does not overtake a writer that
  * is already waiting, so the chunks of concurrent producers keep the order of their calls.
  */
-export class AudioQueue<T extends SizedChunk> {
+export class AudioQueue<T> {
   readonly highWaterMarkMs: number;
   /** Cap on the number of chunks queued (see {@link AudioQueueOptions.maxChunks}). */
   readonly maxChunks: number;
   private readonly overflow: OverflowPolicy;
   private readonly onDrop: ((chunk: T) => void) | undefined;
+  private readonly measure: (chunk: T) => number;
   private readonly chunks = new Deque<T>();
+  /** The size of each queued chunk, as measured when written (WHATWG keeps it beside the chunk). */
+  private readonly sizes = new Deque<number>();
   private queued = 0;
   private state: QueueState = 'open';
   private readonly writers = new WaiterList();
   private readonly readers = new WaiterList();
 
-  constructor(options: AudioQueueOptions<T>) {
+  constructor(options: AudioQueueOptionsFor<T>) {
     const hwm = options.highWaterMarkMs;
     if (typeof hwm !== 'number' || !Number.isFinite(hwm) || hwm <= 0) throw vwError('VW_ERR_INVALID_SIZE', String(hwm));
     const maxChunks = options.maxChunks ?? DEFAULT_MAX_CHUNKS;
@@ -78,6 +89,8 @@ export class AudioQueue<T extends SizedChunk> {
     this.maxChunks = maxChunks;
     this.overflow = options.overflow ?? 'wait';
     this.onDrop = options.onDrop;
+    // AudioQueueOptionsFor makes `size` required unless T carries durationMs, so the default is safe.
+    this.measure = options.size ?? durationOf;
   }
 
   /** ms of audio queued now. */
@@ -170,6 +183,7 @@ export class AudioQueue<T extends SizedChunk> {
   abort(reason: string): number {
     const dropped = this.queued;
     this.chunks.clear();
+    this.sizes.clear();
     this.queued = 0;
     const error = vwError('VW_ERR_ABORTED', reason);
     this.readers.failAll(error);
@@ -197,7 +211,7 @@ export class AudioQueue<T extends SizedChunk> {
   }
 
   private sizeOf(chunk: T): number {
-    const size = chunk.durationMs;
+    const size = this.measure(chunk);
     assertSize(size);
     if (size > this.highWaterMarkMs) throw vwError('VW_ERR_CHUNK_TOO_LARGE', size, this.highWaterMarkMs);
     return size;
@@ -217,6 +231,7 @@ export class AudioQueue<T extends SizedChunk> {
 
   private enqueue(chunk: T, size: number): void {
     this.chunks.push(chunk);
+    this.sizes.push(size);
     this.queued += size;
     if (this.readers.size > 0) this.readers.wakeAll();
   }
@@ -224,9 +239,14 @@ export class AudioQueue<T extends SizedChunk> {
   private take(): T | undefined {
     const chunk = this.chunks.shift();
     if (chunk === undefined) return undefined;
+    const size = this.sizes.shift() ?? 0;
     // Reset to exactly 0 when empty so float error in the running total cannot accumulate.
-    this.queued = this.chunks.length === 0 ? 0 : Math.max(0, this.queued - chunk.durationMs);
+    this.queued = this.chunks.length === 0 ? 0 : Math.max(0, this.queued - size);
     if (this.writers.size > 0) this.writers.wakeAll();
     return chunk;
   }
+}
+
+function durationOf<T>(chunk: T): number {
+  return (chunk as SizedChunk).durationMs;
 }

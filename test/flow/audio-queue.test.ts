@@ -75,6 +75,64 @@ describe('AudioQueue sizes', () => {
   });
 });
 
+describe('AudioQueue size option', () => {
+  test('a size function measures chunks that carry no durationMs, and is measured once per write', async () => {
+    const calls: string[] = [];
+    const queue = new AudioQueue<string>({
+      highWaterMarkMs: 10,
+      size: (text) => {
+        calls.push(text);
+        return text.length;
+      },
+    });
+    await queue.write('abcd');
+    assert.equal(queue.tryWrite('efghij'), true);
+    assert.deepEqual([queue.queuedMs, queue.length, queue.desiredSize], [10, 2, 0]);
+    assert.equal(queue.tryWrite('k'), false);
+    assert.equal(await queue.read(), 'abcd');
+    assert.deepEqual([queue.queuedMs, queue.desiredSize], [6, 4]);
+    assert.deepEqual(calls, ['abcd', 'efghij', 'k']);
+  });
+
+  test('without a size function, chunks that carry no durationMs do not type-check (and are refused at run time)', () => {
+    // @ts-expect-error -- a queue of strings must say how to size them
+    const queue = new AudioQueue<string>({ highWaterMarkMs: 10 });
+    throwsWithCode(() => queue.tryWrite('x'), 'VW_ERR_INVALID_SIZE');
+  });
+
+  test('a size function overrides durationMs (an item count)', async () => {
+    const queue = new AudioQueue<Chunk>({ highWaterMarkMs: 2, size: () => 1 });
+    await queue.write(chunk(500));
+    await queue.write(chunk(500));
+    assert.equal(await stateOf(queue.write(chunk(0))), 'pending');
+    assert.equal(queue.abort('test'), 2);
+  });
+
+  for (const size of [Number.NaN, -1, Number.POSITIVE_INFINITY]) {
+    test(`a size function returning ${size} is refused with VW_ERR_INVALID_SIZE`, async () => {
+      const queue = new AudioQueue<string>({ highWaterMarkMs: 10, size: () => size });
+      await rejectsWithCode(queue.write('x'), 'VW_ERR_INVALID_SIZE');
+      throwsWithCode(() => queue.tryWrite('x'), 'VW_ERR_INVALID_SIZE');
+      assert.equal(queue.length, 0);
+    });
+  }
+
+  test('a size above the high water mark is refused with VW_ERR_CHUNK_TOO_LARGE', () => {
+    const queue = new AudioQueue<string>({ highWaterMarkMs: 3, size: (text) => text.length });
+    throwsWithCode(() => queue.tryWrite('abcd'), 'VW_ERR_CHUNK_TOO_LARGE');
+  });
+
+  test('the size a chunk had when written is the size taken off when it is read', async () => {
+    const chunkOf = { durationMs: 30 };
+    const queue = new AudioQueue<{ durationMs: number }>({ highWaterMarkMs: 100 });
+    await queue.write(chunkOf);
+    await queue.write({ durationMs: 10 });
+    chunkOf.durationMs = 90; // a chunk mutated while queued must not corrupt the running total
+    await queue.read();
+    assert.equal(queue.queuedMs, 10);
+  });
+});
+
 describe('AudioQueue with the wait policy', () => {
   test('write() waits while the chunk does not fit and completes when a read makes room', async () => {
     const queue = new AudioQueue<Chunk>({ highWaterMarkMs: 100 });

@@ -3,7 +3,7 @@
  * (house style 9). Rejections are coded: VW_ERR_DEADLINE for a passed deadline; an aborted signal
  * rejects with the signal's reason (the pipeline aborts with a VW_ERR_ABORTED error).
  */
-import { vwError, type VoicewireError } from '../../errors.js';
+import { isVoicewireError, vwError, type VoicewireError } from '../../errors.js';
 
 /** The reason to reject with when `signal` aborted: its reason when it is an Error, else VW_ERR_ABORTED. */
 export function abortReason(signal: AbortSignal): Error {
@@ -77,4 +77,14 @@ export function withDeadline<T>(
 /** An AbortError-like coded reason for aborting a pipeline. */
 export function abortedError(reason: string): VoicewireError {
   return vwError('VW_ERR_ABORTED', reason);
+}
+
+/**
+ * The flow's waiters end a wait cut short by a signal with VW_ERR_ABORTED (cause: the signal's
+ * reason); the cascade's waits have always rejected with the reason itself ({@link abortReason}),
+ * which the pipeline passes along. Other failures (deadline, queue abort, close) are kept.
+ */
+export function signalReasonFor(err: unknown, signal: AbortSignal | undefined): unknown {
+  const bySignal = signal?.aborted === true && isVoicewireError(err, 'VW_ERR_ABORTED') && err.cause === signal.reason;
+  return bySignal ? abortReason(signal) : err;
 }

@@ -4,14 +4,8 @@
  * playing, so a barge-in never has more than that to drop, and the caller's ACKs — not our
  * synthesis speed — pace the response.
  */
-import { vwError } from '../../errors.js';
-import { abortReason } from './abortable.js';
-
-interface Waiter {
-  readonly sentenceId: number;
-  readonly resolve: () => void;
-  readonly reject: (err: Error) => void;
-}
+import { Waiter, WaiterList } from '../../flow/waiters.js';
+import { signalReasonFor } from './abortable.js';
 
 export interface PlayedWaitOptions {
   readonly signal?: AbortSignal;
@@ -19,11 +13,14 @@ export interface PlayedWaitOptions {
   readonly timeoutMs: number;
 }
 
+/** setTimeout's largest delay; the gate has always treated anything outside [0, this] as "now". */
+const MAX_TIMER_MS = 2_147_483_647;
+
 export class PlayedGate {
   /** Highest sentence id confirmed played (−1: none yet). Sentences play in order. */
   private played = -1;
-  /** At most one waiter in practice (the TTS stage); a Set keeps it general and bounded by callers. */
-  private readonly waiters = new Set<Waiter>();
+  /** At most one waiter in practice (the TTS stage); each re-checks its own sentence when woken. */
+  private readonly waiters = new WaiterList();
 
   get playedThrough(): number {
     return this.played;
@@ -33,41 +30,23 @@ export class PlayedGate {
   markPlayed(sentenceId: number): void {
     if (!Number.isInteger(sentenceId) || sentenceId <= this.played) return;
     this.played = sentenceId;
-    for (const waiter of [...this.waiters]) if (waiter.sentenceId <= this.played) waiter.resolve();
+    this.waiters.wakeAll();
   }
 
   /** Resolves once `sentenceId` has played (at once for a negative id or one already played). */
-  waitPlayed(sentenceId: number, options: PlayedWaitOptions): Promise<void> {
-    if (sentenceId <= this.played) return Promise.resolve();
-    const { signal, timeoutMs } = options;
-    if (signal?.aborted) return Promise.reject(abortReason(signal));
-    return new Promise<void>((resolve, reject) => {
-      const waiters = this.waiters;
-      const timer = setTimeout(
-        () => waiter.reject(vwError('VW_ERR_DEADLINE', Math.round(timeoutMs), `played-ACK of sentence ${sentenceId}`)),
-        timeoutMs,
-      );
-      const waiter: Waiter = {
-        sentenceId,
-        resolve: () => {
-          cleanup();
-          resolve();
-        },
-        reject: (err) => {
-          cleanup();
-          reject(err);
-        },
-      };
-      function onAbort(): void {
-        waiter.reject(abortReason(signal as AbortSignal));
-      }
-      function cleanup(): void {
-        waiters.delete(waiter);
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      }
-      signal?.addEventListener('abort', onAbort, { once: true });
-      waiters.add(waiter);
-    });
+  async waitPlayed(sentenceId: number, options: PlayedWaitOptions): Promise<void> {
+    if (sentenceId <= this.played) return;
+    // The flow's Waiter refuses a NaN, negative or infinite deadline; this gate has always let
+    // such a deadline pass at once, as setTimeout does, so it keeps doing that.
+    const { timeoutMs } = options;
+    const deadline = timeoutMs >= 0 && timeoutMs <= MAX_TIMER_MS ? timeoutMs : 0;
+    const waiter = new Waiter(this.waiters, `played-ACK of sentence ${sentenceId}`, { signal: options.signal, timeoutMs: deadline });
+    try {
+      while (sentenceId > this.played) await waiter.park();
+    } catch (err) {
+      throw signalReasonFor(err, options.signal);
+    } finally {
+      waiter.leave();
+    }
   }
 }

@@ -1,6 +1,7 @@
 /** The sentence queue: bounded in items, writers wait while it is full, abort drops, close drains. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import fc from 'fast-check';
 import { isVoicewireError } from '../../../src/errors.js';
 import { ItemQueue } from '../../../src/models/cascade/item-queue.js';
@@ -50,6 +51,56 @@ describe('ItemQueue', () => {
     await assert.rejects(read, /stop/);
     await assert.rejects(queue.read({ timeoutMs: 5 }), (err) => isVoicewireError(err, 'VW_ERR_DEADLINE'));
   });
+
+  test('a wait ended by a signal rejects with the signal\'s reason itself, and leaves no listener behind', async () => {
+    const queue = new ItemQueue<number>(1);
+    const controller = new AbortController();
+    const reason = new Error('barge-in');
+    const read = queue.read({ signal: controller.signal, timeoutMs: 60_000 });
+    assert.equal(getEventListeners(controller.signal, 'abort').length, 1);
+    controller.abort(reason);
+    await assert.rejects(read, (err) => err === reason);
+    assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
+    await queue.write(1);
+    await assert.rejects(queue.write(2, { signal: controller.signal }), (err) => err === reason);
+    assert.equal(queue.length, 1);
+  });
+
+  test('an already-aborted signal does not stop a write that has room or a read that has an item', async () => {
+    const queue = new ItemQueue<number>(1);
+    const signal = AbortSignal.abort(new Error('late'));
+    await queue.write(7, { signal });
+    assert.equal(await queue.read({ signal }), 7);
+    await assert.rejects(queue.read({ signal }), /late/);
+    queue.close();
+    assert.equal(await queue.read({ signal }), undefined);
+    await assert.rejects(queue.write(8, { signal }), (err) => isVoicewireError(err, 'VW_ERR_CLOSED'));
+  });
+
+  test('a queue abort keeps its VW_ERR_ABORTED even when the waiter\'s signal aborts afterwards', async () => {
+    const queue = new ItemQueue<number>(1);
+    const controller = new AbortController();
+    const read = queue.read({ signal: controller.signal });
+    queue.abort('barge-in');
+    controller.abort(new Error('later'));
+    await assert.rejects(read, (err) => isVoicewireError(err, 'VW_ERR_ABORTED') && /barge-in/.test(err.message));
+  });
+
+  test('the queue stays usable after abort, and maxLength remembers the deepest it has been', async () => {
+    const queue = new ItemQueue<string>(3);
+    await queue.write('a');
+    await queue.write('b');
+    assert.equal(queue.abort('barge-in'), 2);
+    await queue.write('c');
+    assert.deepEqual([queue.length, queue.desiredSize, queue.maxLength, queue.closed], [1, 2, 2, false]);
+    assert.equal(await queue.read(), 'c');
+  });
+
+  for (const bound of [0, 1.5, Number.NaN]) {
+    test(`a bound of ${bound} is a RangeError`, () => {
+      assert.throws(() => new ItemQueue(bound), RangeError);
+    });
+  }
 
   test('never holds more than its bound and loses nothing, under random producer/consumer interleavings (property)', async () => {
     await fc.assert(
