@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { GatewayContext } from '../gateway.js';
 import { rejectUpgrade } from '../gateway.js';
-import { sendError, sendJson } from '../http-util.js';
+import { header, sendError, sendJson } from '../http-util.js';
 import { SessionTokens } from '../session-token.js';
 import { BrowserTransport } from '../../transports/browser/adapter.js';
 import type { ConversationState } from '../../transports/browser/messages.js';
@@ -34,11 +34,6 @@ export function originAllowed(origin: string | undefined, host: string | undefin
   } catch {
     return false;
   }
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }
 
 export function browserRoutes(ctx: GatewayContext): void {

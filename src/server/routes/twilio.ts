@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { GatewayContext } from '../gateway.js';
 import { rejectUpgrade } from '../gateway.js';
-import { BodyTooLargeError, parseForm, readBody, sendError, sendText } from '../http-util.js';
+import { BodyTooLargeError, header, parseForm, readBody, sendError, sendText } from '../http-util.js';
 import { validateSignature, validateStreamSignature, expectedStreamUrl } from '../../transports/twilio/signature.js';
 import { streamTwiml, pickCallParameters, TWIML_CONTENT_TYPE } from '../../transports/twilio/twiml.js';
 import { TwilioTransport } from '../../transports/twilio/adapter.js';
@@ -16,11 +16,6 @@ import { startCall } from './start-call.js';
 
 export const TWILIO_VOICE_PATH = '/twilio/voice';
 export const TWILIO_MEDIA_PATH = '/twilio/media';
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
 
 /** The URL Twilio requested, as it signed it: the public base (or https://Host) plus path and query. */
 function webhookUrl(ctx: GatewayContext, req: IncomingMessage): string | undefined {
