@@ -37,6 +37,7 @@ export function modelFactory(config: GatewayConfig, logger: Logger, overrides: B
         instructions: openai.instructions,
         // μ-law callers can pass audio through untouched; PCM callers get the 24 kHz wire format.
         ...(callerFormat.encoding === 'pcmu' ? { wireFormat: openai.audioFormat } : {}),
+        ...(openai.authHeader ? { authHeader: openai.authHeader } : {}),
         inputQueueMs: config.callerQueueMs,
         maxBufferedBytes: config.bufferedWarnBytes,
         heartbeatMs: config.heartbeatMs,

@@ -21,6 +21,8 @@ export interface GatewayConfig {
     readonly instructions: string;
     /** Audio format on the model socket: μ-law passthrough or PCM16 24 kHz through the resampler. */
     readonly audioFormat: 'pcmu' | 'pcm24k';
+    /** How the key is sent: `Authorization: Bearer` or Azure's `api-key`; undefined = by host. */
+    readonly authHeader: 'bearer' | 'api-key' | undefined;
   };
   readonly cascade: {
     readonly sttUrl: string | undefined;
@@ -144,6 +146,7 @@ export function loadConfig(env: Env = process.env): ConfigResult {
         read.string('INSTRUCTIONS') ??
         'You are a helpful, concise voice assistant on a phone call. Keep answers short and friendly.',
       audioFormat: read.oneOf('OPENAI_AUDIO_FORMAT', ['pcmu', 'pcm24k'], 'pcmu'),
+      authHeader: ((auth) => (auth === 'auto' ? undefined : auth))(read.oneOf('OPENAI_AUTH_HEADER', ['auto', 'bearer', 'api-key'], 'auto')),
     },
     cascade: {
       sttUrl: read.url('STT_URL', ['http:', 'https:']),

@@ -91,6 +91,24 @@ describe('gateway defences', { concurrency: false }, () => {
     await accepted.stop();
   });
 
+  test('a model socket that drops mid-answer is reconnected once; when the model stays away the call ends with 4010', async () => {
+    // The fake drops the connection after 5 deltas: the reconnect heals it and the call goes on.
+    // Then the model goes away for good (drop + refuse): the one reconnect fails, the call ends.
+    const r = await startGateway({}, { answerMs: 10_000, speedFactor: 5, dropAfterDeltas: 5, drops: 1 });
+    running.push(r);
+    const caller = await r.call();
+    await caller.sendSpeech(toneSamples(400));
+    await r.model!.waitFor(() => r.model!.log.connections.length >= 2, 'a reconnect', 10_000);
+    assert.ok(caller.isOpen, 'the call survived the first drop');
+    r.model!.refuseConnections(503);
+    r.model!.drop();
+    await caller.waitForClose(15_000);
+    console.log(`# model drop: ${r.model!.log.connections.length} model connections, caller closed with ${caller.closeInfo?.code} ${caller.closeInfo?.reason}`);
+    assert.equal(caller.closeInfo?.code, 4010);
+    assert.equal(caller.closeInfo?.reason, 'VW_ERR_MODEL_UNAVAILABLE');
+    assert.equal(r.gateway.context.calls.size, 0);
+  });
+
   test('a caller that stops reading is cut off and its call holds bounded memory', async () => {
     const r = await startGateway(
       { MAX_QUEUED_AUDIO_MS: '5000', HEARTBEAT_MS: '2000' },

@@ -28,6 +28,16 @@ describe('loadConfig', () => {
     assert.equal(result.config.openai.realtimeUrl, url);
   });
 
+  test('OPENAI_AUTH_HEADER picks how the key is sent; auto leaves it to the URL', () => {
+    const azure = loadConfig({ OPENAI_API_KEY: 'k', OPENAI_AUTH_HEADER: 'api-key' });
+    assert.ok(azure.ok);
+    assert.equal(azure.config.openai.authHeader, 'api-key');
+    const auto = loadConfig({ OPENAI_API_KEY: 'k' });
+    assert.ok(auto.ok);
+    assert.equal(auto.config.openai.authHeader, undefined);
+    assert.ok(!loadConfig({ OPENAI_API_KEY: 'k', OPENAI_AUTH_HEADER: 'basic' }).ok);
+  });
+
   test('every bad value is reported with its own message', () => {
     const result = loadConfig({
       PORT: 'eighty',
