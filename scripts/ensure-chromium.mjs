@@ -14,7 +14,7 @@ export function ensureChromium() {
   }
   console.error('ensure-chromium: installing Debian chromium (apt-get update && apt-get install -y chromium)…');
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  for (const args of [['update'], ['install', '-y', '--no-install-recommends', 'chromium', 'fonts-dejavu-core']]) {
+  for (const args of [['update'], ['install', '-y', 'chromium', 'fonts-dejavu-core']]) {
     const result = spawnSync('apt-get', args, { stdio: ['ignore', 'inherit', 'inherit'], env });
     if (result.status !== 0) {
       console.error(`ensure-chromium: apt-get ${args[0]} failed with ${result.status}`);

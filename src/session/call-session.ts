@@ -2,22 +2,19 @@
  * One call: wires a caller transport to a model through the flow primitives.
  *
  *   caller audio ──────────────────────────────► model.appendAudio (the backend bounds its own input)
- *   model audio ─► AudioQueue (ms, capped) ─► CreditGate (window − unplayed) ─► transport.sendAudio
- *   caller played reports ─► CreditGate.played + PlayoutTracker.confirm
- *   model speechStarted ─► barge-in: new epoch, abort queue, clear caller, cancel + truncate model
+ *   model audio ─► OutboundAudio (queue in ms ─► credit ─► transport.sendAudio; see outbound.ts)
+ *   model speechStarted ─► barge-in: new epoch, drop everything queued, clear the caller, cancel
+ *                          and truncate the model at what the caller heard
  *
  * The model socket is never paused (its control events share it with the audio), so a backend that
  * cannot be slowed (Realtime) fills the queue up to its cap and the response is cancelled there; a
  * backend that can be slowed (the cascade) waits on the queue instead.
  */
 import type { Logger } from 'pino';
-import { bytesPerMs, type AudioFormat } from '../audio/format.js';
 import { isVoicewireError, vwError, type VoicewireError } from '../errors.js';
-import { AudioQueue } from '../flow/audio-queue.js';
-import { CreditGate } from '../flow/credit-gate.js';
 import { EpochClock } from '../flow/epoch.js';
-import { PlayoutTracker } from '../flow/playout-tracker.js';
 import type { ModelAudio, ModelFactory, ModelSession } from '../models/model.js';
+import { OutboundAudio } from './outbound.js';
 import type { CallStart, CallerTransport } from '../transports/transport.js';
 import { RecentIds } from './recent-ids.js';
 import type { SessionObserver, SessionSample } from './observer.js';
@@ -47,26 +44,6 @@ export interface CallSessionOptions {
 
 type SessionState = 'awaiting-start' | 'connecting' | 'active' | 'ended';
 
-interface AudioItem {
-  readonly kind: 'audio';
-  readonly epoch: number;
-  readonly responseId: string;
-  readonly itemId: string;
-  readonly sentenceId: number;
-  readonly bytes: Uint8Array;
-  readonly durationMs: number;
-}
-
-interface SentenceEndItem {
-  readonly kind: 'sentence-end';
-  readonly epoch: number;
-  readonly responseId: string;
-  readonly sentenceId: number;
-  readonly durationMs: 0;
-}
-
-type OutboundItem = AudioItem | SentenceEndItem;
-
 const DEFAULT_PAUSABLE_QUEUE_MS = 4_000;
 const DEFAULT_PLAYOUT_STALL_MS = 15_000;
 const DEFAULT_SEND_CHUNK_MS = 100;
@@ -74,18 +51,11 @@ const DEFAULT_SEND_CHUNK_MS = 100;
 export class CallSession {
   private state: SessionState = 'awaiting-start';
   private model: ModelSession | undefined;
-  private format: AudioFormat | undefined;
-  private queue: AudioQueue<OutboundItem> | undefined;
-  private credit: CreditGate | undefined;
+  private outbound: OutboundAudio | undefined;
   private readonly epochs = new EpochClock();
-  private readonly tracker = new PlayoutTracker();
   /** Responses the session interrupted or cancelled: their late audio is dropped. Bounded. */
   private readonly droppedResponses = new RecentIds(64);
   private activeResponseId: string | undefined;
-  /** The chunk the pump has taken from the queue and holds while it waits for credit. */
-  private held: AudioItem | undefined;
-  /** Tail of the chain of pausable writes (see onModelAudio). */
-  private writeChain: Promise<void> = Promise.resolve();
   private sampleTimer: NodeJS.Timeout | undefined;
   private logger: Logger;
   private readonly now: () => number;
@@ -116,40 +86,40 @@ export class CallSession {
     return this.state;
   }
 
-  /** A method, not a field read, so the compiler does not narrow it across awaits. */
-  private isEnded(): boolean {
-    return this.state === 'ended';
-  }
-
   /** A snapshot of the call's flow state (for metrics, the browser's stats and tests). */
   snapshot(): SessionSample {
+    const credit = this.outbound?.credit;
     return {
-      creditMs: this.credit?.credit ?? 0,
-      windowMs: this.credit?.windowMs ?? 0,
-      callerBufferedMs: this.credit?.inFlightMs ?? 0,
-      queuedMs: this.queuedMs(),
+      creditMs: credit?.credit ?? 0,
+      windowMs: credit?.windowMs ?? 0,
+      callerBufferedMs: credit?.inFlightMs ?? 0,
+      queuedMs: this.outbound?.queuedMs ?? 0,
       epoch: this.epochs.current,
       transportBufferedBytes: this.options.transport.bufferedAmount(),
       modelBufferedBytes: this.model?.bufferedAmount?.() ?? 0,
     };
   }
 
-  /** Model audio waiting in the gateway: the queue plus the chunk held for credit. */
-  private queuedMs(): number {
-    return (this.queue?.queuedMs ?? 0) + (this.held?.durationMs ?? 0);
-  }
-
   private onStart(info: CallStart): void {
     if (this.state !== 'awaiting-start') return;
     this.state = 'connecting';
     this.logger = this.logger.child({ callSid: info.callId, streamSid: info.streamId });
-    this.format = info.format;
     const model = this.options.createModel({ callerFormat: info.format, callId: info.callId });
     this.model = model;
-    this.credit = new CreditGate({ windowMs: info.creditWindowMs ?? this.options.creditWindowMs });
-    this.queue = model.pausable
-      ? new AudioQueue<OutboundItem>({ highWaterMarkMs: this.options.pausableQueueMs ?? DEFAULT_PAUSABLE_QUEUE_MS })
-      : new AudioQueue<OutboundItem>({ highWaterMarkMs: this.options.maxQueuedAudioMs, overflow: 'reject' });
+    const outbound = new OutboundAudio({
+      transport: this.options.transport,
+      format: info.format,
+      epochs: this.epochs,
+      windowMs: info.creditWindowMs ?? this.options.creditWindowMs,
+      pausable: model.pausable,
+      queueMs: model.pausable ? (this.options.pausableQueueMs ?? DEFAULT_PAUSABLE_QUEUE_MS) : this.options.maxQueuedAudioMs,
+      sendChunkMs: this.options.sendChunkMs ?? DEFAULT_SEND_CHUNK_MS,
+      playoutStallMs: this.options.playoutStallMs ?? DEFAULT_PLAYOUT_STALL_MS,
+      now: this.now,
+      onCap: (responseId, droppedMs) => this.onQueueCap(responseId, droppedMs),
+      onFatal: (error) => this.closeCall(error),
+    });
+    this.outbound = outbound;
     model.attach({
       speechStarted: () => this.onSpeechStarted(),
       speechStopped: () => this.logger.debug('caller speech stopped'),
@@ -165,10 +135,10 @@ export class CallSession {
       closed: (reason, error) => this.onModelClosed(reason, error),
     });
     this.options.observer?.started?.(info, model.backend);
-    this.logger.info({ backend: model.backend, window: this.credit.windowMs }, 'call started');
+    this.logger.info({ backend: model.backend, window: outbound.credit.windowMs }, 'call started');
     this.sampleTimer = setInterval(() => this.sample(), this.options.sampleEveryMs ?? 500);
     this.sampleTimer.unref();
-    this.pump().catch((err: unknown) => {
+    outbound.run().catch((err: unknown) => {
       // A bug, not a peer's doing: end this call loudly rather than leave it parked, and keep the
       // process (and every other call) running.
       this.logger.error({ err }, 'audio pump failed');
@@ -186,89 +156,13 @@ export class CallSession {
     );
   }
 
-  /** Sends queued model audio to the caller as credit allows; one loop per call. */
-  private async pump(): Promise<void> {
-    const queue = this.queue;
-    const credit = this.credit;
-    if (!queue || !credit) return;
-    while (this.state !== 'ended') {
-      let item: OutboundItem | undefined;
-      try {
-        item = await queue.read();
-      } catch (err) {
-        if (isVoicewireError(err, 'VW_ERR_ABORTED')) continue; // barge-in emptied the queue
-        throw err;
-      }
-      if (item === undefined) return; // closed: the call ended
-      if (item.epoch !== this.epochs.current) continue;
-      if (item.kind === 'sentence-end') {
-        this.options.transport.endSentence(item.epoch, item.sentenceId);
-        continue;
-      }
-      this.held = item;
-      try {
-        await credit.spend(item.durationMs, { timeoutMs: this.options.playoutStallMs ?? DEFAULT_PLAYOUT_STALL_MS });
-      } catch (err) {
-        this.held = undefined;
-        if (isVoicewireError(err, 'VW_ERR_ABORTED')) continue;
-        if (isVoicewireError(err, 'VW_ERR_DEADLINE')) {
-          this.closeCall(vwError('VW_ERR_PLAYOUT_STALLED', this.options.playoutStallMs ?? DEFAULT_PLAYOUT_STALL_MS));
-          return;
-        }
-        throw err;
-      }
-      this.held = undefined;
-      // A barge-in between the credit wait and now made this chunk stale: drop it.
-      if (item.epoch !== this.epochs.current || this.isEnded()) continue;
-      this.options.transport.sendAudio(item);
-      this.tracker.sent(item.itemId, item.durationMs, this.now());
-    }
-  }
-
-  /**
-   * Model audio in arrival order. A pausable backend's writes wait for room, so each delivery is
-   * chained after the previous one: frames of two deliveries never interleave, and a sentence-end
-   * marker never overtakes its sentence's last frames.
-   */
   private onModelAudio(chunk: ModelAudio): Promise<void> {
-    if (!this.model?.pausable) return this.enqueueAudio(chunk);
-    const next = this.writeChain.then(() => this.enqueueAudio(chunk));
-    this.writeChain = next.catch(() => undefined);
-    return next;
-  }
-
-  private async enqueueAudio(chunk: ModelAudio): Promise<void> {
-    const queue = this.queue;
-    const format = this.format;
-    if (!queue || !format || this.state === 'ended') return;
+    if (!this.outbound || this.state === 'ended') return Promise.resolve();
     if (this.droppedResponses.has(chunk.responseId)) {
       this.options.observer?.dropped?.('interrupted', chunk.durationMs);
-      return;
+      return Promise.resolve();
     }
-    // Pieces of at most sendChunkMs, as views into the delta (the backend hands it over for good):
-    // one credit spend and one message per piece, never more credit than the window.
-    const epoch = this.epochs.current;
-    const frameBytes = Math.max(1, Math.round((this.options.sendChunkMs ?? DEFAULT_SEND_CHUNK_MS) * bytesPerMs(format)));
-    const bytes = chunk.bytes;
-    for (let offset = 0; offset < bytes.length; offset += frameBytes) {
-      const end = Math.min(offset + frameBytes, bytes.length);
-      const item: AudioItem = {
-        kind: 'audio', epoch, responseId: chunk.responseId, itemId: chunk.itemId, sentenceId: chunk.sentenceId,
-        bytes: bytes.subarray(offset, end), durationMs: (end - offset) / bytesPerMs(format),
-      };
-      if (this.model?.pausable) {
-        try {
-          await queue.write(item);
-        } catch (err) {
-          if (isVoicewireError(err, 'VW_ERR_ABORTED') || isVoicewireError(err, 'VW_ERR_CLOSED')) return;
-          throw err;
-        }
-        if (epoch !== this.epochs.current) return;
-      } else if (!queue.tryWrite(item)) {
-        this.onQueueCap(chunk.responseId, (bytes.length - offset) / bytesPerMs(format));
-        return;
-      }
-    }
+    return this.outbound.enqueue(chunk);
   }
 
   private onQueueCap(responseId: string, droppedMs: number): void {
@@ -280,15 +174,8 @@ export class CallSession {
   }
 
   private onSentenceEnd(responseId: string, sentenceId: number): void {
-    const queue = this.queue;
-    if (!queue || this.droppedResponses.has(responseId)) return;
-    const marker: SentenceEndItem = { kind: 'sentence-end', epoch: this.epochs.current, responseId, sentenceId, durationMs: 0 };
-    if (this.model?.pausable) {
-      // A zero-length marker always fits; it waits only for the frames written before it.
-      this.writeChain = this.writeChain.then(() => {
-        if (marker.epoch === this.epochs.current) queue.tryWrite(marker);
-      });
-    } else if (!queue.tryWrite(marker)) {
+    if (!this.outbound || this.droppedResponses.has(responseId)) return;
+    if (!this.outbound.endSentence(sentenceId)) {
       this.logger.debug({ responseId, sentenceId }, 'sentence end not queued (queue at its cap)');
     }
   }
@@ -309,45 +196,34 @@ export class CallSession {
    * what it is generating and truncates its item at what the caller actually heard.
    */
   private onSpeechStarted(): void {
-    const queue = this.queue;
-    const credit = this.credit;
-    if (!queue || !credit || this.state === 'ended') return;
-    const startedAt = this.now();
-    const somethingToStop = this.tracker.sentMs > this.tracker.playedMs || queue.queuedMs > 0 || this.activeResponseId !== undefined;
+    const outbound = this.outbound;
+    if (!outbound || this.state === 'ended') return;
     // Everything sent was confirmed played, nothing queued, nothing generating: the caller is
     // simply taking their turn. A clear and a truncate at the item's end would be noise.
-    if (!somethingToStop) return;
-    const heardMs = this.tracker.estimatePlayed(startedAt);
-    const playing = this.tracker.sentMs > 0 ? this.tracker.itemAt(heardMs) : undefined;
-
+    if (!outbound.hasUnplayed && this.activeResponseId === undefined) return;
+    const startedAt = this.now();
     const newEpoch = this.epochs.advance();
-    const droppedMs = this.queuedMs();
-    queue.abort('barge-in');
-    credit.abort('barge-in');
-    credit.reset();
+    const report = outbound.dropAll(startedAt);
     this.options.transport.clear(newEpoch);
     const clearLatencyMs = this.now() - startedAt;
 
     if (this.activeResponseId !== undefined) this.droppedResponses.add(this.activeResponseId);
-    const heard = playing && { itemId: playing.itemId, audioEndMs: this.tracker.playedOfItem(playing.itemId, heardMs) };
-    this.model?.interrupt(heard);
+    this.model?.interrupt(report.heard);
     this.options.observer?.bargeIn?.({
       clearLatencyMs,
-      droppedMs,
-      truncateUncertaintyMs: heardMs - this.tracker.playedMs,
+      droppedMs: report.droppedMs,
+      truncateUncertaintyMs: report.heardMs - report.confirmedMs,
     });
     this.logger.info(
-      { epoch: newEpoch, droppedMs, heardMs, truncate: heard, responseActive: this.activeResponseId !== undefined },
+      { epoch: newEpoch, droppedMs: report.droppedMs, heardMs: report.heardMs, truncate: report.heard, responseActive: this.activeResponseId !== undefined },
       'barge-in: dropped queued audio and cleared the caller',
     );
-    this.tracker.reset();
-    if (droppedMs > 0) this.options.observer?.dropped?.('barge-in', droppedMs);
+    if (report.droppedMs > 0) this.options.observer?.dropped?.('barge-in', report.droppedMs);
   }
 
   private onPlayed(epoch: number, playedMs: number): void {
     if (!this.epochs.isCurrent(epoch)) return; // an echo from before a clear
-    this.credit?.played(playedMs);
-    this.tracker.confirm(playedMs, this.now());
+    this.outbound?.played(playedMs);
   }
 
   private onSentencePlayed(epoch: number, sentenceId: number): void {
@@ -389,11 +265,8 @@ export class CallSession {
     const wasStarted = this.state !== 'awaiting-start';
     this.state = 'ended';
     if (this.sampleTimer) clearInterval(this.sampleTimer);
-    this.queue?.abort('call ended');
-    this.queue?.close();
-    this.credit?.abort('call ended');
+    this.outbound?.close();
     this.model?.close();
-    this.tracker.reset();
     this.logger.info({ reason, code: error?.code }, 'call ended');
     if (wasStarted) this.options.observer?.ended?.();
     this.resolveEnded();

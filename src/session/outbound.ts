@@ -1,0 +1,219 @@
+/**
+ * The model → caller path of one call:
+ *
+ *   model audio ─► AudioQueue (ms, capped) ─► CreditGate (window − unplayed) ─► transport.sendAudio
+ *   caller played reports ─► CreditGate.played + PlayoutTracker.confirm
+ *
+ * Audio is queued in pieces of at most `sendChunkMs` (views into the model's delta): one credit
+ * spend and one message per piece, so the caller never holds more than the window.
+ */
+import { bytesPerMs, type AudioFormat } from '../audio/format.js';
+import { isVoicewireError, vwError, type VoicewireError } from '../errors.js';
+import { AudioQueue } from '../flow/audio-queue.js';
+import { CreditGate } from '../flow/credit-gate.js';
+import type { EpochClock } from '../flow/epoch.js';
+import { PlayoutTracker } from '../flow/playout-tracker.js';
+import type { ModelAudio } from '../models/model.js';
+import type { CallerTransport } from '../transports/transport.js';
+
+export interface OutboundOptions {
+  readonly transport: CallerTransport;
+  readonly format: AudioFormat;
+  /** The call's epochs (shared with the session, which advances them on barge-in). */
+  readonly epochs: EpochClock;
+  readonly windowMs: number;
+  /** A pausable producer waits for room; one that is not gets `onCap` when the queue is full. */
+  readonly pausable: boolean;
+  /** Queue bound (ms): the cap for a non-pausable producer, the pause point for a pausable one. */
+  readonly queueMs: number;
+  readonly sendChunkMs: number;
+  readonly playoutStallMs: number;
+  readonly now: () => number;
+  /** The queue was full: the rest of this delivery (`droppedMs`) was not queued. */
+  readonly onCap: (responseId: string, droppedMs: number) => void;
+  /** A fatal condition of the path (the caller stopped confirming playback). */
+  readonly onFatal: (error: VoicewireError) => void;
+}
+
+interface AudioItem {
+  readonly kind: 'audio';
+  readonly epoch: number;
+  readonly itemId: string;
+  readonly sentenceId: number;
+  readonly bytes: Uint8Array;
+  readonly durationMs: number;
+}
+
+interface SentenceEndItem {
+  readonly kind: 'sentence-end';
+  readonly epoch: number;
+  readonly sentenceId: number;
+  readonly durationMs: 0;
+}
+
+type OutboundItem = AudioItem | SentenceEndItem;
+
+/** What the caller heard when a barge-in dropped the rest. */
+export interface DropReport {
+  /** Audio dropped from the gateway (queue + the piece held for credit), ms. */
+  readonly droppedMs: number;
+  /** Estimated played position of the epoch at the barge-in. */
+  readonly heardMs: number;
+  /** Last confirmed played position of the epoch. */
+  readonly confirmedMs: number;
+  /** The item playing at the barge-in and how much of it was heard (for truncation). */
+  readonly heard: { readonly itemId: string; readonly audioEndMs: number } | undefined;
+}
+
+export class OutboundAudio {
+  readonly credit: CreditGate;
+  private readonly queue: AudioQueue<OutboundItem>;
+  private readonly tracker = new PlayoutTracker();
+  /** The piece the sender has taken from the queue and holds while it waits for credit. */
+  private held: AudioItem | undefined;
+  /** Tail of the chain of pausable writes (see `enqueue`). */
+  private writeChain: Promise<void> = Promise.resolve();
+  private closed = false;
+  private readonly pieceBytes: number;
+
+  constructor(private readonly options: OutboundOptions) {
+    this.credit = new CreditGate({ windowMs: options.windowMs });
+    this.queue = options.pausable
+      ? new AudioQueue<OutboundItem>({ highWaterMarkMs: options.queueMs })
+      : new AudioQueue<OutboundItem>({ highWaterMarkMs: options.queueMs, overflow: 'reject' });
+    this.pieceBytes = Math.max(1, Math.round(options.sendChunkMs * bytesPerMs(options.format)));
+  }
+
+  /** Model audio waiting in the gateway: the queue plus the piece held for credit. */
+  get queuedMs(): number {
+    return this.queue.queuedMs + (this.held?.durationMs ?? 0);
+  }
+
+  /** True while audio is queued, or sent but not confirmed played. */
+  get hasUnplayed(): boolean {
+    return this.tracker.sentMs > this.tracker.playedMs || this.queuedMs > 0;
+  }
+
+  /**
+   * Queues a delivery in arrival order. A pausable producer's writes wait for room, so each
+   * delivery is chained after the previous one: pieces of two deliveries never interleave, and a
+   * sentence-end marker never overtakes its sentence's last pieces.
+   */
+  enqueue(chunk: ModelAudio): Promise<void> {
+    if (!this.options.pausable) return this.write(chunk);
+    const next = this.writeChain.then(() => this.write(chunk));
+    this.writeChain = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Queues the end of a sentence (the caller acknowledges it once played). */
+  endSentence(sentenceId: number): boolean {
+    const marker: SentenceEndItem = { kind: 'sentence-end', epoch: this.options.epochs.current, sentenceId, durationMs: 0 };
+    if (!this.options.pausable) return this.queue.tryWrite(marker);
+    // A zero-length marker always fits; it waits only for the pieces written before it.
+    this.writeChain = this.writeChain.then(() => {
+      if (marker.epoch === this.options.epochs.current) this.queue.tryWrite(marker);
+    });
+    return true;
+  }
+
+  /** The caller's cumulative played position in the current epoch. */
+  played(playedMs: number): void {
+    this.credit.played(playedMs);
+    this.tracker.confirm(playedMs, this.options.now());
+  }
+
+  /**
+   * Barge-in: drop, never flush. Everything queued is dropped and the credit restarts with the new
+   * epoch (the caller was told to clear its player); returns what the caller heard.
+   */
+  dropAll(now: number): DropReport {
+    const heardMs = this.tracker.estimatePlayed(now);
+    const playing = this.tracker.sentMs > 0 ? this.tracker.itemAt(heardMs) : undefined;
+    const report: DropReport = {
+      droppedMs: this.queuedMs,
+      heardMs,
+      confirmedMs: this.tracker.playedMs,
+      heard: playing && { itemId: playing.itemId, audioEndMs: this.tracker.playedOfItem(playing.itemId, heardMs) },
+    };
+    this.queue.abort('barge-in');
+    this.held = undefined; // the sender's credit wait is rejected below; the piece is gone now
+    this.credit.abort('barge-in');
+    this.credit.reset();
+    this.tracker.reset();
+    return report;
+  }
+
+  /** Sends queued audio to the caller as credit allows; one loop per call, ends at `close()`. */
+  async run(): Promise<void> {
+    const { epochs, transport } = this.options;
+    while (!this.closed) {
+      let item: OutboundItem | undefined;
+      try {
+        item = await this.queue.read();
+      } catch (err) {
+        if (isVoicewireError(err, 'VW_ERR_ABORTED')) continue; // barge-in emptied the queue
+        throw err;
+      }
+      if (item === undefined) return; // closed: the call ended
+      if (item.epoch !== epochs.current) continue;
+      if (item.kind === 'sentence-end') {
+        transport.endSentence(item.epoch, item.sentenceId);
+        continue;
+      }
+      this.held = item;
+      try {
+        await this.credit.spend(item.durationMs, { timeoutMs: this.options.playoutStallMs });
+      } catch (err) {
+        if (isVoicewireError(err, 'VW_ERR_ABORTED')) continue;
+        if (isVoicewireError(err, 'VW_ERR_DEADLINE')) {
+          this.options.onFatal(vwError('VW_ERR_PLAYOUT_STALLED', this.options.playoutStallMs));
+          return;
+        }
+        throw err;
+      } finally {
+        this.held = undefined;
+      }
+      // A barge-in between the credit wait and now made this piece stale: drop it.
+      if (item.epoch !== epochs.current || this.closed) continue;
+      transport.sendAudio(item);
+      this.tracker.sent(item.itemId, item.durationMs, this.options.now());
+    }
+  }
+
+  /** Releases everything; waiting producers and the sender end. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue.abort('call ended');
+    this.queue.close();
+    this.credit.abort('call ended');
+    this.tracker.reset();
+  }
+
+  private async write(chunk: ModelAudio): Promise<void> {
+    if (this.closed) return;
+    const epoch = this.options.epochs.current;
+    const perMs = bytesPerMs(this.options.format);
+    const bytes = chunk.bytes;
+    for (let offset = 0; offset < bytes.length; offset += this.pieceBytes) {
+      const end = Math.min(offset + this.pieceBytes, bytes.length);
+      const item: AudioItem = {
+        kind: 'audio', epoch, itemId: chunk.itemId, sentenceId: chunk.sentenceId,
+        bytes: bytes.subarray(offset, end), durationMs: (end - offset) / perMs,
+      };
+      if (this.options.pausable) {
+        try {
+          await this.queue.write(item);
+        } catch (err) {
+          if (isVoicewireError(err, 'VW_ERR_ABORTED') || isVoicewireError(err, 'VW_ERR_CLOSED')) return;
+          throw err;
+        }
+        if (epoch !== this.options.epochs.current) return;
+      } else if (!this.queue.tryWrite(item)) {
+        this.options.onCap(chunk.responseId, (bytes.length - offset) / perMs);
+        return;
+      }
+    }
+  }
+}

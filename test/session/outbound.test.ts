@@ -1,0 +1,94 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { OutboundAudio } from '../../src/session/outbound.js';
+import { EpochClock } from '../../src/flow/epoch.js';
+import { TWILIO_FORMAT } from '../../src/audio/format.js';
+import { RecordingTransport, settle } from './fakes.js';
+
+function outbound(options: { pausable?: boolean; windowMs?: number; queueMs?: number } = {}) {
+  const transport = new RecordingTransport();
+  const epochs = new EpochClock();
+  const caps: Array<{ responseId: string; droppedMs: number }> = [];
+  const clock = { now: 0 };
+  const out = new OutboundAudio({
+    transport, format: TWILIO_FORMAT, epochs,
+    windowMs: options.windowMs ?? 800, pausable: options.pausable ?? false, queueMs: options.queueMs ?? 10_000,
+    sendChunkMs: 100, playoutStallMs: 60_000, now: () => clock.now,
+    onCap: (responseId, droppedMs) => caps.push({ responseId, droppedMs }), onFatal: () => assert.fail('no fatal error expected'),
+  });
+  void out.run();
+  return { out, transport, epochs, caps, clock };
+}
+
+const delta = (ms: number, itemId = 'item', sentenceId = 0) => ({
+  responseId: 'r', itemId, sentenceId, bytes: new Uint8Array(ms * 8), durationMs: ms,
+});
+
+describe('OutboundAudio', () => {
+  test('never has more than the window sent and unconfirmed, whatever the deliveries and reports', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.oneof(fc.record({ deliver: fc.integer({ min: 1, max: 700 }) }), fc.record({ play: fc.integer({ min: 0, max: 400 }) })), { maxLength: 30 }),
+        fc.integer({ min: 200, max: 1000 }),
+        async (steps, windowMs) => {
+          const { out, transport } = outbound({ windowMs });
+          let played = 0;
+          for (const step of steps) {
+            if ('deliver' in step) await out.enqueue(delta(step.deliver));
+            else {
+              played = Math.min(transport.sentMs(), played + step.play);
+              out.played(played);
+            }
+            await settle(3);
+            assert.ok(transport.sentMs() - played <= windowMs, `in flight ${transport.sentMs() - played} ms > window ${windowMs}`);
+          }
+          out.close();
+        },
+      ),
+      { numRuns: 50 },
+    );
+  });
+
+  test('dropAll reports what was heard of the playing item and drops the rest', async () => {
+    const { out, transport, clock } = outbound({ windowMs: 800 });
+    await out.enqueue(delta(500, 'a'));
+    await out.enqueue(delta(2_000, 'b'));
+    await settle();
+    assert.equal(transport.sentMs(), 800);
+    clock.now = 600;
+    out.played(600); // all of a (500) and 100 ms of b heard
+    await settle();
+    const report = out.dropAll(650);
+    assert.equal(report.heardMs, 650);
+    assert.deepEqual(report.heard, { itemId: 'b', audioEndMs: 150 });
+    assert.equal(report.droppedMs, 2_500 - 1_400);
+    assert.equal(out.queuedMs, 0);
+    out.close();
+  });
+
+  test('a full queue reports the cap with the part of the delivery it could not take', async () => {
+    const { out, caps } = outbound({ windowMs: 200, queueMs: 1_000 });
+    await out.enqueue(delta(2_000));
+    assert.equal(caps.length, 1);
+    assert.ok(caps[0]!.droppedMs > 0 && caps[0]!.droppedMs <= 1_000, `dropped ${caps[0]!.droppedMs}`);
+    out.close();
+  });
+
+  test('with a pausable producer a sentence end waits for the pieces written before it', async () => {
+    const { out, transport } = outbound({ pausable: true, windowMs: 200, queueMs: 200 });
+    const first = out.enqueue(delta(500, 'x', 1));
+    out.endSentence(1);
+    const second = out.enqueue(delta(100, 'x', 2));
+    out.endSentence(2);
+    for (let played = 100; played <= 600; played += 100) {
+      out.played(played);
+      await settle();
+    }
+    await Promise.all([first, second]);
+    await settle();
+    const order = transport.calls.map((c) => (c.kind === 'audio' ? `a${c.sentenceId}` : c.kind === 'sentence-end' ? `e${c.sentenceId}` : c.kind));
+    assert.deepEqual(order, ['a1', 'a1', 'a1', 'a1', 'a1', 'e1', 'a2', 'e2']);
+    out.close();
+  });
+});
