@@ -14,97 +14,33 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { RawData, WebSocket } from 'ws';
-import type { AudioFormat } from '../../audio/format.js';
 import { vwError } from '../../errors.js';
 import { NOOP_LOGGER, SocketLink, rawBytes, type LinkMoves, type TransportLogger } from '../socket-link.js';
-import type { CallStart, CallerTransport, OutboundAudio, TransportEvents } from '../transport.js';
+import type { CallerTransport, OutboundAudio, TransportEvents } from '../transport.js';
 import {
-  DEFAULT_MIC_RATE,
-  DEFAULT_PLAYBACK_RATE,
-  DEFAULT_WINDOW_MS,
-  MAX_AUDIO_FRAME_MS,
-  MAX_MIC_FRAME_MS,
-  PROTOCOL_VERSION,
-  clampWindowMs,
   decodeClientMessage,
   encodeControl,
-  encodeFrame,
   errorMessageFor,
   type ClientMessage,
   type ConversationState,
   type HelloMessage,
   type ServerMessage,
-  type StatsMessage,
   type TranscriptRole,
-  type WireRate,
 } from './codec.js';
 import { MicInput } from './mic-input.js';
-import { splitTranscript } from './transcript.js';
+import { HelloDeadline, negotiate, type BrowserNegotiation } from './negotiation.js';
+import { OutboundAudioPath } from './outbound-audio.js';
+import type { BrowserTransportOptions, BrowserTransportStats } from './transport-options.js';
+import { UiChannel, type BrowserStats } from './ui-messages.js';
 
 export type { TransportLogger } from '../socket-link.js';
-
-export interface BrowserTransportOptions {
-  readonly logger?: TransportLogger;
-  /** Id announced in `ready` and used as callId/streamId. Default: a random UUID. */
-  readonly sessionId?: string;
-  /** Window (ms) when `hello` has none. Default 800; clamped to 200–2000 like any request. */
-  readonly defaultWindowMs?: number;
-  /** Announced in `ready` (the server's WebSocket ping interval). Default 10000. */
-  readonly heartbeatMs?: number;
-  /** A connection that sends no `hello` within this time is closed (4005). Default 10000. */
-  readonly helloTimeoutMs?: number;
-  /** Malformed messages tolerated per call; the next one closes with 4003. Default 50. */
-  readonly maxBadInputs?: number;
-  /** Parameters from the HTTP layer (e.g. the token's origin), added to `hello.parameters` (these win). */
-  readonly parameters?: Readonly<Record<string, string>>;
-  /** Epoch announced in `ready`. Default 0. */
-  readonly initialEpoch?: number;
-  readonly now?: () => number;
-}
-
-/** What `hello` settled. */
-export interface BrowserNegotiation {
-  /** PCM16 at the playback rate: the format of CallStart, in both directions. */
-  readonly playback: AudioFormat;
-  readonly playbackRate: WireRate;
-  readonly micRate: WireRate;
-  readonly windowMs: number;
-}
-
-/** Counters for tests and metrics (plain numbers: bounded state). */
-export interface BrowserTransportStats {
-  badInputs: number;
-  framesSent: number;
-  bytesSent: number;
-  sentenceEndsSent: number;
-  clearsSent: number;
-  /** Clears sent because audio of a newer epoch arrived without one. */
-  implicitClears: number;
-  micFrames: number;
-  /** Mic frames missing by sequence number (the client dropped them under backpressure). */
-  micFramesMissing: number;
-  /** Played reports and acks of an older epoch, ignored. */
-  staleReports: number;
-  /** Audio or sentence ends of an older epoch, dropped. */
-  staleSends: number;
-  /** Sends dropped because the socket was not open or hello had not arrived. */
-  sendsDropped: number;
-  /** Trailing odd bytes of outbound audio dropped (PCM16 needs whole samples). */
-  oddBytesDropped: number;
-}
-
-/** Extra fields the session may fill in a `stats` message (the type is set here). */
-export type BrowserStats = Omit<StatsMessage, 'type'>;
+export type { BrowserNegotiation } from './negotiation.js';
+export type { BrowserStats } from './ui-messages.js';
+export type { BrowserTransportOptions, BrowserTransportStats } from './transport-options.js';
 
 /** Phases of a session before it closes: `hello` makes it ready (SocketLink adds 'closed'). */
 type BrowserPhase = 'awaiting-hello' | 'ready';
 const MOVES: LinkMoves<BrowserPhase> = { 'awaiting-hello': ['ready'], ready: [] };
-
-const U32_MAX = 0xffffffff;
-
-function finiteOr(value: number | undefined): number | undefined {
-  return value === undefined || !Number.isFinite(value) ? undefined : Math.max(0, value);
-}
 
 export class BrowserTransport implements CallerTransport {
   readonly kind = 'browser' as const;
@@ -114,21 +50,17 @@ export class BrowserTransport implements CallerTransport {
   private readonly log: TransportLogger;
   private readonly options: BrowserTransportOptions;
   private readonly now: () => number;
-  private helloTimer: NodeJS.Timeout | undefined;
+  /** Closes a connection that sends no `hello` in time. */
+  private readonly helloDeadline: HelloDeadline;
   private negotiation: BrowserNegotiation | undefined;
   private mic: MicInput | undefined;
+  /** `state`, `transcript`, `stats` and the RTT ping: the messages beside the audio. */
+  private readonly ui: UiChannel;
 
-  /** The epoch the client was last told about (in `ready` or a `clear`). */
-  private epoch: number;
-  private seq = 0;
-  private pingId = 0;
-  private pingSentAt: number | undefined;
-  private rtt: number | undefined;
-  /** The link counts `badInputs` and `sendsDropped`; the mic input its frames. */
-  private readonly counters: Omit<BrowserTransportStats, 'badInputs' | 'sendsDropped' | 'micFrames' | 'micFramesMissing'> = {
-    framesSent: 0, bytesSent: 0, sentenceEndsSent: 0, clearsSent: 0, implicitClears: 0,
-    staleReports: 0, staleSends: 0, oddBytesDropped: 0,
-  };
+  /** Frames, sentence ends and clears, with the epoch the client was last told about. */
+  private readonly audio: OutboundAudioPath;
+  /** Played reports and acks of an older epoch (the link, the mic input and the audio path count the rest). */
+  private staleReports = 0;
 
   /**
    * Takes over `ws` (an open, authenticated server-side socket). Reading is paused until `attach`,
@@ -139,7 +71,12 @@ export class BrowserTransport implements CallerTransport {
     this.log = options.logger ?? NOOP_LOGGER;
     this.sessionId = options.sessionId ?? randomUUID();
     this.now = options.now ?? Date.now;
-    this.epoch = options.initialEpoch ?? 0;
+    this.audio = new OutboundAudioPath(options.initialEpoch ?? 0, {
+      sendFrame: (frame) => this.link.send(frame),
+      sendControl: (message) => this.send(message),
+    });
+    // Before the link: a link that closed at once stops the deadline through `onClosing`.
+    this.helloDeadline = new HelloDeadline(options.helloTimeoutMs ?? 10_000, (timeoutMs) => this.onHelloTimeout(timeoutMs));
     this.link = new SocketLink(ws, {
       label: 'browser',
       owner: 'BrowserTransport',
@@ -151,11 +88,13 @@ export class BrowserTransport implements CallerTransport {
       failReason: 'code',
       onMessage: (data, isBinary) => this.handleMessage(data, isBinary),
       answer: (error, detail) => this.send(errorMessageFor(error, detail)),
-      onClosing: () => this.stopHelloTimer(),
+      onClosing: () => this.helloDeadline.stop(),
     });
-    const helloTimeoutMs = options.helloTimeoutMs ?? 10_000;
-    this.helloTimer = setTimeout(() => this.onHelloTimeout(helloTimeoutMs), helloTimeoutMs);
-    this.helloTimer.unref();
+    this.ui = new UiChannel({
+      isReady: (action) => this.readySession(action) !== undefined,
+      send: (message) => this.send(message),
+      now: this.now,
+    });
   }
 
   /** Formats and window settled by `hello` (undefined before it). */
@@ -165,18 +104,19 @@ export class BrowserTransport implements CallerTransport {
 
   /** The epoch whose audio is being sent. */
   get currentEpoch(): number {
-    return this.epoch;
+    return this.audio.epoch;
   }
 
   /** Round trip of the last answered `ping()` (ms), undefined before one. */
   get rttMs(): number | undefined {
-    return this.rtt;
+    return this.ui.rttMs;
   }
 
   stats(): Readonly<BrowserTransportStats> {
     return {
       badInputs: this.link.badInputs,
-      ...this.counters,
+      ...this.audio.counters,
+      staleReports: this.staleReports,
       sendsDropped: this.link.sendsDropped,
       micFrames: this.mic?.frames ?? 0,
       micFramesMissing: this.mic?.missing ?? 0,
@@ -190,42 +130,22 @@ export class BrowserTransport implements CallerTransport {
   /** Binary audio frames of at most MAX_AUDIO_FRAME_MS each; seq counts frames within the epoch. */
   sendAudio(chunk: OutboundAudio): void {
     const session = this.readySession('sendAudio');
-    if (session === undefined || !this.enterEpoch(chunk.epoch)) return;
-    const sampleRate = session.playbackRate;
-    let bytes = chunk.bytes;
-    if (bytes.byteLength % 2 !== 0) {
-      this.counters.oddBytesDropped++;
-      bytes = bytes.subarray(0, bytes.byteLength - 1);
-    }
-    const maxBytes = (MAX_AUDIO_FRAME_MS * sampleRate * 2) / 1000;
-    for (let offset = 0; offset < bytes.byteLength; offset += maxBytes) {
-      const pcm = bytes.subarray(offset, Math.min(bytes.byteLength, offset + maxBytes));
-      const frame = encodeFrame({
-        kind: 'audio', sampleRate, epoch: chunk.epoch, seq: this.seq, sentenceId: chunk.sentenceId, pcm,
-      });
-      if (!this.link.send(frame)) return;
-      this.seq = (this.seq + 1) % (U32_MAX + 1);
-      this.counters.framesSent++;
-      this.counters.bytesSent += pcm.byteLength;
-    }
+    if (session !== undefined) this.audio.sendAudio(chunk, session.playbackRate);
   }
 
   /** `sentence_end` after the sentence's last frame; the client answers `sentence_played` once it has played. */
   endSentence(epoch: number, sentenceId: number): void {
-    if (this.readySession('endSentence') === undefined || !this.enterEpoch(epoch)) return;
-    if (this.send({ type: 'sentence_end', epoch, sentenceId })) this.counters.sentenceEndsSent++;
+    if (this.readySession('endSentence') !== undefined) this.audio.endSentence(epoch, sentenceId);
   }
 
   /** `clear`: the client drops everything queued; what follows is `newEpoch`. Older epochs are refused. */
   clear(newEpoch: number): void {
-    if (newEpoch <= this.epoch) {
-      this.log.warn({ sessionId: this.sessionId, epoch: this.epoch, newEpoch }, 'clear to an epoch that is not newer; ignored');
+    const epoch = this.audio.epoch;
+    if (!this.audio.moveTo(newEpoch)) {
+      this.log.warn({ sessionId: this.sessionId, epoch, newEpoch }, 'clear to an epoch that is not newer; ignored');
       return;
     }
-    this.epoch = newEpoch;
-    this.seq = 0;
-    if (this.readySession('clear') === undefined) return;
-    if (this.send({ type: 'clear', epoch: newEpoch })) this.counters.clearsSent++;
+    if (this.readySession('clear') !== undefined) this.audio.sendClear();
   }
 
   bufferedAmount(): number {
@@ -239,40 +159,22 @@ export class BrowserTransport implements CallerTransport {
 
   /** `state` for the client's UI (listening / thinking / speaking). */
   sendState(state: ConversationState): void {
-    if (this.readySession('state') !== undefined) this.send({ type: 'state', state });
+    this.ui.sendState(state);
   }
 
   /** `transcript` pieces (long text is split so each message stays under the 4 KiB bound). */
   sendTranscript(role: TranscriptRole, text: string, final: boolean): void {
-    if (this.readySession('transcript') === undefined) return;
-    const pieces = splitTranscript(text);
-    pieces.forEach((piece, i) => this.send({ type: 'transcript', role, text: piece, final: final && i === pieces.length - 1 }));
+    this.ui.sendTranscript(role, text, final);
   }
 
   /** `stats` for the client's readouts; `rttMs` defaults to this transport's own measurement. */
   sendStats(stats: BrowserStats): void {
-    if (this.readySession('stats') === undefined) return;
-    const message: { -readonly [K in keyof StatsMessage]: StatsMessage[K] } = {
-      type: 'stats',
-      creditMs: finiteOr(stats.creditMs) ?? 0,
-      windowMs: finiteOr(stats.windowMs) ?? 0,
-      serverBufferedMs: finiteOr(stats.serverBufferedMs) ?? 0,
-    };
-    const inFlightMs = finiteOr(stats.inFlightMs);
-    if (inFlightMs !== undefined) message.inFlightMs = inFlightMs;
-    const lastBargeInMs = finiteOr(stats.lastBargeInMs);
-    if (lastBargeInMs !== undefined) message.lastBargeInMs = lastBargeInMs;
-    const rttMs = finiteOr(stats.rttMs ?? this.rtt);
-    if (rttMs !== undefined) message.rttMs = rttMs;
-    this.send(message);
+    this.ui.sendStats(stats);
   }
 
   /** Sends an application-level `ping`; the client's `pong` sets `rttMs`. One outstanding at a time. */
   ping(): void {
-    if (this.readySession('ping') === undefined) return;
-    this.pingId = (this.pingId + 1) % (U32_MAX + 1);
-    this.pingSentAt = this.now();
-    this.send({ type: 'ping', id: this.pingId, t: this.pingSentAt });
+    this.ui.ping();
   }
 
   // ------------------------------------------------------------------------------------------
@@ -283,22 +185,6 @@ export class BrowserTransport implements CallerTransport {
     if (this.link.state === 'ready' && this.negotiation !== undefined) return this.negotiation;
     this.link.dropSend({ action }, 'browser session not ready; dropped');
     return undefined;
-  }
-
-  /** True when `epoch` may be sent now; a newer epoch is announced with a `clear` first. */
-  private enterEpoch(epoch: number): boolean {
-    if (epoch === this.epoch) return true;
-    if (epoch < this.epoch) {
-      this.counters.staleSends++;
-      return false;
-    }
-    this.epoch = epoch;
-    this.seq = 0;
-    if (this.send({ type: 'clear', epoch })) {
-      this.counters.clearsSent++;
-      this.counters.implicitClears++;
-    }
-    return true;
   }
 
   /** A control message; never throws (the link drops it when the socket is not open). */
@@ -346,11 +232,7 @@ export class BrowserTransport implements CallerTransport {
         this.send({ type: 'pong', id: message.id, t: message.t });
         return;
       case 'pong':
-        if (message.id === this.pingId && this.pingSentAt !== undefined) {
-          this.rtt = Math.max(0, this.now() - this.pingSentAt);
-          this.pingSentAt = undefined;
-        }
-        return;
+        return this.ui.onPong(message.id);
       case 'bye':
         this.log.info({ sessionId: this.sessionId, reason: message.reason }, 'browser said bye');
         return this.link.close(1000, 'bye');
@@ -359,9 +241,9 @@ export class BrowserTransport implements CallerTransport {
 
   /** Reports of the current epoch pass; older ones are stale; a future epoch is a bad field. */
   private acceptEpoch(epoch: number): boolean {
-    if (epoch === this.epoch) return true;
-    if (epoch < this.epoch) {
-      this.counters.staleReports++;
+    if (epoch === this.audio.epoch) return true;
+    if (epoch < this.audio.epoch) {
+      this.staleReports++;
       return false;
     }
     this.link.reject(vwError('VW_ERR_BAD_FIELD', 'epoch'), 'epoch');
@@ -369,35 +251,16 @@ export class BrowserTransport implements CallerTransport {
   }
 
   private handleHello(hello: HelloMessage): void {
-    this.stopHelloTimer();
-    const playbackRate = hello.playbackRate ?? DEFAULT_PLAYBACK_RATE;
-    const micRate = hello.micRate ?? DEFAULT_MIC_RATE;
-    const windowMs = clampWindowMs(hello.windowMs ?? this.options.defaultWindowMs ?? DEFAULT_WINDOW_MS);
-    const playback: AudioFormat = { encoding: 'pcm16', sampleRate: playbackRate };
-    this.negotiation = { playback, playbackRate, micRate, windowMs };
-    this.mic = new MicInput(micRate, playbackRate);
+    this.helloDeadline.stop();
+    const { negotiation, start, ready } = negotiate(hello, { ...this.options, sessionId: this.sessionId, epoch: this.audio.epoch });
+    this.negotiation = negotiation;
+    this.mic = new MicInput(negotiation.micRate, negotiation.playbackRate);
     this.link.enter('ready');
-    const info: CallStart = {
-      callId: this.sessionId,
-      streamId: this.sessionId,
-      parameters: { ...(hello.parameters ?? {}), ...(this.options.parameters ?? {}) },
-      format: playback,
-      creditWindowMs: windowMs,
-    };
+    const { playbackRate, micRate, windowMs } = negotiation;
     this.log.info({ sessionId: this.sessionId, playbackRate, micRate, windowMs }, 'browser session started');
     // `ready` first: a session may send audio from inside `start`, and it must follow `ready`.
-    this.send({
-      type: 'ready',
-      version: PROTOCOL_VERSION,
-      sessionId: this.sessionId,
-      playback: { encoding: 'pcm16', sampleRate: playbackRate },
-      mic: { encoding: 'pcm16', sampleRate: micRate },
-      epoch: this.epoch,
-      windowMs,
-      heartbeatMs: this.options.heartbeatMs ?? 10_000,
-      maxMicFrameMs: MAX_MIC_FRAME_MS,
-    });
-    this.link.emit((events) => events.start(info));
+    this.send(ready);
+    this.link.emit((events) => events.start(start));
   }
 
   private handleFrame(bytes: Uint8Array): void {
@@ -410,15 +273,9 @@ export class BrowserTransport implements CallerTransport {
   }
 
   private onHelloTimeout(timeoutMs: number): void {
-    this.helloTimer = undefined;
     if (this.link.state !== 'awaiting-hello') return;
     const error = vwError('VW_ERR_HELLO_TIMEOUT', timeoutMs);
     this.send(errorMessageFor(error));
     this.link.fail(error);
-  }
-
-  private stopHelloTimer(): void {
-    if (this.helloTimer) clearTimeout(this.helloTimer);
-    this.helloTimer = undefined;
   }
 }

@@ -30,13 +30,15 @@ export interface ProbeLog {
   readonly playedAfterClearMs: number;
   /** Largest excess of a played report over the audio of its epoch received by then (ms). */
   readonly overclaimMs: number;
+  /** `bye` messages the page sent (Stop must say goodbye before closing). */
+  readonly byes: number;
 }
 
 export const PROBE_SCRIPT = String.raw`(() => {
   const MAX_INTERRUPTIONS = 64;
   const log = {
     receivedMs: {}, clears: 0, staleFramesReceived: 0, playedReports: 0, playedMs: {},
-    interruptions: [], playedAfterClearMs: 0, overclaimMs: 0,
+    interruptions: [], playedAfterClearMs: 0, overclaimMs: 0, byes: 0,
   };
   let newestClear = -1;
   let appliedClear = -1;
@@ -82,6 +84,7 @@ export const PROBE_SCRIPT = String.raw`(() => {
       this.addEventListener('message', onIncoming);
     }
     send(data) {
+      if (typeof data === 'string' && data.includes('"bye"')) log.byes++;
       if (typeof data === 'string' && data.includes('"played"')) {
         try {
           const message = JSON.parse(data);

@@ -122,6 +122,9 @@ describe('the demo page in a real Chromium, through the real gateway (cascade + 
     // Stop hangs up: the page says so and the button is Talk again.
     await page.click('#talk', { timeout: 5_000 });
     await pageCondition(page, "document.querySelector('#talk').getAttribute('aria-pressed') === 'false'", 5_000);
+    // Regression: stop() left the `ready` state before sending, so `bye` was never sent.
+    const byes = await page.evaluate<number>('window.__voicewireProbe.byes');
+    assert.equal(byes, 1, 'Stop says bye before closing');
 
     const interruption = probe.interruptions[0];
     const silences = probe.interruptions.map((i) => i.silenceMs ?? Infinity);
