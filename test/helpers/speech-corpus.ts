@@ -11,6 +11,7 @@
 import type { SampleRate } from '../../src/audio/format.js';
 import type { VadEvent } from '../../src/audio/vad.js';
 import { OfflineTts, resampleSentence } from '../../src/models/cascade/tts-offline.js';
+import { mulberry32 } from '../../src/models/cascade/demo-agent.js';
 
 export type NoiseKind = 'white' | 'pink' | 'babble';
 
@@ -28,17 +29,7 @@ export const CORPUS_SENTENCES: readonly string[] = [
   'Please cancel the appointment and call me back tomorrow morning.',
 ];
 
-/** Deterministic PRNG (mulberry32): same seed, same sequence. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 /** Speaks `sentences` with the offline TTS at `sampleRate` (fresh PCM per sentence). */
 export async function speakSentences(sentences: readonly string[], sampleRate: SampleRate): Promise<Int16Array[]> {

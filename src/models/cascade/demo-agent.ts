@@ -37,8 +37,8 @@ export function tokenize(text: string): string[] {
   return pieces;
 }
 
-/** A small deterministic PRNG (mulberry32) for the pacing jitter. */
-function mulberry32(seed: number): () => number {
+/** A small deterministic PRNG (mulberry32) for the pacing jitter; same seed, same sequence. */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
