@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline';
 import { OfflineTts } from '../../src/models/cascade/tts-offline.js';
 import { StreamingResampler } from '../../src/audio/resampler.js';
 import { FakeTwilioCaller } from '../fakes/twilio-caller.js';
+import { concat } from '../helpers/speech-corpus.js';
 
 const BARGE_IN_LIMIT_MS = 150;
 
@@ -18,12 +19,7 @@ async function speech(text: string): Promise<Int16Array> {
   const tts = new OfflineTts({ outputRate: 16000 });
   const parts: Int16Array[] = [];
   for await (const chunk of tts.synthesize(text)) parts.push(Int16Array.from(chunk));
-  const whole = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    whole.set(p, offset);
-    offset += p.length;
-  }
+  const whole = concat(parts);
   return Int16Array.from(new StreamingResampler(16000, 8000, { maxInputMs: 60_000 }).process(whole));
 }
 

@@ -2,6 +2,7 @@
  * The fake browser against a hand-scripted server (no BrowserTransport), so the fake is checked on
  * its own: what it sends, when, and what it refuses.
  */
+import { Conditions } from '../helpers/conditions.js';
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -30,22 +31,11 @@ const peers: Peer[] = [];
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-let peerWaiters: Array<() => void> = [];
+const serverConditions = new Conditions('scripted server');
 
 /** Resolves once `check()` holds, re-checked whenever the scripted server receives something. */
-async function serverSaw(check: () => boolean, timeoutMs = 2_000, what = 'message'): Promise<void> {
-  if (check()) return;
-  let timer: NodeJS.Timeout | undefined;
-  await new Promise<void>((resolve, reject) => {
-    const waiter = (): void => {
-      if (!check()) return;
-      clearTimeout(timer);
-      peerWaiters = peerWaiters.filter((w) => w !== waiter);
-      resolve();
-    };
-    peerWaiters.push(waiter);
-    timer = setTimeout(() => reject(new Error(`server saw no ${what} within ${timeoutMs} ms`)), timeoutMs);
-  });
+function serverSaw(check: () => boolean, timeoutMs = 2_000, what = 'message'): Promise<void> {
+  return serverConditions.until(check, timeoutMs, what);
 }
 
 wss.on('connection', (ws) => {
@@ -53,7 +43,7 @@ wss.on('connection', (ws) => {
   peers.push(peer);
   ws.on('message', (data: Buffer, isBinary: boolean) => {
     onPeerMessage(peer, ws, data, isBinary);
-    for (const waiter of [...peerWaiters]) waiter();
+    serverConditions.notify();
   });
 });
 

@@ -7,6 +7,7 @@
  * `sentence_played` acks, honours `clear` and drops late frames of old epochs, answers pings, and
  * can send mic audio paced in real time. Everything it records is bounded.
  */
+import { Conditions } from '../helpers/conditions.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocket, type RawData } from 'ws';
 import { PlayerCore } from '../../client/src/player-core.js';
@@ -56,12 +57,6 @@ interface HeardEntry {
   readonly samples: number;
 }
 
-interface Waiter {
-  readonly check: () => boolean;
-  readonly resolve: () => void;
-  readonly reject: (err: Error) => void;
-  readonly what: string;
-}
 
 const MAX_MESSAGES = 256;
 const MAX_FRAMES = 256;
@@ -112,7 +107,7 @@ export class FakeBrowserClient {
   private reporting = true;
   private ticker: NodeJS.Timeout | undefined;
   private scratch: Float32Array;
-  private waiters: Waiter[] = [];
+  private readonly conditions = new Conditions('fake browser');
   private micSeq = 0;
 
   private constructor(ws: WebSocket, options: FakeBrowserClientOptions) {
@@ -125,7 +120,7 @@ export class FakeBrowserClient {
       ws.on('close', (code, reason) => {
         this.closeInfo = { code, reason: reason.toString('utf8') };
         this.stopClock();
-        this.wake();
+        this.conditions.close(`closed (${code})`);
         resolve(this.closeInfo);
       });
     });
@@ -223,11 +218,7 @@ export class FakeBrowserClient {
 
   /** Resolves once `check()` holds (re-checked on every message and clock tick); rejects at the deadline. */
   waitUntil(check: () => boolean, timeoutMs: number, what = 'condition'): Promise<void> {
-    if (check()) return Promise.resolve();
-    const waiting = new Promise<void>((resolve, reject) => this.waiters.push({ check, resolve, reject, what }));
-    return this.within(timeoutMs, what, waiting).finally(() => {
-      this.waiters = this.waiters.filter((w) => w.check !== check);
-    });
+    return this.conditions.until(check, timeoutMs, what);
   }
 
   /** Count of control messages received so far (a position for `waitForMessage`). */
@@ -279,7 +270,7 @@ export class FakeBrowserClient {
     const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
     if (isBinary) this.onFrame(bytes);
     else this.onControl(bytes);
-    this.wake();
+    this.conditions.notify();
   }
 
   private onFrame(bytes: Uint8Array): void {
@@ -369,7 +360,7 @@ export class FakeBrowserClient {
       push(this.heard, { at: now, epoch, samples: played }, MAX_HEARD);
     }
     this.flushReports();
-    this.wake();
+    this.conditions.notify();
   }
 
   private flushReports(): void {
@@ -385,17 +376,6 @@ export class FakeBrowserClient {
     for (const ack of acks) {
       this.send({ type: 'sentence_played', epoch: ack.epoch, sentenceId: ack.sentenceId });
       push(this.sentAcks, ack, MAX_MESSAGES);
-    }
-  }
-
-  private wake(): void {
-    if (this.waiters.length === 0) return;
-    const waiting = this.waiters;
-    this.waiters = [];
-    for (const waiter of waiting) {
-      if (waiter.check()) waiter.resolve();
-      else if (this.closeInfo !== undefined) waiter.reject(new Error(`fake browser: closed (${this.closeInfo.code}) before ${waiter.what}`));
-      else this.waiters.push(waiter);
     }
   }
 

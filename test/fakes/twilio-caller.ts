@@ -21,6 +21,7 @@ import alawmulaw from 'alawmulaw';
 import { WebSocket, type RawData } from 'ws';
 import { BYTES_PER_MS, Ring, TwilioPlayer, type DryPeriod, type EchoCause, type PlayerEcho } from './twilio-player.js';
 import { readServerMessage } from './twilio-wire.js';
+import { Conditions } from '../helpers/conditions.js';
 
 export { Ring, type DryPeriod, type EchoCause } from './twilio-player.js';
 
@@ -86,12 +87,6 @@ export interface Violation {
   readonly detail: string;
 }
 
-interface Waiter {
-  readonly check: () => boolean;
-  readonly resolve: () => void;
-  readonly reject: (err: Error) => void;
-  readonly timer: NodeJS.Timeout;
-}
 
 interface Speech {
   readonly samples: Int16Array;
@@ -140,7 +135,7 @@ export class FakeTwilioCaller {
   private readonly frame = new Uint8Array(FRAME_SAMPLES);
   private readonly pcm = new Int16Array(FRAME_SAMPLES);
   private readonly speech: Speech[] = [];
-  private readonly waiters = new Set<Waiter>();
+  private readonly conditions = new Conditions('fake twilio');
   private sequence = 0;
   private streamStartAt: number | undefined;
   private tickTimer: NodeJS.Timeout | undefined;
@@ -345,16 +340,7 @@ export class FakeTwilioCaller {
    * close; rejects after `timeoutMs`, or at close if it is still false.
    */
   waitUntil(check: () => boolean, timeoutMs: number, what = 'condition'): Promise<void> {
-    if (check()) return Promise.resolve();
-    if (this.waiters.size >= 64) return Promise.reject(new Error('fake twilio: too many waiters'));
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters.delete(waiter);
-        reject(new Error(`fake twilio: ${what} not met within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const waiter: Waiter = { check, resolve, reject, timer };
-      this.waiters.add(waiter);
-    });
+    return this.conditions.until(check, timeoutMs, what);
   }
 
   /** Resolves with the close code and reason (rejects after `timeoutMs`). */
@@ -417,7 +403,7 @@ export class FakeTwilioCaller {
     const due = Math.floor((now - this.streamStartAt) / FRAME_MS);
     while (this.framesSent < due && this.isOpen) this.sendFrame();
     this.player.advance(now);
-    this.checkWaiters();
+    this.conditions.notify();
     this.scheduleTick();
   }
 
@@ -467,7 +453,7 @@ export class FakeTwilioCaller {
     const bufferedMs = this.player.bufferedMs;
     this.maxBufferedMs = Math.max(this.maxBufferedMs, bufferedMs);
     this.received.push({ at, bufferedMs, ...entry });
-    this.checkWaiters();
+    this.conditions.notify();
   }
 
   /** Reads one server message as Twilio would (twilio-wire.ts), then acts on it. */
@@ -488,15 +474,6 @@ export class FakeTwilioCaller {
     return { event: msg.event };
   }
 
-  private checkWaiters(): void {
-    for (const waiter of this.waiters) {
-      if (!waiter.check()) continue;
-      clearTimeout(waiter.timer);
-      this.waiters.delete(waiter);
-      waiter.resolve();
-    }
-  }
-
   private onClose(code: number, reason: string): void {
     const at = this.now();
     this.player.advance(at);
@@ -504,11 +481,6 @@ export class FakeTwilioCaller {
     if (this.tickTimer !== undefined) clearTimeout(this.tickTimer);
     this.tickTimer = undefined;
     for (const speech of this.speech.splice(0)) speech.fail(new Error('fake twilio: closed while speaking'));
-    for (const waiter of this.waiters) {
-      clearTimeout(waiter.timer);
-      if (waiter.check()) waiter.resolve();
-      else waiter.reject(new Error(`fake twilio: closed (${code}) before the condition was met`));
-    }
-    this.waiters.clear();
+    this.conditions.close(`closed (${code})`);
   }
 }

@@ -3,6 +3,7 @@
  * sample) comes out the same; WAV headers (unknown length, extra chunks) are parsed; failures are
  * StageError('tts').
  */
+import { concat } from '../../helpers/speech-corpus.js';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -23,13 +24,7 @@ after(async () => {
 async function collect(tts: OpenAiTts, text: string, signal?: AbortSignal): Promise<Int16Array> {
   const parts: Int16Array[] = [];
   for await (const chunk of tts.synthesize(text, { signal })) parts.push(chunk.slice());
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concat(parts);
 }
 
 describe('WAV', () => {

@@ -2,6 +2,7 @@
  * A real `ws` server on 127.0.0.1 whose connections become BrowserTransports, each with a
  * recording session stand-in that keeps every event in order (bounded) and can wait for one.
  */
+import { Conditions } from '../../helpers/conditions.js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, WebSocket } from 'ws';
@@ -22,7 +23,7 @@ const MAX_RECORDED = 10_000;
 
 export class RecordingSession {
   readonly events: Recorded[] = [];
-  private waiters: Array<() => void> = [];
+  private readonly conditions = new Conditions('recording session');
 
   readonly handlers: TransportEvents = {
     start: (info) => this.record({ kind: 'start', info }),
@@ -40,27 +41,17 @@ export class RecordingSession {
 
   /** Resolves once `check()` holds (re-checked on every event); rejects at the deadline. */
   async until(check: () => boolean, timeoutMs = 3_000, what = 'event'): Promise<void> {
-    if (check()) return;
-    let timer: NodeJS.Timeout | undefined;
-    await new Promise<void>((resolve, reject) => {
-      const waiter = (): void => {
-        if (!check()) return;
-        clearTimeout(timer);
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        resolve();
-      };
-      this.waiters.push(waiter);
-      timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(new Error(`no ${what} within ${timeoutMs} ms; saw ${this.events.map((e) => e.kind).join(',')}`));
-      }, timeoutMs);
-    });
+    try {
+      await this.conditions.until(check, timeoutMs, what);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; saw ${this.events.map((e) => e.kind).join(',')}`);
+    }
   }
 
   private record(event: Recorded): void {
     this.events.push(event);
     if (this.events.length > MAX_RECORDED) this.events.shift();
-    for (const waiter of [...this.waiters]) waiter();
+    this.conditions.notify();
   }
 }
 
@@ -73,7 +64,7 @@ export interface Connection {
 export class Harness {
   readonly url: string;
   private readonly connections: Connection[] = [];
-  private waiters: Array<() => void> = [];
+  private readonly arrivals = new Conditions('browser harness');
 
   private constructor(
     private readonly server: Server,
@@ -93,27 +84,15 @@ export class Harness {
       const session = new RecordingSession();
       if (attach === 'now') transport.attach(session.handlers);
       harness.connections.push({ transport, session, socket });
-      for (const waiter of [...harness.waiters]) waiter();
+      harness.arrivals.notify();
     });
     return harness;
   }
 
   /** The n-th connection (0-based), waiting for it to arrive. */
   async connection(n = 0, timeoutMs = 3_000): Promise<Connection> {
-    const existing = this.connections[n];
-    if (existing) return existing;
-    let timer: NodeJS.Timeout | undefined;
-    return new Promise<Connection>((resolve, reject) => {
-      const waiter = (): void => {
-        const found = this.connections[n];
-        if (!found) return;
-        clearTimeout(timer);
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        resolve(found);
-      };
-      this.waiters.push(waiter);
-      timer = setTimeout(() => reject(new Error(`no connection ${n} within ${timeoutMs} ms`)), timeoutMs);
-    });
+    await this.arrivals.until(() => this.connections[n] !== undefined, timeoutMs, `connection ${n}`);
+    return this.connections[n]!;
   }
 
   async close(): Promise<void> {
