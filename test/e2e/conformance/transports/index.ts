@@ -1,0 +1,12 @@
+/**
+ * Every caller transport the conformance suite runs. Adding one: a file in this folder that
+ * exports a `TransportUnderTest`, and one line here.
+ */
+import type { TransportUnderTest } from '../transport-under-test.js';
+import { twilio } from './twilio.js';
+import { browser } from './browser.js';
+
+export const TRANSPORTS: readonly TransportUnderTest[] = [
+  twilio,
+  browser,
+];
