@@ -9,6 +9,7 @@
  */
 import { base64DecodedLength, decodeBase64Into, encodeBase64 } from '../../audio/base64.js';
 import { vwError, type VoicewireError } from '../../errors.js';
+import { BadField, digitsAt, idAt, isObject, objectAt, stringAt, stringMapAt, type Json } from '../media-stream/json-fields.js';
 import {
   DTMF_DIGIT,
   TWILIO_CHANNELS,
@@ -41,49 +42,14 @@ export type TwilioParseResult =
       readonly field?: string;
     };
 
-type Json = Record<string, unknown>;
-
-/** Thrown only inside this module and turned into a result: a bad or missing field at `path`. */
-class BadField extends Error {
-  constructor(
-    readonly path: string,
-    readonly error?: VoicewireError,
-  ) {
-    super(path);
-  }
-}
-
-const DIGITS = /^[0-9]{1,15}$/;
 const KNOWN_EVENTS: ReadonlySet<string> = new Set(TWILIO_INBOUND_EVENTS);
-const SID = /^[A-Za-z0-9]{1,64}$/;
+/** Twilio sids (`MZ…`, `CA…`, `AC…`): letters and digits. Other dialects pass their own shape. */
+export const TWILIO_SID = /^[A-Za-z0-9]{1,64}$/;
 
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function objectAt(parent: Json, key: string, path: string): Json {
-  const value = parent[key];
-  if (!isObject(value)) throw new BadField(path);
-  return value;
-}
-
-function stringAt(parent: Json, key: string, path: string, maxChars = 256): string {
-  const value = parent[key];
-  if (typeof value !== 'string' || value.length === 0 || value.length > maxChars) throw new BadField(path);
-  return value;
-}
-
-function sidAt(parent: Json, key: string, path: string): string {
-  const value = parent[key];
-  if (typeof value !== 'string' || !SID.test(value)) throw new BadField(path);
-  return value;
-}
-
-/** Twilio sends counters as strings of digits; a JSON number here is a protocol violation. */
-function digitsAt(parent: Json, key: string, path: string): number {
-  const value = parent[key];
-  if (typeof value !== 'string' || !DIGITS.test(value)) throw new BadField(path);
-  return Number(value);
+/** Options for dialects that reuse this codec (SignalWire speaks the same messages). */
+export interface TwilioParseOptions {
+  /** Shape of every sid (default {@link TWILIO_SID}; SignalWire sends UUIDs). */
+  readonly sidPattern?: RegExp;
 }
 
 function numberAt(parent: Json, key: string, path: string, expected: number): number {
@@ -93,19 +59,8 @@ function numberAt(parent: Json, key: string, path: string, expected: number): nu
 }
 
 function parseCustomParameters(start: Json): Readonly<Record<string, string>> {
-  const raw = start['customParameters'];
   // Absent on some older streams; an empty set is what "no <Parameter>" means anyway.
-  if (raw === undefined) return {};
-  if (!isObject(raw)) throw new BadField('start.customParameters');
-  const entries = Object.entries(raw);
-  if (entries.length > MAX_CUSTOM_PARAMETERS) throw new BadField('start.customParameters');
-  for (const [name, value] of entries) {
-    if (typeof value !== 'string' || name.length + value.length > MAX_CUSTOM_PARAMETER_CHARS) {
-      throw new BadField(`start.customParameters.${name.slice(0, 64)}`);
-    }
-  }
-  // fromEntries defines own properties, so a "__proto__" name stays a plain key.
-  return Object.fromEntries(entries) as Record<string, string>;
+  return stringMapAt(start, 'customParameters', 'start.customParameters', MAX_CUSTOM_PARAMETERS, MAX_CUSTOM_PARAMETER_CHARS);
 }
 
 function parseTracks(start: Json): readonly string[] {
@@ -117,7 +72,8 @@ function parseTracks(start: Json): readonly string[] {
   return raw as string[];
 }
 
-function parseStart(root: Json, sequenceNumber: number, streamSid: string): TwilioStart {
+function parseStart(root: Json, sequenceNumber: number, streamSid: string, sid: RegExp): TwilioStart {
+  const sidAt = (parent: Json, key: string, path: string): string => idAt(parent, key, path, sid);
   const start = objectAt(root, 'start', 'start');
   if (sidAt(start, 'streamSid', 'start.streamSid') !== streamSid) throw new BadField('start.streamSid');
   const format = objectAt(start, 'mediaFormat', 'start.mediaFormat');
@@ -154,7 +110,8 @@ function parseMedia(root: Json, sequenceNumber: number, streamSid: string, out: 
   return { event: 'media', sequenceNumber, streamSid, track, chunk, timestamp, payload: out.subarray(0, written) };
 }
 
-function parseEvent(root: Json, event: string, out: Uint8Array): TwilioInbound {
+function parseEvent(root: Json, event: string, out: Uint8Array, sid: RegExp): TwilioInbound {
+  const sidAt = (parent: Json, key: string, path: string): string => idAt(parent, key, path, sid);
   if (event === 'connected') {
     return { event, protocol: stringAt(root, 'protocol', 'protocol', 64), version: stringAt(root, 'version', 'version', 64) };
   }
@@ -162,7 +119,7 @@ function parseEvent(root: Json, event: string, out: Uint8Array): TwilioInbound {
   const streamSid = sidAt(root, 'streamSid', 'streamSid');
   switch (event) {
     case 'start':
-      return parseStart(root, sequenceNumber, streamSid);
+      return parseStart(root, sequenceNumber, streamSid, sid);
     case 'media':
       return parseMedia(root, sequenceNumber, streamSid, out);
     case 'dtmf': {
@@ -197,7 +154,7 @@ function parseEvent(root: Json, event: string, out: Uint8Array): TwilioInbound {
  * (`message.payload` is a view of it, valid until the next parse); `mediaOut.length` is the
  * largest payload accepted (default {@link MAX_MEDIA_PAYLOAD_BYTES}); an empty payload is rejected.
  */
-export function parseTwilioMessage(text: string, mediaOut: Uint8Array): TwilioParseResult {
+export function parseTwilioMessage(text: string, mediaOut: Uint8Array, options: TwilioParseOptions = {}): TwilioParseResult {
   if (text.length > MAX_MESSAGE_CHARS) {
     return { ok: false, error: vwError('VW_ERR_MESSAGE_TOO_LARGE', text.length, MAX_MESSAGE_CHARS) };
   }
@@ -215,7 +172,7 @@ export function parseTwilioMessage(text: string, mediaOut: Uint8Array): TwilioPa
     return { ok: false, error: vwError('VW_ERR_UNKNOWN_EVENT', JSON.stringify(event.slice(0, 64))), event: event.slice(0, 64) };
   }
   try {
-    return { ok: true, message: parseEvent(root, event, mediaOut) };
+    return { ok: true, message: parseEvent(root, event, mediaOut, options.sidPattern ?? TWILIO_SID) };
   } catch (err) {
     if (!(err instanceof BadField)) throw err;
     return { ok: false, error: err.error ?? vwError('VW_ERR_BAD_FIELD', err.path), event: event.slice(0, 64), field: err.path };

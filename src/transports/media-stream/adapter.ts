@@ -1,0 +1,361 @@
+/**
+ * CallerTransport over a JSON media-stream WebSocket (server side of a `ws` connection), for
+ * every carrier dialect (dialect.ts): Twilio, SignalWire, Telnyx, Exotel.
+ *
+ * Inbound: each text frame goes through the dialect's pure parser; malformed input is reported as
+ * `badInput` with its code and the connection lives on, up to `maxBadInputs` per call. Outbound:
+ * model audio becomes `media` messages, with a `mark` after every `markEveryMs` of audio (media
+ * messages are split at those boundaries, so marks are never further apart than that) and one at
+ * each sentence end. Mark names carry epoch, a per-connection sequence number and the cumulative
+ * position (twilio/marks.ts, twilio/mark-ledger.ts), so an echo is judged on its own: echoes of
+ * marks sent before a `clear` are recognised by their sequence number and never count as played,
+ * whether the carrier echoes them at once on the clear (Twilio, Telnyx, SignalWire), later, or
+ * never; so are echoes that cross the clear on the wire (a conservative loss of at most one mark
+ * interval).
+ *
+ * Dialects whose carrier wants outbound chunks in whole multiples of some size (Exotel: 320
+ * bytes) get them: a remainder is held (< one unit) until more audio of the epoch arrives, padded
+ * with silence at a sentence end or epoch change, dropped by a clear. Padding is not counted in
+ * positions, so a confirmation never claims audio the model did not produce.
+ *
+ * `played(epoch, ms)` is raised for every confirmation not invalidated by a clear, including those
+ * of an older epoch that ended without a clear (its tail still plays): sessions compare the epoch.
+ * Heartbeats and bufferedAmount watching belong to the server's ConnectionWatch.
+ */
+import type { RawData, WebSocket } from 'ws';
+import { bytesPerMs, bytesPerSample, isSameFormat, type AudioFormat } from '../../audio/format.js';
+import { vwError } from '../../errors.js';
+import { NOOP_LOGGER, SocketLink, rawLength, rawText, type LinkMoves, type TransportLogger } from '../socket-link.js';
+import type { CallerTransport, OutboundAudio, TransportEvents, TransportKind } from '../transport.js';
+import { MarkLedger } from '../twilio/mark-ledger.js';
+import type { MediaStreamDialect, StreamInbound } from './dialect.js';
+
+export type { TransportLogger } from '../socket-link.js';
+
+export interface MediaStreamTransportOptions {
+  readonly logger?: TransportLogger;
+  /** Longest stretch of audio between two marks (ms). Default 200. */
+  readonly markEveryMs?: number;
+  /** Malformed messages tolerated per call; the next one closes with 4003. Default 50. */
+  readonly maxBadInputs?: number;
+  /** Largest inbound media payload (bytes). Default: the dialect's. */
+  readonly maxPayloadBytes?: number;
+}
+
+/** Counters for tests and metrics; all are plain numbers (bounded state). */
+export interface MediaStreamStats {
+  badInputs: number;
+  mediaSent: number;
+  bytesSent: number;
+  marksSent: number;
+  clearsSent: number;
+  /** Echoes of our marks that confirmed playback. */
+  echoesTrusted: number;
+  /** Echoes of marks sent before a clear (flushed, not played). */
+  echoesFlushed: number;
+  /** Echoes whose name is not ours, or that we never sent. */
+  echoesUnknown: number;
+  /** Audio or sentence ends of an epoch older than the current one, dropped. */
+  staleSends: number;
+  /** Messages not sent because the stream had not started or had ended. */
+  sendsDropped: number;
+  /** Silence bytes added to complete an outbound unit (dialects with `outboundAlignBytes` > 1). */
+  paddingBytes: number;
+  /** Error reports from the carrier (Telnyx `error`). */
+  carrierErrors: number;
+}
+
+/** Phases of a stream before it closes: `start` moves it to streaming (SocketLink adds 'closed'). */
+type StreamPhase = 'awaiting-start' | 'streaming';
+const MOVES: LinkMoves<StreamPhase> = { 'awaiting-start': ['streaming'], streaming: [] };
+
+/** Unknown mark echoes (and carrier errors) logged at warn per call; later ones at debug. */
+const MAX_WARNED = 10;
+const DEFAULT_MARK_EVERY_MS = 200;
+
+export class MediaStreamTransport implements CallerTransport {
+  readonly kind: TransportKind;
+  protected readonly dialect: MediaStreamDialect;
+  /** The socket, its state, pending events, sends, closing and bad-input accounting. */
+  private readonly link: SocketLink<StreamPhase>;
+  private sid: string | undefined;
+  private callId: string | undefined;
+  private readonly log: TransportLogger;
+  /** Reused for every inbound payload: `audio` handlers get a view of it. */
+  private readonly media: Uint8Array;
+  private readonly markEveryMs: number;
+  private format: AudioFormat;
+  private ledger: MarkLedger;
+  /** Outbound bytes short of one aligned unit, waiting for more audio of the epoch. */
+  private readonly carry: Uint8Array;
+  private carryBytes = 0;
+  /** The link counts `badInputs` and `sendsDropped`. */
+  private readonly counters: Omit<MediaStreamStats, 'badInputs' | 'sendsDropped'> = {
+    mediaSent: 0,
+    bytesSent: 0,
+    marksSent: 0,
+    clearsSent: 0,
+    echoesTrusted: 0,
+    echoesFlushed: 0,
+    echoesUnknown: 0,
+    staleSends: 0,
+    paddingBytes: 0,
+    carrierErrors: 0,
+  };
+
+  /**
+   * Takes over `ws` (an open server-side socket). Reading is paused until `attach`, so no event is
+   * lost if the session attaches a little later; the few that ws may still deliver are queued.
+   */
+  constructor(ws: WebSocket, dialect: MediaStreamDialect, options: MediaStreamTransportOptions = {}) {
+    this.markEveryMs = options.markEveryMs ?? DEFAULT_MARK_EVERY_MS;
+    if (!(this.markEveryMs > 0)) throw new RangeError(`markEveryMs must be > 0 (got ${this.markEveryMs})`);
+    this.kind = dialect.kind;
+    this.dialect = dialect;
+    this.format = dialect.defaultFormat;
+    this.ledger = this.newLedger(this.format);
+    this.carry = new Uint8Array(dialect.outboundAlignBytes);
+    this.media = new Uint8Array(options.maxPayloadBytes ?? dialect.maxPayloadBytes);
+    this.log = options.logger ?? NOOP_LOGGER;
+    this.link = new SocketLink(ws, {
+      label: dialect.label,
+      owner: dialect.owner,
+      initial: 'awaiting-start',
+      moves: MOVES,
+      logger: this.log,
+      logContext: () => ({ streamId: this.sid }),
+      maxBadInputs: options.maxBadInputs,
+      failReason: 'message',
+      onMessage: (data, isBinary) => this.handleMessage(data, isBinary),
+    });
+  }
+
+  /** The stream's id from `start` (undefined before it). */
+  get streamId(): string | undefined {
+    return this.sid;
+  }
+
+  /** The epoch whose audio is being sent. */
+  get currentEpoch(): number {
+    return this.ledger.epoch;
+  }
+
+  /** The caller's audio format (the dialect's default until `start`). */
+  get audioFormat(): AudioFormat {
+    return this.format;
+  }
+
+  stats(): Readonly<MediaStreamStats> {
+    return { badInputs: this.link.badInputs, ...this.counters, sendsDropped: this.link.sendsDropped };
+  }
+
+  attach(events: TransportEvents): void {
+    this.link.attach(events);
+  }
+
+  /**
+   * Sends `chunk.bytes` as `media` messages, split only where a mark falls (every `markEveryMs`
+   * of the epoch's audio), each followed by that mark. Audio of an epoch older than the current
+   * one is dropped; a newer epoch starts its positions at 0 (after a closing mark for the old one).
+   */
+  sendAudio(chunk: OutboundAudio): void {
+    const streamId = this.streamingId('sendAudio');
+    if (streamId === undefined || !this.enterEpoch(chunk.epoch)) return;
+    const align = this.dialect.outboundAlignBytes;
+    if (align === 1) return this.sendMarked(streamId, chunk.bytes);
+    let bytes = chunk.bytes;
+    if (this.carryBytes > 0) {
+      const take = Math.min(align - this.carryBytes, bytes.length);
+      this.carry.set(bytes.subarray(0, take), this.carryBytes);
+      this.carryBytes += take;
+      bytes = bytes.subarray(take);
+      if (this.carryBytes < align) return;
+      this.carryBytes = 0;
+      this.sendMarked(streamId, this.carry.slice());
+    }
+    const whole = bytes.length - (bytes.length % align);
+    if (whole > 0) this.sendMarked(streamId, bytes.subarray(0, whole));
+    this.carry.set(bytes.subarray(whole), 0);
+    this.carryBytes = bytes.length - whole;
+  }
+
+  /** A mark carrying the sentence id at the current position; its echo raises `sentencePlayed`. */
+  endSentence(epoch: number, sentenceId: number): void {
+    const streamId = this.streamingId('endSentence');
+    if (streamId === undefined || !this.enterEpoch(epoch)) return;
+    this.flushCarry(streamId);
+    this.sendMark(streamId, this.ledger.sentenceEnd(sentenceId));
+  }
+
+  /** Sends `clear` (always: the carrier may hold audio we consider played out) and starts `newEpoch` at 0. */
+  clear(newEpoch: number): void {
+    if (newEpoch < this.ledger.epoch) this.log.warn({ streamId: this.sid, epoch: this.ledger.epoch, newEpoch }, 'clear moved the epoch backwards');
+    this.ledger.clear(newEpoch);
+    this.carryBytes = 0; // audio of the interrupted epoch: dropped, never flushed
+    const streamId = this.streamingId('clear');
+    if (streamId === undefined) return;
+    if (this.link.send(this.dialect.serializeClear(streamId))) this.counters.clearsSent++;
+  }
+
+  bufferedAmount(): number {
+    return this.link.bufferedAmount();
+  }
+
+  /** Closes the socket and raises `closed(code, reason)` once; later calls do nothing. */
+  close(code: number, reason: string): void {
+    this.link.close(code, reason);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Outbound helpers
+
+  private newLedger(format: AudioFormat): MarkLedger {
+    const perMs = bytesPerMs(format);
+    const align = this.dialect.outboundAlignBytes;
+    // Marks fall on whole units, so every media message between two marks is whole units too.
+    const markEveryBytes = Math.max(align, Math.round((this.markEveryMs * perMs) / align) * align);
+    return new MarkLedger(markEveryBytes, perMs);
+  }
+
+  /** The stream id when audio may be sent now; otherwise logs why and returns undefined. */
+  private streamingId(action: string): string | undefined {
+    if (this.link.state === 'streaming' && this.sid !== undefined) return this.sid;
+    this.link.dropSend({ action }, `${this.dialect.label} stream not open; dropped`);
+    return undefined;
+  }
+
+  /** Moves to `epoch` if it is newer; false (and dropped) if it is older than the current one. */
+  private enterEpoch(epoch: number): boolean {
+    if (epoch > this.ledger.epoch && this.sid !== undefined) this.flushCarry(this.sid);
+    const result = this.ledger.enter(epoch);
+    if (!result.ok) {
+      this.counters.staleSends++;
+      this.log.debug({ streamId: this.sid, epoch, current: this.ledger.epoch }, 'stale epoch; dropped');
+      return false;
+    }
+    // The old epoch ended without a clear: its tail gets a mark so its last audio can be confirmed.
+    if (result.closingMark !== undefined && this.sid !== undefined) this.sendMark(this.sid, result.closingMark);
+    return true;
+  }
+
+  /** `bytes` as media messages, split where marks fall, each mark sent after its audio. */
+  private sendMarked(streamId: string, bytes: Uint8Array): void {
+    let offset = 0;
+    while (offset < bytes.length) {
+      const end = Math.min(bytes.length, offset + this.ledger.roomBeforeMark());
+      if (!this.sendMedia(streamId, bytes, offset, end)) return;
+      const mark = this.ledger.sent(end - offset);
+      offset = end;
+      if (mark !== undefined) this.sendMark(streamId, mark);
+    }
+  }
+
+  /** Sends the held remainder padded with silence to one whole unit; positions count only the real bytes. */
+  private flushCarry(streamId: string): void {
+    if (this.carryBytes === 0) return;
+    const real = this.carryBytes;
+    this.carryBytes = 0;
+    const unit = this.carry.slice();
+    unit.fill(this.format.encoding === 'pcmu' ? 0xff : 0, real);
+    this.counters.paddingBytes += unit.length - real;
+    // Marks fall on whole units, so there is always room for one unit before the next mark.
+    if (this.sendMedia(streamId, unit, 0, unit.length)) this.ledger.sent(real);
+  }
+
+  private sendMedia(streamId: string, bytes: Uint8Array, start: number, end: number): boolean {
+    if (!this.link.send(this.dialect.serializeMedia(streamId, bytes, start, end))) return false;
+    this.counters.mediaSent++;
+    this.counters.bytesSent += end - start;
+    return true;
+  }
+
+  private sendMark(streamId: string, name: string): void {
+    if (this.link.send(this.dialect.serializeMark(streamId, name))) this.counters.marksSent++;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Inbound (the link passes messages on only while it is not closed)
+
+  private handleMessage(data: RawData, isBinary: boolean): void {
+    if (isBinary) return this.link.reject(vwError('VW_ERR_BINARY_FRAME'));
+    const size = rawLength(data);
+    const max = this.dialect.maxMessageChars;
+    if (size > max) return this.link.reject(vwError('VW_ERR_MESSAGE_TOO_LARGE', size, max));
+    const result = this.dialect.parse(rawText(data), this.media);
+    if (!result.ok) return this.link.reject(result.error);
+    this.dispatch(result.message);
+  }
+
+  private dispatch(message: StreamInbound): void {
+    const label = this.dialect.label;
+    if (message.event === 'connected') return this.log.debug({}, `${label} connected`);
+    if (message.event === 'error') return this.carrierError(message.code, message.detail);
+    if (message.event === 'start') {
+      if (this.link.state !== 'awaiting-start') return this.link.fail(vwError('VW_ERR_DUPLICATE_START'));
+      this.link.enter('streaming');
+      this.sid = message.streamId;
+      this.callId = message.callId;
+      if (!isSameFormat(message.format, this.format)) {
+        const epoch = this.ledger.epoch;
+        this.format = message.format;
+        this.ledger = this.newLedger(message.format);
+        this.ledger.clear(epoch); // nothing was sent yet; keep the session's epoch
+      }
+      const info = { callId: message.callId, streamId: message.streamId, parameters: message.parameters, format: message.format };
+      this.log.info({ streamId: this.sid, callId: this.callId, ...message.detail }, `${label} stream started`);
+      return this.link.emit((events) => events.start(info));
+    }
+    if (message.event === 'stop' && this.link.state === 'awaiting-start') return this.link.close(1000, `${label} stop`);
+    if (this.link.state !== 'streaming') return this.link.reject(vwError('VW_ERR_MEDIA_BEFORE_START'));
+    if (message.streamId !== this.sid) return this.link.reject(vwError('VW_ERR_WRONG_STREAM', message.streamId, this.sid ?? ''));
+    switch (message.event) {
+      case 'media':
+        return this.deliverAudio(message.track, message.payload);
+      case 'dtmf':
+        return this.link.emit((events) => events.dtmf(message.digit));
+      case 'mark':
+        return this.handleMarkEcho(message.name);
+      case 'stop':
+        this.log.info({ streamId: this.sid, callId: this.callId }, `${label} stream stopped`);
+        return this.link.close(1000, `${label} stop`);
+    }
+  }
+
+  private carrierError(code: string, detail: string): void {
+    this.counters.carrierErrors++;
+    const level = this.counters.carrierErrors <= MAX_WARNED ? 'warn' : 'debug';
+    this.log[level]({ streamId: this.sid, carrierCode: code, detail }, `${this.dialect.label} reported an error on the stream`);
+  }
+
+  private deliverAudio(track: string | undefined, payload: Uint8Array): void {
+    // A bidirectional stream carries only the caller's track; anything else is not for the model.
+    if (track !== undefined && track !== this.dialect.callerTrack) {
+      return this.log.debug({ streamId: this.sid, track }, 'media of another track ignored');
+    }
+    const perMs = bytesPerMs(this.format);
+    if (payload.length % bytesPerSample(this.format) !== 0) {
+      return this.link.reject(vwError('VW_ERR_BAD_PAYLOAD_SIZE', payload.length));
+    }
+    // Before attach the link queues a copy: the reused buffer would be overwritten while queued.
+    this.link.emitAudio(payload, payload.length / perMs);
+  }
+
+  private handleMarkEcho(name: string): void {
+    const verdict = this.ledger.judge(name);
+    if (verdict.kind === 'unknown') {
+      this.counters.echoesUnknown++;
+      // Bounded: a peer repeating forged names must not flood the log.
+      const level = this.counters.echoesUnknown <= MAX_WARNED ? 'warn' : 'debug';
+      this.log[level]({ streamId: this.sid, name: name.slice(0, 80) }, 'echo of a mark we did not send; ignored');
+      return;
+    }
+    if (verdict.kind === 'flushed') {
+      this.counters.echoesFlushed++;
+      return;
+    }
+    this.counters.echoesTrusted++;
+    const { epoch, positionMs, sentenceId } = verdict;
+    if (verdict.advanced) this.link.emit((events) => events.played(epoch, positionMs));
+    if (sentenceId !== undefined) this.link.emit((events) => events.sentencePlayed(epoch, sentenceId));
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * A "dialect" of the JSON media-stream protocol that Twilio Media Streams introduced and other
+ * carriers copied with differences (SignalWire: the same; Telnyx: snake_case, no stream id on
+ * what we send, PCMU by default; Exotel: snake_case, PCM16 and 320-byte chunks). The shared
+ * adapter (adapter.ts) runs the flow control — marks every ≤ 200 ms with epochs in their names,
+ * flush on barge-in, played positions from echoes — and asks the dialect only how messages look.
+ *
+ * A dialect's parser is pure and never throws: every message is a typed {@link StreamInbound} or
+ * a coded error (house style 10).
+ */
+import type { AudioFormat } from '../../audio/format.js';
+import type { VoicewireError } from '../../errors.js';
+import type { TransportKind } from '../transport.js';
+
+/** What any dialect's inbound message means to the adapter. */
+export type StreamInbound =
+  | { readonly event: 'connected' }
+  | {
+      readonly event: 'start';
+      readonly streamId: string;
+      /** The carrier's id of the call (CallSid, call_control_id, call_sid). */
+      readonly callId: string;
+      readonly parameters: Readonly<Record<string, string>>;
+      /** The caller's audio format, both ways, as the start message announced it. */
+      readonly format: AudioFormat;
+      /** Extra fields worth a log line (tracks, from/to). */
+      readonly detail: Readonly<Record<string, unknown>>;
+    }
+  | {
+      readonly event: 'media';
+      readonly streamId: string;
+      /** Track name when the dialect has one (`inbound`); undefined when it has none (Exotel). */
+      readonly track: string | undefined;
+      /** Decoded audio: a view of the parser's output buffer, valid until the next parse. */
+      readonly payload: Uint8Array;
+    }
+  | { readonly event: 'dtmf'; readonly streamId: string; readonly digit: string }
+  | { readonly event: 'mark'; readonly streamId: string; readonly name: string }
+  | { readonly event: 'stop'; readonly streamId: string }
+  /** The carrier reports a problem on the stream (Telnyx `error`); logged and counted, the call goes on. */
+  | { readonly event: 'error'; readonly streamId: string | undefined; readonly code: string; readonly detail: string };
+
+export type StreamParseResult =
+  | { readonly ok: true; readonly message: StreamInbound }
+  | { readonly ok: false; readonly error: VoicewireError };
+
+export interface MediaStreamDialect {
+  readonly kind: TransportKind;
+  /** Name in log lines, metrics and VW_ERR_CLOSED ('telnyx'). */
+  readonly label: string;
+  /** Class name reported when `attach` is called twice. */
+  readonly owner: string;
+  /** Format assumed until `start` says otherwise (sizes the mark interval). */
+  readonly defaultFormat: AudioFormat;
+  /** Largest text message accepted (characters). */
+  readonly maxMessageChars: number;
+  /** Largest inbound media payload (decoded bytes): the size of the parser's output buffer. */
+  readonly maxPayloadBytes: number;
+  /** Track that carries the caller on a media message; other tracks are ignored. */
+  readonly callerTrack: string;
+  /** Outbound media sizes must be multiples of this many bytes (Exotel: 320); 1 = any size. */
+  readonly outboundAlignBytes: number;
+  parse(text: string, mediaOut: Uint8Array): StreamParseResult;
+  serializeMedia(streamId: string, bytes: Uint8Array, start: number, end: number): string;
+  serializeMark(streamId: string, name: string): string;
+  serializeClear(streamId: string): string;
+}
