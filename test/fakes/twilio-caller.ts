@@ -14,22 +14,27 @@
  *
  * It builds and checks JSON itself (twilio-wire.ts) and encodes μ-law with alawmulaw: it shares no
  * code with the gateway's codec, so a mistake there cannot hide behind the same mistake here.
+ *
+ * The same fake plays the carriers that copied Twilio's protocol: a `wire` option (caller-wire.ts)
+ * gives it another carrier's message shapes, audio encoding (PCM16 for Exotel), flush behaviour
+ * and outbound size rule (signalwire-caller.ts, telnyx-caller.ts, exotel-caller.ts).
  */
-import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import alawmulaw from 'alawmulaw';
 import { WebSocket, type RawData } from 'ws';
-import { BYTES_PER_MS, Ring, TwilioPlayer, type DryPeriod, type EchoCause, type PlayerEcho } from './twilio-player.js';
-import { readServerMessage } from './twilio-wire.js';
+import { Ring, TwilioPlayer, type DryPeriod, type EchoCause, type PlayerEcho } from './twilio-player.js';
+import { TWILIO_WIRE } from './twilio-wire.js';
+import type { CallIds, CallerWire } from './caller-wire.js';
 import { Conditions } from '../helpers/conditions.js';
 
 export { Ring, type DryPeriod, type EchoCause } from './twilio-player.js';
 
 const FRAME_MS = 20;
 const FRAME_SAMPLES = 160;
-const SILENCE = 0xff;
 
 export interface FakeTwilioCallerOptions {
+  /** The carrier dialect spoken (default Twilio): SignalWire, Telnyx and Exotel fakes pass theirs. */
+  readonly wire?: CallerWire;
   /** Extra headers on the upgrade request (e.g. `X-Twilio-Signature`). */
   readonly headers?: Readonly<Record<string, string>>;
   readonly streamSid?: string;
@@ -100,10 +105,6 @@ function rawText(data: RawData): string {
   return Buffer.from(data instanceof ArrayBuffer ? new Uint8Array(data) : data).toString('utf8');
 }
 
-function sid(prefix: string): string {
-  return prefix + randomBytes(16).toString('hex');
-}
-
 /** `ms` of a sine tone as 8 kHz PCM16 (speech stand-in for `sendSpeech`). */
 export function toneSamples(ms: number, frequencyHz = 440, amplitude = 8000): Int16Array {
   const samples = new Int16Array(Math.round(ms * 8));
@@ -132,7 +133,9 @@ export class FakeTwilioCaller {
 
   private readonly t0 = performance.now();
   private readonly player: TwilioPlayer;
-  private readonly frame = new Uint8Array(FRAME_SAMPLES);
+  private readonly wire: CallerWire;
+  private readonly ids: CallIds;
+  private readonly frame: Uint8Array;
   private readonly pcm = new Int16Array(FRAME_SAMPLES);
   private readonly speech: Speech[] = [];
   private readonly conditions = new Conditions('fake twilio');
@@ -145,12 +148,18 @@ export class FakeTwilioCaller {
     private readonly ws: WebSocket,
     private readonly options: FakeTwilioCallerOptions,
   ) {
-    this.streamSid = options.streamSid ?? sid('MZ');
-    this.callSid = options.callSid ?? sid('CA');
-    this.accountSid = options.accountSid ?? sid('AC');
+    this.wire = options.wire ?? TWILIO_WIRE;
+    const ids = this.wire.newIds();
+    this.streamSid = options.streamSid ?? ids.streamId;
+    this.callSid = options.callSid ?? ids.callId;
+    this.accountSid = options.accountSid ?? ids.accountId;
+    this.ids = { streamId: this.streamSid, callId: this.callSid, accountId: this.accountSid };
+    this.frame = new Uint8Array(FRAME_SAMPLES * (this.wire.encoding === 'pcmu' ? 1 : 2));
     this.received = new Ring(options.logCap ?? 20_000);
     this.player = new TwilioPlayer({
       onEcho: (echo) => this.echo(echo),
+      bytesPerMs: this.wire.encoding === 'pcmu' ? 8 : 16,
+      clearMarks: this.wire.clearMarks,
       ...(options.maxBufferedMs === undefined ? {} : { maxBufferedMs: options.maxBufferedMs }),
       ...(options.playedAudioCap === undefined ? {} : { playedAudioCap: options.playedAudioCap }),
     });
@@ -212,7 +221,7 @@ export class FakeTwilioCaller {
 
   /** ms of audio cleared without playing. */
   get clearedMs(): number {
-    return this.player.clearedBytes / BYTES_PER_MS;
+    return this.player.clearedBytes / this.player.bytesPerMs;
   }
 
   /** Stretches with nothing to play after playback began (`drained` = underrun, or `clear`). */
@@ -253,23 +262,15 @@ export class FakeTwilioCaller {
   }
 
   sendConnected(): void {
-    this.sendJson({ event: 'connected', protocol: 'Call', version: '1.0.0' });
+    const connected = this.wire.connected();
+    if (connected !== undefined) this.sendJson(connected);
   }
 
   /** Sends `connected` + `start` and starts the media clock (done by `connect` unless autoStart is false). */
   sendStart(): void {
     if (this.streamStartAt !== undefined) throw new Error('fake twilio: start already sent');
     this.sendConnected();
-    const start = {
-      accountSid: this.accountSid,
-      streamSid: this.streamSid,
-      callSid: this.callSid,
-      tracks: ['inbound'],
-      mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
-      customParameters: { ...this.options.customParameters },
-      ...this.options.startOverrides,
-    };
-    this.sendJson({ event: 'start', sequenceNumber: this.nextSequence(), start, streamSid: this.streamSid });
+    this.sendJson(this.wire.start(this.ids, this.nextSequence(), { ...this.options.customParameters }, { ...this.options.startOverrides }));
     this.streamStartAt = this.now();
     if (this.options.readPaused === true) this.pauseReading();
     this.scheduleTick();
@@ -292,24 +293,19 @@ export class FakeTwilioCaller {
   }
 
   sendDtmf(digit: string): void {
-    this.sendJson({ event: 'dtmf', streamSid: this.streamSid, sequenceNumber: this.nextSequence(), dtmf: { track: 'inbound_track', digit } });
+    this.sendJson(this.wire.dtmf(this.ids, this.nextSequence(), digit));
   }
 
   /** A mark echo the server never asked for (forged or stale names). */
   sendMarkEcho(name: string): void {
-    this.sendJson({ event: 'mark', sequenceNumber: this.nextSequence(), streamSid: this.streamSid, mark: { name } });
+    this.sendJson(this.wire.markEcho(this.ids, this.nextSequence(), name));
   }
 
   /** One media frame of raw μ-law bytes outside the clock (for malformed-input tests). */
   sendMediaBytes(bytes: Uint8Array, overrides: Readonly<Record<string, unknown>> = {}): void {
     this.mediaSent++;
-    this.sendJson({
-      event: 'media',
-      sequenceNumber: this.nextSequence(),
-      media: { track: 'inbound', chunk: String(this.mediaSent), timestamp: String(Math.round(this.now() - (this.streamStartAt ?? 0))), payload: Buffer.from(bytes).toString('base64') },
-      streamSid: this.streamSid,
-      ...overrides,
-    });
+    const timestamp = String(Math.round(this.now() - (this.streamStartAt ?? 0)));
+    this.sendJson({ ...this.wire.media(this.ids, this.nextSequence(), String(this.mediaSent), timestamp, Buffer.from(bytes).toString('base64')), ...overrides });
   }
 
   sendJson(message: unknown): void {
@@ -361,7 +357,7 @@ export class FakeTwilioCaller {
   /** Hangs up as Twilio does: `stop`, then a normal close; resolves once closed (≤ timeoutMs, then terminates). */
   async stop(timeoutMs = 2000): Promise<void> {
     if (!this.isOpen) return;
-    this.sendJson({ event: 'stop', sequenceNumber: this.nextSequence(), streamSid: this.streamSid, stop: { accountSid: this.accountSid, callSid: this.callSid } });
+    this.sendJson(this.wire.stop(this.ids, this.nextSequence()));
     this.ws.close(1000);
     try {
       await this.waitForClose(timeoutMs);
@@ -413,23 +409,18 @@ export class FakeTwilioCaller {
       this.framesSent++;
       return;
     }
-    if (speech === undefined) this.frame.fill(SILENCE);
-    else {
-      this.pcm.fill(0);
+    this.pcm.fill(0);
+    if (speech !== undefined) {
       const n = Math.min(FRAME_SAMPLES, speech.samples.length - speech.offset);
       this.pcm.set(speech.samples.subarray(speech.offset, speech.offset + n));
       speech.offset += n;
-      this.frame.set(alawmulaw.mulaw.encode(this.pcm));
     }
+    if (this.wire.encoding === 'pcmu') this.frame.set(alawmulaw.mulaw.encode(this.pcm));
+    else this.frame.set(new Uint8Array(this.pcm.buffer, this.pcm.byteOffset, this.pcm.byteLength));
     const timestamp = this.framesSent * FRAME_MS;
     this.framesSent++;
     this.mediaSent++;
-    this.sendJson({
-      event: 'media',
-      sequenceNumber: this.nextSequence(),
-      media: { track: 'inbound', chunk: String(this.mediaSent), timestamp: String(timestamp), payload: Buffer.from(this.frame).toString('base64') },
-      streamSid: this.streamSid,
-    });
+    this.sendJson(this.wire.media(this.ids, this.nextSequence(), String(this.mediaSent), String(timestamp), Buffer.from(this.frame).toString('base64')));
     if (speech !== undefined && speech.offset >= speech.samples.length) {
       this.speech.shift();
       speech.done();
@@ -458,9 +449,11 @@ export class FakeTwilioCaller {
 
   /** Reads one server message as Twilio would (twilio-wire.ts), then acts on it. */
   private handleText(text: string, at: number): Omit<ReceivedEntry, 'at' | 'bufferedMs'> {
-    const msg = readServerMessage(text, this.streamSid);
+    const msg = this.wire.read(text, this.ids);
     if ('violation' in msg) return { event: msg.event, violation: this.violation(msg.violation, msg.detail) };
     if ('bytes' in msg) {
+      const unit = this.wire.mediaUnitBytes;
+      if (msg.bytes.length % unit !== 0) this.violation('media-size', `${msg.bytes.length} bytes is not a multiple of ${unit}`);
       const dropped = this.player.enqueueAudio(msg.bytes, at);
       if (dropped > 0) this.violation('buffer-overflow', `${dropped} bytes dropped`);
       return { event: msg.event, bytes: msg.bytes.length };
@@ -470,7 +463,7 @@ export class FakeTwilioCaller {
       return { event: msg.event, name: msg.name };
     }
     const { droppedBytes, flushedMarks } = this.player.clear(at);
-    this.clears.push({ at, droppedMs: droppedBytes / BYTES_PER_MS, flushedMarks });
+    this.clears.push({ at, droppedMs: droppedBytes / this.player.bytesPerMs, flushedMarks });
     return { event: msg.event };
   }
 

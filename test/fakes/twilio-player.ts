@@ -8,7 +8,15 @@
  * Everything kept is bounded (rings), whatever the length of the call.
  */
 
+/** μ-law 8 kHz, the Twilio default; PCM16 players pass their own `bytesPerMs`. */
 export const BYTES_PER_MS = 8;
+
+/**
+ * What a flush does to the marks still pending: echo them at once in order (Twilio, Telnyx,
+ * SignalWire document this), echo them in reverse order, or drop them without an echo (Exotel's
+ * docs do not say; the gateway must be right whichever a carrier does).
+ */
+export type ClearMarkPolicy = 'echo' | 'echo-reversed' | 'drop';
 
 /** A fixed-capacity ring: keeps the newest `capacity` items; `total` counts every push. */
 export class Ring<T> {
@@ -80,6 +88,10 @@ export interface PlayerOptions {
   readonly maxPendingMarks?: number;
   /** Bytes of played audio kept for inspection. Default 30 s. */
   readonly playedAudioCap?: number;
+  /** Bytes per ms of audio (μ-law 8 kHz: 8, the default; PCM16 8 kHz: 16). */
+  readonly bytesPerMs?: number;
+  /** What `clear` does to pending marks. Default 'echo'. */
+  readonly clearMarks?: ClearMarkPolicy;
 }
 
 export class TwilioPlayer {
@@ -101,19 +113,21 @@ export class TwilioPlayer {
   /** Bytes removed by `clear` without playing. */
   clearedBytes = 0;
   readonly dryPeriods = new Ring<DryPeriod>(1000);
+  readonly bytesPerMs: number;
 
   constructor(private readonly options: PlayerOptions) {
-    this.maxBufferedBytes = (options.maxBufferedMs ?? 600_000) * BYTES_PER_MS;
+    this.bytesPerMs = options.bytesPerMs ?? BYTES_PER_MS;
+    this.maxBufferedBytes = (options.maxBufferedMs ?? 600_000) * this.bytesPerMs;
     this.maxPendingMarks = options.maxPendingMarks ?? 10_000;
-    this.audio = new Uint8Array(options.playedAudioCap ?? 30_000 * BYTES_PER_MS);
+    this.audio = new Uint8Array(options.playedAudioCap ?? 30_000 * this.bytesPerMs);
   }
 
   get bufferedMs(): number {
-    return this.bufferedBytes / BYTES_PER_MS;
+    return this.bufferedBytes / this.bytesPerMs;
   }
 
   get playedMs(): number {
-    return this.playedBytes / BYTES_PER_MS;
+    return this.playedBytes / this.bytesPerMs;
   }
 
   /** Plays everything due by `now` and echoes the marks reached. */
@@ -127,7 +141,7 @@ export class TwilioPlayer {
         this.options.onEcho({ name: item.name, cause: 'played', dueAt: this.playhead, playedMs: this.playedMs });
         continue;
       }
-      const available = Math.floor((now - this.playhead) * BYTES_PER_MS + 1e-9);
+      const available = Math.floor((now - this.playhead) * this.bytesPerMs + 1e-9);
       if (available <= 0) return;
       const take = Math.min(item.bytes.length - item.offset, available);
       this.play(item.bytes, item.offset, take);
@@ -164,7 +178,7 @@ export class TwilioPlayer {
     return true;
   }
 
-  /** Empties the buffer; every pending mark is echoed at once (cause `clear`). */
+  /** Empties the buffer; pending marks are echoed at once (cause `clear`) or dropped, per `clearMarks`. */
   clear(now: number): { droppedBytes: number; flushedMarks: number } {
     this.advance(now);
     const droppedBytes = this.bufferedBytes;
@@ -179,11 +193,11 @@ export class TwilioPlayer {
       this.playing = false;
       this.dryPeriods.push({ start: now, end: undefined, cause: 'clear' });
     }
-    for (const item of items) {
-      if (item?.kind !== 'mark') continue;
-      flushedMarks++;
-      this.options.onEcho({ name: item.name, cause: 'clear', dueAt: now, playedMs: this.playedMs });
-    }
+    const policy = this.options.clearMarks ?? 'echo';
+    const marks = items.filter((item) => item?.kind === 'mark').map((item) => (item as { name: string }).name);
+    flushedMarks = marks.length;
+    if (policy === 'echo-reversed') marks.reverse();
+    if (policy !== 'drop') for (const name of marks) this.options.onEcho({ name, cause: 'clear', dueAt: now, playedMs: this.playedMs });
     return { droppedBytes, flushedMarks };
   }
 
@@ -214,7 +228,7 @@ export class TwilioPlayer {
 
   private play(bytes: Uint8Array, offset: number, count: number): void {
     const start = this.playhead;
-    this.playhead += count / BYTES_PER_MS;
+    this.playhead += count / this.bytesPerMs;
     this.playedBytes += count;
     this.bufferedBytes -= count;
     const span = this.spans.last();

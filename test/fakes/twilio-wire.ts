@@ -5,7 +5,11 @@
  * documented, so the fake drops it and reports it). Shares no code with the gateway's codec.
  */
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+import { randomBytes } from 'node:crypto';
+import type { CallerWire } from './caller-wire.js';
+
+/** Canonical base64 (padding required), as the carriers' JSON carries it. */
+export const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 export type ServerMessage =
   | { readonly event: 'media'; readonly bytes: Uint8Array }
@@ -14,11 +18,16 @@ export type ServerMessage =
   /** `event` is the event name when one could be read, else `invalid`. */
   | { readonly event: string; readonly violation: string; readonly detail: string };
 
-function isObject(value: unknown): value is Record<string, unknown> {
+function sid(prefix: string): string {
+  return prefix + randomBytes(16).toString('hex');
+}
+
+export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function exactKeys(obj: Record<string, unknown>, keys: readonly string[]): boolean {
+/** True when `obj` has exactly `keys` as own keys (a carrier rejects extra and missing fields alike). */
+export function exactKeys(obj: Record<string, unknown>, keys: readonly string[]): boolean {
   const own = Object.keys(obj);
   return own.length === keys.length && keys.every((k) => Object.hasOwn(obj, k));
 }
@@ -57,3 +66,32 @@ export function readServerMessage(text: string, streamSid: string): ServerMessag
       return { event, violation: 'unknown-event', detail: event.slice(0, 40) };
   }
 }
+
+/** Twilio itself as a fake caller's wire (caller-wire.ts). */
+export const TWILIO_WIRE: CallerWire = {
+  name: 'twilio',
+  encoding: 'pcmu',
+  clearMarks: 'echo',
+  mediaUnitBytes: 1,
+  newIds: () => ({ streamId: sid('MZ'), callId: sid('CA'), accountId: sid('AC') }),
+  connected: () => ({ event: 'connected', protocol: 'Call', version: '1.0.0' }),
+  start: (ids, sequenceNumber, customParameters, overrides) => ({
+    event: 'start',
+    sequenceNumber,
+    start: {
+      accountSid: ids.accountId,
+      streamSid: ids.streamId,
+      callSid: ids.callId,
+      tracks: ['inbound'],
+      mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
+      customParameters: { ...customParameters },
+      ...overrides,
+    },
+    streamSid: ids.streamId,
+  }),
+  media: (ids, sequenceNumber, chunk, timestamp, payload) => ({ event: 'media', sequenceNumber, media: { track: 'inbound', chunk, timestamp, payload }, streamSid: ids.streamId }),
+  markEcho: (ids, sequenceNumber, name) => ({ event: 'mark', sequenceNumber, streamSid: ids.streamId, mark: { name } }),
+  dtmf: (ids, sequenceNumber, digit) => ({ event: 'dtmf', streamSid: ids.streamId, sequenceNumber, dtmf: { track: 'inbound_track', digit } }),
+  stop: (ids, sequenceNumber) => ({ event: 'stop', sequenceNumber, streamSid: ids.streamId, stop: { accountSid: ids.accountId, callSid: ids.callId } }),
+  read: (text, ids) => readServerMessage(text, ids.streamId),
+};
