@@ -3,6 +3,8 @@
  * and the gateway refuses to start rather than run with a surprise default.
  */
 
+import { telnyxPublicKey as telnyxPublicKeyObject } from '../transports/telnyx/signature.js';
+
 export type ModelBackendName = 'openai-realtime' | 'cascade';
 
 export interface GatewayConfig {
@@ -39,6 +41,8 @@ export interface GatewayConfig {
   };
 
   readonly twilioAuthToken: string | undefined;
+  /** Carriers of issue 12 (part A): Telnyx, SignalWire, Exotel. */
+  readonly carriersA: CarriersAConfig;
   readonly creditWindowMs: number;
   /** Cap of the per-call model-audio queue (ms); past it the response is cancelled. */
   readonly maxQueuedAudioMs: number;
@@ -53,6 +57,18 @@ export interface GatewayConfig {
   readonly sessionSecret: string | undefined;
   readonly sessionTokenTtlMs: number;
   readonly allowedOrigins: readonly string[];
+}
+
+/** Credentials of Telnyx, SignalWire and Exotel; each unset means "not checked". */
+export interface CarriersAConfig {
+  /** TELNYX_PUBLIC_KEY: base64 of the raw Ed25519 public key that signs TeXML webhooks. */
+  readonly telnyxPublicKey: string | undefined;
+  /** TELNYX_STREAM_TOKEN: the media stream's auth token (`x-telnyx-streaming-auth-token` on the upgrade). */
+  readonly telnyxStreamToken: string | undefined;
+  /** SIGNALWIRE_SIGNING_KEY: the project's signing key (X-SignalWire-Signature on cXML webhooks). */
+  readonly signalwireSigningKey: string | undefined;
+  /** EXOTEL_BASIC_AUTH: `key:token` the Voicebot applet must present (Authorization: Basic) on /exotel/media. */
+  readonly exotelBasicAuth: string | undefined;
 }
 
 export const DEFAULT_REALTIME_URL = 'wss://api.openai.com/v1/realtime';
@@ -112,6 +128,21 @@ class ConfigReader {
   }
 }
 
+function readCarriersA(read: ConfigReader): CarriersAConfig {
+  const telnyxPublicKey = read.string('TELNYX_PUBLIC_KEY');
+  if (telnyxPublicKey !== undefined && telnyxPublicKey.length > 0 && telnyxPublicKeyObject(telnyxPublicKey) === undefined) {
+    read.problems.push('TELNYX_PUBLIC_KEY must be the base64 of a 32-byte Ed25519 public key');
+  }
+  const exotelBasicAuth = read.string('EXOTEL_BASIC_AUTH');
+  if (exotelBasicAuth !== undefined && !/^[^:]+:.+$/.test(exotelBasicAuth)) read.problems.push('EXOTEL_BASIC_AUTH must be key:token');
+  return {
+    telnyxPublicKey,
+    telnyxStreamToken: read.string('TELNYX_STREAM_TOKEN'),
+    signalwireSigningKey: read.string('SIGNALWIRE_SIGNING_KEY'),
+    exotelBasicAuth,
+  };
+}
+
 export type ConfigResult =
   | { readonly ok: true; readonly config: GatewayConfig }
   | { readonly ok: false; readonly problems: readonly string[] };
@@ -162,6 +193,7 @@ export function loadConfig(env: Env = process.env): ConfigResult {
       stageTimeoutMs: read.int('STAGE_TIMEOUT_MS', 10_000, 500, 120_000),
     },
     twilioAuthToken: read.string('TWILIO_AUTH_TOKEN'),
+    carriersA: readCarriersA(read),
     creditWindowMs: read.int('CREDIT_WINDOW_MS', 800, 200, 2000),
     maxQueuedAudioMs: read.int('MAX_QUEUED_AUDIO_MS', 120_000, 1_000, 600_000),
     callerQueueMs: read.int('CALLER_QUEUE_MS', 2_000, 100, 60_000),

@@ -32,6 +32,8 @@ export interface StreamTwimlOptions {
   readonly name?: string;
   /** Optional `statusCallback` URL (stream-started/stopped/error). */
   readonly statusCallback?: string;
+  /** Further `<Stream>` attributes of a dialect (Telnyx TeXML: `bidirectionalMode="rtp"`). */
+  readonly streamAttributes?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -89,6 +91,9 @@ export function streamTwiml(options: StreamTwimlOptions): string {
   let attributes = `url="${escapeXmlAttribute(options.streamUrl)}"`;
   if (options.name !== undefined) attributes += ` name="${escapeXmlAttribute(truncateSafely(options.name, maxChars))}"`;
   if (options.statusCallback !== undefined) attributes += ` statusCallback="${escapeXmlAttribute(options.statusCallback)}"`;
+  for (const [name, value] of Object.entries(options.streamAttributes ?? {})) {
+    if (/^[A-Za-z][A-Za-z0-9]*$/.test(name)) attributes += ` ${name}="${escapeXmlAttribute(value)}"`;
+  }
   let parameters = '';
   let count = 0;
   for (const [name, value] of Object.entries(options.parameters ?? {})) {

@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { CallStart, TransportEvents } from '../../../src/transports/transport.js';
 import { TwilioTransport, type TwilioTransportOptions } from '../../../src/transports/twilio/adapter.js';
+import type { MediaStreamTransport } from '../../../src/transports/media-stream/adapter.js';
 import type { ErrorCode } from '../../../src/errors.js';
 
 export type Recorded =
@@ -64,14 +65,20 @@ export class Recorder {
   }
 }
 
-export interface Rig {
+export interface Rig<T extends MediaStreamTransport = TwilioTransport> {
   readonly url: string;
   /** The next connection, wrapped and (unless `attach` is false) attached to a new Recorder. */
-  next(options?: TwilioTransportOptions & { attach?: boolean }): Promise<{ transport: TwilioTransport; recorder: Recorder; ws: WebSocket }>;
+  next(options?: TwilioTransportOptions & { attach?: boolean }): Promise<{ transport: T; recorder: Recorder; ws: WebSocket }>;
   close(): void;
 }
 
-export async function rig(): Promise<Rig> {
+/** A rig whose connections are TwilioTransports. */
+export function rig(): Promise<Rig> {
+  return rigOf((ws, options) => new TwilioTransport(ws, options));
+}
+
+/** A rig whose connections are wrapped by `create` (any media-stream dialect). */
+export async function rigOf<T extends MediaStreamTransport>(create: (ws: WebSocket, options: TwilioTransportOptions) => T): Promise<Rig<T>> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
   await once(wss, 'listening');
   const { port } = wss.address() as { port: number };
@@ -79,7 +86,7 @@ export async function rig(): Promise<Rig> {
     url: `ws://127.0.0.1:${port}/twilio/media`,
     async next(options = {}) {
       const [ws] = (await once(wss, 'connection')) as [WebSocket];
-      const transport = new TwilioTransport(ws, options);
+      const transport = create(ws, options);
       const recorder = new Recorder();
       if (options.attach !== false) transport.attach(recorder.events);
       return { transport, recorder, ws };

@@ -5,8 +5,10 @@
 import type { TransportUnderTest } from '../transport-under-test.js';
 import { twilio } from './twilio.js';
 import { browser } from './browser.js';
+import { telnyx } from './telnyx.js';
 
 export const TRANSPORTS: readonly TransportUnderTest[] = [
   twilio,
   browser,
+  telnyx,
 ];

@@ -1,0 +1,5 @@
+/** The route plugins of Telnyx, SignalWire and Exotel (one list, so build.ts changes by one line). */
+import type { GatewayPlugin } from '../gateway.js';
+import { telnyxRoutes } from './telnyx.js';
+
+export const carrierRoutesA: readonly GatewayPlugin[] = [telnyxRoutes];
