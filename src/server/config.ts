@@ -67,6 +67,8 @@ export interface CarriersAConfig {
   readonly telnyxStreamToken: string | undefined;
   /** SIGNALWIRE_SIGNING_KEY: the project's signing key (X-SignalWire-Signature on cXML webhooks). */
   readonly signalwireSigningKey: string | undefined;
+  /** SIGNALWIRE_STREAM_TOKEN: sent as the stream's `authBearerToken`, required as `Authorization: Bearer` on /signalwire/media. */
+  readonly signalwireStreamToken: string | undefined;
   /** EXOTEL_BASIC_AUTH: `key:token` the Voicebot applet must present (Authorization: Basic) on /exotel/media. */
   readonly exotelBasicAuth: string | undefined;
 }
@@ -139,6 +141,7 @@ function readCarriersA(read: ConfigReader): CarriersAConfig {
     telnyxPublicKey,
     telnyxStreamToken: read.string('TELNYX_STREAM_TOKEN'),
     signalwireSigningKey: read.string('SIGNALWIRE_SIGNING_KEY'),
+    signalwireStreamToken: read.string('SIGNALWIRE_STREAM_TOKEN'),
     exotelBasicAuth,
   };
 }

@@ -1,5 +1,6 @@
 /** The route plugins of Telnyx, SignalWire and Exotel (one list, so build.ts changes by one line). */
 import type { GatewayPlugin } from '../gateway.js';
 import { telnyxRoutes } from './telnyx.js';
+import { signalwireRoutes } from './signalwire.js';
 
-export const carrierRoutesA: readonly GatewayPlugin[] = [telnyxRoutes];
+export const carrierRoutesA: readonly GatewayPlugin[] = [telnyxRoutes, signalwireRoutes];

@@ -18,7 +18,7 @@ export const TWILIO_VOICE_PATH = '/twilio/voice';
 export const TWILIO_MEDIA_PATH = '/twilio/media';
 
 /** The URL Twilio requested, as it signed it: the public base (or https://Host) plus path and query. */
-function webhookUrl(ctx: GatewayContext, req: IncomingMessage): string | undefined {
+export function webhookUrl(ctx: GatewayContext, req: IncomingMessage): string | undefined {
   const base = ctx.config.publicUrl ?? (header(req, 'host') ? `https://${header(req, 'host')}` : undefined);
   return base === undefined ? undefined : `${base.replace(/\/+$/, '')}${req.url ?? ''}`;
 }

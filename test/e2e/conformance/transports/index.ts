@@ -6,9 +6,11 @@ import type { TransportUnderTest } from '../transport-under-test.js';
 import { twilio } from './twilio.js';
 import { browser } from './browser.js';
 import { telnyx } from './telnyx.js';
+import { signalwire } from './signalwire.js';
 
 export const TRANSPORTS: readonly TransportUnderTest[] = [
   twilio,
   browser,
   telnyx,
+  signalwire,
 ];
