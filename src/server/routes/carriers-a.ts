@@ -2,5 +2,6 @@
 import type { GatewayPlugin } from '../gateway.js';
 import { telnyxRoutes } from './telnyx.js';
 import { signalwireRoutes } from './signalwire.js';
+import { exotelRoutes } from './exotel.js';
 
-export const carrierRoutesA: readonly GatewayPlugin[] = [telnyxRoutes, signalwireRoutes];
+export const carrierRoutesA: readonly GatewayPlugin[] = [telnyxRoutes, signalwireRoutes, exotelRoutes];

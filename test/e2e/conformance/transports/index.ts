@@ -7,10 +7,12 @@ import { twilio } from './twilio.js';
 import { browser } from './browser.js';
 import { telnyx } from './telnyx.js';
 import { signalwire } from './signalwire.js';
+import { exotel } from './exotel.js';
 
 export const TRANSPORTS: readonly TransportUnderTest[] = [
   twilio,
   browser,
   telnyx,
   signalwire,
+  exotel,
 ];
