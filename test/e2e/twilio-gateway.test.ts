@@ -1,61 +1,18 @@
 /**
- * Issue 4, the gateway's defences on loopback: 20 concurrent calls with one fed garbage, Twilio
- * signatures on the webhook and the Media Stream upgrade, and a caller that stops reading.
+ * Issue 4, the gateway's defences on loopback: Twilio signatures on the webhook and the Media
+ * Stream upgrade, a model that drops, and a caller that stops reading. (Twenty concurrent calls
+ * with one fed garbage run for every transport in test/e2e/conformance/.)
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startGateway, type RunningGateway } from './harness.js';
-import { toneSamples, type FakeTwilioCaller } from '../fakes/twilio-caller.js';
+import { toneSamples } from '../fakes/twilio-caller.js';
 import { computeSignature } from '../../src/transports/twilio/signature.js';
-
-const WINDOW_MS = 800;
-const FRAME_MS = 20;
-
-function underrunsWhileSpeaking(caller: FakeTwilioCaller): number {
-  const media = caller.received.toArray().filter((r) => r.event === 'media');
-  const last = media.at(-1)?.at ?? 0;
-  return caller.underruns.filter((u) => u.start < last).length;
-}
 
 describe('gateway defences', { concurrency: false }, () => {
   const running: RunningGateway[] = [];
   after(async () => {
     for (const r of running) await r.close();
-  });
-
-  test('20 concurrent calls meet the bounds while one call is fed garbage', async () => {
-    const r = await startGateway({}, { answerMs: 20_000, speedFactor: 5 });
-    running.push(r);
-    const callers = await Promise.all(Array.from({ length: 19 }, () => r.call()));
-    const garbage = await r.call();
-    await Promise.all(callers.map((c) => c.sendSpeech(toneSamples(400))));
-
-    // While the 19 stream, the 20th sends one of every kind of bad input, then an oversized frame.
-    await callers[0]!.waitUntil(() => callers[0]!.playedMs > 1_000, 10_000);
-    garbage.sendRaw('{not json');
-    garbage.sendJson({ event: 'nonsense', sequenceNumber: '9' });
-    garbage.sendMediaBytes(new Uint8Array(160), { streamSid: 'MZ00000000000000000000000000000000' });
-    garbage.sendJson({ event: 'media', sequenceNumber: '10', streamSid: garbage.streamSid, media: { track: 'inbound', chunk: '1', timestamp: '0', payload: '@@@@' } });
-    garbage.sendMediaBytes(new Uint8Array(0));
-    garbage.sendBinary(new Uint8Array([1, 2, 3]));
-    await garbage.waitUntil(() => garbage.isOpen, 1_000);
-    const badBefore = await metricValue(r, 'voicewire_bad_inputs_total');
-    garbage.sendRaw('x'.repeat(70 * 1024)); // over maxPayload: this connection closes (1009)
-    await garbage.waitForClose(5_000);
-    assert.equal(garbage.closeInfo?.code, 1009);
-    assert.ok(badBefore >= 6, `bad inputs counted: ${badBefore}`);
-
-    await Promise.all(callers.map((c) => c.waitUntil(() => c.playedMs >= 20_000, 40_000)));
-    const maxBuffered = Math.max(...callers.map((c) => c.maxBufferedMs));
-    const underruns = callers.reduce((n, c) => n + underrunsWhileSpeaking(c), 0);
-    console.log(`# 20 calls: max buffered at any caller ${maxBuffered} ms, underruns while speaking ${underruns}, bad inputs counted ${badBefore}`);
-    for (const c of callers) {
-      assert.ok(c.maxBufferedMs <= WINDOW_MS + FRAME_MS, `caller buffered ${c.maxBufferedMs} ms`);
-      assert.equal(underrunsWhileSpeaking(c), 0);
-      assert.deepEqual(c.violations.toArray(), []);
-      assert.ok(c.isOpen);
-    }
-    await Promise.all(callers.map((c) => c.stop()));
   });
 
   test('with TWILIO_AUTH_TOKEN, webhook and upgrade need a valid X-Twilio-Signature', async () => {
@@ -148,13 +105,6 @@ describe('gateway defences', { concurrency: false }, () => {
     assert.match(metrics, /voicewire_responses_cancelled_total\{reason="queue-cap"\} 1/);
   });
 });
-
-async function metricValue(r: RunningGateway, name: string): Promise<number> {
-  const text = await (await fetch(`${r.baseUrl}/metrics`)).text();
-  let total = 0;
-  for (const line of text.split('\n')) if (line.startsWith(name)) total += Number(line.split(' ').at(-1));
-  return total;
-}
 
 async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
