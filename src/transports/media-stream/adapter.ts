@@ -29,6 +29,7 @@ import { NOOP_LOGGER, SocketLink, rawLength, rawText, type LinkMoves, type Trans
 import type { CallerTransport, OutboundAudio, TransportEvents, TransportKind } from '../transport.js';
 import { MarkLedger } from '../twilio/mark-ledger.js';
 import type { MediaStreamDialect, StreamInbound } from './dialect.js';
+import { UnitAligner } from './unit-aligner.js';
 
 export type { TransportLogger } from '../socket-link.js';
 
@@ -86,9 +87,8 @@ export class MediaStreamTransport implements CallerTransport {
   private readonly markEveryMs: number;
   private format: AudioFormat;
   private ledger: MarkLedger;
-  /** Outbound bytes short of one aligned unit, waiting for more audio of the epoch. */
-  private readonly carry: Uint8Array;
-  private carryBytes = 0;
+  /** Outbound bytes short of one whole unit, waiting for more audio of the epoch. */
+  private readonly aligner: UnitAligner;
   /** The link counts `badInputs` and `sendsDropped`. */
   private readonly counters: Omit<MediaStreamStats, 'badInputs' | 'sendsDropped'> = {
     mediaSent: 0,
@@ -114,7 +114,7 @@ export class MediaStreamTransport implements CallerTransport {
     this.dialect = dialect;
     this.format = dialect.defaultFormat;
     this.ledger = this.newLedger(this.format);
-    this.carry = new Uint8Array(dialect.outboundAlignBytes);
+    this.aligner = new UnitAligner(dialect.outboundAlignBytes);
     this.media = new Uint8Array(options.maxPayloadBytes ?? dialect.maxPayloadBytes);
     this.log = options.logger ?? NOOP_LOGGER;
     this.link = new SocketLink(ws, {
@@ -161,22 +161,7 @@ export class MediaStreamTransport implements CallerTransport {
   sendAudio(chunk: OutboundAudio): void {
     const streamId = this.streamingId('sendAudio');
     if (streamId === undefined || !this.enterEpoch(chunk.epoch)) return;
-    const align = this.dialect.outboundAlignBytes;
-    if (align === 1) return this.sendMarked(streamId, chunk.bytes);
-    let bytes = chunk.bytes;
-    if (this.carryBytes > 0) {
-      const take = Math.min(align - this.carryBytes, bytes.length);
-      this.carry.set(bytes.subarray(0, take), this.carryBytes);
-      this.carryBytes += take;
-      bytes = bytes.subarray(take);
-      if (this.carryBytes < align) return;
-      this.carryBytes = 0;
-      this.sendMarked(streamId, this.carry.slice());
-    }
-    const whole = bytes.length - (bytes.length % align);
-    if (whole > 0) this.sendMarked(streamId, bytes.subarray(0, whole));
-    this.carry.set(bytes.subarray(whole), 0);
-    this.carryBytes = bytes.length - whole;
+    this.aligner.push(chunk.bytes, (bytes) => this.sendMarked(streamId, bytes));
   }
 
   /** A mark carrying the sentence id at the current position; its echo raises `sentencePlayed`. */
@@ -191,7 +176,7 @@ export class MediaStreamTransport implements CallerTransport {
   clear(newEpoch: number): void {
     if (newEpoch < this.ledger.epoch) this.log.warn({ streamId: this.sid, epoch: this.ledger.epoch, newEpoch }, 'clear moved the epoch backwards');
     this.ledger.clear(newEpoch);
-    this.carryBytes = 0; // audio of the interrupted epoch: dropped, never flushed
+    this.aligner.drop(); // audio of the interrupted epoch: dropped, never flushed
     const streamId = this.streamingId('clear');
     if (streamId === undefined) return;
     if (this.link.send(this.dialect.serializeClear(streamId))) this.counters.clearsSent++;
@@ -252,14 +237,11 @@ export class MediaStreamTransport implements CallerTransport {
 
   /** Sends the held remainder padded with silence to one whole unit; positions count only the real bytes. */
   private flushCarry(streamId: string): void {
-    if (this.carryBytes === 0) return;
-    const real = this.carryBytes;
-    this.carryBytes = 0;
-    const unit = this.carry.slice();
-    unit.fill(this.format.encoding === 'pcmu' ? 0xff : 0, real);
-    this.counters.paddingBytes += unit.length - real;
+    const tail = this.aligner.flush(this.format.encoding === 'pcmu' ? 0xff : 0);
+    if (tail === undefined) return;
+    this.counters.paddingBytes += tail.bytes.length - tail.real;
     // Marks fall on whole units, so there is always room for one unit before the next mark.
-    if (this.sendMedia(streamId, unit, 0, unit.length)) this.ledger.sent(real);
+    if (this.sendMedia(streamId, tail.bytes, 0, tail.bytes.length)) this.ledger.sent(tail.real);
   }
 
   private sendMedia(streamId: string, bytes: Uint8Array, start: number, end: number): boolean {
