@@ -36,8 +36,11 @@ export function modelFactory(config: GatewayConfig, logger: Logger, overrides: B
         model: openai.model,
         voice: openai.voice,
         instructions: openai.instructions,
-        // μ-law callers can pass audio through untouched; PCM callers get the 24 kHz wire format.
-        ...(callerFormat.encoding === 'pcmu' ? { wireFormat: openai.audioFormat } : {}),
+        // 8 kHz callers use the configured wire (default μ-law): Twilio-style μ-law passes through
+        // untouched, 8 kHz PCM16 (Exotel) is only G.711-transcoded — the carrier leg is 8 kHz telephone
+        // audio anyway, and resampling to 24 kHz costs 3× the bytes and most of the CPU. Wider-band
+        // callers (the browser) get the 24 kHz PCM wire.
+        ...(callerFormat.sampleRate === 8000 ? { wireFormat: openai.audioFormat } : {}),
         ...(openai.authHeader ? { authHeader: openai.authHeader } : {}),
         inputQueueMs: config.callerQueueMs,
         maxBufferedBytes: config.bufferedWarnBytes,

@@ -33,6 +33,10 @@ void describe('Exotel routes: dynamic URL, basic-auth media upgrade', () => {
     await caller.sendSpeech(toneSamples(400));
     await caller.waitUntil(() => caller.playedMs >= 500, 10_000, 'the answer plays');
     assert.ok(caller.echoesBy('played').length > 0);
+    // 8 kHz PCM16 rides the model's μ-law wire (OPENAI_AUDIO_FORMAT=pcmu): G.711 transcoding, no resampling.
+    const session = r.model!.log.sessionUpdates.at(-1) as { audio?: { input?: { format?: unknown }; output?: { format?: unknown } } } | undefined;
+    assert.deepEqual(session?.audio?.input?.format, { type: 'audio/pcmu' });
+    assert.deepEqual(session?.audio?.output?.format, { type: 'audio/pcmu' });
     assert.deepEqual(caller.violations.toArray(), []);
     await caller.stop();
   });
