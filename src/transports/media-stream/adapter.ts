@@ -25,7 +25,7 @@
 import type { RawData, WebSocket } from 'ws';
 import { bytesPerMs, bytesPerSample, isSameFormat, type AudioFormat } from '../../audio/format.js';
 import { vwError } from '../../errors.js';
-import { NOOP_LOGGER, SocketLink, rawLength, rawText, type LinkMoves, type TransportLogger } from '../socket-link.js';
+import { NOOP_LOGGER, SocketLink, rawBytes, rawLength, rawText, type LinkMoves, type TransportLogger } from '../socket-link.js';
 import type { CallerTransport, OutboundAudio, TransportEvents, TransportKind } from '../transport.js';
 import { MarkLedger } from '../twilio/mark-ledger.js';
 import type { MediaStreamDialect, StreamInbound } from './dialect.js';
@@ -259,11 +259,13 @@ export class MediaStreamTransport implements CallerTransport {
   // Inbound (the link passes messages on only while it is not closed)
 
   private handleMessage(data: RawData, isBinary: boolean): void {
-    if (isBinary) return this.link.reject(vwError('VW_ERR_BINARY_FRAME'));
     const size = rawLength(data);
     const max = this.dialect.maxMessageChars;
     if (size > max) return this.link.reject(vwError('VW_ERR_MESSAGE_TOO_LARGE', size, max));
-    const result = this.dialect.parse(rawText(data), this.media);
+    let result;
+    if (!isBinary) result = this.dialect.parse(rawText(data), this.media);
+    else if (this.dialect.parseBinary !== undefined) result = this.dialect.parseBinary(rawBytes(data));
+    else return this.link.reject(vwError('VW_ERR_BINARY_FRAME'));
     if (!result.ok) return this.link.reject(result.error);
     this.dispatch(result.message);
   }
@@ -272,6 +274,7 @@ export class MediaStreamTransport implements CallerTransport {
     const label = this.dialect.label;
     if (message.event === 'connected') return this.log.debug({}, `${label} connected`);
     if (message.event === 'error') return this.carrierError(message.code, message.detail);
+    if (message.event === 'notice') return this.log.debug({ streamId: this.sid, what: message.what }, `${label} notice`);
     if (message.event === 'start') {
       if (this.link.state !== 'awaiting-start') return this.link.fail(vwError('VW_ERR_DUPLICATE_START'));
       this.link.enter('streaming');

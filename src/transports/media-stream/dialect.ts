@@ -38,7 +38,12 @@ export type StreamInbound =
   | { readonly event: 'mark'; readonly streamId: string; readonly name: string }
   | { readonly event: 'stop'; readonly streamId: string }
   /** The carrier reports a problem on the stream (Telnyx `error`); logged and counted, the call goes on. */
-  | { readonly event: 'error'; readonly streamId: string | undefined; readonly code: string; readonly detail: string };
+  | { readonly event: 'error'; readonly streamId: string | undefined; readonly code: string; readonly detail: string }
+  /**
+   * A message that needs no action, only a debug line: an acknowledgement the adapter does not rely
+   * on (e.g. a carrier confirming a flush), so a dialect can accept it without calling it bad input.
+   */
+  | { readonly event: 'notice'; readonly what: string };
 
 export type StreamParseResult =
   | { readonly ok: true; readonly message: StreamInbound }
@@ -61,7 +66,10 @@ export interface MediaStreamDialect {
   /** Outbound media sizes must be multiples of this many bytes (Exotel: 320); 1 = any size. */
   readonly outboundAlignBytes: number;
   parse(text: string, mediaOut: Uint8Array): StreamParseResult;
-  serializeMedia(streamId: string, bytes: Uint8Array, start: number, end: number): string;
+  /** Binary frames (a carrier that sends audio as binary); absent: a binary frame is VW_ERR_BINARY_FRAME. */
+  parseBinary?(bytes: Uint8Array): StreamParseResult;
+  /** A text message, or a binary frame for carriers that take audio as binary. */
+  serializeMedia(streamId: string, bytes: Uint8Array, start: number, end: number): string | Uint8Array;
   serializeMark(streamId: string, name: string): string;
   serializeClear(streamId: string): string;
 }
