@@ -9,6 +9,7 @@ import { healthRoutes } from './routes/health.js';
 import { twilioRoutes } from './routes/twilio.js';
 import { browserRoutes } from './routes/browser.js';
 import { staticRoutes } from './routes/static.js';
+import { plivoRoutes } from './routes/plivo.js';
 import type { ModelFactory } from '../models/model.js';
 import { OpenAIRealtimeSession } from '../models/openai-realtime/client.js';
 import { createCascadeFactory, type CascadeOptions } from '../models/cascade/factory.js';
@@ -77,6 +78,6 @@ export async function buildGateway(config: GatewayConfig, logger: Logger, overri
     config,
     logger,
     createModel,
-    plugins: [healthRoutes, twilioRoutes, browserRoutes, staticRoutes, ...(overrides.plugins ?? [])],
+    plugins: [healthRoutes, twilioRoutes, browserRoutes, staticRoutes, plivoRoutes, ...(overrides.plugins ?? [])],
   });
 }

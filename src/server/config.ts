@@ -39,6 +39,8 @@ export interface GatewayConfig {
   };
 
   readonly twilioAuthToken: string | undefined;
+  /** Plivo account (or subaccount) Auth Token: when set, answer webhooks and stream upgrades must carry a valid X-Plivo-Signature-V3. */
+  readonly plivoAuthToken: string | undefined;
   readonly creditWindowMs: number;
   /** Cap of the per-call model-audio queue (ms); past it the response is cancelled. */
   readonly maxQueuedAudioMs: number;
@@ -162,6 +164,7 @@ export function loadConfig(env: Env = process.env): ConfigResult {
       stageTimeoutMs: read.int('STAGE_TIMEOUT_MS', 10_000, 500, 120_000),
     },
     twilioAuthToken: read.string('TWILIO_AUTH_TOKEN'),
+    plivoAuthToken: read.string('PLIVO_AUTH_TOKEN'),
     creditWindowMs: read.int('CREDIT_WINDOW_MS', 800, 200, 2000),
     maxQueuedAudioMs: read.int('MAX_QUEUED_AUDIO_MS', 120_000, 1_000, 600_000),
     callerQueueMs: read.int('CALLER_QUEUE_MS', 2_000, 100, 60_000),

@@ -1,6 +1,7 @@
 /**
  * The playout side of a fake Twilio caller, as a pure model with the clock passed in (so it can be
- * tested without timers): a FIFO of received audio and marks, played at 8 bytes/ms (μ-law 8 kHz).
+ * tested without timers): a FIFO of received audio and marks, played at 8 bytes/ms (μ-law 8 kHz) or
+ * at `bytesPerMs` for other formats.
  *
  * Twilio semantics modelled (/work/shared/protocols.md §3): audio of any size is buffered and
  * played in order; a mark is echoed when all audio sent before it has finished playing, at once if
@@ -80,6 +81,11 @@ export interface PlayerOptions {
   readonly maxPendingMarks?: number;
   /** Bytes of played audio kept for inspection. Default 30 s. */
   readonly playedAudioCap?: number;
+  /**
+   * Bytes the player consumes per ms of audio: 8 for μ-law 8 kHz (Twilio, the default), 16 / 32
+   * for PCM16 at 8 / 16 kHz (the Plivo and Vonage fakes reuse this player).
+   */
+  readonly bytesPerMs?: number;
 }
 
 export class TwilioPlayer {
@@ -92,6 +98,7 @@ export class TwilioPlayer {
   private readonly maxBufferedBytes: number;
   private readonly maxPendingMarks: number;
   private readonly audio: Uint8Array;
+  private readonly bytesPerMs: number;
   private audioWrite = 0;
   private readonly spans = new Ring<Span>(10_000);
   /** Bytes waiting to play. */
@@ -103,17 +110,19 @@ export class TwilioPlayer {
   readonly dryPeriods = new Ring<DryPeriod>(1000);
 
   constructor(private readonly options: PlayerOptions) {
-    this.maxBufferedBytes = (options.maxBufferedMs ?? 600_000) * BYTES_PER_MS;
+    this.bytesPerMs = options.bytesPerMs ?? BYTES_PER_MS;
+    if (!(this.bytesPerMs > 0)) throw new RangeError('bytesPerMs must be > 0');
+    this.maxBufferedBytes = (options.maxBufferedMs ?? 600_000) * this.bytesPerMs;
     this.maxPendingMarks = options.maxPendingMarks ?? 10_000;
-    this.audio = new Uint8Array(options.playedAudioCap ?? 30_000 * BYTES_PER_MS);
+    this.audio = new Uint8Array(options.playedAudioCap ?? 30_000 * this.bytesPerMs);
   }
 
   get bufferedMs(): number {
-    return this.bufferedBytes / BYTES_PER_MS;
+    return this.bufferedBytes / this.bytesPerMs;
   }
 
   get playedMs(): number {
-    return this.playedBytes / BYTES_PER_MS;
+    return this.playedBytes / this.bytesPerMs;
   }
 
   /** Plays everything due by `now` and echoes the marks reached. */
@@ -127,7 +136,7 @@ export class TwilioPlayer {
         this.options.onEcho({ name: item.name, cause: 'played', dueAt: this.playhead, playedMs: this.playedMs });
         continue;
       }
-      const available = Math.floor((now - this.playhead) * BYTES_PER_MS + 1e-9);
+      const available = Math.floor((now - this.playhead) * this.bytesPerMs + 1e-9);
       if (available <= 0) return;
       const take = Math.min(item.bytes.length - item.offset, available);
       this.play(item.bytes, item.offset, take);
@@ -214,7 +223,7 @@ export class TwilioPlayer {
 
   private play(bytes: Uint8Array, offset: number, count: number): void {
     const start = this.playhead;
-    this.playhead += count / BYTES_PER_MS;
+    this.playhead += count / this.bytesPerMs;
     this.playedBytes += count;
     this.bufferedBytes -= count;
     const span = this.spans.last();
