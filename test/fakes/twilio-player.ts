@@ -1,7 +1,6 @@
 /**
  * The playout side of a fake Twilio caller, as a pure model with the clock passed in (so it can be
- * tested without timers): a FIFO of received audio and marks, played at 8 bytes/ms (μ-law 8 kHz) or
- * at `bytesPerMs` for other formats.
+ * tested without timers): a FIFO of received audio and marks, played at 8 bytes/ms (μ-law 8 kHz).
  *
  * Twilio semantics modelled (/work/shared/protocols.md §3): audio of any size is buffered and
  * played in order; a mark is echoed when all audio sent before it has finished playing, at once if
@@ -9,7 +8,15 @@
  * Everything kept is bounded (rings), whatever the length of the call.
  */
 
+/** μ-law 8 kHz, the Twilio default; PCM16 players pass their own `bytesPerMs`. */
 export const BYTES_PER_MS = 8;
+
+/**
+ * What a flush does to the marks still pending: echo them at once in order (Twilio, Telnyx,
+ * SignalWire document this), echo them in reverse order, or drop them without an echo (Exotel's
+ * docs do not say; the gateway must be right whichever a carrier does).
+ */
+export type ClearMarkPolicy = 'echo' | 'echo-reversed' | 'drop';
 
 /** A fixed-capacity ring: keeps the newest `capacity` items; `total` counts every push. */
 export class Ring<T> {
@@ -81,11 +88,10 @@ export interface PlayerOptions {
   readonly maxPendingMarks?: number;
   /** Bytes of played audio kept for inspection. Default 30 s. */
   readonly playedAudioCap?: number;
-  /**
-   * Bytes the player consumes per ms of audio: 8 for μ-law 8 kHz (Twilio, the default), 16 / 32
-   * for PCM16 at 8 / 16 kHz (the Plivo and Vonage fakes reuse this player).
-   */
+  /** Bytes per ms of audio (μ-law 8 kHz: 8, the default; PCM16 8 kHz: 16). */
   readonly bytesPerMs?: number;
+  /** What `clear` does to pending marks. Default 'echo'. */
+  readonly clearMarks?: ClearMarkPolicy;
 }
 
 export class TwilioPlayer {
@@ -98,7 +104,6 @@ export class TwilioPlayer {
   private readonly maxBufferedBytes: number;
   private readonly maxPendingMarks: number;
   private readonly audio: Uint8Array;
-  private readonly bytesPerMs: number;
   private audioWrite = 0;
   private readonly spans = new Ring<Span>(10_000);
   /** Bytes waiting to play. */
@@ -108,10 +113,10 @@ export class TwilioPlayer {
   /** Bytes removed by `clear` without playing. */
   clearedBytes = 0;
   readonly dryPeriods = new Ring<DryPeriod>(1000);
+  readonly bytesPerMs: number;
 
   constructor(private readonly options: PlayerOptions) {
     this.bytesPerMs = options.bytesPerMs ?? BYTES_PER_MS;
-    if (!(this.bytesPerMs > 0)) throw new RangeError('bytesPerMs must be > 0');
     this.maxBufferedBytes = (options.maxBufferedMs ?? 600_000) * this.bytesPerMs;
     this.maxPendingMarks = options.maxPendingMarks ?? 10_000;
     this.audio = new Uint8Array(options.playedAudioCap ?? 30_000 * this.bytesPerMs);
@@ -173,7 +178,7 @@ export class TwilioPlayer {
     return true;
   }
 
-  /** Empties the buffer; every pending mark is echoed at once (cause `clear`). */
+  /** Empties the buffer; pending marks are echoed at once (cause `clear`) or dropped, per `clearMarks`. */
   clear(now: number): { droppedBytes: number; flushedMarks: number } {
     this.advance(now);
     const droppedBytes = this.bufferedBytes;
@@ -188,11 +193,11 @@ export class TwilioPlayer {
       this.playing = false;
       this.dryPeriods.push({ start: now, end: undefined, cause: 'clear' });
     }
-    for (const item of items) {
-      if (item?.kind !== 'mark') continue;
-      flushedMarks++;
-      this.options.onEcho({ name: item.name, cause: 'clear', dueAt: now, playedMs: this.playedMs });
-    }
+    const policy = this.options.clearMarks ?? 'echo';
+    const marks = items.filter((item) => item?.kind === 'mark').map((item) => (item as { name: string }).name);
+    flushedMarks = marks.length;
+    if (policy === 'echo-reversed') marks.reverse();
+    if (policy !== 'drop') for (const name of marks) this.options.onEcho({ name, cause: 'clear', dueAt: now, playedMs: this.playedMs });
     return { droppedBytes, flushedMarks };
   }
 
