@@ -10,6 +10,7 @@ import { twilioRoutes } from './routes/twilio.js';
 import { browserRoutes } from './routes/browser.js';
 import { staticRoutes } from './routes/static.js';
 import { plivoRoutes } from './routes/plivo.js';
+import { vonageRoutes } from './routes/vonage.js';
 import type { ModelFactory } from '../models/model.js';
 import { OpenAIRealtimeSession } from '../models/openai-realtime/client.js';
 import { createCascadeFactory, type CascadeOptions } from '../models/cascade/factory.js';
@@ -78,6 +79,6 @@ export async function buildGateway(config: GatewayConfig, logger: Logger, overri
     config,
     logger,
     createModel,
-    plugins: [healthRoutes, twilioRoutes, browserRoutes, staticRoutes, plivoRoutes, ...(overrides.plugins ?? [])],
+    plugins: [healthRoutes, twilioRoutes, browserRoutes, staticRoutes, plivoRoutes, vonageRoutes, ...(overrides.plugins ?? [])],
   });
 }

@@ -41,6 +41,10 @@ export interface GatewayConfig {
   readonly twilioAuthToken: string | undefined;
   /** Plivo account (or subaccount) Auth Token: when set, answer webhooks and stream upgrades must carry a valid X-Plivo-Signature-V3. */
   readonly plivoAuthToken: string | undefined;
+  /** Vonage signature secret: when set, answer webhooks must carry a valid signed JWT and media upgrades a grant from the answer. */
+  readonly vonageSignatureSecret: string | undefined;
+  /** L16 sample rate asked of Vonage in the NCCO (8000 or 16000). */
+  readonly vonageAudioRate: 8000 | 16000;
   readonly creditWindowMs: number;
   /** Cap of the per-call model-audio queue (ms); past it the response is cancelled. */
   readonly maxQueuedAudioMs: number;
@@ -165,6 +169,8 @@ export function loadConfig(env: Env = process.env): ConfigResult {
     },
     twilioAuthToken: read.string('TWILIO_AUTH_TOKEN'),
     plivoAuthToken: read.string('PLIVO_AUTH_TOKEN'),
+    vonageSignatureSecret: read.string('VONAGE_SIGNATURE_SECRET'),
+    vonageAudioRate: Number(read.oneOf('VONAGE_AUDIO_RATE', ['16000', '8000'], '16000')) as 8000 | 16000,
     creditWindowMs: read.int('CREDIT_WINDOW_MS', 800, 200, 2000),
     maxQueuedAudioMs: read.int('MAX_QUEUED_AUDIO_MS', 120_000, 1_000, 600_000),
     callerQueueMs: read.int('CALLER_QUEUE_MS', 2_000, 100, 60_000),
