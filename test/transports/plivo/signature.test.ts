@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { computePlivoSignature, plivoSignedUrl, validatePlivoSignature } from '../../../src/transports/plivo/signature.js';
-import { extraHeadersOf, plivoStreamXml } from '../../../src/transports/plivo/answer-xml.js';
 
 const TOKEN = 'MzY4ZmQ2YjQ1ZjVkOTlhNjc4ZTY5MWRhNzA0NTk2';
 const form = (entries: Array<[string, string]>): Map<string, string[]> => {
@@ -54,22 +53,5 @@ describe('X-Plivo-Signature-V3', () => {
       }),
       { numRuns: 300 },
     );
-  });
-});
-
-describe('Plivo answer XML', () => {
-  test('a bidirectional μ-law stream that keeps the call alive, with sanitised extra headers', () => {
-    assert.equal(
-      plivoStreamXml('wss://gw.example/plivo/media', { CallUUID: 'ab-12', From: '+15550001' }),
-      '<?xml version="1.0" encoding="UTF-8"?>\n<Response><Stream bidirectional="true" keepCallAlive="true" contentType="audio/x-mulaw;rate=8000" extraHeaders="CallUUID=ab12,From=15550001">wss://gw.example/plivo/media</Stream></Response>',
-    );
-  });
-
-  test('extra headers keep only letters and digits and stop at 512 bytes', () => {
-    assert.equal(extraHeadersOf({ 'a-b': 'x&y', empty: '', '': 'v' }), 'ab=xy');
-    const many = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`k${i}`, 'v'.repeat(20)]));
-    const extra = extraHeadersOf(many);
-    assert.ok(extra.length <= 512 && extra.length > 480, `${extra.length}`);
-    assert.match(extra, /^(k\d+=v+)(,k\d+=v+)*$/);
   });
 });
