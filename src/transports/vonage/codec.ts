@@ -76,9 +76,13 @@ export function parseVonageText(text: string): VonageParseResult {
     case 'websocket:cleared':
       return { ok: true, message: { event } };
     default: {
-      const digit = root['digit'];
+      // Digit and duration at the top level, as in the examples; a nested `dtmf` object (seen in
+      // some integrations) is read the same way.
+      const nested = root['dtmf'];
+      const source = root['digit'] === undefined && isObject(nested) ? nested : root;
+      const digit = source['digit'];
       if (typeof digit !== 'string' || !DTMF_DIGIT.test(digit)) return bad('digit');
-      const duration = root['duration'];
+      const duration = source['duration'];
       if (duration !== undefined && (typeof duration !== 'number' || !Number.isFinite(duration) || duration < 0)) return bad('duration');
       return { ok: true, message: { event: 'websocket:dtmf', digit, durationMs: duration } };
     }

@@ -54,6 +54,11 @@ describe('Vonage codec: details', () => {
     assert.equal(result.message.headers['n'], undefined);
   });
 
+  test('a dtmf with the digit in a nested dtmf object is read the same way', () => {
+    const result = parseVonageText('{"event":"websocket:dtmf","dtmf":{"digit":"#","duration":100}}');
+    assert.deepEqual(result.ok && result.message, { event: 'websocket:dtmf', digit: '#', durationMs: 100 });
+  });
+
   test('binary audio is whole 16-bit samples, not empty, at most 1 s', () => {
     assert.equal(parseVonageAudio(new Uint8Array(640)).ok, true);
     for (const size of [0, 641, MAX_AUDIO_BYTES + 2]) {
