@@ -9,7 +9,7 @@ import { healthRoutes } from './routes/health.js';
 import { twilioRoutes } from './routes/twilio.js';
 import { browserRoutes } from './routes/browser.js';
 import { staticRoutes } from './routes/static.js';
-import { carrierRoutesA } from './routes/carriers-a.js';
+import { carrierRoutes } from './routes/carriers.js';
 import type { ModelFactory } from '../models/model.js';
 import { OpenAIRealtimeSession } from '../models/openai-realtime/client.js';
 import { createCascadeFactory, type CascadeOptions } from '../models/cascade/factory.js';
@@ -81,6 +81,6 @@ export async function buildGateway(config: GatewayConfig, logger: Logger, overri
     config,
     logger,
     createModel,
-    plugins: [healthRoutes, twilioRoutes, browserRoutes, ...carrierRoutesA, staticRoutes, ...(overrides.plugins ?? [])],
+    plugins: [healthRoutes, twilioRoutes, browserRoutes, ...carrierRoutes, staticRoutes, ...(overrides.plugins ?? [])],
   });
 }

@@ -41,8 +41,8 @@ export interface GatewayConfig {
   };
 
   readonly twilioAuthToken: string | undefined;
-  /** Carriers of issue 12 (part A): Telnyx, SignalWire, Exotel. */
-  readonly carriersA: CarriersAConfig;
+  /** Credentials and options of the other carriers (Telnyx, SignalWire, Exotel, Plivo, Vonage). */
+  readonly carriers: CarrierConfig;
   readonly creditWindowMs: number;
   /** Cap of the per-call model-audio queue (ms); past it the response is cancelled. */
   readonly maxQueuedAudioMs: number;
@@ -59,8 +59,8 @@ export interface GatewayConfig {
   readonly allowedOrigins: readonly string[];
 }
 
-/** Credentials of Telnyx, SignalWire and Exotel; each unset means "not checked". */
-export interface CarriersAConfig {
+/** Credentials of the other carriers; each unset means "not checked". */
+export interface CarrierConfig {
   /** TELNYX_PUBLIC_KEY: base64 of the raw Ed25519 public key that signs TeXML webhooks. */
   readonly telnyxPublicKey: string | undefined;
   /** TELNYX_STREAM_TOKEN: the media stream's auth token (`x-telnyx-streaming-auth-token` on the upgrade). */
@@ -71,6 +71,12 @@ export interface CarriersAConfig {
   readonly signalwireStreamToken: string | undefined;
   /** EXOTEL_BASIC_AUTH: `key:token` the Voicebot applet must present (Authorization: Basic) on /exotel/media. */
   readonly exotelBasicAuth: string | undefined;
+  /** PLIVO_AUTH_TOKEN: when set, answer webhooks and stream upgrades must carry a valid X-Plivo-Signature-V3. */
+  readonly plivoAuthToken: string | undefined;
+  /** VONAGE_SIGNATURE_SECRET: when set, answer webhooks must carry a valid signed JWT and media upgrades a grant from the answer. */
+  readonly vonageSignatureSecret: string | undefined;
+  /** VONAGE_AUDIO_RATE: L16 sample rate asked of Vonage in the NCCO (8000 or 16000). */
+  readonly vonageAudioRate: 8000 | 16000;
 }
 
 export const DEFAULT_REALTIME_URL = 'wss://api.openai.com/v1/realtime';
@@ -130,7 +136,7 @@ class ConfigReader {
   }
 }
 
-function readCarriersA(read: ConfigReader): CarriersAConfig {
+function readCarriers(read: ConfigReader): CarrierConfig {
   const telnyxPublicKey = read.string('TELNYX_PUBLIC_KEY');
   if (telnyxPublicKey !== undefined && telnyxPublicKey.length > 0 && telnyxPublicKeyObject(telnyxPublicKey) === undefined) {
     read.problems.push('TELNYX_PUBLIC_KEY must be the base64 of a 32-byte Ed25519 public key');
@@ -143,6 +149,9 @@ function readCarriersA(read: ConfigReader): CarriersAConfig {
     signalwireSigningKey: read.string('SIGNALWIRE_SIGNING_KEY'),
     signalwireStreamToken: read.string('SIGNALWIRE_STREAM_TOKEN'),
     exotelBasicAuth,
+    plivoAuthToken: read.string('PLIVO_AUTH_TOKEN'),
+    vonageSignatureSecret: read.string('VONAGE_SIGNATURE_SECRET'),
+    vonageAudioRate: Number(read.oneOf('VONAGE_AUDIO_RATE', ['16000', '8000'], '16000')) as 8000 | 16000,
   };
 }
 
@@ -196,7 +205,7 @@ export function loadConfig(env: Env = process.env): ConfigResult {
       stageTimeoutMs: read.int('STAGE_TIMEOUT_MS', 10_000, 500, 120_000),
     },
     twilioAuthToken: read.string('TWILIO_AUTH_TOKEN'),
-    carriersA: readCarriersA(read),
+    carriers: readCarriers(read),
     creditWindowMs: read.int('CREDIT_WINDOW_MS', 800, 200, 2000),
     maxQueuedAudioMs: read.int('MAX_QUEUED_AUDIO_MS', 120_000, 1_000, 600_000),
     callerQueueMs: read.int('CALLER_QUEUE_MS', 2_000, 100, 60_000),

@@ -6,7 +6,7 @@
 import type { AudioFormat } from '../audio/format.js';
 import type { VoicewireError } from '../errors.js';
 
-export type TransportKind = 'twilio' | 'browser' | 'telnyx' | 'signalwire' | 'exotel';
+export type TransportKind = 'twilio' | 'browser' | 'telnyx' | 'signalwire' | 'exotel' | 'plivo' | 'vonage';
 
 export interface CallStart {
   /** Stable id of the call for logs (Twilio CallSid, or a generated id for browsers). */

@@ -26,7 +26,7 @@ function basicMatches(expected: string, authorization: string | undefined): bool
 }
 
 export function exotelRoutes(ctx: GatewayContext): void {
-  const { exotelBasicAuth } = ctx.config.carriersA;
+  const { exotelBasicAuth } = ctx.config.carriers;
 
   const answerUrl = (req: IncomingMessage, res: ServerResponse): void => {
     const streamUrl = expectedStreamUrl(ctx.config.publicUrl, header(req, 'host'), EXOTEL_MEDIA_PATH);

@@ -28,7 +28,7 @@ function bearerMatches(expected: string, authorization: string | undefined): boo
 
 export function signalwireRoutes(ctx: GatewayContext): void {
   const log = ctx.logger.child({ route: 'signalwire' });
-  const { signalwireSigningKey: key, signalwireStreamToken: streamToken } = ctx.config.carriersA;
+  const { signalwireSigningKey: key, signalwireStreamToken: streamToken } = ctx.config.carriers;
 
   ctx.router.add('POST', SIGNALWIRE_VOICE_PATH, async (req, res) => {
     const body = await readWebhookBody(req, res);

@@ -30,7 +30,7 @@ function sameSecret(expected: string, received: string | undefined): boolean {
 
 export function telnyxRoutes(ctx: GatewayContext): void {
   const log = ctx.logger.child({ route: 'telnyx' });
-  const { telnyxPublicKey: keyText, telnyxStreamToken } = ctx.config.carriersA;
+  const { telnyxPublicKey: keyText, telnyxStreamToken } = ctx.config.carriers;
   const key = keyText === undefined ? undefined : telnyxPublicKey(keyText);
 
   ctx.router.add('POST', TELNYX_VOICE_PATH, async (req, res) => {

@@ -8,6 +8,8 @@ import { browser } from './browser.js';
 import { telnyx } from './telnyx.js';
 import { signalwire } from './signalwire.js';
 import { exotel } from './exotel.js';
+import { plivo } from './plivo.js';
+import { vonage } from './vonage.js';
 
 export const TRANSPORTS: readonly TransportUnderTest[] = [
   twilio,
@@ -15,4 +17,6 @@ export const TRANSPORTS: readonly TransportUnderTest[] = [
   telnyx,
   signalwire,
   exotel,
+  plivo,
+  vonage,
 ];

@@ -1,0 +1,77 @@
+/**
+ * Vonage end to end on loopback: fake Vonage caller ⇄ real gateway ⇄ fake OpenAI Realtime server.
+ * L16 goes through the resampler (16 or 8 kHz ⇄ PCM16 24 kHz); credit comes from notify →
+ * websocket:notify; barge-in sends clear. The caller's buffer must stay within the credit window +
+ * one frame with no underrun while the model speaks 5× faster than real time, and a barge-in must
+ * drop, flush, cancel and truncate at what the caller heard, whether Vonage echoes the notifies a
+ * clear dropped or not.
+ */
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startGateway, type RunningGateway } from './harness.js';
+import { toneSamples } from '../fakes/twilio-caller.js';
+import { FakeVonageCaller, type FakeVonageCallerOptions } from '../fakes/vonage-caller.js';
+
+const WINDOW_MS = 800;
+const FRAME_MS = 20;
+const DETECTION_DELAY_MS = 100;
+
+describe('Vonage ⇄ Realtime through the gateway', { concurrency: false }, () => {
+  const running: RunningGateway[] = [];
+  const callers: FakeVonageCaller[] = [];
+  after(async () => {
+    for (const c of callers) c.terminate();
+    for (const r of running) await r.close();
+  });
+
+  async function call(r: RunningGateway, options: FakeVonageCallerOptions = {}): Promise<FakeVonageCaller> {
+    const caller = await FakeVonageCaller.connect(`${r.baseUrl.replace('http', 'ws')}/vonage/media`, options);
+    callers.push(caller);
+    return caller;
+  }
+
+  for (const rate of [16000, 8000] as const) {
+    test(`L16 ${rate / 1000} kHz: a 20 s answer at 5× real time stays within the window + one frame with no underrun`, async () => {
+      const r = await startGateway({}, { answerMs: 20_000, speedFactor: 5, detectionDelayMs: DETECTION_DELAY_MS });
+      running.push(r);
+      const caller = await call(r, { rate });
+      await caller.speak8k(toneSamples(400));
+      await caller.waitUntil(() => caller.playedMs >= 20_000, 40_000, '20 s played');
+      const max = caller.maxBufferedMs;
+      const underruns = caller.underrunsWhileSpeaking();
+      console.log(`# vonage ${rate} 20 s answer: max buffered at caller ${max.toFixed(0)} ms (window ${WINDOW_MS}), underruns while speaking ${underruns}`);
+      assert.ok(max <= WINDOW_MS + FRAME_MS, `caller buffered ${max} ms`);
+      assert.ok(max >= WINDOW_MS - 4 * FRAME_MS, `the window is used (${max} ms)`);
+      assert.equal(underruns, 0);
+      assert.deepEqual(caller.violations.toArray(), []);
+      await caller.stop();
+    });
+  }
+
+  for (const onClear of ['drop', 'notify-after-cleared'] as const) {
+    test(`barge-in 3 s into an answer (flushed notifies: ${onClear}): clear, cancel, stale audio and truncate bounded`, async () => {
+      const r = await startGateway({}, { answerMs: 20_000, speedFactor: 5, detectionDelayMs: DETECTION_DELAY_MS, interruptResponse: false });
+      running.push(r);
+      const model = r.model!;
+      const caller = await call(r, { onClear });
+      await caller.speak8k(toneSamples(400));
+      await caller.waitUntil(() => caller.playedMs >= 3_000, 10_000, '3 s played');
+      const speechStartsAt = caller.now();
+      const speaking = caller.speak8k(toneSamples(1_000));
+      await caller.waitUntil(() => caller.clears.length >= 1, 5_000, 'clear');
+      await model.waitFor(() => model.truncates.length >= 1, 'truncate', 5_000);
+      const staleMs = caller.heardSince(speechStartsAt);
+      const truncate = model.truncates[0]!;
+      const truncateErrorMs = Math.abs(truncate.audioEndMs - caller.playedMs);
+      console.log(`# vonage barge-in (${onClear}): stale audio ${staleMs.toFixed(0)} ms, truncate ${truncate.audioEndMs} ms vs played ${caller.playedMs.toFixed(0)} ms (error ${truncateErrorMs.toFixed(0)} ms), cancels ${model.cancels.length}`);
+      assert.ok(staleMs <= DETECTION_DELAY_MS + 40, `stale audio heard after speech began: ${staleMs} ms`);
+      assert.ok(truncateErrorMs <= 40, `truncate error ${truncateErrorMs} ms`);
+      assert.equal(truncate.ok, true);
+      assert.equal(model.cancels.length, 1);
+      assert.equal(model.cancels[0]!.active, true);
+      await speaking;
+      assert.deepEqual(caller.violations.toArray(), []);
+      await caller.stop();
+    });
+  }
+});

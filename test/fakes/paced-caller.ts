@@ -1,0 +1,306 @@
+/**
+ * What every fake carrier caller shares, whatever its wire dialect (Plivo JSON, Vonage binary
+ * frames): a real `ws` client socket; caller audio in 20 ms frames paced by absolute time at
+ * exactly the stream's sample rate (silence, or speech given to `sendSpeech`); a player
+ * (twilio-player.ts) that plays what the gateway sends at exactly the sample rate and reports when
+ * the audio before a marker has played; bounded logs of everything received, of flushes and of
+ * protocol violations for assertions; and a condition waiter re-checked on every message and tick.
+ *
+ * A subclass supplies the dialect: how a frame of caller audio goes on the wire (`sendFrame`), how
+ * a received message is read and acted on (`onText` / `onBinary`), and what the carrier does when
+ * a marker is reached or flushed (`onMarker`). It encodes μ-law with alawmulaw and PCM16 by hand,
+ * sharing no code with the gateway.
+ */
+import { performance } from 'node:perf_hooks';
+import alawmulaw from 'alawmulaw';
+import { WebSocket, type RawData } from 'ws';
+export { from8k, openSocket, toneAt } from './caller-socket.js';
+import { Ring, TwilioPlayer, type DryPeriod, type PlayerEcho } from './twilio-player.js';
+import { Conditions } from '../helpers/conditions.js';
+
+export const FRAME_MS = 20;
+
+export interface CallerFormat {
+  readonly encoding: 'pcmu' | 'pcm16';
+  readonly sampleRate: 8000 | 16000;
+}
+
+export interface PacedCallerOptions {
+  readonly format: CallerFormat;
+  /** Resolution of the player and frame clock (default 10 ms). */
+  readonly tickMs?: number;
+  /** Stream silence frames while not speaking (default true, as carriers do). */
+  readonly sendSilence?: boolean;
+  /** Capacity of the received-message log (default 20 000). */
+  readonly logCap?: number;
+  /** Most audio the player buffers (default 10 min); more is dropped and logged as a violation. */
+  readonly maxBufferedMs?: number;
+}
+
+export interface ReceivedEntry {
+  readonly at: number;
+  /** The message's event/action name, `audio` for audio, or `invalid`. */
+  readonly event: string;
+  readonly bytes?: number;
+  readonly name?: string;
+  /** ms buffered in the player right after this message was handled. */
+  readonly bufferedMs: number;
+  readonly violation?: string;
+}
+
+export interface ClearEntry {
+  readonly at: number;
+  readonly droppedMs: number;
+  readonly flushedMarkers: number;
+}
+
+export interface Violation {
+  readonly at: number;
+  readonly kind: string;
+  readonly detail: string;
+}
+
+/** What a subclass reports about one received message. */
+export type Handled = Omit<ReceivedEntry, 'at' | 'bufferedMs'>;
+
+interface Speech {
+  readonly samples: Int16Array;
+  offset: number;
+  readonly done: () => void;
+  readonly fail: (err: Error) => void;
+}
+
+function rawBytes(data: RawData): Buffer {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data instanceof ArrayBuffer ? new Uint8Array(data) : data);
+}
+
+export abstract class PacedCaller {
+  readonly received: Ring<ReceivedEntry>;
+  readonly clears = new Ring<ClearEntry>(1000);
+  readonly violations = new Ring<Violation>(1000);
+  readonly socketErrors = new Ring<{ at: number; message: string }>(100);
+  /** Markers whose audio played (or that a flush reached), as the player reported them. */
+  readonly markers = new Ring<PlayerEcho & { at: number }>(10_000);
+  maxBufferedMs = 0;
+  framesSent = 0;
+  closeInfo: { code: number; reason: string; at: number } | undefined;
+
+  protected readonly player: TwilioPlayer;
+  protected readonly conditions: Conditions;
+  readonly format: CallerFormat;
+  readonly frameSamples: number;
+  readonly bytesPerMs: number;
+  private readonly t0 = performance.now();
+  private readonly pcm: Int16Array;
+  private readonly speech: Speech[] = [];
+  private clockStartAt: number | undefined;
+  private tickTimer: NodeJS.Timeout | undefined;
+  private ticks = 0;
+
+  protected constructor(
+    protected readonly ws: WebSocket,
+    private readonly base: PacedCallerOptions,
+    label: string,
+  ) {
+    this.format = base.format;
+    this.frameSamples = (base.format.sampleRate * FRAME_MS) / 1000;
+    this.bytesPerMs = (base.format.sampleRate / 1000) * (base.format.encoding === 'pcmu' ? 1 : 2);
+    this.pcm = new Int16Array(this.frameSamples);
+    this.received = new Ring(base.logCap ?? 20_000);
+    this.conditions = new Conditions(label);
+    this.player = new TwilioPlayer({
+      bytesPerMs: this.bytesPerMs,
+      onEcho: (echo) => {
+        this.markers.push({ ...echo, at: this.now() });
+        this.onMarker(echo);
+      },
+      ...(base.maxBufferedMs === undefined ? {} : { maxBufferedMs: base.maxBufferedMs }),
+    });
+    ws.on('message', (data: RawData, isBinary: boolean) => this.handleMessage(data, isBinary));
+    ws.on('close', (code: number, reason: Buffer) => this.handleClose(code, reason.toString('utf8')));
+    ws.on('error', (err: Error) => this.socketErrors.push({ at: this.now(), message: err.message.slice(0, 200) }));
+  }
+
+  /** Puts one frame of caller audio (already in the wire format) on the socket. */
+  protected abstract sendFrame(frame: Uint8Array, index: number): void;
+  /** Reads a text message from the gateway and acts on it. */
+  protected abstract onText(text: string, at: number): Handled;
+  /** Reads a binary message from the gateway and acts on it. */
+  protected abstract onBinary(bytes: Uint8Array, at: number): Handled;
+  /** The player reached a marker (`cause: 'played'`) or a flush dropped it (`cause: 'clear'`). */
+  protected abstract onMarker(echo: PlayerEcho): void;
+
+  now(): number {
+    return performance.now() - this.t0;
+  }
+
+  private playerNow(): number {
+    return this.closeInfo?.at ?? this.now();
+  }
+
+  get playedMs(): number {
+    this.player.advance(this.playerNow());
+    return this.player.playedMs;
+  }
+
+  get bufferedMs(): number {
+    this.player.advance(this.playerNow());
+    return this.player.bufferedMs;
+  }
+
+  get dryPeriods(): DryPeriod[] {
+    this.player.advance(this.playerNow());
+    return this.player.dryPeriods.toArray();
+  }
+
+  get underruns(): DryPeriod[] {
+    return this.dryPeriods.filter((d) => d.cause === 'drained');
+  }
+
+  /** Underruns that began before the last audio arrived (the model was still speaking). */
+  underrunsWhileSpeaking(): number {
+    const last = this.received.toArray().filter((r) => r.event === 'audio').at(-1)?.at ?? 0;
+    return this.underruns.filter((u) => u.start < last).length;
+  }
+
+  get isOpen(): boolean {
+    return this.ws.readyState === WebSocket.OPEN;
+  }
+
+  heardSince(t: number): number {
+    this.player.advance(this.playerNow());
+    return this.player.heardSince(t);
+  }
+
+  /** The last played bytes of gateway audio (wire format), oldest first. */
+  playedAudio(): Uint8Array {
+    this.player.advance(this.playerNow());
+    return this.player.playedAudio();
+  }
+
+  /** Speaks `samples` (PCM16 at the stream's rate) at real-time pace after anything queued. */
+  sendSpeech(samples: Int16Array): Promise<void> {
+    if (this.speech.length >= 32) return Promise.reject(new Error('fake caller: speech queue full'));
+    if (!this.isOpen) return Promise.reject(new Error('fake caller: closed'));
+    return new Promise((resolve, reject) => this.speech.push({ samples, offset: 0, done: resolve, fail: reject }));
+  }
+
+  waitUntil(check: () => boolean, timeoutMs: number, what = 'condition'): Promise<void> {
+    return this.conditions.until(check, timeoutMs, what);
+  }
+
+  async waitForClose(timeoutMs: number): Promise<{ code: number; reason: string }> {
+    await this.conditions.until(() => this.closeInfo !== undefined, timeoutMs, 'close').catch((err: unknown) => {
+      if (this.closeInfo === undefined) throw err;
+    });
+    const info = this.closeInfo ?? { code: 1006, reason: '' };
+    return { code: info.code, reason: info.reason };
+  }
+
+  sendRaw(data: string | Uint8Array): void {
+    if (!this.isOpen) return;
+    if (typeof data === 'string') this.ws.send(data);
+    else this.ws.send(data, { binary: true });
+  }
+
+  close(code = 1000, reason = ''): void {
+    this.ws.close(code, reason);
+  }
+
+  terminate(): void {
+    this.ws.terminate();
+  }
+
+  /** Starts the frame clock (the subclass calls it once its stream has started). */
+  protected startClock(): void {
+    if (this.clockStartAt !== undefined) return;
+    this.clockStartAt = this.now();
+    this.scheduleTick();
+  }
+
+  protected violation(kind: string, detail: string): string {
+    this.violations.push({ at: this.now(), kind, detail: detail.slice(0, 200) });
+    return kind;
+  }
+
+  /** Plays `bytes` of gateway audio (a violation when the player is full). */
+  protected play(bytes: Uint8Array, at: number): void {
+    const dropped = this.player.enqueueAudio(bytes, at);
+    if (dropped > 0) this.violation('buffer-overflow', `${dropped} bytes dropped`);
+  }
+
+  protected flush(at: number): ClearEntry {
+    const { droppedBytes, flushedMarks } = this.player.clear(at);
+    const entry = { at, droppedMs: droppedBytes / this.bytesPerMs, flushedMarkers: flushedMarks };
+    this.clears.push(entry);
+    return entry;
+  }
+
+  private scheduleTick(): void {
+    if (this.closeInfo !== undefined || this.clockStartAt === undefined) return;
+    const tickMs = this.base.tickMs ?? 10;
+    this.ticks++;
+    const due = this.clockStartAt + this.ticks * tickMs;
+    const now = this.now();
+    if (due < now) this.ticks = Math.floor((now - this.clockStartAt) / tickMs);
+    this.tickTimer = setTimeout(() => this.tick(), Math.max(0, due - now));
+  }
+
+  private tick(): void {
+    this.tickTimer = undefined;
+    if (this.closeInfo !== undefined || this.clockStartAt === undefined) return;
+    const now = this.now();
+    const due = Math.floor((now - this.clockStartAt) / FRAME_MS);
+    while (this.framesSent < due && this.isOpen) this.nextFrame();
+    this.player.advance(now);
+    this.conditions.notify();
+    this.scheduleTick();
+  }
+
+  private nextFrame(): void {
+    const speech = this.speech[0];
+    const index = this.framesSent++;
+    if (speech === undefined && this.base.sendSilence === false) return;
+    this.pcm.fill(0);
+    if (speech !== undefined) {
+      const n = Math.min(this.frameSamples, speech.samples.length - speech.offset);
+      this.pcm.set(speech.samples.subarray(speech.offset, speech.offset + n));
+      speech.offset += n;
+    }
+    this.sendFrame(this.encode(this.pcm), index);
+    if (speech !== undefined && speech.offset >= speech.samples.length) {
+      this.speech.shift();
+      speech.done();
+    }
+  }
+
+  /** PCM16 samples in the stream's wire format (μ-law, or PCM16 little-endian). */
+  protected encode(samples: Int16Array): Uint8Array {
+    if (this.format.encoding === 'pcmu') return alawmulaw.mulaw.encode(samples);
+    const out = Buffer.alloc(samples.length * 2);
+    for (let i = 0; i < samples.length; i++) out.writeInt16LE(samples[i] ?? 0, i * 2);
+    return out;
+  }
+
+  private handleMessage(data: RawData, isBinary: boolean): void {
+    const at = this.now();
+    this.player.advance(at);
+    const bytes = rawBytes(data);
+    const entry = isBinary ? this.onBinary(bytes, at) : this.onText(bytes.toString('utf8'), at);
+    const bufferedMs = this.player.bufferedMs;
+    this.maxBufferedMs = Math.max(this.maxBufferedMs, bufferedMs);
+    this.received.push({ at, bufferedMs, ...entry });
+    this.conditions.notify();
+  }
+
+  private handleClose(code: number, reason: string): void {
+    const at = this.now();
+    this.player.advance(at);
+    this.closeInfo = { code, reason, at };
+    if (this.tickTimer !== undefined) clearTimeout(this.tickTimer);
+    this.tickTimer = undefined;
+    for (const speech of this.speech.splice(0)) speech.fail(new Error('fake caller: closed while speaking'));
+    this.conditions.close(`closed (${code})`);
+  }
+}
