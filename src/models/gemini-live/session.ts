@@ -1,0 +1,229 @@
+/**
+ * The Gemini Live backend: one `BidiGenerateContent` WebSocket per call (ModelLink), the pure
+ * codec (codec.ts) and this session, which decides what each event means for the call.
+ *
+ * - Audio: caller audio → PCM16 16 kHz `realtimeInput`; model audio (PCM16 24 kHz inline data) →
+ *   the caller's format, through the resampler.
+ * - Barge-in: `serverContent.interrupted` (Gemini's VAD heard the caller while it was generating)
+ *   → `speechStarted`. Gemini sends no signal once generation is complete, yet the caller may
+ *   still be hearing buffered audio: the first input transcription of the caller while no answer
+ *   is generating stands in for it (later than the VAD; documented limitation).
+ * - What was heard: Gemini has no truncate; after a barge-in the session adds a `clientContent`
+ *   note (turnComplete false: no reply) with the answer's transcript cut at the heard fraction.
+ * - Connection limits: `sessionResumptionUpdate` handles are kept; on `goAway` the link switches
+ *   to a new socket resuming the session between turns (at once when idle, else at turnComplete);
+ *   an unexpected drop also resumes with the last handle.
+ */
+import { PCM16_16K, PCM16_24K, type AudioFormat, type SampleRate } from '../../audio/format.js';
+import type { ModelEvents, ModelSession } from '../model.js';
+import { Answers, heardNote, type HeardReport, type OutputConversion } from '../shared/answers.js';
+import { FormatConverter } from '../shared/input.js';
+import { ModelLink, type LinkRequest, type LinkStats } from '../shared/model-link.js';
+import { checkSocketUrl, required, resolveLinkOptions, type LinkOptions, type LoggerLike } from '../shared/options.js';
+import { buildContextNote, buildRealtimeAudio, buildSetup, parseGeminiMessage, type GeminiServerEvent } from './codec.js';
+
+export const DEFAULT_GEMINI_LIVE_URL =
+  'wss://generativelanguage.googleapis.com/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent';
+export const DEFAULT_GEMINI_MODEL = 'gemini-3.1-flash-live-preview';
+
+export interface GeminiLiveOptions extends LinkOptions {
+  readonly callerFormat: AudioFormat;
+  readonly apiKey: string;
+  /** Default Google's endpoint; Vertex, a proxy or a test server work too. */
+  readonly url?: string;
+  readonly model?: string;
+  /** Prebuilt voice name (e.g. `Puck`); default: the model's. */
+  readonly voice?: string;
+  readonly instructions?: string;
+}
+
+export interface GeminiLiveStats extends LinkStats {
+  readonly answers: number;
+  readonly outputMs: number;
+  readonly lateDropped: number;
+  readonly malformedEvents: number;
+  readonly resumptionHandle: string | undefined;
+  readonly heardReports: readonly HeardReport[];
+}
+
+/** Output converters per model rate (the docs say 24 kHz; the mime type is honoured if it differs). */
+class GeminiOutput implements OutputConversion {
+  rate: SampleRate = 24000;
+  private readonly converters = new Map<number, FormatConverter>();
+  constructor(private readonly callerFormat: AudioFormat) {}
+  get passthrough(): boolean {
+    return this.converter().passthrough;
+  }
+  convert(wire: Uint8Array): Uint8Array {
+    return this.converter().convert(wire);
+  }
+  reset(): void {
+    for (const converter of this.converters.values()) converter.reset();
+  }
+  private converter(): FormatConverter {
+    let converter = this.converters.get(this.rate);
+    if (converter === undefined) {
+      converter = new FormatConverter({ ...PCM16_24K, sampleRate: this.rate }, this.callerFormat);
+      this.converters.set(this.rate, converter);
+    }
+    return converter;
+  }
+}
+
+export class GeminiLiveSession implements ModelSession {
+  readonly backend = 'gemini-live' as const;
+  readonly pausable = false;
+  private events: ModelEvents | undefined;
+  private readonly link: ModelLink;
+  private readonly answers: Answers;
+  private readonly output: GeminiOutput;
+  private readonly inbound: FormatConverter;
+  private readonly logger: LoggerLike;
+  private readonly url: string;
+  private readonly apiKey: string;
+  private handle: string | undefined;
+  /** goAway arrived while an answer was generating: switch sockets at its turnComplete. */
+  private switchPending = false;
+  private malformedEvents = 0;
+  private readonly heardReports: HeardReport[] = [];
+
+  constructor(private readonly options: GeminiLiveOptions) {
+    this.apiKey = required('apiKey', options.apiKey);
+    this.url = checkSocketUrl('url', options.url ?? DEFAULT_GEMINI_LIVE_URL);
+    const link = resolveLinkOptions(options);
+    this.logger = link.logger;
+    this.inbound = new FormatConverter(options.callerFormat, PCM16_16K);
+    this.output = new GeminiOutput(options.callerFormat);
+    this.answers = new Answers('gemini', options.callerFormat, this.output, () => this.events);
+    this.link = new ModelLink(link, {
+      request: () => this.request(),
+      opened: () => this.link.sendSetup(buildSetup({
+        model: options.model ?? DEFAULT_GEMINI_MODEL, voice: options.voice, instructions: options.instructions, resumptionHandle: this.handle,
+      })),
+      text: (text) => this.onFrame(text),
+      // Gemini sends its JSON in binary frames too.
+      binary: (bytes) => this.onFrame(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')),
+      sendAudio: (bytes) => this.link.sendText(buildRealtimeAudio(bytes)),
+      interrupted: (reason, planned) => this.onLinkInterrupted(reason, planned),
+      restored: (planned) => this.logger.info({ planned, resumed: this.handle !== undefined }, 'gemini session restored'),
+      lost: (error) => this.events?.closed(error.message, error),
+    });
+  }
+
+  get stats(): GeminiLiveStats {
+    return { ...this.link.stats, ...this.answers.stats, malformedEvents: this.malformedEvents, resumptionHandle: this.handle, heardReports: this.heardReports };
+  }
+
+  attach(events: ModelEvents): void {
+    this.events = events;
+  }
+
+  connect(): Promise<void> {
+    return this.link.connect();
+  }
+
+  appendAudio(bytes: Uint8Array, durationMs: number): void {
+    if (this.link.linkState === 'closed') return;
+    this.link.appendAudio(this.inbound.convert(bytes), durationMs);
+  }
+
+  /**
+   * Gemini cannot be told to stop (its own VAD already stopped generation when it sent
+   * `interrupted`); what it can be told is what the caller heard.
+   */
+  interrupt(heard: { readonly itemId: string; readonly audioEndMs: number } | undefined): void {
+    if (heard === undefined) return;
+    const report = this.answers.heardOf(heard.itemId, heard.audioEndMs);
+    if (report === undefined) return;
+    this.remember(report);
+    const sent = this.link.sendText(buildContextNote(heardNote(report)));
+    this.logger.info({ heardMs: Math.round(report.heardMs), generatedMs: Math.round(report.generatedMs), heardText: report.heardText, sent }, 'told gemini what the caller heard');
+  }
+
+  close(): void {
+    this.link.close();
+  }
+
+  bufferedAmount(): number {
+    return this.link.bufferedAmount;
+  }
+
+  private request(): LinkRequest {
+    const url = new URL(this.url);
+    // Google's endpoint documents the key as a query parameter; the header serves proxies and Vertex-style gateways.
+    if (url.hostname === 'generativelanguage.googleapis.com' && !url.searchParams.has('key')) url.searchParams.set('key', this.apiKey);
+    return { url: url.toString(), headers: { 'x-goog-api-key': this.apiKey } };
+  }
+
+  private onFrame(text: string): void {
+    const parsed = parseGeminiMessage(text);
+    if (!parsed.ok) {
+      this.malformedEvents++;
+      this.logger.warn({ code: parsed.error.code, field: parsed.field, err: parsed.error.message }, 'malformed gemini message');
+      this.events?.error(parsed.error);
+      return;
+    }
+    for (const event of parsed.events) this.onEvent(event);
+  }
+
+  private onEvent(event: GeminiServerEvent): void {
+    switch (event.kind) {
+      case 'setup-complete':
+        this.link.handshakeDone();
+        return;
+      case 'audio':
+        this.output.rate = event.sampleRate as SampleRate;
+        this.answers.audio(event.bytes);
+        return;
+      case 'output-transcription':
+        this.answers.text(event.text);
+        return;
+      case 'input-transcription':
+        // Fallback barge-in: the caller speaks while no answer is generating (see the header).
+        if (this.answers.active === undefined) this.events?.speechStarted();
+        return;
+      case 'interrupted':
+        // The session marks the answer dropped and calls interrupt(heard) before the answer ends here.
+        this.events?.speechStarted();
+        this.answers.interrupt(false);
+        return;
+      case 'turn-complete':
+        this.answers.finish('completed');
+        if (this.switchPending) this.switchSockets();
+        return;
+      case 'go-away':
+        this.logger.info({ timeLeftMs: event.timeLeftMs, answering: this.answers.active !== undefined }, 'gemini goAway');
+        if (this.answers.active === undefined) this.switchSockets();
+        else this.switchPending = true;
+        return;
+      case 'resumption-update':
+        if (event.resumable && event.handle !== undefined) this.handle = event.handle;
+        return;
+      case 'tool-call':
+        this.logger.warn({ calls: event.calls.map((c) => c.name) }, 'gemini tool call: tools are not mapped for this backend yet');
+        return;
+      case 'text':
+      case 'generation-complete':
+      case 'tool-call-cancellation':
+      case 'usage':
+        return;
+    }
+  }
+
+  private switchSockets(): void {
+    this.switchPending = false;
+    this.link.switchNow('goAway');
+  }
+
+  private onLinkInterrupted(reason: string, planned: boolean): void {
+    this.switchPending = false;
+    // An answer in flight does not survive the socket; the session keeps and plays what it queued.
+    this.answers.finish('failed');
+    this.logger.info({ reason, planned, resumable: this.handle !== undefined }, 'gemini socket ended: resuming on a new one');
+  }
+
+  private remember(report: HeardReport): void {
+    this.heardReports.push(report);
+    if (this.heardReports.length > 16) this.heardReports.shift();
+  }
+}

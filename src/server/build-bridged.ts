@@ -1,0 +1,31 @@
+/**
+ * Model factories of the socket-bridged backends (Gemini Live, Deepgram Voice Agent, ElevenLabs
+ * Agents), kept beside build.ts so adding one is a few lines here and none there.
+ */
+import type { Logger } from 'pino';
+import type { GatewayConfig } from './config.js';
+import type { ModelFactory } from '../models/model.js';
+import { GeminiLiveSession } from '../models/gemini-live/session.js';
+
+/** The factory for `config.backend`, or undefined when it is not a socket-bridged backend. */
+export function socketBridgedFactory(config: GatewayConfig, logger: Logger): ModelFactory | undefined {
+  const common = {
+    inputQueueMs: config.callerQueueMs,
+    maxBufferedBytes: config.bufferedWarnBytes,
+    heartbeatMs: config.heartbeatMs,
+  };
+  const instructions = config.openai.instructions;
+  switch (config.backend) {
+    case 'gemini-live': {
+      const { gemini } = config;
+      return ({ callerFormat, callId }) =>
+        new GeminiLiveSession({
+          ...common, callerFormat, apiKey: gemini.apiKey ?? '', url: gemini.url, model: gemini.model, instructions,
+          ...(gemini.voice === undefined ? {} : { voice: gemini.voice }),
+          logger: logger.child({ callSid: callId, model: 'gemini-live' }),
+        });
+    }
+    default:
+      return undefined;
+  }
+}
