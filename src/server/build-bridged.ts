@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { GatewayConfig } from './config.js';
 import type { ModelFactory } from '../models/model.js';
 import { GeminiLiveSession } from '../models/gemini-live/session.js';
+import { DeepgramAgentSession } from '../models/deepgram-agent/session.js';
 
 /** The factory for `config.backend`, or undefined when it is not a socket-bridged backend. */
 export function socketBridgedFactory(config: GatewayConfig, logger: Logger): ModelFactory | undefined {
@@ -23,6 +24,15 @@ export function socketBridgedFactory(config: GatewayConfig, logger: Logger): Mod
           ...common, callerFormat, apiKey: gemini.apiKey ?? '', url: gemini.url, model: gemini.model, instructions,
           ...(gemini.voice === undefined ? {} : { voice: gemini.voice }),
           logger: logger.child({ callSid: callId, model: 'gemini-live' }),
+        });
+    }
+    case 'deepgram-agent': {
+      const { deepgram } = config;
+      return ({ callerFormat, callId }) =>
+        new DeepgramAgentSession({
+          ...common, callerFormat, apiKey: deepgram.apiKey ?? '', url: deepgram.url, instructions,
+          listenModel: deepgram.listenModel, thinkProvider: deepgram.thinkProvider, thinkModel: deepgram.thinkModel, speakModel: deepgram.speakModel,
+          logger: logger.child({ callSid: callId, model: 'deepgram-agent' }),
         });
     }
     default:

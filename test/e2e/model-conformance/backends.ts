@@ -5,6 +5,7 @@
  */
 import { FakeRealtimeServer } from '../../fakes/realtime-server.js';
 import { FakeGeminiServer } from '../../fakes/gemini-live-server.js';
+import { FakeDeepgramServer } from '../../fakes/deepgram-agent-server.js';
 
 export interface FakeAnswerOptions {
   readonly answerMs: number;
@@ -91,4 +92,34 @@ const gemini: Backend = {
   },
 };
 
-export const BACKENDS: readonly Backend[] = [realtime, gemini];
+const deepgram: Backend = {
+  name: 'deepgram-agent',
+  async start(o) {
+    const fake = await FakeDeepgramServer.start({
+      answerMs: o.answerMs, speedFactor: o.speedFactor, detectionDelayMs: o.detectionDelayMs,
+      ...(o.dropAfterChunks === undefined ? {} : { dropAfterChunks: o.dropAfterChunks }),
+    });
+    return {
+      env: { MODEL_BACKEND: 'deepgram-agent', DEEPGRAM_API_KEY: 'test-key', DEEPGRAM_AGENT_URL: fake.url() },
+      stopsHonoured: () => fake.recordsOf('interrupted').length,
+      heardReports: () => fake.recordsOf('update-prompt').map((r) => r.text ?? ''),
+      connections: () => fake.server.upgrades.length,
+      until: (check, what, timeoutMs) => fake.until(check, what, timeoutMs),
+      malformedCounted: true,
+      sendMalformed: () => {
+        fake.sendRaw('{not json');
+        fake.send({ type: 'ConversationText', role: 'robot', content: 'x' });
+        fake.send({ type: 'SomethingNew' });
+        return 3;
+      },
+      close: () => fake.close(),
+    };
+  },
+};
+
+const ALL: readonly Backend[] = [realtime, gemini, deepgram];
+
+/** Every backend, or only those named in MODEL_CONFORMANCE (comma-separated) when it is set. */
+export const BACKENDS: readonly Backend[] = ((only) => (only === undefined || only === '' ? ALL : ALL.filter((b) => only.split(',').includes(b.name))))(
+  process.env.MODEL_CONFORMANCE,
+);
