@@ -7,6 +7,7 @@ import type { GatewayConfig } from './config.js';
 import type { ModelFactory } from '../models/model.js';
 import { GeminiLiveSession } from '../models/gemini-live/session.js';
 import { DeepgramAgentSession } from '../models/deepgram-agent/session.js';
+import { ElevenLabsAgentSession } from '../models/elevenlabs-agent/session.js';
 
 /** The factory for `config.backend`, or undefined when it is not a socket-bridged backend. */
 export function socketBridgedFactory(config: GatewayConfig, logger: Logger): ModelFactory | undefined {
@@ -33,6 +34,16 @@ export function socketBridgedFactory(config: GatewayConfig, logger: Logger): Mod
           ...common, callerFormat, apiKey: deepgram.apiKey ?? '', url: deepgram.url, instructions,
           listenModel: deepgram.listenModel, thinkProvider: deepgram.thinkProvider, thinkModel: deepgram.thinkModel, speakModel: deepgram.speakModel,
           logger: logger.child({ callSid: callId, model: 'deepgram-agent' }),
+        });
+    }
+    case 'elevenlabs-agent': {
+      const { elevenlabs } = config;
+      return ({ callerFormat, callId }) =>
+        new ElevenLabsAgentSession({
+          ...common, callerFormat, apiKey: elevenlabs.apiKey ?? '', agentId: elevenlabs.agentId ?? '', url: elevenlabs.url,
+          // The agent's own prompt stands unless INSTRUCTIONS is set (overrides must be allowed on the agent).
+          ...(config.instructionsSet ? { instructions } : {}),
+          logger: logger.child({ callSid: callId, model: 'elevenlabs-agent' }),
         });
     }
     default:

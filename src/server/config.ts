@@ -16,6 +16,8 @@ export interface GatewayConfig {
   readonly logLevel: string;
 
   readonly backend: ModelBackendName;
+  /** True when INSTRUCTIONS is set: ElevenLabs agents keep their own prompt otherwise. */
+  readonly instructionsSet: boolean;
   readonly openai: {
     readonly apiKey: string | undefined;
     readonly realtimeUrl: string;
@@ -181,6 +183,7 @@ export function loadConfig(env: Env = process.env): ConfigResult {
     publicUrl: read.url('PUBLIC_URL', ['https:', 'http:']),
     logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     backend,
+    instructionsSet: read.string('INSTRUCTIONS') !== undefined,
     openai: {
       apiKey,
       realtimeUrl,

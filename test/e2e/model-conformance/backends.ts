@@ -6,6 +6,7 @@
 import { FakeRealtimeServer } from '../../fakes/realtime-server.js';
 import { FakeGeminiServer } from '../../fakes/gemini-live-server.js';
 import { FakeDeepgramServer } from '../../fakes/deepgram-agent-server.js';
+import { FakeElevenServer } from '../../fakes/elevenlabs-agent-server.js';
 
 export interface FakeAnswerOptions {
   readonly answerMs: number;
@@ -117,7 +118,32 @@ const deepgram: Backend = {
   },
 };
 
-const ALL: readonly Backend[] = [realtime, gemini, deepgram];
+const elevenlabs: Backend = {
+  name: 'elevenlabs-agent',
+  async start(o) {
+    const fake = await FakeElevenServer.start({
+      answerMs: o.answerMs, speedFactor: o.speedFactor, detectionDelayMs: o.detectionDelayMs, pingEveryMs: 500,
+      ...(o.dropAfterChunks === undefined ? {} : { dropAfterChunks: o.dropAfterChunks }),
+    });
+    return {
+      env: { MODEL_BACKEND: 'elevenlabs-agent', ELEVENLABS_API_KEY: 'test-key', ELEVENLABS_AGENT_ID: 'agent_fake', ELEVENLABS_URL: fake.url() },
+      stopsHonoured: () => fake.recordsOf('interrupted').length,
+      heardReports: () => fake.recordsOf('contextual-update').map((r) => r.text ?? ''),
+      connections: () => fake.server.upgrades.length,
+      until: (check, what, timeoutMs) => fake.until(check, what, timeoutMs),
+      malformedCounted: true,
+      sendMalformed: () => {
+        fake.sendRaw('{not json');
+        fake.send({ type: 'audio', audio_event: { audio_base_64: '***', event_id: 1 } });
+        fake.send({ type: 'brand_new_event' });
+        return 3;
+      },
+      close: () => fake.close(),
+    };
+  },
+};
+
+const ALL: readonly Backend[] = [realtime, gemini, deepgram, elevenlabs];
 
 /** Every backend, or only those named in MODEL_CONFORMANCE (comma-separated) when it is set. */
 export const BACKENDS: readonly Backend[] = ((only) => (only === undefined || only === '' ? ALL : ALL.filter((b) => only.split(',').includes(b.name))))(
