@@ -18,6 +18,7 @@ import { vwError } from '../../errors.js';
 import type { ModelEvents, ModelSession } from '../model.js';
 import { Answers, heardNote, type HeardReport } from '../shared/answers.js';
 import { FormatConverter } from '../shared/input.js';
+import { MalformedFrames } from '../shared/malformed.js';
 import { ModelLink, type LinkStats } from '../shared/model-link.js';
 import { checkSocketUrl, required, resolveLinkOptions, type LinkOptions, type LoggerLike } from '../shared/options.js';
 import { buildSettings, buildUpdatePrompt, KEEP_ALIVE, parseDeepgramMessage, type DeepgramServerEvent } from './codec.js';
@@ -60,14 +61,14 @@ export class DeepgramAgentSession implements ModelSession {
   private readonly settings: string;
   /** Assistant text that arrived before its answer's first audio. */
   private pendingText = '';
-  private malformedEvents = 0;
-  private readonly heardReports: HeardReport[] = [];
+  private readonly malformed: MalformedFrames;
 
   constructor(options: DeepgramAgentOptions) {
     this.apiKey = required('apiKey', options.apiKey);
     this.url = checkSocketUrl('url', options.url ?? DEFAULT_DEEPGRAM_AGENT_URL);
     const link = resolveLinkOptions(options);
     this.logger = link.logger;
+    this.malformed = new MalformedFrames('deepgram-agent', this.logger, () => this.events);
     const format = options.callerFormat;
     this.settings = buildSettings({
       encoding: format.encoding === 'pcmu' ? 'mulaw' : 'linear16', sampleRate: format.sampleRate,
@@ -93,7 +94,7 @@ export class DeepgramAgentSession implements ModelSession {
   }
 
   get stats(): DeepgramAgentStats {
-    return { ...this.link.stats, ...this.answers.stats, malformedEvents: this.malformedEvents, heardReports: this.heardReports };
+    return { ...this.link.stats, ...this.answers.stats, malformedEvents: this.malformed.count, heardReports: this.answers.heardReports };
   }
 
   attach(events: ModelEvents): void {
@@ -111,10 +112,8 @@ export class DeepgramAgentSession implements ModelSession {
   /** Deepgram stops the agent itself on UserStartedSpeaking; it can only be told what was heard. */
   interrupt(heard: { readonly itemId: string; readonly audioEndMs: number } | undefined): void {
     if (heard === undefined) return;
-    const report = this.answers.heardOf(heard.itemId, heard.audioEndMs);
+    const report = this.answers.reportHeard(heard.itemId, heard.audioEndMs);
     if (report === undefined) return;
-    this.heardReports.push(report);
-    if (this.heardReports.length > 16) this.heardReports.shift();
     const sent = this.link.sendText(buildUpdatePrompt(heardNote(report)));
     this.logger.info({ heardMs: Math.round(report.heardMs), generatedMs: Math.round(report.generatedMs), heardText: report.heardText, sent }, 'told deepgram what the caller heard');
   }
@@ -136,9 +135,7 @@ export class DeepgramAgentSession implements ModelSession {
   private onText(text: string): void {
     const parsed = parseDeepgramMessage(text);
     if (!parsed.ok) {
-      this.malformedEvents++;
-      this.logger.warn({ code: parsed.error.code, field: parsed.field, err: parsed.error.message }, 'malformed deepgram message');
-      this.events?.error(parsed.error);
+      this.malformed.report(parsed.error, parsed.field);
       return;
     }
     for (const event of parsed.events) this.onEvent(event);

@@ -21,6 +21,7 @@ import { vwError } from '../../errors.js';
 import type { ModelEvents, ModelSession } from '../model.js';
 import { Answers, heardNote, type HeardReport, type OutputConversion } from '../shared/answers.js';
 import { FormatConverter } from '../shared/input.js';
+import { MalformedFrames } from '../shared/malformed.js';
 import { ModelLink, type LinkStats } from '../shared/model-link.js';
 import { checkSocketUrl, required, resolveLinkOptions, type LinkOptions, type LoggerLike } from '../shared/options.js';
 import {
@@ -79,10 +80,9 @@ export class ElevenLabsAgentSession implements ModelSession {
   /** Audio with an event_id at or below this belongs to an interrupted answer. */
   private lastInterruptId = -1;
   private conversationId: string | undefined;
-  private malformedEvents = 0;
+  private readonly malformed: MalformedFrames;
   private pongsSent = 0;
   private earlyInputDroppedMs = 0;
-  private readonly heardReports: HeardReport[] = [];
 
   constructor(private readonly options: ElevenLabsAgentOptions) {
     this.apiKey = required('apiKey', options.apiKey);
@@ -92,13 +92,14 @@ export class ElevenLabsAgentSession implements ModelSession {
     this.url = url.toString();
     const link = resolveLinkOptions(options);
     this.logger = link.logger;
+    this.malformed = new MalformedFrames('elevenlabs-agent', this.logger, () => this.events);
     this.initiation = buildInitiation({ prompt: options.instructions });
     this.answers = new Answers('eleven', options.callerFormat, this.output, () => this.events);
     this.link = new ModelLink(link, {
       request: () => ({ url: this.url, headers: { 'xi-api-key': this.apiKey } }),
       opened: () => this.link.sendSetup(this.initiation),
       text: (text) => this.onText(text),
-      binary: () => this.onMalformed(vwError('VW_ERR_BINARY_FRAME')),
+      binary: () => this.malformed.report(vwError('VW_ERR_BINARY_FRAME')),
       sendAudio: (bytes) => this.link.sendText(buildUserAudio(bytes)),
       interrupted: (reason) => {
         this.answers.finish('failed');
@@ -111,8 +112,8 @@ export class ElevenLabsAgentSession implements ModelSession {
 
   get stats(): ElevenLabsAgentStats {
     return {
-      ...this.link.stats, ...this.answers.stats, malformedEvents: this.malformedEvents, pongsSent: this.pongsSent,
-      earlyInputDroppedMs: this.earlyInputDroppedMs, conversationId: this.conversationId, heardReports: this.heardReports,
+      ...this.link.stats, ...this.answers.stats, malformedEvents: this.malformed.count, pongsSent: this.pongsSent,
+      earlyInputDroppedMs: this.earlyInputDroppedMs, conversationId: this.conversationId, heardReports: this.answers.heardReports,
     };
   }
 
@@ -136,10 +137,8 @@ export class ElevenLabsAgentSession implements ModelSession {
   /** ElevenLabs stops the agent itself on `interruption`; it can only be told what was heard. */
   interrupt(heard: { readonly itemId: string; readonly audioEndMs: number } | undefined): void {
     if (heard === undefined) return;
-    const report = this.answers.heardOf(heard.itemId, heard.audioEndMs);
+    const report = this.answers.reportHeard(heard.itemId, heard.audioEndMs);
     if (report === undefined) return;
-    this.heardReports.push(report);
-    if (this.heardReports.length > 16) this.heardReports.shift();
     const sent = this.link.sendText(buildContextualUpdate(heardNote(report)));
     this.logger.info({ heardMs: Math.round(report.heardMs), generatedMs: Math.round(report.generatedMs), heardText: report.heardText, sent }, 'told elevenlabs what the caller heard');
   }
@@ -155,16 +154,10 @@ export class ElevenLabsAgentSession implements ModelSession {
   private onText(text: string): void {
     const parsed = parseElevenMessage(text);
     if (!parsed.ok) {
-      this.onMalformed(parsed.error, parsed.field);
+      this.malformed.report(parsed.error, parsed.field);
       return;
     }
     for (const event of parsed.events) this.onEvent(event);
-  }
-
-  private onMalformed(error: ReturnType<typeof vwError>, field?: string): void {
-    this.malformedEvents++;
-    this.logger.warn({ code: error.code, field, err: error.message }, 'malformed elevenlabs message');
-    this.events?.error(error);
   }
 
   private onEvent(event: ElevenServerEvent): void {

@@ -18,6 +18,7 @@ import { PCM16_16K, PCM16_24K, type AudioFormat, type SampleRate } from '../../a
 import type { ModelEvents, ModelSession } from '../model.js';
 import { Answers, heardNote, type HeardReport, type OutputConversion } from '../shared/answers.js';
 import { FormatConverter } from '../shared/input.js';
+import { MalformedFrames } from '../shared/malformed.js';
 import { ModelLink, type LinkRequest, type LinkStats } from '../shared/model-link.js';
 import { checkSocketUrl, required, resolveLinkOptions, type LinkOptions, type LoggerLike } from '../shared/options.js';
 import { buildContextNote, buildRealtimeAudio, buildSetup, parseGeminiMessage, type GeminiServerEvent } from './codec.js';
@@ -84,14 +85,14 @@ export class GeminiLiveSession implements ModelSession {
   private handle: string | undefined;
   /** goAway arrived while an answer was generating: switch sockets at its turnComplete. */
   private switchPending = false;
-  private malformedEvents = 0;
-  private readonly heardReports: HeardReport[] = [];
+  private readonly malformed: MalformedFrames;
 
   constructor(private readonly options: GeminiLiveOptions) {
     this.apiKey = required('apiKey', options.apiKey);
     this.url = checkSocketUrl('url', options.url ?? DEFAULT_GEMINI_LIVE_URL);
     const link = resolveLinkOptions(options);
     this.logger = link.logger;
+    this.malformed = new MalformedFrames('gemini-live', this.logger, () => this.events);
     this.inbound = new FormatConverter(options.callerFormat, PCM16_16K);
     this.output = new GeminiOutput(options.callerFormat);
     this.answers = new Answers('gemini', options.callerFormat, this.output, () => this.events);
@@ -111,7 +112,7 @@ export class GeminiLiveSession implements ModelSession {
   }
 
   get stats(): GeminiLiveStats {
-    return { ...this.link.stats, ...this.answers.stats, malformedEvents: this.malformedEvents, resumptionHandle: this.handle, heardReports: this.heardReports };
+    return { ...this.link.stats, ...this.answers.stats, malformedEvents: this.malformed.count, resumptionHandle: this.handle, heardReports: this.answers.heardReports };
   }
 
   attach(events: ModelEvents): void {
@@ -133,9 +134,8 @@ export class GeminiLiveSession implements ModelSession {
    */
   interrupt(heard: { readonly itemId: string; readonly audioEndMs: number } | undefined): void {
     if (heard === undefined) return;
-    const report = this.answers.heardOf(heard.itemId, heard.audioEndMs);
+    const report = this.answers.reportHeard(heard.itemId, heard.audioEndMs);
     if (report === undefined) return;
-    this.remember(report);
     const sent = this.link.sendText(buildContextNote(heardNote(report)));
     this.logger.info({ heardMs: Math.round(report.heardMs), generatedMs: Math.round(report.generatedMs), heardText: report.heardText, sent }, 'told gemini what the caller heard');
   }
@@ -158,9 +158,7 @@ export class GeminiLiveSession implements ModelSession {
   private onFrame(text: string): void {
     const parsed = parseGeminiMessage(text);
     if (!parsed.ok) {
-      this.malformedEvents++;
-      this.logger.warn({ code: parsed.error.code, field: parsed.field, err: parsed.error.message }, 'malformed gemini message');
-      this.events?.error(parsed.error);
+      this.malformed.report(parsed.error, parsed.field);
       return;
     }
     for (const event of parsed.events) this.onEvent(event);
@@ -220,10 +218,5 @@ export class GeminiLiveSession implements ModelSession {
     // An answer in flight does not survive the socket; the session keeps and plays what it queued.
     this.answers.finish('failed');
     this.logger.info({ reason, planned, resumable: this.handle !== undefined }, 'gemini socket ended: resuming on a new one');
-  }
-
-  private remember(report: HeardReport): void {
-    this.heardReports.push(report);
-    if (this.heardReports.length > 16) this.heardReports.shift();
   }
 }

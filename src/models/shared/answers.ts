@@ -49,6 +49,7 @@ export class Answers {
   private current: AnswerRecord | undefined;
   private readonly recent = new Map<string, AnswerRecord>();
   private seq = 0;
+  private readonly heard: HeardReport[] = [];
   private outputMs = 0;
   private lateDropped = 0;
   /** After an interruption, audio is dropped until the protocol marks a new answer. */
@@ -139,6 +140,20 @@ export class Answers {
   /** Counts a frame the protocol itself identified as late (e.g. an older ElevenLabs event_id). */
   countLate(): void {
     this.lateDropped++;
+  }
+
+  /** The last barge-ins' heard reports (bounded by `memory`), oldest first. */
+  get heardReports(): readonly HeardReport[] {
+    return this.heard;
+  }
+
+  /** `heardOf`, remembered in `heardReports` (a barge-in happened). */
+  reportHeard(itemId: string, audioEndMs: number): HeardReport | undefined {
+    const report = this.heardOf(itemId, audioEndMs);
+    if (report === undefined) return undefined;
+    this.heard.push(report);
+    if (this.heard.length > this.memory) this.heard.shift();
+    return report;
   }
 
   /** What the caller heard of `itemId` when it had heard `audioEndMs` of it. */

@@ -12,6 +12,8 @@ import { isVoicewireError, vwError, type VoicewireError } from '../../errors.js'
 import { setTimeout as delay } from 'node:timers/promises';
 import { InputPump } from './input.js';
 import { LinkSocket } from './link-socket.js';
+import { KeepAliveTimer, type KeepAlive } from './keep-alive.js';
+import { raceSignal } from './waits.js';
 import type { ResolvedLinkOptions } from './options.js';
 
 /**
@@ -50,11 +52,7 @@ export interface ModelLinkHandlers {
   lost(error: VoicewireError): void;
 }
 
-export interface KeepAlive {
-  readonly everyMs: number;
-  /** The text frame to send (Deepgram `{"type":"KeepAlive"}`). */
-  readonly message: string;
-}
+export type { KeepAlive } from './keep-alive.js';
 
 export interface LinkStats {
   readonly state: LinkState;
@@ -78,16 +76,16 @@ export class ModelLink {
   private pending: PendingHandshake | undefined;
   private readonly pump: InputPump;
   private readonly lifetime = new AbortController();
-  private keepAliveTimer: NodeJS.Timeout | undefined;
+  private readonly keepAlive: KeepAliveTimer | undefined;
   private reconnects = 0;
   private plannedSwitches = 0;
-  private keepAlivesSent = 0;
 
   constructor(
     private readonly options: ResolvedLinkOptions,
     private readonly handlers: ModelLinkHandlers,
-    private readonly keepAlive?: KeepAlive,
+    keepAlive?: KeepAlive,
   ) {
+    this.keepAlive = keepAlive && new KeepAliveTimer(keepAlive, (text) => this.sendText(text));
     this.pump = new InputPump({
       highWaterMarkMs: options.inputQueueMs,
       writable: () => this.writable(),
@@ -105,7 +103,7 @@ export class ModelLink {
     return {
       state: this.state, reconnects: this.reconnects, plannedSwitches: this.plannedSwitches,
       inputDroppedMs: input.droppedMs, inputQueuedMs: input.queuedMs, inputSentMs: input.sentMs,
-      keepAlivesSent: this.keepAlivesSent,
+      keepAlivesSent: this.keepAlive?.sent ?? 0,
     };
   }
 
@@ -123,7 +121,7 @@ export class ModelLink {
       throw err;
     }
     this.move('open');
-    this.startKeepAlive();
+    this.keepAlive?.start();
     this.pump.flush();
   }
 
@@ -244,7 +242,7 @@ export class ModelLink {
 
   private beginReconnect(reason: string, planned: boolean): void {
     this.move('reconnecting');
-    this.stopKeepAlive();
+    this.keepAlive?.stop();
     this.handlers.interrupted(reason, planned);
     void this.reconnect(reason, planned);
   }
@@ -265,7 +263,7 @@ export class ModelLink {
         await this.establish();
         if (!planned) this.reconnects++;
         this.move('open');
-        this.startKeepAlive();
+        this.keepAlive?.start();
         this.options.logger.info({ attempt, planned }, 'model socket reconnected');
         this.handlers.restored(planned);
         this.pump.flush();
@@ -286,7 +284,7 @@ export class ModelLink {
   private shutdown(): void {
     this.move('closed');
     this.lifetime.abort();
-    this.stopKeepAlive();
+    this.keepAlive?.stop();
     this.pump.close();
     this.handshakeFailed(vwError('VW_ERR_CLOSED', 'session closed'));
     this.socket?.close(1000, 'session closed');
@@ -299,43 +297,8 @@ export class ModelLink {
       socket.bufferedAmount <= this.options.maxBufferedBytes;
   }
 
-  private startKeepAlive(): void {
-    const keepAlive = this.keepAlive;
-    if (keepAlive === undefined || keepAlive.everyMs <= 0) return;
-    this.stopKeepAlive();
-    this.keepAliveTimer = setInterval(() => {
-      if (this.sendText(keepAlive.message)) this.keepAlivesSent++;
-    }, keepAlive.everyMs);
-    this.keepAliveTimer.unref();
-  }
-
-  private stopKeepAlive(): void {
-    if (this.keepAliveTimer === undefined) return;
-    clearInterval(this.keepAliveTimer);
-    this.keepAliveTimer = undefined;
-  }
-
   private move(next: LinkState): void {
     if (!ALLOWED[this.state].includes(next)) throw new Error(`ModelLink: ${this.state} → ${next} is not allowed`);
     this.state = next;
   }
-}
-
-/** Waits for `promise`, rejecting with `makeError()` if `signal` aborts first. */
-function raceSignal<T>(promise: Promise<T>, signal: AbortSignal, makeError: () => Error): Promise<T> {
-  if (signal.aborted) return Promise.reject(makeError());
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(makeError());
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err instanceof Error ? err : new Error(String(err)));
-      },
-    );
-  });
 }
