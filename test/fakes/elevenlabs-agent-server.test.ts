@@ -64,8 +64,8 @@ describe('FakeElevenServer', () => {
     await c.until(() => c.messages.some((m) => m.type === 'interruption'), 'interruption');
     const interruption = c.messages.find((m) => m.type === 'interruption')!.interruption_event as { event_id: number };
     const afterInterruption = (): Client['messages'] => c.messages.slice(c.messages.findIndex((m) => m.type === 'interruption') + 1);
-    await c.until(() => afterInterruption().length >= 2, 'late audio');
-    assert.deepEqual(afterInterruption().map((m) => m.type), ['audio', 'audio']);
+    await c.until(() => afterInterruption().length >= 3, 'late audio and the correction');
+    assert.deepEqual(afterInterruption().map((m) => m.type), ['audio', 'audio', 'agent_response_correction']);
     assert.ok(audioIds().slice(-2).every((id) => id <= interruption.event_id));
     c.ws.close();
   });

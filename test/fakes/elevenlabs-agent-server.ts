@@ -9,7 +9,10 @@
  *   agent speaks → `interruption` with the last audio `event_id` (generation stops), and
  *   `lateChunksAfterInterrupt` audio events still in flight with ids ≤ it; silence →
  *   `user_transcript`, `agent_response`, `audio` events (incrementing `event_id`) faster than
- *   real time;
+ *   real time. The agent counts as speaking until its audio would have played out in real time
+ *   from the first chunk (the server estimates playback: that is how it can send
+ *   `agent_response_correction` with the heard part), so an interruption can come after the last
+ *   chunk was sent;
  * - `ping` every `pingEveryMs` with an `event_id`, `pong`s recorded; `contextual_update` recorded;
  *   faults on demand: drop, raw frames.
  */
@@ -51,6 +54,8 @@ class ElevenConnection {
   private eventId = 0;
   private lastAudioEventId = 0;
   private pingTimer: NodeJS.Timeout | undefined;
+  /** When the current answer's playback (estimated in real time) started, and its audio so far. */
+  private playback: { startedAt: number; audioMs: number; text: string } | undefined;
 
   constructor(
     private readonly fake: FakeElevenServer,
@@ -72,6 +77,12 @@ class ElevenConnection {
     return this.answer?.running ?? false;
   }
 
+  /** The server's estimate: audio sent has not finished playing in real time yet. */
+  get agentTurn(): boolean {
+    const p = this.playback;
+    return p !== undefined && FakeModelServer.now() < p.startedAt + p.audioMs;
+  }
+
   send(message: Record<string, unknown>): void {
     if (this.isOpen) this.ws.send(JSON.stringify(message));
   }
@@ -91,7 +102,10 @@ class ElevenConnection {
     const output = fakeFormat(o.outputFormat);
     this.send({ type: 'agent_response', agent_response_event: { agent_response: o.transcript } });
     this.fake.record(this.id, 'answer-start');
+    const playback = { startedAt: FakeModelServer.now(), audioMs: 0, text: o.transcript };
+    this.playback = playback;
     this.answer = new AnswerPacer(ms, o.chunkMs, o.speedFactor, (startMs, chunkMs, index) => {
+      playback.audioMs += chunkMs;
       this.lastAudioEventId = ++this.eventId;
       this.send({ type: 'audio', audio_event: { audio_base_64: Buffer.from(tone(output, startMs, chunkMs)).toString('base64'), event_id: this.lastAudioEventId } });
       this.fake.audioSentMs += chunkMs;
@@ -156,16 +170,25 @@ class ElevenConnection {
 
   private onSpeechStart(): void {
     const answer = this.answer;
-    if (answer === undefined || !answer.running) return;
+    const playback = this.playback;
+    if (answer === undefined || playback === undefined || !this.agentTurn) return;
     answer.stop();
+    this.playback = undefined;
     const interruptedId = this.lastAudioEventId;
     this.send({ type: 'interruption', interruption_event: { event_id: interruptedId } });
     this.fake.record(this.id, 'interrupted', undefined, interruptedId);
+
     // Audio events already in flight carry ids at or below the interruption's.
     const output = fakeFormat(this.fake.options.outputFormat);
     for (let i = 0; i < this.fake.options.lateChunksAfterInterrupt; i++) {
       this.send({ type: 'audio', audio_event: { audio_base_64: Buffer.from(tone(output, answer.audioSentMs, this.fake.options.chunkMs)).toString('base64'), event_id: interruptedId } });
     }
+    const words = playback.text.split(' ');
+    const heard = (FakeModelServer.now() - playback.startedAt) / playback.audioMs;
+    this.send({
+      type: 'agent_response_correction',
+      agent_response_correction_event: { original_agent_response: playback.text, corrected_agent_response: words.slice(0, Math.floor(words.length * heard)).join(' ') },
+    });
   }
 
   private onSpeechStop(): void {

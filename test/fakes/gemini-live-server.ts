@@ -6,8 +6,8 @@
  * - first client message must be `setup`; answered by `setupComplete` and a
  *   `sessionResumptionUpdate`; a `setup.sessionResumption.handle` it issued resumes the session;
  * - `realtimeInput.audio` (`audio/pcm;rate=16000`) through an energy VAD on the audio clock:
- *   speech start → `inputTranscription`, and `interrupted` if an answer is generating (generation
- *   stops); silence → an answer: `modelTurn` audio (`audio/pcm;rate=24000`) faster than real
+ *   speech start → `interrupted` if an answer is still generating (generation stops; nothing
+ *   once it has completed); silence → `inputTranscription`, then an answer: `modelTurn` audio (`audio/pcm;rate=24000`) faster than real
  *   time with `outputTranscription` fragments, then `generationComplete` and `turnComplete`;
  * - `clientContent` recorded (context notes); faults on demand: `goAway`, drop, raw frames.
  *
@@ -171,7 +171,7 @@ class GeminiConnection {
 
   private onSpeechStart(): void {
     this.fake.event(this.id, 'speech-start');
-    this.send({ serverContent: { inputTranscription: { text: 'caller' } } });
+    // Gemini interrupts only what it is still generating; it does not know what the client plays.
     if (!this.generating) return;
     this.answer?.stop();
     this.send({ serverContent: { interrupted: true } });
@@ -180,6 +180,7 @@ class GeminiConnection {
 
   private onSpeechStop(): void {
     this.fake.event(this.id, 'speech-stop');
+    this.send({ serverContent: { inputTranscription: { text: 'caller speech' } } });
     this.respond();
   }
 }

@@ -5,9 +5,10 @@
  * - Audio: caller audio → PCM16 16 kHz `realtimeInput`; model audio (PCM16 24 kHz inline data) →
  *   the caller's format, through the resampler.
  * - Barge-in: `serverContent.interrupted` (Gemini's VAD heard the caller while it was generating)
- *   → `speechStarted`. Gemini sends no signal once generation is complete, yet the caller may
- *   still be hearing buffered audio: the first input transcription of the caller while no answer
- *   is generating stands in for it (later than the VAD; documented limitation).
+ *   → `speechStarted`. Gemini sends nothing once generation is complete, yet the caller may still
+ *   be hearing seconds of buffered answer: while no answer is generating, the gateway's own energy
+ *   VAD (src/audio/vad.ts) on the caller audio raises `speechStarted` (the session ignores it when
+ *   the caller holds nothing unplayed).
  * - What was heard: Gemini has no truncate; after a barge-in the session adds a `clientContent`
  *   note (turnComplete false: no reply) with the answer's transcript cut at the heard fraction.
  * - Connection limits: `sessionResumptionUpdate` handles are kept; on `goAway` the link switches
@@ -15,6 +16,7 @@
  *   an unexpected drop also resumes with the last handle.
  */
 import { PCM16_16K, PCM16_24K, type AudioFormat, type SampleRate } from '../../audio/format.js';
+import { EnergyVad } from '../../audio/vad.js';
 import type { ModelEvents, ModelSession } from '../model.js';
 import { Answers, heardNote, type HeardReport, type OutputConversion } from '../shared/answers.js';
 import { FormatConverter } from '../shared/input.js';
@@ -44,6 +46,8 @@ export interface GeminiLiveStats extends LinkStats {
   readonly lateDropped: number;
   readonly malformedEvents: number;
   readonly resumptionHandle: string | undefined;
+  /** Barge-ins raised by the gateway's VAD (after generation had finished). */
+  readonly localBargeIns: number;
   readonly heardReports: readonly HeardReport[];
 }
 
@@ -79,12 +83,15 @@ export class GeminiLiveSession implements ModelSession {
   private readonly answers: Answers;
   private readonly output: GeminiOutput;
   private readonly inbound: FormatConverter;
+  /** Barge-in after generation has finished (Gemini's own VAD no longer reports it). */
+  private readonly localVad = new EnergyVad({ sampleRate: 16000 });
   private readonly logger: LoggerLike;
   private readonly url: string;
   private readonly apiKey: string;
   private handle: string | undefined;
   /** goAway arrived while an answer was generating: switch sockets at its turnComplete. */
   private switchPending = false;
+  private localBargeIns = 0;
   private readonly malformed: MalformedFrames;
 
   constructor(private readonly options: GeminiLiveOptions) {
@@ -112,7 +119,7 @@ export class GeminiLiveSession implements ModelSession {
   }
 
   get stats(): GeminiLiveStats {
-    return { ...this.link.stats, ...this.answers.stats, malformedEvents: this.malformed.count, resumptionHandle: this.handle, heardReports: this.answers.heardReports };
+    return { ...this.link.stats, ...this.answers.stats, malformedEvents: this.malformed.count, resumptionHandle: this.handle, localBargeIns: this.localBargeIns, heardReports: this.answers.heardReports };
   }
 
   attach(events: ModelEvents): void {
@@ -125,7 +132,9 @@ export class GeminiLiveSession implements ModelSession {
 
   appendAudio(bytes: Uint8Array, durationMs: number): void {
     if (this.link.linkState === 'closed') return;
-    this.link.appendAudio(this.inbound.convert(bytes), durationMs);
+    const pcm = this.inbound.convert(bytes);
+    this.listenLocally(pcm);
+    this.link.appendAudio(pcm, durationMs);
   }
 
   /**
@@ -176,10 +185,6 @@ export class GeminiLiveSession implements ModelSession {
       case 'output-transcription':
         this.answers.text(event.text);
         return;
-      case 'input-transcription':
-        // Fallback barge-in: the caller speaks while no answer is generating (see the header).
-        if (this.answers.active === undefined) this.events?.speechStarted();
-        return;
       case 'interrupted':
         // The session marks the answer dropped and calls interrupt(heard) before the answer ends here.
         this.events?.speechStarted();
@@ -200,11 +205,25 @@ export class GeminiLiveSession implements ModelSession {
       case 'tool-call':
         this.logger.warn({ calls: event.calls.map((c) => c.name) }, 'gemini tool call: tools are not mapped for this backend yet');
         return;
+      case 'input-transcription':
       case 'text':
       case 'generation-complete':
       case 'tool-call-cancellation':
       case 'usage':
         return;
+    }
+  }
+
+  /** The gateway's VAD on caller audio (PCM16 16 kHz): speech while no answer is generating is a barge-in. */
+  private listenLocally(pcm: Uint8Array): void {
+    const samples = pcm.byteOffset % 2 === 0
+      ? new Int16Array(pcm.buffer, pcm.byteOffset, pcm.byteLength >> 1)
+      : new Int16Array(pcm.slice().buffer, 0, pcm.byteLength >> 1);
+    for (const event of this.localVad.process(samples)) {
+      if (event.type === 'speech-start' && this.answers.active === undefined) {
+        this.localBargeIns++;
+        this.events?.speechStarted();
+      }
     }
   }
 

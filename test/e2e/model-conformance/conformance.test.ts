@@ -75,6 +75,23 @@ for (const backend of BACKENDS) {
       await caller.stop();
     });
 
+    test('barge-in after the model finished generating: the caller is still cleared and the model told what was heard', async () => {
+      // 10 s at 10× is generated in 1 s; the caller is 3 s into it with 7 s still held by the gateway.
+      const { fake, caller } = await setUp({ answerMs: 10_000, speedFactor: 10 });
+      await caller.sendSpeech(toneSamples(400));
+      await caller.waitUntil(() => caller.playedMs >= 3_000, 10_000, '3 s played');
+      const speechStartsAt = caller.now();
+      const speaking = caller.sendSpeech(toneSamples(1_000));
+      await caller.waitUntil(() => caller.clears.length >= 1, 5_000, 'clear');
+      const staleMs = caller.heardSince(speechStartsAt);
+      await fake.until(() => fake.heardReports().length >= 1, 'model told what was heard', 5_000);
+      console.log(`# ${backend.name} barge-in after generation: stale audio ${staleMs.toFixed(0)} ms (bound ${DETECTION_DELAY_MS + 40}); model told: ${fake.heardReports()[0]}`);
+      assert.ok(staleMs <= DETECTION_DELAY_MS + 40, `stale audio heard after speech began: ${staleMs} ms`);
+      await speaking;
+      assert.deepEqual(caller.violations.toArray(), []);
+      await caller.stop();
+    });
+
     test('the model socket dropping mid-answer: reconnect and the call goes on', async () => {
       const { fake, caller } = await setUp({ answerMs: 4_000, dropAfterChunks: 10 });
       await caller.sendSpeech(toneSamples(400));

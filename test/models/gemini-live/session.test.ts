@@ -61,14 +61,28 @@ describe('GeminiLiveSession', () => {
     const setup = fake.setups.at(0)!.setup as { model: string; generationConfig: { responseModalities: string[] } };
     assert.equal(setup.model, 'models/gemini-3.1-flash-live-preview');
     assert.deepEqual(setup.generationConfig.responseModalities, ['AUDIO']);
+    session.appendAudio(new Uint8Array(8 * 300).fill(0xff), 300);
     session.appendAudio(tone(ULAW_8K, 0, 400), 400);
     session.appendAudio(new Uint8Array(8 * 600).fill(0xff), 600);
     await seen('done gemini_resp_1 completed');
-    assert.equal(Math.round(fake.appendedMs), 1000);
+    assert.equal(Math.round(fake.appendedMs), 1300);
     // 1000 ms at 24 kHz resampled to 8 kHz: the resampler's filter delay holds back under 3 ms.
     assert.ok(audioMs.value > 995 && audioMs.value <= 1000, `delivered ${audioMs.value} ms`);
-    // The caller's input transcription while no answer was generating stands in for a VAD signal.
+    // The gateway's own VAD heard the question while no answer was generating (the session ignores
+    // such a speechStarted when the caller holds nothing unplayed).
     assert.deepEqual(log, ['speechStarted', 'started gemini_resp_1', 'done gemini_resp_1 completed']);
+    assert.equal(session.stats.localBargeIns, 1);
+  });
+
+  test('the gateway VAD raises speechStarted only while no answer is generating (Gemini interrupts the rest)', async () => {
+    const { fake, session, log, seen } = await open({ answerMs: 4000, speedFactor: 2 });
+    fake.respond();
+    await seen('started gemini_resp_1');
+    session.appendAudio(new Uint8Array(8 * 300).fill(0xff), 300);
+    session.appendAudio(tone(ULAW_8K, 0, 200), 200);
+    await seen('done gemini_resp_1 cancelled');
+    assert.equal(session.stats.localBargeIns, 0, 'Gemini itself interrupted the answer it was generating');
+    assert.deepEqual(log, ['started gemini_resp_1', 'speechStarted', 'done gemini_resp_1 cancelled']);
   });
 
   test('goAway switches to a new socket that resumes with the last handle; the session stays up', async () => {
