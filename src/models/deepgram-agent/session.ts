@@ -189,7 +189,7 @@ export class DeepgramAgentSession implements ModelSession {
 
   private flushPendingText(): void {
     if (this.pendingText === '' || this.answers.active === undefined) return;
-    this.answers.text((this.answers.active.text === '' ? '' : ' ') + this.pendingText);
+    this.answers.text((this.answers.active.text === '' ? '' : ' ') + this.pendingText, true);
     this.pendingText = '';
   }
 }

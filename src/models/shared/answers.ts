@@ -26,7 +26,20 @@ export interface AnswerRecord {
   text: string;
   /** Audio generated (and delivered), ms. */
   generatedMs: number;
+  /**
+   * True when the provider sends the answer's text ahead of its audio (Deepgram, ElevenLabs):
+   * the text may hold words that were never synthesized if the answer was cut short.
+   */
+  textAhead: boolean;
+  /** True once the provider said all of the answer's audio was sent. */
+  complete: boolean;
 }
+
+/**
+ * Typical speaking rate of TTS voices (≈ 150 words a minute), characters per ms: the length of
+ * text-ahead answers cut short is estimated with it.
+ */
+export const CHARS_PER_MS = 0.014;
 
 /** What the caller heard of an interrupted answer. */
 export interface HeardReport {
@@ -75,7 +88,9 @@ export class Answers {
   begin(): AnswerRecord {
     if (this.current !== undefined) this.finish('completed');
     this.seq++;
-    const answer: AnswerRecord = { responseId: `${this.prefix}_resp_${this.seq}`, itemId: `${this.prefix}_item_${this.seq}`, text: '', generatedMs: 0 };
+    const answer: AnswerRecord = {
+      responseId: `${this.prefix}_resp_${this.seq}`, itemId: `${this.prefix}_item_${this.seq}`, text: '', generatedMs: 0, textAhead: false, complete: false,
+    };
     this.current = answer;
     this.suppressing = false;
     this.recent.set(answer.itemId, answer);
@@ -104,19 +119,24 @@ export class Answers {
     return true;
   }
 
-  /** Transcript text of the current answer (a fragment; joined with what came before). */
-  text(fragment: string): void {
+  /**
+   * Transcript text of the current answer (a fragment; joined with what came before). `ahead`:
+   * the provider sends text before the audio that speaks it.
+   */
+  text(fragment: string, ahead = false): void {
     const answer = this.current;
     if (answer === undefined || fragment === '') return;
     answer.text += fragment;
+    answer.textAhead ||= ahead;
     this.events()?.transcript(answer.responseId, fragment);
   }
 
-  /** Replaces the transcript of the current answer (providers that send it whole). */
+  /** Replaces the transcript of the current answer (providers that send it whole, ahead of the audio). */
   setText(text: string): void {
     const answer = this.current;
     if (answer === undefined) return;
     answer.text = text;
+    answer.textAhead = true;
     this.events()?.transcript(answer.responseId, text);
   }
 
@@ -125,6 +145,7 @@ export class Answers {
     const answer = this.current;
     if (answer === undefined) return undefined;
     this.current = undefined;
+    answer.complete = status === 'completed';
     this.events()?.responseDone(answer.responseId, status);
     return answer;
   }
@@ -161,7 +182,10 @@ export class Answers {
     const answer = this.recent.get(itemId);
     if (answer === undefined) return undefined;
     const heardMs = Math.max(0, Math.min(Number.isFinite(audioEndMs) ? audioEndMs : 0, answer.generatedMs));
-    const fraction = answer.generatedMs > 0 ? heardMs / answer.generatedMs : 0;
+    // Text sent ahead of audio that was cut short covers more than the audio generated: estimate
+    // the whole answer's length from the text instead (never less than what was generated).
+    const spokenMs = answer.textAhead && !answer.complete ? Math.max(answer.generatedMs, answer.text.trim().length / CHARS_PER_MS) : answer.generatedMs;
+    const fraction = spokenMs > 0 ? heardMs / spokenMs : 0;
     return {
       responseId: answer.responseId, heardMs, generatedMs: answer.generatedMs,
       heardText: cutAtFraction(answer.text, fraction), generatedText: answer.text,

@@ -5,13 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { TWILIO_FORMAT } from '../../../src/audio/format.js';
+import { PCM16_16K, TWILIO_FORMAT } from '../../../src/audio/format.js';
 import { isVoicewireError } from '../../../src/errors.js';
 import type { ModelAudio, ModelEvents } from '../../../src/models/model.js';
 import { DeepgramAgentSession } from '../../../src/models/deepgram-agent/session.js';
 import { FakeDeepgramServer, type FakeDeepgramOptions } from '../../fakes/deepgram-agent-server.js';
-import { ULAW_8K, tone } from '../../fakes/model-fake-audio.js';
+import { PCM_16K, ULAW_8K, tone } from '../../fakes/model-fake-audio.js';
 import { Conditions } from '../../helpers/conditions.js';
+import { CHARS_PER_MS, cutAtFraction } from '../../../src/models/shared/answers.js';
 
 interface Opened {
   fake: FakeDeepgramServer;
@@ -82,14 +83,18 @@ describe('DeepgramAgentSession', () => {
   test('UserStartedSpeaking is a barge-in; the old answer\'s late frames are dropped; what was heard goes out as UpdatePrompt', async () => {
     const { fake, session, audio, seen, until } = await open({ answerMs: 4000, speedFactor: 2, lateChunksAfterInterrupt: 3 });
     fake.respond();
-    await until(() => audio.reduce((sum, a) => sum + a.durationMs, 0) >= 1000, '1 s of answer');
+    await until(() => audio.reduce((sum, a) => sum + a.durationMs, 0) >= 2500, '2.5 s of answer');
     session.appendAudio(tone(ULAW_8K, 0, 200), 200);
     await seen('speechStarted');
     await seen('done deepgram_resp_1 cancelled');
     const deliveredMs = audio.reduce((sum, a) => sum + a.durationMs, 0);
-    session.interrupt({ itemId: 'deepgram_item_1', audioEndMs: deliveredMs / 2 });
+    session.interrupt({ itemId: 'deepgram_item_1', audioEndMs: 2000 });
     await fake.until(() => fake.recordsOf('update-prompt').length === 1, 'UpdatePrompt');
-    assert.match(fake.recordsOf('update-prompt')[0]!.text!, /^The caller interrupted your last answer and heard only this part of it: "Hello, this is the fake/);
+    // The text came ahead of the audio and the answer was cut short: 2 s of the answer's estimated length.
+    const text = fake.options.transcript;
+    const expected = cutAtFraction(text, 2000 / Math.max(deliveredMs, text.length / CHARS_PER_MS));
+    assert.ok(expected.split(' ').length >= 3, expected);
+    assert.equal(fake.recordsOf('update-prompt')[0]!.text, `The caller interrupted your last answer and heard only this part of it: "${expected}". Treat the rest as not said.`);
     assert.equal(fake.recordsOf('interrupted').length, 1);
     // The three late frames follow UserStartedSpeaking on the socket; a frame sent after them
     // (malformed on purpose: it surfaces as an event) proves they were all handled. None reached the session.
@@ -97,6 +102,31 @@ describe('DeepgramAgentSession', () => {
     await seen('error VW_ERR_BAD_JSON');
     assert.equal(session.stats.lateDropped, 3);
     assert.ok(audio.every((a) => a.responseId === 'deepgram_resp_1'));
+  });
+
+  test('a PCM caller (the browser) gets linear16 at its own rate both ways: still no conversion', async () => {
+    const fake = await FakeDeepgramServer.start({ answerMs: 500, speedFactor: 20 });
+    fakes.push(fake);
+    const session = new DeepgramAgentSession({ callerFormat: PCM16_16K, apiKey: 'test-key', url: fake.url() });
+    sessions.push(session);
+    const conditions = new Conditions('deepgram pcm test');
+    const audio: ModelAudio[] = [];
+    session.attach({
+      speechStarted: () => undefined, speechStopped: () => undefined, responseStarted: () => undefined,
+      audio: (chunk) => {
+        audio.push(chunk);
+        conditions.notify();
+        return Promise.resolve();
+      },
+      sentenceEnd: () => undefined, responseDone: () => undefined, transcript: () => undefined, error: () => undefined, closed: () => undefined,
+    });
+    await session.connect();
+    const settings = JSON.parse(fake.settings.at(0)!.text!) as { audio: { input: unknown; output: unknown } };
+    assert.deepEqual(settings.audio.input, { encoding: 'linear16', sample_rate: 16000 });
+    assert.deepEqual(settings.audio.output, { encoding: 'linear16', sample_rate: 16000, container: 'none' });
+    fake.respond();
+    await conditions.until(() => audio.reduce((sum, a) => sum + a.durationMs, 0) >= 500, 5000, 'answer');
+    assert.deepEqual(Buffer.concat(audio.map((a) => a.bytes)), Buffer.from(tone(PCM_16K, 0, 500)));
   });
 
   test('sends KeepAlive on its interval', async () => {

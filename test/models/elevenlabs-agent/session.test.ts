@@ -13,6 +13,7 @@ import { ElevenLabsAgentSession } from '../../../src/models/elevenlabs-agent/ses
 import { FakeElevenServer, type FakeElevenOptions } from '../../fakes/elevenlabs-agent-server.js';
 import { ULAW_8K, tone } from '../../fakes/model-fake-audio.js';
 import { Conditions } from '../../helpers/conditions.js';
+import { CHARS_PER_MS, cutAtFraction } from '../../../src/models/shared/answers.js';
 
 interface Opened {
   fake: FakeElevenServer;
@@ -89,13 +90,18 @@ describe('ElevenLabsAgentSession', () => {
   test('interruption is a barge-in: late audio of older event ids is dropped; what was heard goes out as contextual_update', async () => {
     const { fake, session, audio, seen, until } = await open({ answerMs: 4000, speedFactor: 2, lateChunksAfterInterrupt: 3 });
     fake.respond();
-    await until(() => totalMs(audio) >= 1000, '1 s of answer');
+    await until(() => totalMs(audio) >= 2500, '2.5 s of answer');
     session.appendAudio(tone(ULAW_8K, 0, 200), 200);
     await seen('speechStarted');
     await seen('done eleven_resp_1 cancelled');
-    session.interrupt({ itemId: 'eleven_item_1', audioEndMs: totalMs(audio) / 2 });
+    const deliveredMs = totalMs(audio);
+    session.interrupt({ itemId: 'eleven_item_1', audioEndMs: 2000 });
     await fake.until(() => fake.recordsOf('contextual-update').length === 1, 'contextual_update');
-    assert.match(fake.recordsOf('contextual-update')[0]!.text!, /^The caller interrupted your last answer and heard only this part of it: "Hello, this is the fake/);
+    // The text came ahead of the audio and the answer was cut short: 2 s of the answer's estimated length.
+    const text = fake.options.transcript;
+    const expected = cutAtFraction(text, 2000 / Math.max(deliveredMs, text.length / CHARS_PER_MS));
+    assert.ok(expected.split(' ').length >= 3, expected);
+    assert.equal(fake.recordsOf('contextual-update')[0]!.text, `The caller interrupted your last answer and heard only this part of it: "${expected}". Treat the rest as not said.`);
     // A frame after the late ones (malformed on purpose: it surfaces as an event) proves they were handled.
     fake.sendRaw('[1]');
     await seen('error VW_ERR_BAD_JSON');

@@ -51,6 +51,24 @@ describe('Answers', () => {
     assert.equal(heardNote(report), 'The caller interrupted your last answer and heard only this part of it: "one two". Treat the rest as not said.');
     assert.equal(answers.heardOf('unknown', 10), undefined);
   });
+
+  test('text sent ahead of audio that was cut short is cut by the estimated length of the whole answer', () => {
+    const { events } = recorder();
+    const answers = new Answers('t', TWILIO_FORMAT, new FormatConverter(TWILIO_FORMAT, TWILIO_FORMAT), () => events);
+    answers.begin();
+    const text = 'word '.repeat(56).trim(); // 279 characters ≈ 19.9 s at 0.014 characters per ms
+    answers.setText(text);
+    answers.audio(new Uint8Array(8 * 4000)); // only 4 s synthesized before the interruption
+    answers.interrupt(false);
+    const report = answers.heardOf('t_item_1', 2000)!;
+    assert.equal(report.heardText.split(' ').length, 10, '2 s of ≈ 19.9 s: ten words of 56, not half of them');
+    // Completed answers are cut by the audio generated.
+    answers.begin();
+    answers.setText('one two three four');
+    answers.audio(new Uint8Array(8000));
+    answers.finish('completed');
+    assert.equal(answers.heardOf('t_item_2', 500)!.heardText, 'one two');
+  });
 });
 
 describe('cutAtFraction', () => {
