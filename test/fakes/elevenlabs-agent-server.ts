@@ -142,6 +142,9 @@ class ElevenConnection {
       case 'contextual_update':
         this.fake.record(this.id, 'contextual-update', String(message.text));
         return;
+      case 'client_tool_result':
+        this.fake.record(this.id, 'client-tool-result', JSON.stringify(message));
+        return;
       case 'user_activity':
         return;
       default:

@@ -138,6 +138,11 @@ export function buildContextualUpdate(text: string): string {
   return JSON.stringify({ type: 'contextual_update', text });
 }
 
+/** The answer to a client tool call (an error result lets the agent go on instead of waiting). */
+export function buildClientToolResult(toolCallId: string, result: string, isError: boolean): string {
+  return JSON.stringify({ type: 'client_tool_result', tool_call_id: toolCallId, result, is_error: isError });
+}
+
 /** `ulaw_8000` → μ-law 8 kHz; `pcm_16000` → PCM16 16 kHz; undefined for formats voicewire cannot resample. */
 export function formatOf(name: string): { encoding: 'pcmu' | 'pcm16'; sampleRate: 8000 | 16000 | 24000 } | undefined {
   if (name === 'ulaw_8000') return { encoding: 'pcmu', sampleRate: 8000 };

@@ -25,7 +25,7 @@ import { MalformedFrames } from '../shared/malformed.js';
 import { ModelLink, type LinkStats } from '../shared/model-link.js';
 import { checkSocketUrl, required, resolveLinkOptions, type LinkOptions, type LoggerLike } from '../shared/options.js';
 import {
-  buildContextualUpdate, buildInitiation, buildPong, buildUserAudio, formatOf, parseElevenMessage, type ElevenServerEvent,
+  buildClientToolResult, buildContextualUpdate, buildInitiation, buildPong, buildUserAudio, formatOf, parseElevenMessage, type ElevenServerEvent,
 } from './codec.js';
 
 export const DEFAULT_ELEVENLABS_URL = 'wss://api.elevenlabs.io/v1/convai/conversation';
@@ -194,7 +194,10 @@ export class ElevenLabsAgentSession implements ModelSession {
         this.logger.debug({ corrected: event.corrected }, 'elevenlabs corrected its transcript after an interruption');
         return;
       case 'client-tool-call':
+        // An agent configured with client tools waits for the result: answer with an error so the
+        // conversation goes on until tools are mapped for this backend.
         this.logger.warn({ tool: event.toolName }, 'elevenlabs client tool call: tools are not mapped for this backend yet');
+        this.link.sendText(buildClientToolResult(event.toolCallId, `The tool ${event.toolName} is not available.`, true));
         return;
       case 'vad-score':
       case 'tentative-agent-response':

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import {
-  buildContextualUpdate, buildInitiation, buildPong, buildUserAudio, formatOf, parseElevenMessage, SERVER_MESSAGE_TYPES, type ElevenServerEvent,
+  buildClientToolResult, buildContextualUpdate, buildInitiation, buildPong, buildUserAudio, formatOf, parseElevenMessage, SERVER_MESSAGE_TYPES, type ElevenServerEvent,
 } from '../../../src/models/elevenlabs-agent/codec.js';
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures/elevenlabs');
@@ -79,6 +79,7 @@ describe('ElevenLabs client messages', () => {
     assert.deepEqual(JSON.parse(buildUserAudio(new Uint8Array([0xff, 0x7f]))), { user_audio_chunk: '/38=' });
     assert.deepEqual(JSON.parse(buildPong(12)), { type: 'pong', event_id: 12 });
     assert.deepEqual(JSON.parse(buildContextualUpdate('heard')), { type: 'contextual_update', text: 'heard' });
+    assert.deepEqual(JSON.parse(buildClientToolResult('call_1', 'nope', true)), { type: 'client_tool_result', tool_call_id: 'call_1', result: 'nope', is_error: true });
   });
 
   test('formatOf knows the formats voicewire can resample', () => {

@@ -109,6 +109,15 @@ describe('ElevenLabsAgentSession', () => {
     assert.ok(audio.every((a) => a.responseId === 'eleven_resp_1'));
   });
 
+  test('a client tool call is answered with an error result so the agent does not wait', async () => {
+    const { fake } = await open();
+    fake.send({ type: 'client_tool_call', client_tool_call: { tool_name: 'check_account', tool_call_id: 'call_7', parameters: {} } });
+    await fake.until(() => fake.recordsOf('client-tool-result').length === 1, 'tool result');
+    assert.deepEqual(JSON.parse(fake.recordsOf('client-tool-result')[0]!.text!), {
+      type: 'client_tool_result', tool_call_id: 'call_7', result: 'The tool check_account is not available.', is_error: true,
+    });
+  });
+
   test('PCM agents are resampled to the caller format', async () => {
     const { session, audio, until } = await open({ outputFormat: 'pcm_16000', inputFormat: 'pcm_16000' });
     session.appendAudio(tone(ULAW_8K, 0, 300), 300);
