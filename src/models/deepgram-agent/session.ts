@@ -16,7 +16,7 @@
 import { type AudioFormat } from '../../audio/format.js';
 import { vwError } from '../../errors.js';
 import type { ModelEvents, ModelSession } from '../model.js';
-import { Answers, heardNote, type HeardReport } from '../shared/answers.js';
+import { Answers, heardNote, MAX_TEXT_CHARS, type HeardReport } from '../shared/answers.js';
 import { FormatConverter } from '../shared/input.js';
 import { MalformedFrames } from '../shared/malformed.js';
 import { ModelLink, type LinkStats } from '../shared/model-link.js';
@@ -160,7 +160,8 @@ export class DeepgramAgentSession implements ModelSession {
         return;
       case 'conversation-text':
         if (event.role === 'assistant') {
-          this.pendingText += (this.pendingText === '' ? '' : ' ') + event.content;
+          // Bounded like the answer's own text (Answers caps it at MAX_TEXT_CHARS).
+          this.pendingText = (this.pendingText + (this.pendingText === '' ? '' : ' ') + event.content).slice(0, MAX_TEXT_CHARS);
           if (this.answers.active !== undefined) this.flushPendingText();
         }
         return;

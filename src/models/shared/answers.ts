@@ -41,6 +41,9 @@ export interface AnswerRecord {
  */
 export const CHARS_PER_MS = 0.014;
 
+/** Transcript kept per answer (≈ 20 minutes of speech); a model sending more is cut here. */
+export const MAX_TEXT_CHARS = 16_384;
+
 /** What the caller heard of an interrupted answer. */
 export interface HeardReport {
   readonly responseId: string;
@@ -126,7 +129,7 @@ export class Answers {
   text(fragment: string, ahead = false): void {
     const answer = this.current;
     if (answer === undefined || fragment === '') return;
-    answer.text += fragment;
+    if (answer.text.length < MAX_TEXT_CHARS) answer.text = (answer.text + fragment).slice(0, MAX_TEXT_CHARS);
     answer.textAhead ||= ahead;
     this.events()?.transcript(answer.responseId, fragment);
   }
@@ -135,7 +138,7 @@ export class Answers {
   setText(text: string): void {
     const answer = this.current;
     if (answer === undefined) return;
-    answer.text = text;
+    answer.text = text.slice(0, MAX_TEXT_CHARS);
     answer.textAhead = true;
     this.events()?.transcript(answer.responseId, text);
   }

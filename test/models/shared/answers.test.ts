@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { TWILIO_FORMAT } from '../../../src/audio/format.js';
 import type { ModelAudio, ModelEvents } from '../../../src/models/model.js';
-import { Answers, cutAtFraction, heardNote } from '../../../src/models/shared/answers.js';
+import { Answers, cutAtFraction, heardNote, MAX_TEXT_CHARS } from '../../../src/models/shared/answers.js';
 import { FormatConverter } from '../../../src/models/shared/input.js';
 
 function recorder(): { events: ModelEvents; log: string[]; audio: ModelAudio[] } {
@@ -61,7 +61,7 @@ describe('Answers', () => {
     answers.audio(new Uint8Array(8 * 4000)); // only 4 s synthesized before the interruption
     answers.interrupt(false);
     const report = answers.heardOf('t_item_1', 2000)!;
-    assert.equal(report.heardText.split(' ').length, 10, '2 s of ≈ 19.9 s: ten words of 56, not half of them');
+    assert.equal(report.heardText.split(' ').length, 5, '2 s of ≈ 19.9 s: 28 characters, five whole words of 56 (not half of the text)');
     // Completed answers are cut by the audio generated.
     answers.begin();
     answers.setText('one two three four');
@@ -69,6 +69,14 @@ describe('Answers', () => {
     answers.finish('completed');
     assert.equal(answers.heardOf('t_item_2', 500)!.heardText, 'one two');
   });
+});
+
+test('an answer\'s transcript is bounded', () => {
+  const { events } = recorder();
+  const answers = new Answers('t', TWILIO_FORMAT, new FormatConverter(TWILIO_FORMAT, TWILIO_FORMAT), () => events);
+  answers.begin();
+  for (let i = 0; i < 2000; i++) answers.text('0123456789 ');
+  assert.equal(answers.active!.text.length, MAX_TEXT_CHARS);
 });
 
 describe('cutAtFraction', () => {
