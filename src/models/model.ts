@@ -1,5 +1,6 @@
 /**
- * One interface, two backends (OpenAI Realtime, the cascade). The session talks only to this.
+ * One interface for every backend (OpenAI Realtime, the cascade, Gemini Live, Deepgram Voice Agent,
+ * ElevenLabs Agents). The session talks only to this.
  * Model audio is delivered in the *caller's* format: backends convert (or ask the model for it).
  */
 import type { AudioFormat } from '../audio/format.js';
@@ -38,8 +39,11 @@ export interface ModelEvents {
   closed(reason: string, error?: VoicewireError): void;
 }
 
+/** Every model backend voicewire can bridge a call to. */
+export type ModelBackend = 'openai-realtime' | 'cascade' | 'gemini-live' | 'deepgram-agent' | 'elevenlabs-agent';
+
 export interface ModelSession {
-  readonly backend: 'openai-realtime' | 'cascade';
+  readonly backend: ModelBackend;
   /** True when `audio()`'s promise slows the producer (a full queue pauses the model). */
   readonly pausable: boolean;
   attach(events: ModelEvents): void;

@@ -14,6 +14,7 @@ import type { ModelFactory } from '../models/model.js';
 import { OpenAIRealtimeSession } from '../models/openai-realtime/client.js';
 import { createCascadeFactory, type CascadeOptions } from '../models/cascade/factory.js';
 import { OfflineTts } from '../models/cascade/tts-offline.js';
+import { socketBridgedFactory } from './build-bridged.js';
 
 export interface BuildOverrides {
   /** Replace the model backend entirely (tests). */
@@ -48,6 +49,8 @@ export function modelFactory(config: GatewayConfig, logger: Logger, overrides: B
         logger: logger.child({ callSid: callId, model: 'openai-realtime' }),
       });
   }
+  const bridged = socketBridgedFactory(config, logger);
+  if (bridged !== undefined) return bridged;
   const { cascade } = config;
   const tts = new OfflineTts();
   // The first sentences of a fresh engine are 10–30× slower (wasm tiering): pay that at start-up,

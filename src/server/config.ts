@@ -5,7 +5,10 @@
 
 import { telnyxPublicKey as telnyxPublicKeyObject } from '../transports/telnyx/signature.js';
 
-export type ModelBackendName = 'openai-realtime' | 'cascade';
+export type ModelBackendName = 'openai-realtime' | 'cascade' | 'gemini-live' | 'deepgram-agent' | 'elevenlabs-agent';
+
+/** `MODEL_BACKEND=auto`: the first backend whose key is set, in this order; else the cascade. */
+export const AUTO_BACKEND_ORDER = ['openai-realtime', 'gemini-live', 'deepgram-agent', 'elevenlabs-agent'] as const;
 
 export interface GatewayConfig {
   readonly port: number;
@@ -15,6 +18,8 @@ export interface GatewayConfig {
   readonly logLevel: string;
 
   readonly backend: ModelBackendName;
+  /** True when INSTRUCTIONS is set: ElevenLabs agents keep their own prompt otherwise. */
+  readonly instructionsSet: boolean;
   readonly openai: {
     readonly apiKey: string | undefined;
     readonly realtimeUrl: string;
@@ -25,6 +30,27 @@ export interface GatewayConfig {
     readonly audioFormat: 'pcmu' | 'pcm24k';
     /** How the key is sent: `Authorization: Bearer` or Azure's `api-key`; undefined = by host. */
     readonly authHeader: 'bearer' | 'api-key' | undefined;
+  };
+  readonly gemini: {
+    readonly apiKey: string | undefined;
+    /** Google's BidiGenerateContent endpoint unless set (Vertex, a proxy, a test server). */
+    readonly url: string;
+    readonly model: string;
+    /** Prebuilt voice; undefined = the model's default (VOICE is used only when set explicitly). */
+    readonly voice: string | undefined;
+  };
+  readonly deepgram: {
+    readonly apiKey: string | undefined;
+    readonly url: string;
+    readonly listenModel: string;
+    readonly thinkProvider: string;
+    readonly thinkModel: string;
+    readonly speakModel: string;
+  };
+  readonly elevenlabs: {
+    readonly apiKey: string | undefined;
+    readonly agentId: string | undefined;
+    readonly url: string;
   };
   readonly cascade: {
     readonly sttUrl: string | undefined;
@@ -81,6 +107,11 @@ export interface CarrierConfig {
 
 export const DEFAULT_REALTIME_URL = 'wss://api.openai.com/v1/realtime';
 export const DEFAULT_MODEL = 'gpt-realtime';
+export const DEFAULT_GEMINI_LIVE_URL =
+  'wss://generativelanguage.googleapis.com/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent';
+export const DEFAULT_GEMINI_MODEL = 'gemini-3.1-flash-live-preview';
+export const DEFAULT_DEEPGRAM_AGENT_URL = 'wss://agent.deepgram.com/v1/agent/converse';
+export const DEFAULT_ELEVENLABS_URL = 'wss://api.elevenlabs.io/v1/convai/conversation';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -163,11 +194,26 @@ export type ConfigResult =
 export function loadConfig(env: Env = process.env): ConfigResult {
   const read = new ConfigReader(env);
   const apiKey = read.string('OPENAI_API_KEY');
-  const backendRaw = read.oneOf('MODEL_BACKEND', ['openai-realtime', 'cascade', 'auto'], 'auto');
+  const geminiKey = read.string('GEMINI_API_KEY');
+  const deepgramKey = read.string('DEEPGRAM_API_KEY');
+  const elevenKey = read.string('ELEVENLABS_API_KEY');
+  const elevenAgent = read.string('ELEVENLABS_AGENT_ID');
+  const keys: Record<(typeof AUTO_BACKEND_ORDER)[number], boolean> = {
+    'openai-realtime': apiKey !== undefined,
+    'gemini-live': geminiKey !== undefined,
+    'deepgram-agent': deepgramKey !== undefined,
+    'elevenlabs-agent': elevenKey !== undefined && elevenAgent !== undefined,
+  };
+  const backendRaw = read.oneOf('MODEL_BACKEND', ['openai-realtime', 'gemini-live', 'deepgram-agent', 'elevenlabs-agent', 'cascade', 'auto'], 'auto');
   const backend: ModelBackendName =
-    backendRaw === 'auto' ? (apiKey ? 'openai-realtime' : 'cascade') : backendRaw;
+    backendRaw === 'auto' ? (AUTO_BACKEND_ORDER.find((name) => keys[name]) ?? 'cascade') : backendRaw;
   if (backend === 'openai-realtime' && !apiKey) {
     read.problems.push('MODEL_BACKEND=openai-realtime needs OPENAI_API_KEY');
+  }
+  if (backend === 'gemini-live' && !geminiKey) read.problems.push('MODEL_BACKEND=gemini-live needs GEMINI_API_KEY');
+  if (backend === 'deepgram-agent' && !deepgramKey) read.problems.push('MODEL_BACKEND=deepgram-agent needs DEEPGRAM_API_KEY');
+  if (backend === 'elevenlabs-agent' && !(elevenKey && elevenAgent)) {
+    read.problems.push('MODEL_BACKEND=elevenlabs-agent needs ELEVENLABS_API_KEY and ELEVENLABS_AGENT_ID');
   }
   const model = read.string('OPENAI_MODEL') ?? DEFAULT_MODEL;
   const realtimeUrl =
@@ -180,6 +226,7 @@ export function loadConfig(env: Env = process.env): ConfigResult {
     publicUrl: read.url('PUBLIC_URL', ['https:', 'http:']),
     logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     backend,
+    instructionsSet: read.string('INSTRUCTIONS') !== undefined,
     openai: {
       apiKey,
       realtimeUrl,
@@ -190,6 +237,25 @@ export function loadConfig(env: Env = process.env): ConfigResult {
         'You are a helpful, concise voice assistant on a phone call. Keep answers short and friendly.',
       audioFormat: read.oneOf('OPENAI_AUDIO_FORMAT', ['pcmu', 'pcm24k'], 'pcmu'),
       authHeader: ((auth) => (auth === 'auto' ? undefined : auth))(read.oneOf('OPENAI_AUTH_HEADER', ['auto', 'bearer', 'api-key'], 'auto')),
+    },
+    gemini: {
+      apiKey: geminiKey,
+      url: read.url('GEMINI_LIVE_URL', ['wss:', 'ws:']) ?? DEFAULT_GEMINI_LIVE_URL,
+      model: read.string('GEMINI_MODEL') ?? DEFAULT_GEMINI_MODEL,
+      voice: read.string('VOICE'),
+    },
+    deepgram: {
+      apiKey: deepgramKey,
+      url: read.url('DEEPGRAM_AGENT_URL', ['wss:', 'ws:']) ?? DEFAULT_DEEPGRAM_AGENT_URL,
+      listenModel: read.string('DEEPGRAM_LISTEN_MODEL') ?? 'nova-3',
+      thinkProvider: read.string('DEEPGRAM_THINK_PROVIDER') ?? 'open_ai',
+      thinkModel: read.string('DEEPGRAM_THINK_MODEL') ?? 'gpt-4o-mini',
+      speakModel: read.string('DEEPGRAM_SPEAK_MODEL') ?? 'aura-2-thalia-en',
+    },
+    elevenlabs: {
+      apiKey: elevenKey,
+      agentId: elevenAgent,
+      url: read.url('ELEVENLABS_URL', ['wss:', 'ws:']) ?? DEFAULT_ELEVENLABS_URL,
     },
     cascade: {
       sttUrl: read.url('STT_URL', ['http:', 'https:']),

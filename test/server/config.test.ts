@@ -48,7 +48,7 @@ describe('loadConfig', () => {
     });
     assert.ok(!result.ok);
     assert.deepEqual(result.problems, [
-      'MODEL_BACKEND="magic" must be one of openai-realtime, cascade, auto',
+      'MODEL_BACKEND="magic" must be one of openai-realtime, gemini-live, deepgram-agent, elevenlabs-agent, cascade, auto',
       'OPENAI_REALTIME_URL must use wss: or ws: (got https:)',
       'PORT="eighty" is not a whole number',
       'PUBLIC_URL="not a url" is not a URL',
