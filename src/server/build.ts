@@ -15,6 +15,7 @@ import { OpenAIRealtimeSession } from '../models/openai-realtime/client.js';
 import { createCascadeFactory, type CascadeOptions } from '../models/cascade/factory.js';
 import { OfflineTts } from '../models/cascade/tts-offline.js';
 import { socketBridgedFactory } from './build-bridged.js';
+import { createTelemetry, type Telemetry } from '../telemetry/telemetry.js';
 
 export interface BuildOverrides {
   /** Replace the model backend entirely (tests). */
@@ -22,6 +23,8 @@ export interface BuildOverrides {
   /** Extra cascade options (tests: a faster demo agent, a fake TTS). */
   readonly cascade?: Partial<CascadeOptions>;
   readonly plugins?: readonly GatewayPlugin[];
+  /** Replace the telemetry built from OTEL_* (tests). */
+  readonly telemetry?: Telemetry;
 }
 
 export function modelFactory(config: GatewayConfig, logger: Logger, overrides: BuildOverrides = {}): ModelFactory {
@@ -84,6 +87,7 @@ export async function buildGateway(config: GatewayConfig, logger: Logger, overri
     config,
     logger,
     createModel,
+    telemetry: overrides.telemetry ?? createTelemetry(config.telemetry),
     plugins: [healthRoutes, twilioRoutes, browserRoutes, ...carrierRoutes, staticRoutes, ...(overrides.plugins ?? [])],
   });
 }

@@ -4,6 +4,7 @@
  */
 
 import { telnyxPublicKey as telnyxPublicKeyObject } from '../transports/telnyx/signature.js';
+import { readTelemetrySettings, type TelemetrySettings } from '../telemetry/settings.js';
 
 export type ModelBackendName = 'openai-realtime' | 'cascade' | 'gemini-live' | 'deepgram-agent' | 'elevenlabs-agent';
 
@@ -83,6 +84,8 @@ export interface GatewayConfig {
   readonly sessionSecret: string | undefined;
   readonly sessionTokenTtlMs: number;
   readonly allowedOrigins: readonly string[];
+  /** The standard OTEL_* environment (OTLP endpoints, protocol, service name). */
+  readonly telemetry: TelemetrySettings;
 }
 
 /** Credentials of the other carriers; each unset means "not checked". */
@@ -286,6 +289,7 @@ export function loadConfig(env: Env = process.env): ConfigResult {
       .split(',')
       .map((o) => o.trim())
       .filter((o) => o.length > 0),
+    telemetry: readTelemetrySettings(env, read.problems),
   };
   if (config.slowConsumerBytes < config.bufferedWarnBytes) {
     read.problems.push('SLOW_CONSUMER_BYTES must be ≥ BUFFERED_WARN_BYTES');

@@ -13,6 +13,7 @@ import { Router } from './router.js';
 import { sendError } from './http-util.js';
 import { CallRegistry } from './call-registry.js';
 import type { ModelFactory } from '../models/model.js';
+import { noopTelemetry, type Telemetry } from '../telemetry/telemetry.js';
 
 /** Hard limit of one WebSocket message: a Twilio frame is ~400 bytes, a browser frame a few KB. */
 export const MAX_WS_PAYLOAD = 64 * 1024;
@@ -25,6 +26,8 @@ export interface GatewayContext {
   readonly wss: WebSocketServer;
   readonly calls: CallRegistry;
   readonly createModel: ModelFactory;
+  /** Tracer and meter (no-op without an OTLP endpoint). */
+  readonly telemetry: Telemetry;
   /** Whether the gateway accepts new calls (readiness). */
   accepting(): boolean;
 }
@@ -37,6 +40,7 @@ export interface GatewayOptions {
   readonly createModel: ModelFactory;
   readonly plugins: readonly GatewayPlugin[];
   readonly metrics?: GatewayMetrics;
+  readonly telemetry?: Telemetry;
 }
 
 export class Gateway {
@@ -56,6 +60,7 @@ export class Gateway {
       wss,
       calls,
       createModel: options.createModel,
+      telemetry: options.telemetry ?? noopTelemetry(),
       accepting: () => !this.draining && calls.size < options.config.maxCalls,
     };
     for (const plugin of options.plugins) plugin(this.context);
@@ -125,6 +130,8 @@ export class Gateway {
     for (const client of this.context.wss.clients) client.terminate();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // The ended calls' spans and the last metrics go out before the process stops.
+    await this.context.telemetry.shutdown().catch((err: unknown) => this.context.logger.warn({ err }, 'telemetry shutdown failed'));
   }
 }
 

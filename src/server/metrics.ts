@@ -7,6 +7,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 const MS_BUCKETS = [0, 20, 50, 100, 200, 400, 600, 800, 1000, 1500, 2000, 5000, 10000, 30000, 120000];
 const LATENCY_BUCKETS = [0.5, 1, 2, 5, 10, 20, 40, 80, 150, 300, 1000];
+/** Latencies measured at the caller (ms): first audio, barge-in → silence, turn latency. */
+export const CALLER_LATENCY_BUCKETS = [10, 25, 50, 100, 150, 200, 300, 400, 500, 750, 1000, 1500, 2000, 3000, 5000, 10000];
+export const CALL_DURATION_BUCKETS = [1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
 const BYTES_BUCKETS = [0, 1024, 8192, 32768, 65536, 131072, 262144, 524288, 1048576, 4194304];
 
 export type CallLabels = { transport: string; backend: string };
@@ -51,8 +54,26 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
   readonly bargeInClearLatencyMs = new Histogram({
-    name: 'voicewire_barge_in_clear_latency_ms', help: 'Speech start seen by the gateway → clear sent (ms)',
-    labelNames: ['transport', 'backend'], buckets: LATENCY_BUCKETS, registers: [this.registry],
+    name: 'voicewire_barge_in_clear_latency_ms',
+    help: 'Barge-in → silence at the caller: speech start seen by the gateway → the caller confirmed the clear (ms)',
+    labelNames: ['transport', 'backend'], buckets: CALLER_LATENCY_BUCKETS, registers: [this.registry],
+  });
+  readonly firstAudioMs = new Histogram({
+    name: 'voicewire_first_audio_ms',
+    help: 'Time to first audio: caller speech end → first answer audio played at the caller, from played-ACKs (ms)',
+    labelNames: ['transport', 'backend'], buckets: CALLER_LATENCY_BUCKETS, registers: [this.registry],
+  });
+  readonly turnLatencyMs = new Histogram({
+    name: 'voicewire_turn_latency_ms', help: 'Caller speech end → the model started its answer (ms)',
+    labelNames: ['transport', 'backend'], buckets: CALLER_LATENCY_BUCKETS, registers: [this.registry],
+  });
+  readonly callDurationSeconds = new Histogram({
+    name: 'voicewire_call_duration_seconds', help: 'Call start → end (s)',
+    labelNames: ['transport', 'backend'], buckets: CALL_DURATION_BUCKETS, registers: [this.registry],
+  });
+  readonly callsEnded = new Counter({
+    name: 'voicewire_call_close_codes_total', help: 'Calls ended, by WebSocket close code of the caller connection',
+    labelNames: ['transport', 'close_code'], registers: [this.registry],
   });
   readonly truncateUncertaintyMs = new Histogram({
     name: 'voicewire_truncate_uncertainty_ms',

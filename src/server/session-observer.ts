@@ -1,8 +1,9 @@
 /** Turns a session's reports into Prometheus metrics, labelled by call class (transport, backend). */
 import type { GatewayMetrics } from './metrics.js';
+import type { OtelMeasures } from './otel-measures.js';
 import type { SessionObserver } from '../session/observer.js';
 
-export function metricsObserver(metrics: GatewayMetrics, transport: string): SessionObserver {
+export function metricsObserver(metrics: GatewayMetrics, transport: string, otel?: OtelMeasures): SessionObserver {
   let labels = { transport, backend: 'unknown' };
   let started = false;
   return {
@@ -11,6 +12,7 @@ export function metricsObserver(metrics: GatewayMetrics, transport: string): Ses
       started = true;
       metrics.callsActive.inc(labels);
       metrics.callsTotal.inc(labels);
+      otel?.callsActive.add(1, labels);
     },
     sample(s) {
       metrics.callerBufferedMs.observe(labels, s.callerBufferedMs);
@@ -20,11 +22,24 @@ export function metricsObserver(metrics: GatewayMetrics, transport: string): Ses
     },
     bargeIn(report) {
       metrics.bargeIns.inc(labels);
-      metrics.bargeInClearLatencyMs.observe(labels, report.clearLatencyMs);
       metrics.truncateUncertaintyMs.observe(labels, Math.max(0, report.truncateUncertaintyMs));
+      otel?.bargeIns.add(1, labels);
+    },
+    silenced(report) {
+      metrics.bargeInClearLatencyMs.observe(labels, report.bargeInToSilenceMs);
+      otel?.bargeInClearLatencyMs.record(report.bargeInToSilenceMs, labels);
+    },
+    firstAudio(report) {
+      metrics.firstAudioMs.observe(labels, report.firstAudioMs);
+      otel?.firstAudioMs.record(report.firstAudioMs, labels);
+    },
+    turnLatency(_id, ms) {
+      metrics.turnLatencyMs.observe(labels, ms);
+      otel?.turnLatencyMs.record(ms, labels);
     },
     dropped(reason, ms) {
       metrics.droppedAudioMs.inc({ reason }, ms);
+      otel?.droppedAudioMs.add(ms, { reason });
     },
     responseCancelled(reason) {
       metrics.responsesCancelled.inc({ reason });
@@ -34,9 +49,17 @@ export function metricsObserver(metrics: GatewayMetrics, transport: string): Ses
     },
     modelError(code) {
       metrics.modelErrors.inc({ code });
+      otel?.modelErrors.add(1, { code });
     },
-    ended() {
-      if (started) metrics.callsActive.dec(labels);
+    ended(report) {
+      if (!started) return;
+      metrics.callsActive.dec(labels);
+      metrics.callDurationSeconds.observe(labels, report.durationMs / 1000);
+      const closeLabels = { transport, close_code: String(report.closeCode ?? 'none') };
+      metrics.callsEnded.inc(closeLabels);
+      otel?.callsActive.add(-1, labels);
+      otel?.callDurationSeconds.record(report.durationMs / 1000, labels);
+      otel?.callsEnded.add(1, closeLabels);
     },
   };
 }

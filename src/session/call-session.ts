@@ -17,6 +17,7 @@ import type { ModelAudio, ModelFactory, ModelSession } from '../models/model.js'
 import { OutboundAudio } from './outbound.js';
 import type { CallStart, CallerTransport } from '../transports/transport.js';
 import { RecentIds } from './recent-ids.js';
+import { CallerTimings } from './caller-timings.js';
 import type { SessionObserver, SessionSample } from './observer.js';
 
 export interface CallSessionOptions {
@@ -57,6 +58,10 @@ export class CallSession {
   private readonly droppedResponses = new RecentIds(64);
   private activeResponseId: string | undefined;
   private sampleTimer: NodeJS.Timeout | undefined;
+  private readonly timings = new CallerTimings();
+  private startedAt: number | undefined;
+  /** Close code of the caller's connection, once known (ours or theirs). */
+  private closeCode: number | undefined;
   private logger: Logger;
   private readonly now: () => number;
   private readonly endedPromise: Promise<void>;
@@ -73,7 +78,10 @@ export class CallSession {
       sentencePlayed: (epoch, sentenceId) => this.onSentencePlayed(epoch, sentenceId),
       dtmf: (digit) => this.logger.info({ digit }, 'dtmf'),
       badInput: (error) => this.onBadInput(error),
-      closed: (code, reason, error) => this.end(`caller closed (${code} ${reason})`, error),
+      closed: (code, reason, error) => {
+        this.closeCode ??= code;
+        this.end(`caller closed (${code} ${reason})`, error);
+      },
     });
   }
 
@@ -103,6 +111,7 @@ export class CallSession {
   private onStart(info: CallStart): void {
     if (this.state !== 'awaiting-start') return;
     this.state = 'connecting';
+    this.startedAt = this.now();
     this.logger = this.logger.child({ callSid: info.callId, streamSid: info.streamId });
     const model = this.options.createModel({ callerFormat: info.format, callId: info.callId });
     this.model = model;
@@ -122,7 +131,7 @@ export class CallSession {
     this.outbound = outbound;
     model.attach({
       speechStarted: () => this.onSpeechStarted(),
-      speechStopped: () => this.logger.debug('caller speech stopped'),
+      speechStopped: () => this.onSpeechStopped(),
       responseStarted: (id) => this.onResponseStarted(id),
       audio: (chunk) => this.onModelAudio(chunk),
       sentenceEnd: (responseId, sentenceId) => this.onSentenceEnd(responseId, sentenceId),
@@ -180,14 +189,33 @@ export class CallSession {
     }
   }
 
+  private onSpeechStopped(): void {
+    this.timings.speechStopped(this.now());
+    this.options.observer?.speechStopped?.();
+    this.logger.debug('caller speech stopped');
+  }
+
   private onResponseStarted(responseId: string): void {
     this.activeResponseId = responseId;
+    this.options.observer?.responseStarted?.(responseId);
+    const latencyMs = this.timings.responseStarted(responseId, this.now());
+    if (latencyMs !== undefined) this.options.observer?.turnLatency?.(responseId, latencyMs);
     this.logger.debug({ responseId }, 'response started');
   }
 
   private onResponseDone(responseId: string, status: string): void {
     if (this.activeResponseId === responseId) this.activeResponseId = undefined;
+    this.options.observer?.responseDone?.(responseId, status);
     this.logger.debug({ responseId, status }, 'response done');
+  }
+
+  private onSpeechStarted(): void {
+    const outbound = this.outbound;
+    if (!outbound || this.state === 'ended') return;
+    // Everything sent was confirmed played, nothing queued, nothing generating: the caller is
+    // simply taking their turn. A clear and a truncate at the item's end would be noise.
+    if (outbound.hasUnplayed || this.activeResponseId !== undefined) this.bargeIn(outbound);
+    this.options.observer?.speechStarted?.();
   }
 
   /**
@@ -195,24 +223,22 @@ export class CallSession {
    * when everything was already sent: its player still holds up to a window), the model cancels
    * what it is generating and truncates its item at what the caller actually heard.
    */
-  private onSpeechStarted(): void {
-    const outbound = this.outbound;
-    if (!outbound || this.state === 'ended') return;
-    // Everything sent was confirmed played, nothing queued, nothing generating: the caller is
-    // simply taking their turn. A clear and a truncate at the item's end would be noise.
-    if (!outbound.hasUnplayed && this.activeResponseId === undefined) return;
+  private bargeIn(outbound: OutboundAudio): void {
     const startedAt = this.now();
     const newEpoch = this.epochs.advance();
     const report = outbound.dropAll(startedAt);
     this.options.transport.clear(newEpoch);
-    const clearLatencyMs = this.now() - startedAt;
+    // Barge-in → silence is measured when the caller confirms the clear (CallerTimings), not here.
+    this.timings.cleared(newEpoch, startedAt, this.now());
 
     if (this.activeResponseId !== undefined) this.droppedResponses.add(this.activeResponseId);
     this.model?.interrupt(report.heard);
     this.options.observer?.bargeIn?.({
-      clearLatencyMs,
       droppedMs: report.droppedMs,
+      heardMs: report.heardMs,
       truncateUncertaintyMs: report.heardMs - report.confirmedMs,
+      truncate: report.heard,
+      epoch: newEpoch,
     });
     this.logger.info(
       { epoch: newEpoch, droppedMs: report.droppedMs, heardMs: report.heardMs, truncate: report.heard, responseActive: this.activeResponseId !== undefined },
@@ -224,6 +250,9 @@ export class CallSession {
   private onPlayed(epoch: number, playedMs: number): void {
     if (!this.epochs.isCurrent(epoch)) return; // an echo from before a clear
     this.outbound?.played(playedMs);
+    const { silence, firstAudio } = this.timings.played(epoch, playedMs, this.now());
+    if (silence) this.options.observer?.silenced?.(silence);
+    if (firstAudio) this.options.observer?.firstAudio?.(firstAudio);
   }
 
   private onSentencePlayed(epoch: number, sentenceId: number): void {
@@ -255,6 +284,7 @@ export class CallSession {
   /** Ends the call from our side with the error's close code. */
   closeCall(error: VoicewireError): void {
     if (this.state === 'ended') return;
+    this.closeCode ??= error.closeCode ?? 1011;
     this.options.transport.close(error.closeCode ?? 1011, error.code);
     this.end(error.message, error);
   }
@@ -268,7 +298,10 @@ export class CallSession {
     this.outbound?.close();
     this.model?.close();
     this.logger.info({ reason, code: error?.code }, 'call ended');
-    if (wasStarted) this.options.observer?.ended?.();
+    if (wasStarted) {
+      const durationMs = this.startedAt === undefined ? 0 : this.now() - this.startedAt;
+      this.options.observer?.ended?.({ reason, code: error?.code, closeCode: this.closeCode, durationMs });
+    }
     this.resolveEnded();
   }
 }

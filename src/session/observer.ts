@@ -17,12 +17,46 @@ export interface SessionSample {
 }
 
 export interface BargeInReport {
-  /** Speech start seen by the gateway → `clear` written to the caller's socket (ms). */
-  readonly clearLatencyMs: number;
   /** Model audio dropped from the queue (ms). */
   readonly droppedMs: number;
+  /** Estimated position the caller had heard of the interrupted audio (ms). */
+  readonly heardMs: number;
   /** Truncation point minus the last confirmed played position (ms): the interpolated part. */
   readonly truncateUncertaintyMs: number;
+  /** The model item truncated and where, when one was playing. */
+  readonly truncate: { readonly itemId: string; readonly audioEndMs: number } | undefined;
+  /** The epoch that starts with the clear. */
+  readonly epoch: number;
+}
+
+/**
+ * The caller confirmed the `clear` of a barge-in: the first played report of the new epoch (the
+ * media-stream carriers echo a mark sent right behind the clear once their buffer is flushed).
+ */
+export interface SilenceReport {
+  readonly epoch: number;
+  /** `clear` sent → the caller's confirmation arrived (ms). */
+  readonly clearToSilenceMs: number;
+  /** Speech start seen by the gateway → the caller's confirmation (ms). */
+  readonly bargeInToSilenceMs: number;
+}
+
+/** The first audio of an answer was played at the caller. */
+export interface FirstAudioReport {
+  readonly responseId: string | undefined;
+  /** Caller speech end (the model's speechStopped) → first answer audio played at the caller (ms). */
+  readonly firstAudioMs: number;
+}
+
+/** How a call ended. */
+export interface EndReport {
+  readonly reason: string;
+  /** VW_ERR_* code when the call ended on an error. */
+  readonly code: string | undefined;
+  /** WebSocket close code of the caller's connection (ours, or the caller's). */
+  readonly closeCode: number | undefined;
+  /** Call start → end (ms); 0 if the call never started. */
+  readonly durationMs: number;
 }
 
 export type DropReason = 'interrupted' | 'queue-cap' | 'barge-in';
@@ -31,11 +65,20 @@ export interface SessionObserver {
   started?(info: CallStart, backend: string): void;
   sample?(sample: SessionSample): void;
   bargeIn?(report: BargeInReport): void;
+  /** The caller confirmed that a barge-in's clear took effect. */
+  silenced?(report: SilenceReport): void;
+  speechStarted?(): void;
+  speechStopped?(): void;
+  responseStarted?(responseId: string): void;
+  responseDone?(responseId: string, status: string): void;
+  /** Caller speech end → model response started (ms). */
+  turnLatency?(responseId: string, ms: number): void;
+  firstAudio?(report: FirstAudioReport): void;
   dropped?(reason: DropReason, ms: number): void;
   responseCancelled?(reason: string): void;
   badInput?(code: string): void;
   modelError?(code: string): void;
   /** Text the model said (for the browser's live transcript). */
   transcript?(responseId: string, text: string): void;
-  ended?(): void;
+  ended?(report: EndReport): void;
 }

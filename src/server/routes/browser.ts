@@ -102,8 +102,8 @@ export function browserRoutes(ctx: GatewayContext): void {
             transport.sendState(state);
           }
         },
-        bargeIn(report) {
-          lastBargeInMs = Math.round(report.clearLatencyMs * 10) / 10;
+        silenced(report) {
+          lastBargeInMs = Math.round(report.bargeInToSilenceMs * 10) / 10;
         },
         transcript(_id, text) {
           transport.sendTranscript('assistant', text, false);

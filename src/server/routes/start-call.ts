@@ -4,6 +4,9 @@ import type { Logger } from 'pino';
 import type { GatewayContext } from '../gateway.js';
 import { ConnectionWatch } from '../connection-watch.js';
 import { metricsObserver } from '../session-observer.js';
+import { callTracer } from '../call-tracer.js';
+import { measuresFor } from '../otel-measures.js';
+import { requestModelName } from '../model-names.js';
 import { CallSession } from '../../session/call-session.js';
 import type { CallerTransport } from '../../transports/transport.js';
 import type { SessionObserver } from '../../session/observer.js';
@@ -20,14 +23,21 @@ export interface StartCallOptions {
 
 export function startCall(ctx: GatewayContext, options: StartCallOptions): CallSession {
   const { config, metrics } = ctx;
-  const baseObserver = metricsObserver(metrics, options.transportName);
+  const baseObserver = metricsObserver(metrics, options.transportName, measuresFor(ctx.telemetry.meter));
   // Every later line of this call's transport and watchdog carries the call's ids, as the
   // session's own lines do (the ids are only known once the caller's `start` arrives).
   const tagLogger: SessionObserver = {
     started: (info) => options.logger.setBindings({ callSid: info.callId, streamSid: info.streamId }),
   };
   const extra = options.observer;
-  const withIds = combineObservers(tagLogger, baseObserver);
+  const measured = combineObservers(tagLogger, baseObserver);
+  // With no endpoint the tracer is the API's no-op one: no spans, no call ids kept for logs.
+  const withIds = ctx.telemetry.tracing
+    ? combineObservers(
+        callTracer({ tracer: ctx.telemetry.tracer, transport: options.transportName, defaultWindowMs: config.creditWindowMs, modelName: (backend) => requestModelName(config, backend) }),
+        measured,
+      )
+    : measured;
   const observer: SessionObserver = extra ? combineObservers(withIds, extra) : withIds;
   const session = new CallSession({
     transport: options.transport,
@@ -75,11 +85,18 @@ function combineObservers(a: SessionObserver, b: SessionObserver): SessionObserv
     started: (info, backend) => (a.started?.(info, backend), b.started?.(info, backend)),
     sample: (sample) => (a.sample?.(sample), b.sample?.(sample)),
     bargeIn: (report) => (a.bargeIn?.(report), b.bargeIn?.(report)),
+    silenced: (report) => (a.silenced?.(report), b.silenced?.(report)),
+    speechStarted: () => (a.speechStarted?.(), b.speechStarted?.()),
+    speechStopped: () => (a.speechStopped?.(), b.speechStopped?.()),
+    responseStarted: (id) => (a.responseStarted?.(id), b.responseStarted?.(id)),
+    responseDone: (id, status) => (a.responseDone?.(id, status), b.responseDone?.(id, status)),
+    turnLatency: (id, ms) => (a.turnLatency?.(id, ms), b.turnLatency?.(id, ms)),
+    firstAudio: (report) => (a.firstAudio?.(report), b.firstAudio?.(report)),
     dropped: (reason, ms) => (a.dropped?.(reason, ms), b.dropped?.(reason, ms)),
     responseCancelled: (reason) => (a.responseCancelled?.(reason), b.responseCancelled?.(reason)),
     badInput: (code) => (a.badInput?.(code), b.badInput?.(code)),
     modelError: (code) => (a.modelError?.(code), b.modelError?.(code)),
     transcript: (id, text) => (a.transcript?.(id, text), b.transcript?.(id, text)),
-    ended: () => (a.ended?.(), b.ended?.()),
+    ended: (report) => (a.ended?.(report), b.ended?.(report)),
   };
 }

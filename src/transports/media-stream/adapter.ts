@@ -179,7 +179,10 @@ export class MediaStreamTransport implements CallerTransport {
     this.aligner.drop(); // audio of the interrupted epoch: dropped, never flushed
     const streamId = this.streamingId('clear');
     if (streamId === undefined) return;
-    if (this.link.send(this.dialect.serializeClear(streamId))) this.counters.clearsSent++;
+    if (!this.link.send(this.dialect.serializeClear(streamId))) return;
+    this.counters.clearsSent++;
+    // Its echo (played at position 0 of the new epoch) confirms the caller is silent.
+    this.sendMark(streamId, this.ledger.here());
   }
 
   bufferedAmount(): number {

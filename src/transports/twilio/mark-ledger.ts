@@ -95,6 +95,15 @@ export class MarkLedger {
     this.lastPlayedMs = -1;
   }
 
+  /**
+   * A mark at the current position. Sent right behind a `clear` (position 0 of the new epoch), its
+   * echo is the caller's confirmation that the clear took effect: the player echoes it once the
+   * flushed audio is gone (barge-in → silence, measured at the caller).
+   */
+  here(): string {
+    return this.mark(undefined);
+  }
+
   /** Judges a mark echo; a `played` verdict that advanced becomes the new last confirmation. */
   judge(name: string): EchoVerdict {
     const info = parseMarkName(name);
