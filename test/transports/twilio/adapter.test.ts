@@ -226,7 +226,9 @@ void describe('TwilioTransport: outbound audio and marks', () => {
     transport.sendAudio({ epoch: 2, sentenceId: 0, bytes: ulaw(300), durationMs: 300 });
     transport.endSentence(2, 0);
     await recorder.waitFor(() => recorder.of('sentencePlayed').length === 1, 5000);
+    // [2, 0]: the echo of the mark sent right behind the clear, the caller's confirmation of silence.
     assert.deepEqual(recorder.of('played').map((p) => [p.epoch, p.ms]), [
+      [2, 0],
       [2, 200],
       [2, 300],
     ]);
@@ -243,7 +245,10 @@ void describe('TwilioTransport: outbound audio and marks', () => {
     transport.sendAudio({ epoch: 3, sentenceId: 1, bytes: ulaw(100), durationMs: 100 });
     transport.endSentence(3, 1);
     await recorder.waitFor(() => recorder.of('sentencePlayed').length === 1, 5000);
-    assert.deepEqual(recorder.of('played').map((p) => [p.epoch, p.ms]), [[3, 100]]);
+    assert.deepEqual(recorder.of('played').map((p) => [p.epoch, p.ms]), [
+      [3, 0], // the mark behind the clear
+      [3, 100],
+    ]);
     await caller.stop();
   });
 
