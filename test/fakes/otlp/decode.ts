@@ -51,6 +51,11 @@ export interface OtlpMetric {
   readonly resource: Attrs;
 }
 
+/** An own property even for a key like `__proto__` (attribute keys are peer data). */
+function define(out: Attrs, key: string, value: AttrValue): void {
+  Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 // ---------------------------------------------------------------------------------- protobuf
 
 const sub = (f: WireField): WireField[] => readFields(f.bytes ?? new Uint8Array());
@@ -76,7 +81,7 @@ function pbAttrs(fields: WireField[], number: number): Attrs {
     const kv = sub(f);
     const key = kv.find((x) => x.field === 1);
     const value = kv.find((x) => x.field === 2);
-    if (key) out[wire.string(key)] = value ? pbAnyValue(sub(value)) : null;
+    if (key) define(out, wire.string(key), value ? pbAnyValue(sub(value)) : null);
   }
   return out;
 }
@@ -186,7 +191,7 @@ function jsonAnyValue(v: any): AttrValue {
 
 function jsonAttrs(list: any): Attrs {
   const out: Attrs = {};
-  for (const kv of (list ?? []) as any[]) out[String(kv.key)] = jsonAnyValue(kv.value);
+  for (const kv of (list ?? []) as any[]) define(out, String(kv.key), jsonAnyValue(kv.value));
   return out;
 }
 
