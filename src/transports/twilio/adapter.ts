@@ -34,6 +34,8 @@ export interface TwilioTransportOptions {
   readonly maxBadInputs?: number;
   /** Largest inbound media payload (bytes). Default 8000 (1 s). */
   readonly maxPayloadBytes?: number;
+  /** A stream that sends no `start` within this time is closed with VW_ERR_START_TIMEOUT (4020). Default 5000. */
+  readonly startTimeoutMs?: number;
 }
 
 /** Counters for tests and metrics; all are plain numbers (bounded state). */
@@ -71,6 +73,8 @@ export class TwilioTransport implements CallerTransport {
   private readonly log: TransportLogger;
   /** Reused for every inbound payload: `audio` handlers get a view of it. */
   private readonly media: Uint8Array;
+  /** Closes a stream that never sends `start`, so it cannot hold a socket (and memory) forever. */
+  private startTimer: NodeJS.Timeout | undefined;
 
   private readonly ledger: MarkLedger;
   /** The link counts `badInputs` and `sendsDropped`. */
@@ -105,7 +109,21 @@ export class TwilioTransport implements CallerTransport {
       maxBadInputs: options.maxBadInputs,
       failReason: 'message',
       onMessage: (data, isBinary) => this.handleMessage(data, isBinary),
+      onClosing: () => this.stopStartTimer(),
     });
+    const startTimeoutMs = options.startTimeoutMs ?? 5_000;
+    this.startTimer = setTimeout(() => this.onStartTimeout(startTimeoutMs), startTimeoutMs);
+    this.startTimer.unref();
+  }
+
+  private onStartTimeout(timeoutMs: number): void {
+    this.startTimer = undefined;
+    if (this.link.state === 'awaiting-start') this.link.fail(vwError('VW_ERR_START_TIMEOUT', timeoutMs));
+  }
+
+  private stopStartTimer(): void {
+    if (this.startTimer !== undefined) clearTimeout(this.startTimer);
+    this.startTimer = undefined;
   }
 
   /** The streamSid from `start` (undefined before it). */
@@ -218,6 +236,7 @@ export class TwilioTransport implements CallerTransport {
     }
     if (message.event === 'start') {
       if (this.link.state !== 'awaiting-start') return this.link.fail(vwError('VW_ERR_DUPLICATE_START'));
+      this.stopStartTimer();
       this.link.enter('streaming');
       this.sid = message.streamSid;
       this.callSid = message.callSid;
