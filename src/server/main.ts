@@ -39,8 +39,10 @@ function shutdown(signal: string): void {
     void gateway.stopNow();
     return;
   }
+  // The gateway stops taking calls before the line is logged: a reader of the log can rely on it.
+  const drained = gateway.drain();
   logger.info({ signal, drainTimeoutMs: config.fleet.drainTimeoutMs }, 'shutting down: draining');
-  gateway.drain().then(
+  drained.then(
     () => process.exit(0),
     (err: unknown) => {
       logger.error({ err }, 'shutdown failed');

@@ -5,65 +5,10 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { FakeRealtimeServer } from '../fakes/realtime-server.js';
 import { FakeTwilioCaller, toneSamples } from '../fakes/twilio-caller.js';
-import { Conditions } from '../helpers/conditions.js';
-
-interface LogLine {
-  readonly level?: number;
-  readonly msg?: string;
-  readonly code?: string;
-  readonly signal?: string;
-  readonly [key: string]: unknown;
-}
-
-/** A gateway child process: its port, its pino lines, its exit. */
-class GatewayProcess {
-  readonly logs: LogLine[] = [];
-  readonly stderr: string[] = [];
-  port = 0;
-  exit: { code: number | null; signal: NodeJS.Signals | null; at: number } | undefined;
-  private readonly conditions = new Conditions('gateway process');
-
-  constructor(readonly child: ChildProcess) {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const port = /listening on http:\/\/[^:]+:(\d+)\//.exec(line);
-      if (port) this.port = Number(port[1]);
-      if (line.startsWith('{')) this.logs.push(JSON.parse(line) as LogLine);
-      this.conditions.notify();
-    });
-    createInterface({ input: child.stderr! }).on('line', (line) => this.stderr.push(line));
-    child.once('exit', (code, signal) => {
-      this.exit = { code, signal, at: performance.now() };
-      this.conditions.notify();
-    });
-  }
-
-  static start(env: Record<string, string>): GatewayProcess {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/main.ts'], {
-      env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    return new GatewayProcess(child);
-  }
-
-  until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-    return this.conditions.until(check, timeoutMs, what);
-  }
-
-  async listening(): Promise<string> {
-    await this.until(() => this.port > 0 || this.exit !== undefined, 30_000, 'listening');
-    if (this.port === 0) throw new Error(`gateway exited early: ${this.stderr.join('\n')}`);
-    return `127.0.0.1:${this.port}`;
-  }
-
-  kill(): void {
-    if (this.exit === undefined) this.child.kill('SIGKILL');
-  }
-}
+import { GatewayProcess } from '../helpers/gateway-process.js';
 
 describe('main.ts signals', { concurrency: false }, () => {
   let model: FakeRealtimeServer;
