@@ -34,7 +34,8 @@ if (files.some((f) => f.includes('browser/real-browser')) && !ensureChromium()) 
 // The fleet end-to-end test runs a real HAProxy; the deploy test renders the manifests with kubectl.
 const debianNeeds = [
   { fragment: 'test/e2e/fleet/', pkg: 'haproxy' },
-  { fragment: 'test/deploy/', pkg: 'kubernetes-client' },
+  { fragment: 'test/deploy/haproxy', pkg: 'haproxy' },
+  { fragment: 'test/deploy/k8s', pkg: 'kubernetes-client' },
 ];
 for (const { fragment, pkg } of debianNeeds) {
   if (files.some((f) => f.includes(fragment)) && !ensureDebian(pkg)) {
