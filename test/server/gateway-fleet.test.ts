@@ -6,7 +6,11 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startGateway, type RunningGateway } from '../e2e/harness.js';
+import { once } from 'node:events';
+import { WebSocket } from 'ws';
 import { FakeTwilioCaller, toneSamples } from '../fakes/twilio-caller.js';
+import { mintBrowserUrl } from '../e2e/browser/session.js';
+import { PROTOCOL_VERSION, encodeControl } from '../../src/transports/browser/codec.js';
 
 const running: RunningGateway[] = [];
 async function gateway(env: Record<string, string> = {}): Promise<RunningGateway> {
@@ -117,6 +121,19 @@ describe('gateway as a fleet replica', { concurrency: false }, () => {
     assert.ok(a.isOpen);
     assert.equal(await metric(r, 'voicewire_refused_total{reason="full"}'), 1);
     assert.equal(await metric(r, 'voicewire_refused_total{reason="pending-full"}'), 1);
+  });
+
+  test('browsers too take their slot at hello, not at the upgrade', async () => {
+    const r = await gateway({ MAX_CALLS: '1' });
+    const waiting = new WebSocket(await mintBrowserUrl(r.baseUrl), { perMessageDeflate: false });
+    await once(waiting, 'open');
+    const closed = once(waiting, 'close') as Promise<[number, Buffer]>;
+    const caller = await r.call(); // takes the only slot while the browser has not said hello
+    await caller.waitUntil(() => caller.framesSent > 5, 5_000, 'the Twilio call to run');
+    waiting.send(encodeControl({ type: 'hello', version: PROTOCOL_VERSION, playbackRate: 24000, micRate: 16000 }));
+    const [code, reason] = await closed;
+    assert.deepEqual([code, reason.toString()], [1013, 'VW_ERR_SERVER_FULL']);
+    assert.ok(caller.isOpen);
   });
 
   test('per-address token buckets: upgrades and webhooks past the burst get 429; X-Forwarded-For counts only from trusted proxies', async () => {

@@ -48,7 +48,11 @@ function summarise(calls: readonly FleetCall[]): Summary {
     const b = call.bounds(ANSWER_MS);
     maxBufferedMs = Math.max(maxBufferedMs, b.maxBufferedMs);
     underruns += b.underruns.length;
-    for (const u of b.underruns) underrunDetail.push(`${call.server}@${u.start.toFixed(0)}+${((u.end ?? u.start) - u.start).toFixed(0)}ms`);
+    for (const u of b.underruns) {
+      const at = u.start + call.clockOffset;
+      const stalled = callerStalls.some((stall) => at >= stall.start - 150 && at <= stall.end);
+      underrunDetail.push(`${call.server}@${u.start.toFixed(0)}+${((u.end ?? u.start) - u.start).toFixed(0)}ms${stalled ? ' (callers stalled)' : ''}`);
+    }
     violations += call.caller?.violations.total ?? 0;
   }
   return {
@@ -99,6 +103,22 @@ function runAbuser(options: AbuseOptions): { child: ChildProcess; report: Promis
   return { child, report };
 }
 
+/**
+ * Stretches when this process's event loop (the callers' clock) ran > 40 ms late: a caller that
+ * reads audio late sees an underrun that the gateway did not cause. Reported beside each underrun
+ * (diagnostics only: the assertion counts every underrun).
+ */
+const callerStalls: Array<{ start: number; end: number }> = [];
+function watchStalls(): () => void {
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    if (now - last > 45 && callerStalls.length < 10_000) callerStalls.push({ start: last + 5, end: now });
+    last = now;
+  }, 5);
+  return () => clearInterval(timer);
+}
+
 /** This process's event-loop delay (the callers' clock): a late loop would look like an underrun. */
 function loopLag(): { read: () => string } {
   const histogram = monitorEventLoopDelay({ resolution: 10 });
@@ -116,6 +136,7 @@ describe('a voicewire fleet behind HAProxy', { concurrency: false }, () => {
   let haproxy: Haproxy;
   let fleet: Fleet;
   const children: ChildProcess[] = [];
+  const stopWatching = watchStalls();
 
   before(async () => {
     model = await startModel({ answerMs: ANSWER_MS, speedFactor: 8, detectionDelayMs: 100 });
@@ -128,6 +149,7 @@ describe('a voicewire fleet behind HAProxy', { concurrency: false }, () => {
   });
 
   after(() => {
+    stopWatching();
     fleet?.stopAll();
     haproxy?.stop();
     model?.child.kill('SIGTERM');

@@ -165,6 +165,8 @@ export class FleetCall {
   server = '';
   connectedAt = 0;
   refused: string | undefined;
+  /** performance.now() − the caller's own clock (its `at` and DryPeriod times). */
+  clockOffset = 0;
   /** Closed by someone other than this caller hanging up. */
   dropped = false;
   finished = false;
@@ -182,6 +184,7 @@ export class FleetCall {
     }
     const caller = this.caller;
     this.connectedAt = performance.now();
+    this.clockOffset = this.connectedAt - caller.now();
     this.server = String(caller.upgradeHeaders['x-served-by'] ?? '');
     onConnected?.(this);
     try {
