@@ -112,8 +112,9 @@ export class Gateway {
 
   private onRequest(req: IncomingMessage, res: ServerResponse, routers: readonly Router[]): void {
     const method = req.method ?? 'GET';
-    // GET/HEAD never start a call; everything else (webhooks, POST /session, CORS preflights) is guarded.
-    if (method !== 'GET' && method !== 'HEAD') {
+    // Routes that start calls (webhooks, POST /session, CORS preflights: every method but GET/HEAD
+    // unless a route says otherwise) are rate-limited per address and refused while draining.
+    if (routers.some((r) => r.kindOf(method, requestUrl(req).pathname) === 'call')) {
       if (!this.webhookLimiter.take(clientAddress(req, this.trusted))) {
         this.context.metrics.refused.inc({ reason: 'rate-limited-webhook' });
         res.setHeader('retry-after', '1');

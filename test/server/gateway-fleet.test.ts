@@ -70,6 +70,23 @@ describe('gateway as a fleet replica', { concurrency: false }, () => {
     assert.equal(caller.closeInfo?.code, 1000);
   });
 
+  test('drain: a carrier route registered as a call route is refused even as a GET; service routes are served', async () => {
+    const r = await startGateway({}, { answerMs: 1_000 }, {
+      plugins: [(ctx) => ctx.router.add('GET', '/carrier/answer', (_req, res) => res.writeHead(200).end('answer'), { kind: 'call' })],
+    });
+    running.push(r);
+    assert.equal((await fetch(`${r.baseUrl}/carrier/answer`)).status, 200);
+    const caller = await r.call(); // a live call keeps the drain (and the listener) going
+    await caller.waitUntil(() => caller.framesSent > 5, 5_000, 'the call to run');
+    const draining = r.gateway.drain(60_000);
+    const refused = await fetch(`${r.baseUrl}/carrier/answer`);
+    assert.equal(refused.status, 503);
+    assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'VW_ERR_DRAINING');
+    assert.equal((await fetch(`${r.baseUrl}/healthz`)).status, 200);
+    await caller.stop();
+    assert.equal((await draining).outcome, 'calls-finished');
+  });
+
   test('drain deadline: the calls left get close 1001 VW_ERR_SHUTDOWN, never a bare reset', async () => {
     const r = await gateway();
     const caller = await r.call();
