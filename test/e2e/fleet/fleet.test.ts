@@ -175,11 +175,11 @@ describe('a voicewire fleet behind HAProxy', { concurrency: false }, () => {
       running.add(run);
       return connection;
     };
-    // Calls arrive over 3 s, not in one instant (their answers would all start in the same tick).
+    // Calls arrive over 6 s, not in one instant (their answers would all start in the same tick).
     const firstConnections: Array<Promise<void>> = [];
     for (let i = 0; i < 60; i++) {
       firstConnections.push(startCall());
-      await delay(50);
+      await delay(100);
     }
     await Promise.all(firstConnections);
     // Every first call is hearing its answer before the first SIGTERM.
