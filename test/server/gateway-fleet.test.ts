@@ -72,7 +72,7 @@ describe('gateway as a fleet replica', { concurrency: false }, () => {
 
   test('drain: a carrier route registered as a call route is refused even as a GET; service routes are served', async () => {
     const r = await startGateway({}, { answerMs: 1_000 }, {
-      plugins: [(ctx) => ctx.router.add('GET', '/carrier/answer', (_req, res) => res.writeHead(200).end('answer'), { kind: 'call' })],
+      plugins: [(ctx) => ctx.router.add('GET', '/carrier/answer', (_req, res) => void res.writeHead(200).end('answer'), { kind: 'call' })],
     });
     running.push(r);
     assert.equal((await fetch(`${r.baseUrl}/carrier/answer`)).status, 200);
