@@ -34,6 +34,8 @@ export interface AbuseReport {
   readonly webhookStatuses: Record<string, number>;
   /** Webhooks the schedule was late for by more than 1 s (the generator could not keep up). */
   readonly webhooksBehind: number;
+  /** CPU seconds this process used (it shares the machine with the gateways). */
+  readonly cpuSeconds: number;
 }
 
 function count(map: Record<string, number>, key: string | number): void {
@@ -117,5 +119,6 @@ const report: AbuseReport = {
   webhooksSent: hooks.sent,
   webhookStatuses: hooks.statuses,
   webhooksBehind: hooks.behind,
+  cpuSeconds: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
 };
 console.log(JSON.stringify(report));

@@ -118,6 +118,22 @@ export class Fleet {
     return gw.logged((l) => l.signal === 'SIGTERM', 10_000, `${name} drain`);
   }
 
+  /** Replicas alive now, by slot name. */
+  live(): string[] {
+    return [...this.replicas].filter(([, gw]) => gw.exit === undefined).map(([name]) => name);
+  }
+
+  /** Starts replicas in free slots (never used, or whose process has exited) until `count` are alive. */
+  async ensureLive(count: number): Promise<void> {
+    const starting: Array<Promise<GatewayProcess>> = [];
+    // `start` registers the new process at once, so `live()` already counts the ones starting.
+    for (let i = 0; i < SLOT_PORTS.length && this.live().length < count; i++) {
+      const gw = this.replicas.get(slotName(i));
+      if (gw === undefined || gw.exit !== undefined) starting.push(this.start(i));
+    }
+    await Promise.all(starting);
+  }
+
   stopAll(): void {
     for (const gw of this.replicas.values()) gw.kill('SIGKILL');
   }
