@@ -2,6 +2,7 @@
  * Configuration from the environment, validated at start-up: every bad value gets its own message
  * and the gateway refuses to start rather than run with a surprise default.
  */
+import { readFleetConfig, type FleetConfig } from './fleet-config.js';
 
 import { telnyxPublicKey as telnyxPublicKeyObject } from '../transports/telnyx/signature.js';
 
@@ -83,6 +84,8 @@ export interface GatewayConfig {
   readonly sessionSecret: string | undefined;
   readonly sessionTokenTtlMs: number;
   readonly allowedOrigins: readonly string[];
+  /** Drain, admission and abuse limits, the admin listener (fleet-config.ts). */
+  readonly fleet: FleetConfig;
 }
 
 /** Credentials of the other carriers; each unset means "not checked". */
@@ -286,9 +289,13 @@ export function loadConfig(env: Env = process.env): ConfigResult {
       .split(',')
       .map((o) => o.trim())
       .filter((o) => o.length > 0),
+    fleet: readFleetConfig(read),
   };
   if (config.slowConsumerBytes < config.bufferedWarnBytes) {
     read.problems.push('SLOW_CONSUMER_BYTES must be ≥ BUFFERED_WARN_BYTES');
+  }
+  if (config.fleet.requireSignatures && config.twilioAuthToken === undefined) {
+    read.problems.push('REQUIRE_SIGNATURES=true needs TWILIO_AUTH_TOKEN');
   }
   return read.problems.length > 0 ? { ok: false, problems: read.problems } : { ok: true, config };
 }
