@@ -5,6 +5,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { ensureChromium } from './ensure-chromium.mjs';
+import { ensureDebian } from './ensure-debian.mjs';
 
 function findTests(dir) {
   const found = [];
@@ -29,6 +30,18 @@ if (files.length === 0) {
 if (files.some((f) => f.includes('browser/real-browser')) && !ensureChromium()) {
   console.error('run-tests: chromium is required for the real-browser tests');
   process.exit(1);
+}
+// The fleet end-to-end test runs a real HAProxy; the deploy test renders the manifests with kubectl.
+const debianNeeds = [
+  { fragment: 'test/e2e/fleet/', pkg: 'haproxy' },
+  { fragment: 'test/deploy/haproxy', pkg: 'haproxy' },
+  { fragment: 'test/deploy/k8s', pkg: 'kubernetes-client' },
+];
+for (const { fragment, pkg } of debianNeeds) {
+  if (files.some((f) => f.includes(fragment)) && !ensureDebian(pkg)) {
+    console.error(`run-tests: Debian ${pkg} is required for ${fragment}`);
+    process.exit(1);
+  }
 }
 // Unit and component tests run two files at a time; the end-to-end tests (real sockets, real-time
 // playback, a real browser, netimpair) run one file at a time so that their timing assertions

@@ -73,6 +73,17 @@ export const ERRORS = {
   VW_ERR_TTS_TEXT_TOO_LONG: { message: 'text of %s characters exceeds the TTS cap of %s' },
   VW_ERR_TTS_ENGINE_FAILED: { message: 'offline TTS engine failed: %s' },
 
+  // Fleet: drain, admission, abuse (issue 9)
+  VW_ERR_SHUTDOWN: { message: 'gateway shutting down: %s', closeCode: 1001 },
+  VW_ERR_DRAINING: { message: 'gateway is draining: new calls go to another replica' },
+  VW_ERR_START_TIMEOUT: { message: 'no start within %s ms', closeCode: 4020 },
+  VW_ERR_CALL_TOO_LONG: { message: 'call reached MAX_CALL_MS of %s ms', closeCode: 4021 },
+  VW_ERR_PENDING_FULL: { message: '%s connections are already waiting for their start' },
+  VW_ERR_RATE_LIMITED: { message: 'too many %s from this address' },
+  VW_ERR_METRICS_AUTH: { message: 'missing or wrong metrics bearer token' },
+  VW_ERR_NO_AUTH_TOKEN: { message: 'TWILIO_AUTH_TOKEN is not set: Twilio webhooks and streams are not authenticated' },
+  VW_ERR_NO_SESSION_SECRET: { message: 'SESSION_SECRET is not set: browser tokens only work on the replica that minted them' },
+
   VW_ERR_INTERNAL: { message: 'internal error: %s', closeCode: 1011 },
 
   // Config

@@ -21,7 +21,7 @@ describe('error codes', () => {
     for (const code of codes) {
       const close = (ERRORS[code] as { closeCode?: number }).closeCode;
       if (close === undefined) continue;
-      assert.ok((close >= 4000 && close <= 4999) || close === 1011 || close === 1013, `${code}: ${close}`);
+      assert.ok((close >= 4000 && close <= 4999) || close === 1001 || close === 1011 || close === 1013, `${code}: ${close}`);
       assert.equal(seen.get(close), undefined, `${code} reuses close code ${close} of ${seen.get(close)}`);
       seen.set(close, code);
     }
@@ -46,6 +46,9 @@ describe('error codes', () => {
       VW_ERR_MODEL_CONNECT: 4012,
       VW_ERR_SERVER_FULL: 1013,
       VW_ERR_INTERNAL: 1011,
+      VW_ERR_SHUTDOWN: 1001,
+      VW_ERR_START_TIMEOUT: 4020,
+      VW_ERR_CALL_TOO_LONG: 4021,
     });
   });
 

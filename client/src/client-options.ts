@@ -6,7 +6,7 @@ import type { ClientStats } from './stats.js';
 /** A token and where to use it (one per connection attempt). */
 export interface SessionInfo {
   readonly token: string;
-  /** ws:// or wss:// URL (or a path, resolved against the page); the token is added as `?token=`. */
+  /** ws:// or wss:// URL (or a path: resolved against the session URL by the default getSession, else the page); the token is added as `?token=`. */
   readonly wsUrl: string;
   readonly expiresAt?: number;
 }
@@ -14,8 +14,14 @@ export interface SessionInfo {
 export interface VoicewireClientOptions {
   /** A fresh token for each (re)connection. Default: POST `sessionUrl`. */
   readonly getSession?: (signal: AbortSignal) => Promise<SessionInfo>;
-  /** Where the default getSession POSTs. Default '/session'. */
+  /** Where the default getSession POSTs. Default '/session', or `session` under `gatewayUrl`. */
   readonly sessionUrl?: string;
+  /**
+   * Absolute URL of a gateway on another origin (`https://voice.example.com`): tokens come from its
+   * `/session` (the gateway must list the page's origin in ALLOWED_ORIGINS) and the socket goes to
+   * the `wsUrl` it answers, resolved against it.
+   */
+  readonly gatewayUrl?: string;
   readonly playbackRate?: WireRate;
   readonly micRate?: WireRate;
   /** Player window asked for (ms); the server clamps it to 200–2000. Default 800. */

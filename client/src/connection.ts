@@ -12,18 +12,36 @@ import type { ClientState } from './stats.js';
 /** Codes after which reconnecting cannot help. */
 const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set([4002]);
 
-/** The default `getSession`: POST `url` and expect `{ token, wsUrl }` back. */
+/**
+ * Where the default `getSession` POSTs, as an absolute URL: `sessionUrl` (resolved against the
+ * page), else `session` under `gatewayUrl` (a gateway on another origin), else the page's `/session`.
+ */
+export function sessionEndpoint(options: Pick<VoicewireClientOptions, 'sessionUrl' | 'gatewayUrl'>, pageUrl: string): string {
+  if (options.sessionUrl !== undefined) return new URL(options.sessionUrl, pageUrl).href;
+  if (options.gatewayUrl !== undefined) {
+    const base = new URL(options.gatewayUrl, pageUrl);
+    if (!base.pathname.endsWith('/')) base.pathname += '/';
+    return new URL('session', base).href;
+  }
+  return new URL('/session', pageUrl).href;
+}
+
+/**
+ * The default `getSession`: POST `url` and expect `{ token, wsUrl }` back. A relative `wsUrl` is
+ * resolved against `url` (the gateway that minted the token), not the page, so a gateway on another
+ * origin works.
+ */
 export async function postForSession(url: string, signal: AbortSignal): Promise<SessionInfo> {
   const res = await fetch(url, { method: 'POST', signal, headers: { accept: 'application/json' } });
   if (!res.ok) throw new Error(`POST ${url}: HTTP ${res.status}`);
   const body = (await res.json()) as Partial<SessionInfo>;
   if (typeof body.token !== 'string' || typeof body.wsUrl !== 'string') throw new Error(`POST ${url}: no token or wsUrl`);
-  return { token: body.token, wsUrl: body.wsUrl };
+  return { token: body.token, wsUrl: new URL(body.wsUrl, url).href };
 }
 
-/** `session.wsUrl` resolved against the page, as ws:// or wss://, with the token as `?token=`. */
-export function socketUrl(session: SessionInfo): URL {
-  const url = new URL(session.wsUrl, location.href);
+/** `session.wsUrl` resolved against `base` (default: the page), as ws:// or wss://, with the token as `?token=`. */
+export function socketUrl(session: SessionInfo, base: string = location.href): URL {
+  const url = new URL(session.wsUrl, base);
   if (url.protocol === 'http:') url.protocol = 'ws:';
   if (url.protocol === 'https:') url.protocol = 'wss:';
   url.searchParams.set('token', session.token);
@@ -104,7 +122,7 @@ export interface ConnectionHooks {
   finish(): void;
 }
 
-type ConnectionOptions = Pick<VoicewireClientOptions, 'getSession' | 'sessionUrl' | 'connectTimeoutMs' | 'reconnect'>;
+type ConnectionOptions = Pick<VoicewireClientOptions, 'getSession' | 'sessionUrl' | 'gatewayUrl' | 'connectTimeoutMs' | 'reconnect'>;
 
 /** The client's connection: its state, its socket, its deadline and its reconnects. */
 export class Connection {
@@ -170,7 +188,7 @@ export class Connection {
       abort.abort();
       if (this.stateValue === 'connecting' || this.stateValue === 'awaiting-ready') this.drop(4000, 'connect timeout');
     });
-    const getSession = this.options.getSession ?? ((signal: AbortSignal) => postForSession(this.options.sessionUrl ?? '/session', signal));
+    const getSession = this.options.getSession ?? ((signal: AbortSignal) => postForSession(sessionEndpoint(this.options, location.href), signal));
     getSession(abort.signal).then(
       (session) => {
         if (abort.signal.aborted || this.stateValue !== 'connecting') return;

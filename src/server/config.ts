@@ -2,6 +2,7 @@
  * Configuration from the environment, validated at start-up: every bad value gets its own message
  * and the gateway refuses to start rather than run with a surprise default.
  */
+import { readFleetConfig, type FleetConfig } from './fleet-config.js';
 
 import { telnyxPublicKey as telnyxPublicKeyObject } from '../transports/telnyx/signature.js';
 import { readTelemetrySettings, type TelemetrySettings } from '../telemetry/settings.js';
@@ -84,6 +85,8 @@ export interface GatewayConfig {
   readonly sessionSecret: string | undefined;
   readonly sessionTokenTtlMs: number;
   readonly allowedOrigins: readonly string[];
+  /** Drain, admission and abuse limits, the admin listener (fleet-config.ts). */
+  readonly fleet: FleetConfig;
   /** The standard OTEL_* environment (OTLP endpoints, protocol, service name). */
   readonly telemetry: TelemetrySettings;
 }
@@ -289,10 +292,14 @@ export function loadConfig(env: Env = process.env): ConfigResult {
       .split(',')
       .map((o) => o.trim())
       .filter((o) => o.length > 0),
+    fleet: readFleetConfig(read),
     telemetry: readTelemetrySettings(env, read.problems),
   };
   if (config.slowConsumerBytes < config.bufferedWarnBytes) {
     read.problems.push('SLOW_CONSUMER_BYTES must be ≥ BUFFERED_WARN_BYTES');
+  }
+  if (config.fleet.requireSignatures && config.twilioAuthToken === undefined) {
+    read.problems.push('REQUIRE_SIGNATURES=true needs TWILIO_AUTH_TOKEN');
   }
   return read.problems.length > 0 ? { ok: false, problems: read.problems } : { ok: true, config };
 }

@@ -6,6 +6,7 @@
 import { loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { buildGateway } from './build.js';
+import { startupWarnings } from './fleet-config.js';
 
 const result = loadConfig();
 if (!result.ok) {
@@ -15,6 +16,10 @@ if (!result.ok) {
 }
 const config = result.config;
 const logger = createLogger(config.logLevel);
+for (const warning of startupWarnings(config)) {
+  logger.warn({ code: warning.code }, warning.message);
+  console.error(`voicewire: WARNING ${warning.code}: ${warning.message}`);
+}
 const gateway = await buildGateway(config, logger);
 const address = await gateway.listen();
 const shownHost = address.address === '0.0.0.0' || address.address === '::' ? 'localhost' : address.address;
@@ -23,12 +28,21 @@ console.log(`\nvoicewire is listening on http://${shownHost}:${address.port}/  (
 console.log(`  open http://${shownHost}:${address.port}/ in a browser and press Talk,`);
 console.log(`  or point a Twilio number's voice webhook at ${config.publicUrl ?? 'https://<your-host>'}/twilio/voice\n`);
 
-let stopping = false;
+// SIGTERM drains: /readyz and new calls get 503 at once, live calls go on for up to
+// DRAIN_TIMEOUT_MS, then the rest end with 1001; the process exits when the last call is gone.
+// A second SIGTERM/SIGINT ends every call at once (each still gets its close frame).
+let signals = 0;
 function shutdown(signal: string): void {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, 'shutting down');
-  gateway.close().then(
+  signals++;
+  if (signals > 1) {
+    logger.warn({ signal, code: 'VW_ERR_SHUTDOWN' }, 'second signal: ending every call now');
+    void gateway.stopNow();
+    return;
+  }
+  // The gateway stops taking calls before the line is logged: a reader of the log can rely on it.
+  const drained = gateway.drain();
+  logger.info({ signal, drainTimeoutMs: config.fleet.drainTimeoutMs }, 'shutting down: draining');
+  drained.then(
     () => process.exit(0),
     (err: unknown) => {
       logger.error({ err }, 'shutdown failed');

@@ -101,7 +101,32 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  /** Sockets waiting for their `start`; read at scrape time from `pendingStreamsNow`. */
+  pendingStreamsNow: () => number = () => 0;
+  readonly pendingStreams: Gauge;
+  readonly draining = new Gauge({
+    name: 'voicewire_draining', help: '1 while the gateway drains (SIGTERM): no new calls, live calls go on',
+    registers: [this.registry],
+  });
+  readonly refused = new Counter({
+    name: 'voicewire_refused_total',
+    help: 'Requests, upgrades and starts refused: rate-limited-webhook, rate-limited-upgrade, draining, full, pending-full, start-timeout',
+    labelNames: ['reason'], registers: [this.registry],
+  });
+  readonly callsEndedByLimit = new Counter({
+    name: 'voicewire_calls_ended_by_limit_total', help: 'Calls the gateway ended: max-call-ms, drain-deadline',
+    labelNames: ['reason'], registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
+    const pendingNow = (): number => this.pendingStreamsNow();
+    this.pendingStreams = new Gauge({
+      name: 'voicewire_pending_streams', help: 'Sockets upgraded but still waiting for their start/hello',
+      registers: [this.registry],
+      collect() {
+        this.set(pendingNow());
+      },
+    });
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'voicewire_' });
   }
 

@@ -130,6 +130,8 @@ export class FakeTwilioCaller {
   /** `media` messages sent, injected ones included (the `chunk` of the last one). */
   mediaSent = 0;
   closeInfo: { code: number; reason: string; at: number } | undefined;
+  /** Headers of the server's 101 answer (e.g. a load balancer's X-Served-By). */
+  upgradeHeaders: Readonly<Record<string, string | string[] | undefined>> = {};
 
   private readonly t0 = performance.now();
   private readonly player: TwilioPlayer;
@@ -175,6 +177,8 @@ export class FakeTwilioCaller {
    */
   static async connect(url: string, options: FakeTwilioCallerOptions = {}): Promise<FakeTwilioCaller> {
     const ws = new WebSocket(url, { perMessageDeflate: false, headers: { ...options.headers } });
+    let upgradeHeaders: FakeTwilioCaller['upgradeHeaders'] = {};
+    ws.once('upgrade', (res) => (upgradeHeaders = res.headers));
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         ws.terminate();
@@ -195,6 +199,7 @@ export class FakeTwilioCaller {
       });
     });
     const caller = new FakeTwilioCaller(ws, options);
+    caller.upgradeHeaders = upgradeHeaders;
     if (options.autoStart ?? true) caller.sendStart();
     return caller;
   }

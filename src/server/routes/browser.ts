@@ -4,7 +4,7 @@
  * figures are pushed to the page as `stats` so the demo can show them.
  */
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { GatewayContext } from '../gateway.js';
@@ -36,11 +36,43 @@ export function originAllowed(origin: string | undefined, host: string | undefin
   }
 }
 
+/**
+ * The `wsUrl` handed out with a token: absolute (wss://public-host/browser) when PUBLIC_URL is
+ * set, so a page on another origin can use it as is; otherwise the path, which the SDK resolves
+ * against the URL it POSTed to (not the page).
+ */
+export function browserSocketUrl(publicUrl: string | undefined): string {
+  if (publicUrl === undefined) return BROWSER_PATH;
+  const url = new URL(BROWSER_PATH, `${publicUrl}/`);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  return url.href;
+}
+
+function setCorsHeaders(res: ServerResponse, origin: string): void {
+  res.setHeader('access-control-allow-origin', origin);
+  res.setHeader('vary', 'Origin');
+}
+
 export function browserRoutes(ctx: GatewayContext): void {
   const log = ctx.logger.child({ route: 'browser' });
   const tokens = new SessionTokens({
     secret: ctx.config.sessionSecret ?? randomBytes(32),
     ttlMs: ctx.config.sessionTokenTtlMs,
+  });
+
+  const wsUrl = browserSocketUrl(ctx.config.publicUrl);
+  // CORS preflight: a page on another allowed origin POSTs here with a JSON Accept/Content-Type.
+  ctx.router.add('OPTIONS', SESSION_PATH, (req, res) => {
+    req.resume();
+    const origin = header(req, 'origin');
+    if (origin === undefined || !ctx.config.allowedOrigins.includes(origin)) {
+      return sendError(res, 403, 'VW_ERR_ORIGIN', `origin ${origin ?? ''} is not allowed`);
+    }
+    setCorsHeaders(res, origin);
+    res.setHeader('access-control-allow-methods', 'POST');
+    res.setHeader('access-control-allow-headers', 'accept, content-type');
+    res.setHeader('access-control-max-age', '600');
+    res.writeHead(204).end();
   });
 
   ctx.router.add('POST', SESSION_PATH, (req, res) => {
@@ -49,10 +81,11 @@ export function browserRoutes(ctx: GatewayContext): void {
       log.warn({ origin, code: 'VW_ERR_ORIGIN' }, 'session refused: origin not allowed');
       return sendError(res, 403, 'VW_ERR_ORIGIN', `origin ${origin ?? ''} is not allowed`);
     }
+    if (origin !== undefined && ctx.config.allowedOrigins.includes(origin)) setCorsHeaders(res, origin);
     req.resume(); // the body carries nothing we need; drain it
     try {
       const minted = tokens.mint();
-      sendJson(res, 200, { token: minted.token, expiresAt: minted.expiresAt, wsUrl: BROWSER_PATH });
+      sendJson(res, 200, { token: minted.token, expiresAt: minted.expiresAt, wsUrl });
     } catch (err) {
       if (isVoicewireError(err)) return sendError(res, 503, err.code, err.message);
       throw err;

@@ -41,6 +41,6 @@ export function exotelRoutes(ctx: GatewayContext): void {
     path: EXOTEL_MEDIA_PATH,
     name: 'exotel',
     refuse: (req) => (exotelBasicAuth === undefined || basicMatches(exotelBasicAuth, header(req, 'authorization')) ? undefined : 'missing or wrong Authorization: Basic credentials'),
-    create: (ws, logger) => new ExotelTransport(ws, { logger }),
+    create: (ws, logger) => new ExotelTransport(ws, { logger, startTimeoutMs: ctx.config.fleet.startTimeoutMs }),
   });
 }

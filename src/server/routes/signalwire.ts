@@ -53,6 +53,6 @@ export function signalwireRoutes(ctx: GatewayContext): void {
     path: SIGNALWIRE_MEDIA_PATH,
     name: 'signalwire',
     refuse: (req) => (streamToken === undefined || bearerMatches(streamToken, header(req, 'authorization')) ? undefined : 'missing or wrong Authorization: Bearer token'),
-    create: (ws, logger) => new SignalWireTransport(ws, { logger }),
+    create: (ws, logger) => new SignalWireTransport(ws, { logger, startTimeoutMs: ctx.config.fleet.startTimeoutMs }),
   });
 }

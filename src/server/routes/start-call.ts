@@ -10,7 +10,8 @@ import { requestModelName } from '../model-names.js';
 import { CallSession } from '../../session/call-session.js';
 import type { CallerTransport } from '../../transports/transport.js';
 import type { SessionObserver } from '../../session/observer.js';
-import { vwError } from '../../errors.js';
+import { vwError, type VoicewireError } from '../../errors.js';
+import { AdmittedTransport } from '../admission.js';
 
 export interface StartCallOptions {
   readonly ws: WebSocket;
@@ -39,21 +40,26 @@ export function startCall(ctx: GatewayContext, options: StartCallOptions): CallS
       )
     : measured;
   const observer: SessionObserver = extra ? combineObservers(withIds, extra) : withIds;
-  const session = new CallSession({
-    transport: options.transport,
+  const transport: AdmittedTransport = new AdmittedTransport(options.transport, (): VoicewireError | undefined => admit(ctx, session, options.logger), (error) => {
+    if (error?.code === 'VW_ERR_START_TIMEOUT') metrics.refused.inc({ reason: 'start-timeout' });
+  });
+  const session: CallSession = new CallSession({
+    transport,
     createModel: ctx.createModel,
     logger: options.logger,
     creditWindowMs: config.creditWindowMs,
     maxQueuedAudioMs: config.maxQueuedAudioMs,
     observer,
   });
-  if (!ctx.calls.add(session)) {
-    const error = vwError('VW_ERR_SERVER_FULL', ctx.config.maxCalls);
-    options.logger.warn({ code: error.code }, 'call refused: gateway full');
-    options.transport.close(error.closeCode ?? 1013, error.code);
-    session.end('gateway full', error);
+  if (!ctx.calls.addPending(session)) {
+    // The gateway checks the pending cap before the upgrade; this is the race between two upgrades.
+    const error = vwError('VW_ERR_PENDING_FULL', ctx.calls.pendingSize);
+    metrics.refused.inc({ reason: 'pending-full' });
+    options.logger.warn({ code: error.code }, 'call refused: too many sockets waiting for their start');
+    session.closeCall(vwError('VW_ERR_SERVER_FULL', config.maxCalls));
     return session;
   }
+  transport.open();
   const socketLabel = { socket: options.transportName };
   const watch = new ConnectionWatch(options.ws, {
     name: options.transportName,
@@ -78,6 +84,26 @@ export function startCall(ctx: GatewayContext, options: StartCallOptions): CallS
   });
   void session.ended.then(() => watch.stop());
   return session;
+}
+
+/** At `start`: a live-call slot (MAX_CALLS) and the MAX_CALL_MS timer, or the reason to refuse. */
+function admit(ctx: GatewayContext, session: CallSession, logger: Logger): VoicewireError | undefined {
+  const { config, metrics } = ctx;
+  if (!ctx.calls.admit(session)) {
+    const error = vwError('VW_ERR_SERVER_FULL', config.maxCalls);
+    metrics.refused.inc({ reason: 'full' });
+    logger.warn({ code: error.code }, 'call refused at start: gateway full');
+    return error;
+  }
+  const maxCallMs = config.fleet.maxCallMs;
+  const timer = setTimeout(() => {
+    metrics.callsEndedByLimit.inc({ reason: 'max-call-ms' });
+    logger.warn({ code: 'VW_ERR_CALL_TOO_LONG', maxCallMs }, 'call reached MAX_CALL_MS: ending it');
+    session.closeCall(vwError('VW_ERR_CALL_TOO_LONG', maxCallMs));
+  }, maxCallMs);
+  timer.unref();
+  void session.ended.then(() => clearTimeout(timer));
+  return undefined;
 }
 
 function combineObservers(a: SessionObserver, b: SessionObserver): SessionObserver {

@@ -60,6 +60,6 @@ export function telnyxRoutes(ctx: GatewayContext): void {
       telnyxStreamToken === undefined || sameSecret(telnyxStreamToken, header(req, TELNYX_STREAM_TOKEN_HEADER))
         ? undefined
         : `missing or wrong ${TELNYX_STREAM_TOKEN_HEADER}`,
-    create: (ws, logger) => new TelnyxTransport(ws, { logger }),
+    create: (ws, logger) => new TelnyxTransport(ws, { logger, startTimeoutMs: ctx.config.fleet.startTimeoutMs }),
   });
 }

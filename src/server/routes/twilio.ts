@@ -65,7 +65,7 @@ export function twilioRoutes(ctx: GatewayContext): void {
     }
     ctx.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       const callLog = ctx.logger.child({ transport: 'twilio' });
-      const transport = new TwilioTransport(ws, { logger: callLog });
+      const transport = new TwilioTransport(ws, { logger: callLog, startTimeoutMs: ctx.config.fleet.startTimeoutMs });
       startCall(ctx, { ws, transport, transportName: 'twilio', logger: callLog });
     });
   });

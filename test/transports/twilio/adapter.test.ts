@@ -135,6 +135,26 @@ void describe('TwilioTransport: inbound', () => {
     assert.deepEqual(recorder.of('closed').map((c) => [c.code, c.error]), [[4004, 'VW_ERR_DUPLICATE_START']]);
   });
 
+  void test('a stream that sends no start within startTimeoutMs closes with 4020 VW_ERR_START_TIMEOUT', async () => {
+    const { recorder, caller } = await connect({ startTimeoutMs: 150 }, { autoStart: false });
+    caller.sendConnected(); // `connected` is not `start`
+    const { code } = await caller.waitForClose(5000);
+    assert.equal(code, 4020);
+    assert.deepEqual(recorder.of('closed').map((c) => [c.code, c.error]), [[4020, 'VW_ERR_START_TIMEOUT']]);
+  });
+
+  void test('start in time stops the start timer: the stream stays open past it', async () => {
+    const { recorder, caller, transport } = await connect({ startTimeoutMs: 150 });
+    await started(recorder);
+    // Past the timeout, the stream still carries audio both ways.
+    await caller.waitUntil(() => caller.framesSent >= 20, 5000, '400 ms of streaming');
+    transport.sendAudio({ epoch: 0, sentenceId: 0, bytes: new Uint8Array(160).fill(0xff), durationMs: 20 });
+    await caller.waitUntil(() => caller.received.total > 0, 5000, 'audio from the gateway');
+    assert.equal(caller.isOpen, true);
+    assert.deepEqual(recorder.of('closed'), []);
+    await caller.stop();
+  });
+
   void test('events that arrive before attach are delivered, in order, once attached', async () => {
     const { recorder, caller, transport } = await connect({ attach: false });
     await caller.sendSpeech(toneSamples(40));
