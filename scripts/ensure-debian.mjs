@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Some tests drive real Debian programs (chromium, haproxy, kubectl). Installs a package when the
+// Some tests drive real Debian programs (chromium, haproxy, kubectl, prometheus). Installs a package when the
 // program it provides is missing; as root only, with `apt-get update` first (a fresh CI machine has
 // no package lists). `node scripts/ensure-debian.mjs haproxy kubernetes-client` does it by hand.
 import { existsSync } from 'node:fs';
@@ -10,6 +10,7 @@ export const PROGRAMS = {
   chromium: { path: '/usr/bin/chromium', extra: ['fonts-dejavu-core'] },
   haproxy: { path: '/usr/sbin/haproxy', extra: [] },
   'kubernetes-client': { path: '/usr/bin/kubectl', extra: [] },
+  prometheus: { path: '/usr/bin/promtool', extra: [] },
 };
 
 let updated = false;

@@ -36,6 +36,9 @@ const debianNeeds = [
   { fragment: 'test/e2e/fleet/', pkg: 'haproxy' },
   { fragment: 'test/deploy/haproxy', pkg: 'haproxy' },
   { fragment: 'test/deploy/k8s', pkg: 'kubernetes-client' },
+  // promtool checks the alert rules; the observability e2e test scrapes a live gateway.
+  { fragment: 'test/deploy/prometheus', pkg: 'prometheus' },
+  { fragment: 'test/e2e/observability/prometheus', pkg: 'prometheus' },
 ];
 for (const { fragment, pkg } of debianNeeds) {
   if (files.some((f) => f.includes(fragment)) && !ensureDebian(pkg)) {

@@ -96,6 +96,12 @@ export class Gateway {
     this.webhookLimiter = new RateLimiter({ ...fleet.webhookRate, maxAddresses: fleet.rateLimitAddresses });
     this.upgradeLimiter = new RateLimiter({ ...fleet.upgradeRate, maxAddresses: fleet.rateLimitAddresses });
     metrics.pendingStreamsNow = () => calls.pendingSize;
+    metrics.readyNow = () => this.context.accepting();
+    metrics.maxBufferedNow = () => {
+      let max = 0;
+      for (const call of calls) max = Math.max(max, call.snapshot().transportBufferedBytes);
+      return max;
+    };
     for (const plugin of options.plugins) plugin(this.context);
 
     const separateAdmin = fleet.adminPort !== undefined;

@@ -101,6 +101,18 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly underruns = new Counter({
+    name: 'voicewire_caller_underruns_total',
+    help: 'The caller played everything it was sent while the model was still answering (an audible gap)',
+    labelNames: ['transport', 'backend'], registers: [this.registry],
+  });
+  /** Read at scrape time: 1 while the gateway accepts calls (readyz). */
+  readyNow: () => boolean = () => true;
+  /** Read at scrape time: the largest bufferedAmount of a live caller connection. */
+  maxBufferedNow: () => number = () => 0;
+  readonly ready: Gauge;
+  readonly maxBufferedBytes: Gauge;
+
   /** Sockets waiting for their `start`; read at scrape time from `pendingStreamsNow`. */
   pendingStreamsNow: () => number = () => 0;
   readonly pendingStreams: Gauge;
@@ -125,6 +137,22 @@ export class GatewayMetrics {
       registers: [this.registry],
       collect() {
         this.set(pendingNow());
+      },
+    });
+    const readyNow = (): boolean => this.readyNow();
+    this.ready = new Gauge({
+      name: 'voicewire_ready', help: '1 while the gateway accepts new calls (what /readyz answers), else 0',
+      registers: [this.registry],
+      collect() {
+        this.set(readyNow() ? 1 : 0);
+      },
+    });
+    const maxBufferedNow = (): number => this.maxBufferedNow();
+    this.maxBufferedBytes = new Gauge({
+      name: 'voicewire_buffered_amount_max_bytes', help: 'Largest WebSocket bufferedAmount of a live caller connection now (bytes)',
+      registers: [this.registry],
+      collect() {
+        this.set(maxBufferedNow());
       },
     });
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'voicewire_' });

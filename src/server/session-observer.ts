@@ -37,6 +37,9 @@ export function metricsObserver(metrics: GatewayMetrics, transport: string, otel
       metrics.turnLatencyMs.observe(labels, ms);
       otel?.turnLatencyMs.record(ms, labels);
     },
+    underrun() {
+      metrics.underruns.inc(labels);
+    },
     dropped(reason, ms) {
       metrics.droppedAudioMs.inc({ reason }, ms);
       otel?.droppedAudioMs.add(ms, { reason });

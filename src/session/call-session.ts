@@ -62,6 +62,8 @@ export class CallSession {
   private startedAt: number | undefined;
   /** Close code of the caller's connection, once known (ours or theirs). */
   private closeCode: number | undefined;
+  /** An underrun was reported and no audio arrived since. */
+  private dry = true;
   private logger: Logger;
   private readonly now: () => number;
   private readonly endedPromise: Promise<void>;
@@ -167,6 +169,7 @@ export class CallSession {
 
   private onModelAudio(chunk: ModelAudio): Promise<void> {
     if (!this.outbound || this.state === 'ended') return Promise.resolve();
+    this.dry = false;
     if (this.droppedResponses.has(chunk.responseId)) {
       this.options.observer?.dropped?.('interrupted', chunk.durationMs);
       return Promise.resolve();
@@ -250,9 +253,19 @@ export class CallSession {
   private onPlayed(epoch: number, playedMs: number): void {
     if (!this.epochs.isCurrent(epoch)) return; // an echo from before a clear
     this.outbound?.played(playedMs);
+    this.checkUnderrun();
     const { silence, firstAudio } = this.timings.played(epoch, playedMs, this.now());
     if (silence) this.options.observer?.silenced?.(silence);
     if (firstAudio) this.options.observer?.firstAudio?.(firstAudio);
+  }
+
+  /** Everything sent has played, nothing waits, and the answer goes on: the caller hears a gap. */
+  private checkUnderrun(): void {
+    const outbound = this.outbound;
+    const id = this.activeResponseId;
+    if (!outbound || id === undefined || this.dry || outbound.hasUnplayed || this.droppedResponses.has(id)) return;
+    this.dry = true;
+    this.options.observer?.underrun?.();
   }
 
   private onSentencePlayed(epoch: number, sentenceId: number): void {

@@ -118,6 +118,7 @@ function combineObservers(a: SessionObserver, b: SessionObserver): SessionObserv
     responseDone: (id, status) => (a.responseDone?.(id, status), b.responseDone?.(id, status)),
     turnLatency: (id, ms) => (a.turnLatency?.(id, ms), b.turnLatency?.(id, ms)),
     firstAudio: (report) => (a.firstAudio?.(report), b.firstAudio?.(report)),
+    underrun: () => (a.underrun?.(), b.underrun?.()),
     dropped: (reason, ms) => (a.dropped?.(reason, ms), b.dropped?.(reason, ms)),
     responseCancelled: (reason) => (a.responseCancelled?.(reason), b.responseCancelled?.(reason)),
     badInput: (code) => (a.badInput?.(code), b.badInput?.(code)),
