@@ -109,8 +109,8 @@ describe('OpenTelemetry export of a call', { concurrency: false }, () => {
       const bargeIn = events[0]!.attributes;
       const gatewayClearToSilenceMs = bargeIn['voicewire.barge_in.clear_to_silence_ms'] as number;
       console.log(
-        `# traced call (${protocol}): first audio ${firstAudioMs} ms, turn latency ${turnLatencyMs} ms, barge-in dropped ${bargeIn['voicewire.barge_in.dropped_ms']} ms, heard ${bargeIn['voicewire.barge_in.heard_ms']} ms, ` +
-          `clear → silence ${gatewayClearToSilenceMs} ms (caller measured ${callerClearToSilenceMs.toFixed(1)} ms), barge-in → silence ${bargeIn['voicewire.barge_in.to_silence_ms']} ms`,
+        `# traced call (${protocol}): first audio ${firstAudioMs} ms, turn latency ${turnLatencyMs} ms, barge-in dropped ${String(bargeIn['voicewire.barge_in.dropped_ms'])} ms, heard ${String(bargeIn['voicewire.barge_in.heard_ms'])} ms, ` +
+          `clear → silence ${gatewayClearToSilenceMs} ms (caller measured ${callerClearToSilenceMs.toFixed(1)} ms), barge-in → silence ${String(bargeIn['voicewire.barge_in.to_silence_ms'])} ms`,
       );
       assert.ok(Math.abs(gatewayClearToSilenceMs - callerClearToSilenceMs) <= 20, `gateway ${gatewayClearToSilenceMs} vs caller ${callerClearToSilenceMs}`);
       assert.ok((bargeIn['voicewire.barge_in.heard_ms'] as number) >= 1_500);
