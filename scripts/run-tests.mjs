@@ -38,6 +38,7 @@ const debianNeeds = [
   { fragment: 'test/deploy/k8s', pkg: 'kubernetes-client' },
   // promtool checks the alert rules; the observability e2e test scrapes a live gateway.
   { fragment: 'test/deploy/prometheus', pkg: 'prometheus' },
+  { fragment: 'test/deploy/grafana', pkg: 'prometheus' },
   { fragment: 'test/e2e/observability/prometheus', pkg: 'prometheus' },
 ];
 for (const { fragment, pkg } of debianNeeds) {
