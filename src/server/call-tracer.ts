@@ -9,6 +9,7 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import type { BargeInReport, SessionObserver } from '../session/observer.js';
 import { callTraces } from '../telemetry/log-correlation.js';
+import { callHandles } from '../telemetry/stage-tracing.js';
 
 export interface CallTracerOptions {
   readonly tracer: Tracer;
@@ -42,6 +43,8 @@ export function callTracer(options: CallTracerOptions): SessionObserver {
   let genAi: Attributes = {};
   let pendingBargeIn: { turn: Span; report: BargeInReport } | undefined;
   const responses = new Map<string, Span>();
+  /** The context of the newest open response: where the cascade's stage spans go. */
+  let responseCtx: Context | undefined;
 
   const flushBargeIn = (silence?: { clearToSilenceMs: number; bargeInToSilenceMs: number }): void => {
     if (!pendingBargeIn) return;
@@ -69,6 +72,7 @@ export function callTracer(options: CallTracerOptions): SessionObserver {
   };
   const startTurn = (): void => {
     endTurn();
+    responseCtx = undefined;
     turn = tracer.startSpan('voicewire.turn', { kind: SpanKind.INTERNAL }, callCtx);
     turnCtx = trace.setSpan(callCtx, turn);
   };
@@ -98,6 +102,7 @@ export function callTracer(options: CallTracerOptions): SessionObserver {
       if (call.isRecording()) {
         callId = info.callId;
         callTraces.set(info.callId, { trace_id: ids.traceId, span_id: ids.spanId });
+        callHandles.register(info.callId, { tracer, context: () => responseCtx ?? turnCtx });
       }
       connection = tracer.startSpan(`invoke_agent ${model}`, { kind: SpanKind.CLIENT, attributes: { 'gen_ai.operation.name': 'invoke_agent', ...genAi } }, callCtx);
     },
@@ -127,11 +132,13 @@ export function callTracer(options: CallTracerOptions): SessionObserver {
         turnCtx,
       );
       responses.set(responseId, span);
+      responseCtx = trace.setSpan(turnCtx, span);
     },
     responseDone(responseId, status) {
       const span = responses.get(responseId);
       if (!span) return;
       responses.delete(responseId);
+      if (responses.size === 0) responseCtx = undefined;
       span.setAttribute('gen_ai.response.finish_reasons', [status]);
       span.end();
     },
@@ -158,7 +165,10 @@ export function callTracer(options: CallTracerOptions): SessionObserver {
       connection?.end();
       call?.setAttributes(attrs);
       call?.end();
-      if (callId !== undefined) callTraces.delete(callId);
+      if (callId !== undefined) {
+        callTraces.delete(callId);
+        callHandles.forget(callId);
+      }
     },
   };
 }

@@ -24,6 +24,7 @@ import { toStageError } from './stage-error.js';
 import type { SpeechToText, Utterance } from './stt.js';
 import type { TextToSpeech } from './tts.js';
 import { joinUtterances } from './utterance.js';
+import { bindStageSignal } from '../../telemetry/stage-tracing.js';
 
 /** Everything a session needs, resolved by the factory (factory.ts). */
 export interface CascadeSessionDeps {
@@ -222,6 +223,8 @@ export class CascadeSession implements ModelSession {
       facts,
     });
     this.run = run;
+    // The run's STT/LLM/TTS requests are traced in this call (and carry its traceparent).
+    bindStageSignal(run.signal, this.deps.callId);
     events.responseStarted(run.id);
     run.run().then(
       (result) => this.onRunEnded(run, result),

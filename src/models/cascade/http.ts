@@ -7,6 +7,7 @@
  */
 import { abortReason, abortedError } from './abortable.js';
 import { stageError, toStageError, type CascadeStage } from './stage-error.js';
+import { startStage, type StageSpan } from '../../telemetry/stage-tracing.js';
 
 /** Longest error body quoted in a stage error. */
 const ERROR_SNIPPET_BYTES = 512;
@@ -33,6 +34,9 @@ export class StageRequest {
   private readonly outer: AbortSignal | undefined;
   private timer: NodeJS.Timeout | undefined;
   private timedOut = false;
+  /** The request's span when the call is traced (its traceparent goes out with the request). */
+  private span: StageSpan | undefined;
+  private failed: unknown;
   private readonly onOuterAbort = (): void => this.controller.abort(abortReason(this.outer as AbortSignal));
 
   constructor(stage: CascadeStage, timeoutMs: number, outer?: AbortSignal) {
@@ -50,9 +54,11 @@ export class StageRequest {
   /** fetch() under the deadline; a non-2xx answer is a stage error quoting the start of its body. */
   async fetch(url: string, init: RequestInit): Promise<Response> {
     let response: Response;
+    this.span ??= startStage(this.stage, this.outer, url);
+    const headers = this.span ? { ...(init.headers as Record<string, string> | undefined), ...this.span.headers } : init.headers;
     this.arm();
     try {
-      response = await fetch(url, { ...init, signal: this.controller.signal });
+      response = await fetch(url, { ...init, headers, signal: this.controller.signal });
     } catch (err) {
       throw this.failure(err);
     } finally {
@@ -60,6 +66,7 @@ export class StageRequest {
     }
     if (!response.ok) {
       const snippet = await this.snippet(response);
+      this.failed = response.status;
       throw stageError(this.stage, `HTTP ${response.status}${snippet ? `: ${snippet}` : ''}`);
     }
     return response;
@@ -100,6 +107,7 @@ export class StageRequest {
 
   /** Maps a fetch/read failure: barge-in → the turn's abort reason; deadline → stage error. */
   failure(err: unknown): unknown {
+    this.failed = err;
     if (this.outer?.aborted) return abortReason(this.outer);
     if (this.timedOut) return stageError(this.stage, `no answer within ${this.timeoutMs} ms`, err);
     return toStageError(this.stage, err);
@@ -110,6 +118,7 @@ export class StageRequest {
    * sees the abort), timers and listeners are released. Idempotent.
    */
   dispose(): void {
+    this.span?.end(this.outer?.aborted ? undefined : this.failed);
     this.disarm();
     this.outer?.removeEventListener('abort', this.onOuterAbort);
     if (!this.controller.signal.aborted) this.controller.abort(abortedError(`${this.stage} request finished`));

@@ -22,6 +22,7 @@ import type { SpokenRecord } from './spoken.js';
 import { runReasoningStage, runSendStage, runTtsStage, type PlannedSentence, type SpeechItem, type SpeechSink } from './stages.js';
 import { toStageError } from './stage-error.js';
 import type { TextToSpeech } from './tts.js';
+import { inheritStageSignal } from '../../telemetry/stage-tracing.js';
 
 export interface CascadeBounds {
   /** Caller speech kept per utterance (ms of audio); longer speech is cut. */
@@ -190,6 +191,7 @@ function failed(reason: unknown, stage: 'llm' | 'tts'): PipelineOutcome {
 /** An AbortController that follows `parent` (and can be aborted on its own); unlink when done. */
 function linkedController(parent: AbortSignal): { controller: AbortController; unlink: () => void } {
   const controller = new AbortController();
+  inheritStageSignal(controller.signal, parent);
   const follow = (): void => controller.abort(parent.reason);
   if (parent.aborted) follow();
   else parent.addEventListener('abort', follow, { once: true });

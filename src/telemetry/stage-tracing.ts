@@ -1,0 +1,87 @@
+/**
+ * Spans and `traceparent` for the outgoing HTTP requests of a call (the cascade's STT, LLM and
+ * TTS stages). A stage request only knows the AbortSignal of its turn; the turn binds that signal
+ * to its call, and the call's tracer (server/call-tracer.ts) registers where its spans go. Without
+ * tracing nothing is registered and `startStage` returns undefined: no span, no header.
+ */
+import { SpanKind, SpanStatusCode, trace, type Context, type TextMapSetter, type Tracer } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+
+export interface CallTraceHandle {
+  readonly tracer: Tracer;
+  /** Where a stage span of this call goes now (the current response, else the turn, else the call). */
+  context(): Context;
+}
+
+export interface StageSpan {
+  /** `traceparent` (and `tracestate`) to send with the request. */
+  readonly headers: Readonly<Record<string, string>>;
+  end(error?: unknown): void;
+}
+
+const MAX_CALLS = 100_000;
+const calls = new Map<string, CallTraceHandle>();
+const signals = new WeakMap<AbortSignal, string>();
+const propagator = new W3CTraceContextPropagator();
+
+export const callHandles = {
+  register(callId: string, handle: CallTraceHandle): void {
+    if (calls.size < MAX_CALLS || calls.has(callId)) calls.set(callId, handle);
+  },
+  forget(callId: string): void {
+    calls.delete(callId);
+  },
+  get size(): number {
+    return calls.size;
+  },
+};
+
+/** Ties a turn's AbortSignal to its call, so the turn's stage requests are traced in that call. */
+export function bindStageSignal(signal: AbortSignal, callId: string): void {
+  if (calls.size > 0) signals.set(signal, callId);
+}
+
+/** A signal derived from `parent` (a stage's own controller) belongs to the same call. */
+export function inheritStageSignal(child: AbortSignal, parent: AbortSignal): void {
+  const callId = signals.get(parent);
+  if (callId !== undefined) signals.set(child, callId);
+}
+
+/** Starts the span of one stage request (`stt`, `llm`, `tts`), or undefined when the call is not traced. */
+export function startStage(stage: string, signal: AbortSignal | undefined, url: string): StageSpan | undefined {
+  if (signal === undefined || calls.size === 0) return undefined;
+  const callId = signals.get(signal);
+  const handle = callId === undefined ? undefined : calls.get(callId);
+  if (handle === undefined) return undefined;
+  let address: string | undefined;
+  try {
+    address = new URL(url).host;
+  } catch {
+    address = undefined;
+  }
+  const span = handle.tracer.startSpan(
+    stage,
+    { kind: SpanKind.CLIENT, attributes: { 'voicewire.stage': stage, 'http.request.method': 'POST', ...(address ? { 'server.address': address } : {}) } },
+    handle.context(),
+  );
+  const headers: Record<string, string> = {};
+  propagator.inject(trace.setSpan(handle.context(), span), headers, headerSetter);
+  let ended = false;
+  return {
+    headers,
+    end(error?: unknown) {
+      if (ended) return;
+      ended = true;
+      if (error !== undefined) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: String((error as { code?: unknown }).code ?? error) });
+      }
+      span.end();
+    },
+  };
+}
+
+const headerSetter: TextMapSetter<Record<string, string>> = {
+  set(carrier, key, value) {
+    carrier[key] = value;
+  },
+};
