@@ -73,7 +73,8 @@ export function startStage(stage: string, signal: AbortSignal | undefined, url: 
       if (ended) return;
       ended = true;
       if (error !== undefined) {
-        span.setStatus({ code: SpanStatusCode.ERROR, message: String((error as { code?: unknown }).code ?? error) });
+        const code = (error as { code?: unknown } | null)?.code;
+        span.setStatus({ code: SpanStatusCode.ERROR, message: typeof code === 'string' ? code : error instanceof Error ? error.message : `HTTP ${String(error as number)}` });
       }
       span.end();
     },
