@@ -73,12 +73,21 @@ export function startStage(stage: string, signal: AbortSignal | undefined, url: 
       if (ended) return;
       ended = true;
       if (error !== undefined) {
-        const code = (error as { code?: unknown } | null)?.code;
-        span.setStatus({ code: SpanStatusCode.ERROR, message: typeof code === 'string' ? code : error instanceof Error ? error.message : `HTTP ${String(error as number)}` });
+        span.setStatus({ code: SpanStatusCode.ERROR, message: errorText(error) });
       }
       span.end();
     },
   };
+}
+
+/** The VW_ERR_* code of a stage error, an error's message, or `HTTP <status>`. */
+function errorText(error: unknown): string {
+  if (typeof error === 'number') return `HTTP ${error}`;
+  if (error instanceof Error) {
+    const code = (error as Error & { code?: unknown }).code;
+    return typeof code === 'string' ? code : error.message;
+  }
+  return 'error';
 }
 
 const headerSetter: TextMapSetter<Record<string, string>> = {
