@@ -3,7 +3,11 @@
  * forwarder (bench/naive-forwarder.ts, the public sample's way) measured the same way in the same
  * run, reported as ratios.
  *
- *   npx tsx bench/load.bench.ts [--calls N] [--seconds S]      (defaults: 50 calls, 20 s each)
+ *   npx tsx bench/load.bench.ts [--calls N] [--seconds S] [--traced]   (defaults: 50 calls, 20 s each)
+ *
+ * `--traced` adds a third server in the same run: the gateway exporting every span (sampler
+ * always_on) and its metrics to an in-process OTLP receiver; the report gives its CPU per
+ * call-second against the untraced gateway's (the tracing overhead; goal ≤ 1.05).
  *
  * For each server in turn: a fresh fake OpenAI Realtime server and N fake Twilio callers run in this
  * process; the server under test runs alone in a child process (bench/load/server-child.ts) that
@@ -26,12 +30,15 @@ import { BENCH_API_KEY, type ServerKind } from './load/protocol.js';
 import { SelfMeter } from './load/self-meter.js';
 import { FakeRealtimeServer } from '../test/fakes/realtime-server.js';
 import type { FakeTwilioCaller } from '../test/fakes/twilio-caller.js';
+import { OtlpReceiver } from '../test/fakes/otlp/receiver.js';
 
 export interface LoadBenchOptions {
   /** Concurrent calls. */
   readonly calls: number;
   /** Length of the measurement window, s. */
   readonly seconds: number;
+  /** Also run the gateway with tracing on (always_on, exported to a local OTLP receiver). */
+  readonly traced?: boolean;
 }
 
 /**
@@ -51,7 +58,7 @@ const ASK_SPREAD_MS = 1_000;
  */
 const ANSWER_MARGIN_MS = 10_000;
 
-async function measure(kind: ServerKind, options: LoadBenchOptions): Promise<RunResult> {
+async function measure(kind: ServerKind, options: LoadBenchOptions, otlpUrl?: string): Promise<RunResult> {
   const { calls, seconds } = options;
   const model = await FakeRealtimeServer.start({
     apiKey: BENCH_API_KEY,
@@ -64,7 +71,7 @@ async function measure(kind: ServerKind, options: LoadBenchOptions): Promise<Run
   let child: ServerChild | undefined;
   let callers: FakeTwilioCaller[] = [];
   try {
-    const started = await ServerChild.start(kind, model.url());
+    const started = await ServerChild.start(kind, model.url(), otlpUrl);
     child = started.child;
     callers = await connectCallers(`ws://127.0.0.1:${started.port}/twilio/media`, calls);
     await model.waitFor(() => model.log.sessionUpdates.length >= calls, `${calls} model sessions`, 30_000);
@@ -107,13 +114,28 @@ function warningsOf(run: RunResult): string[] {
 export async function run(options: LoadBenchOptions = DEFAULT_LOAD): Promise<void> {
   const t0 = performance.now();
   const gateway = await measure('gateway', options);
+  let traced: { run: RunResult; spans: number; receiverErrors: number } | undefined;
+  if (options.traced === true) {
+    const receiver = await OtlpReceiver.start();
+    try {
+      const tracedRun = await measure('gateway-traced', options, receiver.url);
+      traced = { run: tracedRun, spans: receiver.spans.length, receiverErrors: receiver.errors.length };
+    } finally {
+      await receiver.close();
+    }
+  }
   const naive = await measure('naive', options);
   const runSeconds = (performance.now() - t0) / 1000;
   printTable(
     `Load: ${options.calls} concurrent calls × ${options.seconds} s, gateway vs naive forwarder (same run)`,
     comparisonRows(gateway, naive),
   );
-  const warnings = [...warningsOf(gateway), ...warningsOf(naive)];
+  if (traced) {
+    printTable(`Tracing overhead: gateway traced (always_on, OTLP to a local receiver) vs untraced (same run)`, comparisonRows(traced.run, gateway));
+    const ratioCpu = figuresOf(traced.run).cpuMsPerCallSecond / figuresOf(gateway).cpuMsPerCallSecond;
+    console.log(`\ntracing overhead: CPU per call-second ×${ratioCpu.toFixed(3)} (goal ≤ 1.05); ${traced.spans} spans received, ${traced.receiverErrors} receiver errors; loadavg ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  }
+  const warnings = [...warningsOf(gateway), ...(traced ? warningsOf(traced.run) : []), ...warningsOf(naive)];
   for (const warning of warnings) console.log(`\n> warning: ${warning}`);
   console.log(`\nrun time ${runSeconds.toFixed(1)} s`);
   const path = writeResults('load', {
@@ -122,18 +144,24 @@ export async function run(options: LoadBenchOptions = DEFAULT_LOAD): Promise<voi
     answerMs: options.seconds * 1000 + ANSWER_MARGIN_MS,
     runSeconds,
     loadavg: loadavg(),
-    figures: { gateway: figuresOf(gateway), naive: figuresOf(naive) },
-    runs: { gateway, naive },
+    figures: { gateway: figuresOf(gateway), naive: figuresOf(naive), ...(traced ? { gatewayTraced: figuresOf(traced.run) } : {}) },
+    runs: { gateway, naive, ...(traced ? { gatewayTraced: traced.run } : {}) },
+    ...(traced ? { tracing: { cpuRatio: figuresOf(traced.run).cpuMsPerCallSecond / figuresOf(gateway).cpuMsPerCallSecond, spans: traced.spans } } : {}),
     warnings,
   });
   console.log(`results: ${path}`);
 }
 
-/** `--calls N --seconds S` (either may be left out). */
+/** `--calls N --seconds S --traced` (any may be left out). */
 export function parseArgs(argv: readonly string[]): LoadBenchOptions {
-  const values: { calls: number; seconds: number } = { ...DEFAULT_LOAD };
+  const values: { calls: number; seconds: number; traced?: boolean } = { ...DEFAULT_LOAD };
   for (let i = 0; i < argv.length; i += 2) {
     const flag = argv[i];
+    if (flag === '--traced') {
+      values.traced = true;
+      i -= 1;
+      continue;
+    }
     const raw = argv[i + 1];
     const key = flag === '--calls' ? 'calls' : flag === '--seconds' ? 'seconds' : undefined;
     if (key === undefined) throw new Error(`unknown argument ${flag}: use --calls N --seconds S`);

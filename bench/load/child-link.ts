@@ -38,9 +38,10 @@ export class ServerChild {
   }
 
   /** Forks the child for `kind` and waits for it to listen; resolves with its port and idle memory. */
-  static async start(kind: ServerKind, modelUrl: string, timeoutMs = 30_000): Promise<{ child: ServerChild; port: number; idle: MemorySample }> {
+  static async start(kind: ServerKind, modelUrl: string, otlpUrl?: string, timeoutMs = 30_000): Promise<{ child: ServerChild; port: number; idle: MemorySample }> {
     const child = new ServerChild(
-      fork(CHILD_SCRIPT, [kind, modelUrl], {
+      fork(CHILD_SCRIPT, [kind, modelUrl, ...(otlpUrl === undefined ? [] : [otlpUrl])], {
+        env: { ...process.env, ...(kind === 'gateway-traced' ? { OTEL_TRACES_SAMPLER: 'always_on' } : {}) },
         cwd: REPO_ROOT,
         execArgv: ['--import', 'tsx', '--expose-gc', ...EXTRA_FLAGS],
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -4,16 +4,16 @@
  * callers and the fake model, which cost as much again, stay in the parent.
  */
 
-/** Which server the child runs. */
-export type ServerKind = 'gateway' | 'naive';
+/** Which server the child runs; `gateway-traced` exports every span (always_on) to an OTLP receiver. */
+export type ServerKind = 'gateway' | 'gateway-traced' | 'naive';
 
-export const SERVER_KINDS: readonly ServerKind[] = ['gateway', 'naive'];
+export const SERVER_KINDS: readonly ServerKind[] = ['gateway', 'gateway-traced', 'naive'];
 
 /** The key the fake model expects and the server under test presents. */
 export const BENCH_API_KEY = 'bench-key';
 
 export function isServerKind(value: unknown): value is ServerKind {
-  return value === 'gateway' || value === 'naive';
+  return value === 'gateway' || value === 'gateway-traced' || value === 'naive';
 }
 
 /** Memory of the child at one moment, bytes (process.memoryUsage()). */

@@ -23,7 +23,7 @@ interface ServerUnderTest {
   close(): Promise<void>;
 }
 
-async function startServer(kind: ServerKind, modelUrl: string): Promise<ServerUnderTest> {
+async function startServer(kind: ServerKind, modelUrl: string, otlpUrl: string | undefined): Promise<ServerUnderTest> {
   if (kind === 'naive') {
     const { startNaiveForwarder } = await import('../naive-forwarder.js');
     const naive = await startNaiveForwarder({ realtimeUrl: modelUrl, apiKey: BENCH_API_KEY });
@@ -34,6 +34,8 @@ async function startServer(kind: ServerKind, modelUrl: string): Promise<ServerUn
   const { silentLogger } = await import('../../src/server/logger.js');
   const config = loadConfig({
     HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', OPENAI_API_KEY: BENCH_API_KEY, OPENAI_REALTIME_URL: modelUrl,
+    // Traced: every span exported (the parent sets OTEL_TRACES_SAMPLER=always_on, read by the SDK).
+    ...(kind === 'gateway-traced' && otlpUrl !== undefined ? { OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl, OTEL_METRIC_EXPORT_INTERVAL: '5000' } : {}),
   });
   if (!config.ok) throw new Error(config.problems.join('; '));
   const gateway = await buildGateway(config.config, silentLogger());
@@ -72,9 +74,10 @@ type Phase =
   | { readonly name: 'measured' };
 
 async function main(): Promise<void> {
-  const [kindArg, modelUrl] = process.argv.slice(2);
-  if (!isServerKind(kindArg) || modelUrl === undefined) throw new Error('usage: server-child.ts <gateway|naive> <model url>');
-  const server = await startServer(kindArg, modelUrl);
+  const [kindArg, modelUrl, otlpUrl] = process.argv.slice(2);
+  if (!isServerKind(kindArg) || modelUrl === undefined) throw new Error('usage: server-child.ts <gateway|gateway-traced|naive> <model url> [otlp url]');
+  if (kindArg === 'gateway-traced' && otlpUrl === undefined) throw new Error('gateway-traced needs the OTLP receiver URL');
+  const server = await startServer(kindArg, modelUrl, otlpUrl);
   const idle = await settledMemory();
   const lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
   let phase: Phase = { name: 'idle' };
