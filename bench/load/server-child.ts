@@ -34,6 +34,8 @@ async function startServer(kind: ServerKind, modelUrl: string, otlpUrl: string |
   const { silentLogger } = await import('../../src/server/logger.js');
   const config = loadConfig({
     HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', OPENAI_API_KEY: BENCH_API_KEY, OPENAI_REALTIME_URL: modelUrl,
+    // Every fake caller comes from 127.0.0.1: the per-address upgrade limit would refuse the 41st.
+    UPGRADE_RATE_PER_SEC: '0',
     // Traced: every span exported (the parent sets OTEL_TRACES_SAMPLER=always_on, read by the SDK).
     ...(kind === 'gateway-traced' && otlpUrl !== undefined ? { OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl, OTEL_METRIC_EXPORT_INTERVAL: '5000' } : {}),
   });
