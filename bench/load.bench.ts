@@ -131,7 +131,7 @@ export async function run(options: LoadBenchOptions = DEFAULT_LOAD): Promise<voi
     comparisonRows(gateway, naive),
   );
   if (traced) {
-    printTable(`Tracing overhead: gateway traced (always_on, OTLP to a local receiver) vs untraced (same run)`, comparisonRows(traced.run, gateway));
+    printTable(`Tracing overhead: gateway traced (always_on, OTLP to a local receiver) vs untraced (same run)`, comparisonRows(traced.run, gateway, { a: 'gateway traced', b: 'gateway', ratio: 'ratio traced ÷ untraced' }));
     const ratioCpu = figuresOf(traced.run).cpuMsPerCallSecond / figuresOf(gateway).cpuMsPerCallSecond;
     console.log(`\ntracing overhead: CPU per call-second ×${ratioCpu.toFixed(3)} (goal ≤ 1.05); ${traced.spans} spans received, ${traced.receiverErrors} receiver errors; loadavg ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   }

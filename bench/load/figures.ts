@@ -89,13 +89,13 @@ function fakesColumns(run: RunResult): Row {
   return { 'fakes CPU % (parent)': run.fakesCpuPercent, 'fakes lag p99 (ms)': run.fakesLagP99Ms };
 }
 
-/** Rows gateway, naive and gateway ÷ naive, for printTable. */
-export function comparisonRows(gateway: RunResult, naive: RunResult): Row[] {
+/** Rows A, B and A ÷ B, for printTable (default names: gateway and the naive forwarder). */
+export function comparisonRows(gateway: RunResult, naive: RunResult, names = { a: 'gateway', b: 'naive forwarder', ratio: 'ratio gateway ÷ naive' }): Row[] {
   const g = figuresOf(gateway);
   const n = figuresOf(naive);
   return [
-    row('gateway', (k) => g[k], fakesColumns(gateway)),
-    row('naive forwarder', (k) => n[k], fakesColumns(naive)),
-    row('ratio gateway ÷ naive', (k) => ratio(g[k], n[k]), { 'fakes CPU % (parent)': '—', 'fakes lag p99 (ms)': '—' }),
+    row(names.a, (k) => g[k], fakesColumns(gateway)),
+    row(names.b, (k) => n[k], fakesColumns(naive)),
+    row(names.ratio, (k) => ratio(g[k], n[k]), { 'fakes CPU % (parent)': '—', 'fakes lag p99 (ms)': '—' }),
   ];
 }

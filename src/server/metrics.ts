@@ -106,6 +106,16 @@ export class GatewayMetrics {
     help: 'The caller played everything it was sent while the model was still answering (an audible gap)',
     labelNames: ['transport', 'backend'], registers: [this.registry],
   });
+  readonly transportStats = new Counter({
+    name: 'voicewire_transport_stats_total',
+    help: 'Per-call counters of the caller transports, summed at call end (marksSent, clearsSent, echoesFlushed, staleSends, …)',
+    labelNames: ['transport', 'stat'], registers: [this.registry],
+  });
+  readonly modelStats = new Counter({
+    name: 'voicewire_model_stats_total',
+    help: 'Per-call counters of the model clients, summed at call end (inputDroppedMs, droppedDeltas, malformedEvents, reconnects, …)',
+    labelNames: ['backend', 'stat'], registers: [this.registry],
+  });
   /** Read at scrape time: 1 while the gateway accepts calls (readyz). */
   readyNow: () => boolean = () => true;
   /** Read at scrape time: the largest bufferedAmount of a live caller connection. */

@@ -92,6 +92,11 @@ export class CallSession {
     return this.endedPromise;
   }
 
+  /** The call's model session once the call started (its stats are exported at the end). */
+  get modelSession(): ModelSession | undefined {
+    return this.model;
+  }
+
   get currentState(): SessionState {
     return this.state;
   }

@@ -6,6 +6,7 @@ import { ConnectionWatch } from '../connection-watch.js';
 import { metricsObserver } from '../session-observer.js';
 import { callTracer } from '../call-tracer.js';
 import { measuresFor } from '../otel-measures.js';
+import { exportStats, readStats } from '../stats-export.js';
 import { requestModelName } from '../model-names.js';
 import { CallSession } from '../../session/call-session.js';
 import type { CallerTransport } from '../../transports/transport.js';
@@ -82,7 +83,12 @@ export function startCall(ctx: GatewayContext, options: StartCallOptions): CallS
       session.end(error.message, error);
     },
   });
-  void session.ended.then(() => watch.stop());
+  void session.ended.then(() => {
+    watch.stop();
+    exportStats(metrics.transportStats, { transport: options.transportName }, readStats(options.transport));
+    const model = session.modelSession;
+    if (model) exportStats(metrics.modelStats, { backend: model.backend }, readStats(model));
+  });
   return session;
 }
 

@@ -133,6 +133,9 @@ describe('OpenTelemetry export of a call', { concurrency: false }, () => {
       assert.match(prom, /voicewire_first_audio_ms_count\{transport="twilio",backend="openai-realtime"\} 1\n/);
       assert.match(prom, /voicewire_barge_in_clear_latency_ms_count\{transport="twilio",backend="openai-realtime"\} 1\n/);
       assert.match(prom, /voicewire_call_close_codes_total\{transport="twilio",close_code="1000"\} 1\n/);
+      assert.match(prom, /voicewire_transport_stats_total\{transport="twilio",stat="clearsSent"\} 1\n/);
+      assert.match(prom, /voicewire_model_stats_total\{backend="openai-realtime",stat="outputMs"\} \d+/);
+      assert.doesNotMatch(prom, /voicewire_caller_underruns_total\{[^}]*\} [1-9]/, 'no underrun in a call that played smoothly');
       assert.match(prom, /voicewire_call_duration_seconds_count\{transport="twilio",backend="openai-realtime"\} 1\n/);
     });
   }
