@@ -127,7 +127,7 @@ export class FakeConnection {
     const id = this.ctx.nextId('resp');
     const itemId = this.ctx.nextId('item');
     const response: ActiveResponse = {
-      id, itemId, totalMs: ms, words: text.split(/\s+/).filter((w) => w !== ''), startedAt: FakeLog.now(),
+      id, itemId, totalMs: ms, words: text.split(/\s+/).filter((w) => w !== ''), startedAt: FakeLog.now() + this.ctx.options.firstDeltaDelayMs,
       sentMs: 0, deltas: 0, wordsSent: 0, timer: undefined, cancel: undefined,
     };
     this.response = response;

@@ -36,6 +36,8 @@ export interface FakeRealtimeOptions {
   readonly deltaMs?: number;
   /** Audio is sent this many times faster than real time (default 10). */
   readonly speedFactor?: number;
+  /** Model "thinking" time: the first audio delta of a response comes this long after response.created. Default 0. */
+  readonly firstDeltaDelayMs?: number;
   /** Transcript of every answer, spread over its deltas. */
   readonly transcript?: string;
   /** Server-side barge-in: follow the session's `interrupt_response` (default) or force it. */
@@ -75,6 +77,7 @@ function resolve(options: FakeRealtimeOptions): ResolvedFakeOptions {
     transcript: options.transcript ?? 'Hello, this is the fake model answering your question at length.',
     interruptResponse: options.interruptResponse ?? 'session',
     cancelLagDeltas: options.cancelLagDeltas ?? 0,
+    firstDeltaDelayMs: options.firstDeltaDelayMs ?? 0,
     dropAfterDeltas: options.dropAfterDeltas,
     drops: options.drops ?? 1,
     rejectBeta: options.rejectBeta ?? true,
