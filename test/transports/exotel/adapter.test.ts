@@ -84,8 +84,9 @@ void describe('ExotelTransport', () => {
       const epoch0 = recorder.of('played').filter((p) => p.epoch === 0);
       assert.ok(Math.max(...epoch0.map((p) => p.ms)) <= Math.max(epoch0Confirmed, playedAtClear), 'no epoch-0 position past what was heard');
       assert.equal(caller.echoesBy('clear').length, policy === 'drop' ? 0 : transport.stats().echoesFlushed);
-      // A periodic mark at 200 ms, the sentence's at 300 ms: both of the new epoch, both really played.
-      assert.deepEqual(recorder.of('played').filter((p) => p.epoch === 1).map((p) => p.ms), [200, 300]);
+      // The mark right behind the clear (0 ms: the caller is silent), a periodic one at 200 ms, the
+      // sentence's at 300 ms: all of the new epoch, all really played.
+      assert.deepEqual(recorder.of('played').filter((p) => p.epoch === 1).map((p) => p.ms), [0, 200, 300]);
       assert.deepEqual(recorder.of('sentencePlayed').map((p) => [p.epoch, p.sentenceId]), [[1, 3]]);
       assert.deepEqual(caller.violations.toArray(), []);
       await caller.stop();
