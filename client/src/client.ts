@@ -247,6 +247,9 @@ export class VoicewireClient extends Emitter<VoicewireEvents> {
   // Player events
 
   private onCleared(epoch: number, droppedMs: number, silenceMs: number | undefined): void {
+    // Position 0 of the clear's epoch: tells the gateway the player is silent (its barge-in →
+    // silence figure is measured from this report).
+    this.sendPlayed(epoch, 0);
     // A clear that dropped nothing found the player silent already: no barge-in to measure.
     if (droppedMs <= 0) return;
     this.figures.onBargeIn(silenceMs);

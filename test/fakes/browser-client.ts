@@ -316,6 +316,8 @@ export class FakeBrowserClient {
         this.lastClearAt = performance.now();
         this.latestClearEpoch = Math.max(this.latestClearEpoch, message.epoch);
         this.core.clear(message.epoch);
+        // As the real page does once its worklet flushed: position 0 of the new epoch = silent.
+        this.send({ type: 'played', epoch: message.epoch, playedMs: 0 });
         return;
       case 'sentence_end':
         if (this.ready === undefined) return;
