@@ -154,7 +154,10 @@ export class PlivoTransport implements CallerTransport {
     this.ledger.clear(newEpoch);
     const streamId = this.streamingId('clear');
     if (streamId === undefined) return;
-    if (this.link.send(serializeClearAudio(streamId))) this.counters.clearsSent++;
+    if (!this.link.send(serializeClearAudio(streamId))) return;
+    this.counters.clearsSent++;
+    // Its playedStream (position 0 of the new epoch) confirms the caller is silent.
+    this.sendCheckpoint(streamId, this.ledger.here());
   }
 
   bufferedAmount(): number {

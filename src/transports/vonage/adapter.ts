@@ -132,7 +132,10 @@ export class VonageTransport implements CallerTransport {
     this.framer.drop();
     this.ledger.clear(newEpoch);
     if (!this.streaming('clear')) return;
-    if (this.link.send(serializeClear())) this.counters.clearsSent++;
+    if (!this.link.send(serializeClear())) return;
+    this.counters.clearsSent++;
+    // Its notify echo (position 0 of the new epoch) confirms the caller is silent.
+    this.sendNotify(this.ledger.here());
   }
 
   bufferedAmount(): number {

@@ -112,14 +112,15 @@ describe('PlivoTransport: outbound and played-ACKs', () => {
       // The new epoch's audio is confirmed from 0; nothing of epoch 0 after the clear is.
       transport.sendAudio({ epoch: 1, sentenceId: 0, bytes: new Uint8Array(8 * 200).fill(0x55), durationMs: 200 });
       // The socket keeps order: once epoch 1's playedStream is in, clearedAudio and any flushed acks are too.
-      await recorder.waitFor(() => recorder.of('played').some((p) => p.epoch === 1), 5000, 'epoch 1 played');
+      await recorder.waitFor(() => recorder.of('played').some((p) => p.epoch === 1 && p.ms === 200), 5000, 'epoch 1 played');
       assert.equal(transport.stats().clearsAcknowledged, 1);
       const epoch0 = recorder.of('played').filter((p) => p.epoch === 0).map((p) => p.ms);
       assert.ok(epoch0.every((ms) => ms <= 400), `epoch 0 confirmations ${epoch0.join(", ")}`);
       assert.ok(caller.clears.length === 1 && caller.clears.toArray()[0]!.flushedMarkers >= 1);
       const flushedAcks = policy === 'drop' ? 0 : caller.clears.toArray()[0]!.flushedMarkers;
       assert.equal(transport.stats().playedFlushed, flushedAcks);
-      assert.deepEqual(recorder.of('played').filter((p) => p.epoch === 1).map((p) => p.ms), [200]);
+      // 0: the marker sent right behind the clear (the caller is silent); 200: the new audio.
+      assert.deepEqual(recorder.of('played').filter((p) => p.epoch === 1).map((p) => p.ms), [0, 200]);
       assert.equal(transport.stats().clearsSent, 1);
       assert.deepEqual(caller.violations.toArray(), []);
       await caller.stop();
