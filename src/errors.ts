@@ -73,6 +73,13 @@ export const ERRORS = {
   VW_ERR_TTS_TEXT_TOO_LONG: { message: 'text of %s characters exceeds the TTS cap of %s' },
   VW_ERR_TTS_ENGINE_FAILED: { message: 'offline TTS engine failed: %s' },
 
+  // Agents that act (setup webhook, tools, events, call control)
+  VW_ERR_SETUP_FAILED: { message: 'call setup failed (%s): %s; the defaults apply' },
+  VW_ERR_CALL_REJECTED: { message: 'call rejected by the setup: %s', closeCode: 4020 },
+  VW_ERR_TOOL_FAILED: { message: 'tool %s failed (%s): %s' },
+  VW_ERR_EVENTS_DROPPED: { message: '%s events dropped (%s)' },
+  VW_ERR_TRANSFER_FAILED: { message: 'transfer to %s failed: %s' },
+
   VW_ERR_INTERNAL: { message: 'internal error: %s', closeCode: 1011 },
 
   // Config

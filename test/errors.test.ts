@@ -44,6 +44,7 @@ describe('error codes', () => {
       VW_ERR_MODEL_UNAVAILABLE: 4010,
       VW_ERR_PLAYOUT_STALLED: 4011,
       VW_ERR_MODEL_CONNECT: 4012,
+      VW_ERR_CALL_REJECTED: 4020,
       VW_ERR_SERVER_FULL: 1013,
       VW_ERR_INTERNAL: 1011,
     });

@@ -13,6 +13,7 @@ import { Router } from './router.js';
 import { sendError } from './http-util.js';
 import { CallRegistry } from './call-registry.js';
 import type { ModelFactory } from '../models/model.js';
+import type { AgentServices } from '../agent/services.js';
 
 /** Hard limit of one WebSocket message: a Twilio frame is ~400 bytes, a browser frame a few KB. */
 export const MAX_WS_PAYLOAD = 64 * 1024;
@@ -25,6 +26,8 @@ export interface GatewayContext {
   readonly wss: WebSocketServer;
   readonly calls: CallRegistry;
   readonly createModel: ModelFactory;
+  /** Setup, tools and events for acting agents; undefined when none is configured. */
+  readonly agent?: AgentServices;
   /** Whether the gateway accepts new calls (readiness). */
   accepting(): boolean;
 }
@@ -37,6 +40,7 @@ export interface GatewayOptions {
   readonly createModel: ModelFactory;
   readonly plugins: readonly GatewayPlugin[];
   readonly metrics?: GatewayMetrics;
+  readonly agent?: AgentServices;
 }
 
 export class Gateway {
@@ -56,6 +60,7 @@ export class Gateway {
       wss,
       calls,
       createModel: options.createModel,
+      ...(options.agent ? { agent: options.agent } : {}),
       accepting: () => !this.draining && calls.size < options.config.maxCalls,
     };
     for (const plugin of options.plugins) plugin(this.context);
@@ -122,6 +127,7 @@ export class Gateway {
   async close(): Promise<void> {
     this.draining = true;
     await this.context.calls.endAll('gateway shutting down');
+    await this.context.agent?.close?.();
     for (const client of this.context.wss.clients) client.terminate();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));

@@ -109,7 +109,10 @@ export function browserRoutes(ctx: GatewayContext): void {
           transport.sendTranscript('assistant', text, false);
         },
       };
-      startCall(ctx, { ws, transport, transportName: 'browser', logger: callLog, observer });
+      startCall(ctx, {
+        ws, transport, transportName: 'browser', logger: callLog, observer,
+        transfer: ({ to }) => Promise.resolve(transport.sendTransfer(to) ? { ok: true, carrierEndsCall: false } : { ok: false, detail: 'browser session not open' }),
+      });
     });
   });
 }

@@ -8,6 +8,7 @@ import { CallSession } from '../../session/call-session.js';
 import type { CallerTransport } from '../../transports/transport.js';
 import type { SessionObserver } from '../../session/observer.js';
 import { vwError } from '../../errors.js';
+import type { TransferCall } from '../../agent/services.js';
 
 export interface StartCallOptions {
   readonly ws: WebSocket;
@@ -16,6 +17,8 @@ export interface StartCallOptions {
   readonly logger: Logger;
   /** Extra observer (the browser route forwards stats to the page). */
   readonly observer?: SessionObserver;
+  /** How this transport hands a call on (`transfer_call`); absent: never offered. */
+  readonly transfer?: TransferCall;
 }
 
 export function startCall(ctx: GatewayContext, options: StartCallOptions): CallSession {
@@ -36,6 +39,7 @@ export function startCall(ctx: GatewayContext, options: StartCallOptions): CallS
     creditWindowMs: config.creditWindowMs,
     maxQueuedAudioMs: config.maxQueuedAudioMs,
     observer,
+    ...(ctx.agent ? { agent: { services: ctx.agent, ...(options.transfer ? { transfer: options.transfer } : {}) } } : {}),
   });
   if (!ctx.calls.add(session)) {
     const error = vwError('VW_ERR_SERVER_FULL', ctx.config.maxCalls);
