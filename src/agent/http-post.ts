@@ -72,10 +72,11 @@ export async function post(url: string, options: PostOptions): Promise<PostOutco
   }
 }
 
-/** `post` of a JSON body whose 2xx answer must be JSON. */
+/** `post` of a JSON body to an endpoint whose contract is a 200 with a JSON answer. */
 export async function postJson(url: string, payload: unknown, options: Omit<PostOptions, 'body' | 'contentType'>): Promise<JsonOutcome> {
   const outcome = await post(url, { ...options, body: JSON.stringify(payload) });
   if (!outcome.ok) return outcome;
+  if (outcome.status !== 200) return { ok: false, failure: 'status', status: outcome.status, detail: `HTTP ${outcome.status}` };
   try {
     return { ok: true, status: outcome.status, json: JSON.parse(outcome.text) as unknown };
   } catch (err) {

@@ -46,7 +46,6 @@ export async function resolveSetup(
   if (source.kind === 'webhook') {
     const outcome = await postJson(source.url, request, { timeoutMs: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
     if (!outcome.ok) return done(outcome.failure, {}, outcome.detail);
-    if (outcome.status !== 200) return done('status', {}, `HTTP ${outcome.status}`);
     answer = outcome.json;
   } else {
     const deadline = AbortSignal.timeout(options.timeoutMs);

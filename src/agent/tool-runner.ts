@@ -116,7 +116,6 @@ export class ToolRunner {
       { timeoutMs: tool.timeoutMs, signal: this.options.signal },
     );
     if (!outcome.ok) return outcome;
-    if (outcome.status !== 200) return { ok: false, failure: 'status', detail: `HTTP ${outcome.status}` };
     const json = outcome.json;
     if (typeof json !== 'object' || json === null || Array.isArray(json) || !('output' in json)) {
       return { ok: false, failure: 'bad-answer', detail: 'answer has no `output`' };
