@@ -47,7 +47,8 @@ export class HttpEventSink implements EventSink {
       this.drop('queue-full', 1, 'events queue full');
     }
     this.queue.push(event);
-    if (this.sending === undefined) this.sending = this.pump();
+    // Started a microtask later, so the events of one turn of the loop share a POST.
+    if (this.sending === undefined) this.sending = Promise.resolve().then(() => this.pump());
   }
 
   /** Waits until everything queued was delivered or dropped, or `timeoutMs` passed. */
@@ -58,7 +59,7 @@ export class HttpEventSink implements EventSink {
     }
   }
 
-  /** Stops sending; what is still queued is dropped (counted). */
+  /** Stops sending; what is still queued or in flight is dropped (counted). */
   close(): void {
     this.lifetime.abort();
     const left = this.queued;
@@ -92,13 +93,13 @@ export class HttpEventSink implements EventSink {
         this.options.onDelivered?.(batch.length);
         return;
       }
-      if (outcome.failure === 'aborted') return;
+      if (outcome.failure === 'aborted') return this.drop('undeliverable', batch.length, 'gateway closing');
       detail = `${outcome.failure}: ${outcome.detail}`;
       if (attempt === attempts) break;
       try {
         await wait(backoffMs, undefined, { signal: this.lifetime.signal });
       } catch {
-        return; // closing: close() counts what is left
+        return this.drop('undeliverable', batch.length, 'gateway closing');
       }
       backoffMs *= 2;
     }

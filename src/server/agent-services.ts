@@ -8,7 +8,9 @@ import type { Logger } from 'pino';
 import type { GatewayConfig } from './config.js';
 import type { GatewayMetrics } from './metrics.js';
 import { FunctionEventSink, type EventSink } from '../agent/events.js';
-import { HttpEventSink } from '../agent/http-event-sink.js';
+import { HttpEventSink, type HttpEventSinkOptions } from '../agent/http-event-sink.js';
+
+export type EventsSinkBounds = Partial<Pick<HttpEventSinkOptions, 'maxQueued' | 'batchSize' | 'timeoutMs' | 'maxAttempts' | 'backoffMs'>>;
 import type { AgentServices } from '../agent/services.js';
 import type { SetupCallFunction, SetupSource } from '../agent/setup.js';
 import type { AgentTool, FunctionTool } from '../agent/tool-runner.js';
@@ -23,7 +25,12 @@ export function agentServices(
   config: GatewayConfig,
   logger: Logger,
   metrics: GatewayMetrics,
-  hooks: { readonly setupCall?: SetupCallFunction; readonly tools?: readonly FunctionTool[]; readonly onEvent?: (event: CallEvent) => unknown },
+  hooks: {
+    readonly setupCall?: SetupCallFunction;
+    readonly tools?: readonly FunctionTool[];
+    readonly onEvent?: (event: CallEvent) => unknown;
+    readonly eventsSink?: EventsSinkBounds;
+  },
 ): AgentServices | undefined {
   const { agent } = config;
   const setup: SetupSource | undefined = hooks.setupCall
@@ -35,6 +42,7 @@ export function agentServices(
   if (agent.eventsUrl !== undefined) {
     let dropLines = 0;
     httpSink = new HttpEventSink({
+      ...hooks.eventsSink,
       url: agent.eventsUrl,
       onDelivered: (count) => metrics.eventsDelivered.inc(count),
       onDropped: (reason, count, detail) => {

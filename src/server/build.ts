@@ -14,7 +14,7 @@ import { OpenAIRealtimeSession } from '../models/openai-realtime/client.js';
 import { createCascadeFactory, type CascadeOptions } from '../models/cascade/factory.js';
 import { OfflineTts } from '../models/cascade/tts-offline.js';
 import { GatewayMetrics } from './metrics.js';
-import { agentServices } from './agent-services.js';
+import { agentServices, type EventsSinkBounds } from './agent-services.js';
 import type { SetupCallFunction } from '../agent/setup.js';
 import type { FunctionTool } from '../agent/tool-runner.js';
 import type { CallEvent } from '../agent/events.js';
@@ -30,6 +30,8 @@ export interface AgentHooks {
 }
 
 export interface BuildOverrides extends AgentHooks {
+  /** EVENTS_URL sender bounds (tests: small ones, to reach them quickly). */
+  readonly eventsSink?: EventsSinkBounds;
   /** Replace the model backend entirely (tests). */
   readonly createModel?: ModelFactory;
   /** Extra cascade options (tests: a faster demo agent, a fake TTS). */
