@@ -6,19 +6,10 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { startGateway, type RunningGateway } from './harness.js';
 import { toneSamples } from '../fakes/twilio-caller.js';
 import { FakeHttpEndpoint, jsonOf, type Reply } from '../fakes/http-endpoint.js';
-
-/** Writes `tools` as a TOOLS_FILE and returns its path. */
-export function toolsFile(tools: unknown): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'voicewire-tools-')), 'tools.json');
-  writeFileSync(path, JSON.stringify(tools));
-  return path;
-}
+import { toolsFile } from './tools-file.js';
 
 const LOOKUP_ARGS = '{"order_id":"A-1042"}';
 
