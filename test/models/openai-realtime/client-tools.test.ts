@@ -134,6 +134,16 @@ describe('OpenAIRealtimeSession: function calling', () => {
   });
 });
 
+describe('OpenAIRealtimeSession: greeting', () => {
+  test('greet asks for one response whose instructions carry the greeting', async () => {
+    const { fake, session, events } = await connected({ speedFactor: 20, answerMs: 200 });
+    session.greet('Welcome to Acme!');
+    await events.until(() => events.done.length === 1, 'the greeting response');
+    const create = fake.received.find((r) => r.type === 'response.create')!;
+    assert.deepEqual((create.event as { response?: unknown }).response, { instructions: 'Greet the caller by saying exactly this, then wait for them: Welcome to Acme!' });
+  });
+});
+
 describe('OpenAIRealtimeSession: input transcription', () => {
   test('with a transcribe model the session asks for transcription and reports what the caller said', async () => {
     const { fake, session, events } = await connected({ speedFactor: 20, answerMs: 200, callerTranscript: 'where is my order' }, { transcribeModel: 'gpt-4o-mini-transcribe' });
