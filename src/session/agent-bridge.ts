@@ -86,6 +86,8 @@ export class AgentBridge {
       now: this.options.now,
     });
     this.plan = plan;
+    // The caller hung up during setup: `call.ended` is out already, nothing may follow it.
+    if (this.lifetime.signal.aborted) return plan;
     const { resolved, setup } = plan;
     if (resolved.outcome !== 'applied') {
       this.logger.warn({ code: 'VW_ERR_SETUP_FAILED', outcome: resolved.outcome, detail: resolved.detail, ms: resolved.durationMs }, 'call setup failed; the defaults apply');
