@@ -4,7 +4,7 @@
  * defaults), the tools the model is offered (application tools plus the built-ins the setup
  * enabled) and a runner for them.
  */
-import type { ToolDefinition } from '../models/model.js';
+import type { ModelCallSettings, ToolDefinition } from '../models/model.js';
 import type { CallSetup, CallSetupRequest } from './call-setup.js';
 import type { EventSink } from './events.js';
 import { resolveSetup, type ResolvedSetup, type SetupOutcome, type SetupSource } from './setup.js';
@@ -98,4 +98,23 @@ export async function planCall(
       ...(options.now ? { now: options.now } : {}),
     }),
   };
+}
+
+/** The model's per-call settings from a plan (absent fields keep the backend's defaults). */
+export function modelSettings(plan: CallPlan): ModelCallSettings {
+  const { setup } = plan;
+  return {
+    ...(setup.instructions === undefined ? {} : { instructions: setup.instructions }),
+    ...(setup.voice === undefined ? {} : { voice: setup.voice }),
+    ...(plan.definitions.length === 0 ? {} : { tools: plan.definitions }),
+  };
+}
+
+/**
+ * The call's credit window. A browser's `hello` window is its player's capacity: a setup may
+ * shrink it, never grow it. Without one (Twilio), the setup's window, else the default.
+ */
+export function creditWindow(callerMs: number | undefined, setupMs: number | undefined, defaultMs: number): number {
+  if (callerMs === undefined) return setupMs ?? defaultMs;
+  return Math.min(callerMs, setupMs ?? Infinity);
 }

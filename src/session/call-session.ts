@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import { isVoicewireError, vwError, type VoicewireError } from '../errors.js';
 import { EpochClock } from '../flow/epoch.js';
 import type { ModelAudio, ModelFactory, ModelSession } from '../models/model.js';
-import type { AgentServices, CallPlan, TransferCall } from '../agent/services.js';
+import { creditWindow, modelSettings, type AgentServices, type CallPlan, type TransferCall } from '../agent/services.js';
 import { AgentBridge } from './agent-bridge.js';
 import { OutboundAudio } from './outbound.js';
 import type { CallStart, CallerTransport } from '../transports/transport.js';
@@ -123,14 +123,7 @@ export class CallSession {
     if (agent === undefined) return this.begin(info, undefined);
     this.state = 'setting-up';
     this.agent = new AgentBridge(
-      {
-        services: agent.services,
-        transport: this.options.transport.kind,
-        logger: this.logger,
-        now: this.now,
-        ...(agent.transfer ? { transfer: agent.transfer } : {}),
-        ...(agent.playedOutTimeoutMs === undefined ? {} : { playedOutTimeoutMs: agent.playedOutTimeoutMs }),
-      },
+      { ...agent, transport: this.options.transport.kind, logger: this.logger, now: this.now },
       {
         model: () => this.model,
         bargeIns: () => this.bargeIns,
@@ -155,18 +148,9 @@ export class CallSession {
   private begin(info: CallStart, plan: CallPlan | undefined): void {
     this.state = 'connecting';
     const setup = plan?.setup;
-    const settings = plan && {
-      ...(setup?.instructions === undefined ? {} : { instructions: setup.instructions }),
-      ...(setup?.voice === undefined ? {} : { voice: setup.voice }),
-      ...(plan.definitions.length === 0 ? {} : { tools: plan.definitions }),
-    };
-    const model = this.options.createModel({ callerFormat: info.format, callId: info.callId, ...(settings ? { settings } : {}) });
+    const model = this.options.createModel({ callerFormat: info.format, callId: info.callId, ...(plan ? { settings: modelSettings(plan) } : {}) });
     this.model = model;
-    // A browser's window is its player's capacity: a setup may shrink it, never grow it.
-    const setupWindow = setup?.creditWindowMs;
-    const windowMs = info.creditWindowMs === undefined
-      ? (setupWindow ?? this.options.creditWindowMs)
-      : Math.min(info.creditWindowMs, setupWindow ?? Infinity);
+    const windowMs = creditWindow(info.creditWindowMs, setup?.creditWindowMs, this.options.creditWindowMs);
     const outbound = new OutboundAudio({
       transport: this.options.transport,
       format: info.format,
