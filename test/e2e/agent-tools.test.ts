@@ -29,9 +29,11 @@ describe('tools through the gateway (Twilio ⇄ Realtime)', { concurrency: false
 
   test('a tool round trip: arguments in, output back to the model, the next answer plays', async () => {
     const tools = await toolServer({ '/lookup': { status: 200, json: { output: { status: 'shipped', eta: 'Friday' } } } });
+    const lookup = { name: 'lookup_order', arguments: LOOKUP_ARGS };
     const r = await startGateway(
       { TOOLS_FILE: toolsFile([{ name: 'lookup_order', description: 'Find an order', parameters: { type: 'object' }, url: tools.url('/lookup') }]) },
-      { speedFactor: 10, detectionDelayMs: 100, script: [{ audioMs: 0, functionCall: { name: 'lookup_order', arguments: LOOKUP_ARGS } }, { audioMs: 1_000, text: 'It ships Friday.' }] },
+      // Two rounds: the first pays for the HTTP connection, the second shows the steady state.
+      { speedFactor: 10, detectionDelayMs: 100, script: [{ audioMs: 0, functionCall: lookup }, { audioMs: 0, functionCall: lookup }, { audioMs: 1_000, text: 'It ships Friday.' }] },
     );
     running.push(r);
     const model = r.model!;
@@ -41,18 +43,16 @@ describe('tools through the gateway (Twilio ⇄ Realtime)', { concurrency: false
 
     const session = model.log.sessionUpdates[0] as { tools: unknown };
     assert.deepEqual(session.tools, [{ type: 'function', name: 'lookup_order', description: 'Find an order', parameters: { type: 'object' } }]);
-    const call = model.log.functionCalls[0]!;
-    assert.equal(tools.requests.length, 1);
-    assert.deepEqual(jsonOf(tools.requests[0]!), { callId: caller.callSid, toolCallId: call.callId, name: 'lookup_order', arguments: { order_id: 'A-1042' } });
-    assert.deepEqual(model.log.functionOutputs.map((o) => [o.callId, o.output]), [[call.callId, '{"status":"shipped","eta":"Friday"}']]);
+    const calls = model.log.functionCalls;
+    assert.equal(tools.requests.length, 2);
+    assert.deepEqual(jsonOf(tools.requests[0]!), { callId: caller.callSid, toolCallId: calls[0]!.callId, name: 'lookup_order', arguments: { order_id: 'A-1042' } });
+    assert.deepEqual(model.log.functionOutputs.map((o) => [o.callId, o.output]), calls.map((c) => [c.callId, '{"status":"shipped","eta":"Friday"}']));
     const order = model.received.map((e) => e.type).filter((t) => t === 'conversation.item.create' || t === 'response.create');
-    assert.deepEqual(order, ['conversation.item.create', 'response.create']);
-    const output = model.log.functionOutputs[0]!;
-    // The tool answers at once, so the whole round trip is the gateway's and HTTP's overhead.
-    const overheadMs = output.at - call.at;
-    console.log(`# tool round trip: model's function call → output back at the model ${overheadMs.toFixed(1)} ms (tool answering at once: all of it is gateway + HTTP overhead)`);
-    assert.ok(overheadMs < 200, `round trip overhead ${overheadMs} ms`);
-    assert.equal(caller.playedMs >= 1_000, true);
+    assert.deepEqual(order, ['conversation.item.create', 'response.create', 'conversation.item.create', 'response.create']);
+    // The tool answers at once, so each round trip is the gateway's and HTTP's overhead.
+    const overheads = model.log.functionOutputs.map((output, i) => output.at - calls[i]!.at);
+    console.log(`# tool round trip (model's function call → output back at the model, tool answering at once): first ${overheads[0]!.toFixed(1)} ms (new HTTP connection), then ${overheads[1]!.toFixed(1)} ms`);
+    assert.ok(overheads.every((ms) => ms < 200), `round trip overheads ${overheads.join(', ')} ms`);
     await caller.stop();
   });
 
