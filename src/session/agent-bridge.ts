@@ -89,6 +89,9 @@ export class AgentBridge {
     // The caller hung up during setup: `call.ended` is out already, nothing may follow it.
     if (this.lifetime.signal.aborted) return plan;
     const { resolved, setup } = plan;
+    if (setup.transfer !== undefined && !plan.builtIns.has('transfer_call')) {
+      this.logger.warn({ code: 'VW_ERR_TRANSFER_FAILED', transport: this.options.transport }, 'setup asks for transfer, but this call cannot be transferred (Twilio: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN)');
+    }
     if (resolved.outcome !== 'applied') {
       this.logger.warn({ code: 'VW_ERR_SETUP_FAILED', outcome: resolved.outcome, detail: resolved.detail, ms: resolved.durationMs }, 'call setup failed; the defaults apply');
     }

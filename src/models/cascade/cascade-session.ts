@@ -154,6 +154,14 @@ export class CascadeSession implements ModelSession {
     if (respond && this.run === undefined) this.startResponse({ kind: 'tool-results' }, undefined);
   }
 
+  /** The setup's greeting, said word for word instead of the reasoner's own. */
+  greet(text: string): void {
+    if (this.greetTimer) clearImmediate(this.greetTimer);
+    this.greetTimer = undefined;
+    if (this.run !== undefined) return;
+    this.startResponse({ kind: 'greeting' }, undefined, scriptedReasoner(text));
+  }
+
   /** The session's measured barge-in time (speech onset → the agent's audio stopped), for the agent to report. */
   noteBargeIn(ms: number): void {
     if (!Number.isFinite(ms) || ms < 0) return;
@@ -215,7 +223,7 @@ export class CascadeSession implements ModelSession {
     this.startResponse(input, joined);
   }
 
-  private startResponse(input: TurnInput, utterance: Utterance | undefined): void {
+  private startResponse(input: TurnInput, utterance: Utterance | undefined, reasoner: Reasoner = this.deps.reasoner): void {
     this.greetTimer = undefined;
     const events = this.events;
     if (this.state !== 'listening' || !events) return;
@@ -223,7 +231,7 @@ export class CascadeSession implements ModelSession {
     const facts = this.factsForTurn(input);
     const run = new ResponseRun(`cascade-${this.deps.callId}-${this.responses}`, input, utterance, {
       events,
-      reasoner: this.deps.reasoner,
+      reasoner,
       stt: this.deps.stt,
       tts: this.deps.tts,
       apologyTts: this.deps.apologyTts,
@@ -316,4 +324,15 @@ export class CascadeSession implements ModelSession {
     if (run.userText) this.history.add('user', run.userText);
     if (assistantText) this.history.add('assistant', assistantText, run.id);
   }
+}
+
+/** A reasoner that says `text` and nothing else (the setup's greeting). */
+function scriptedReasoner(text: string): Reasoner {
+  return {
+    name: 'scripted',
+    userMessage: () => '',
+    async *respond() {
+      yield text;
+    },
+  };
 }

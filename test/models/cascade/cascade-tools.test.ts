@@ -104,6 +104,29 @@ describe('cascade: function calling through the chat stage', () => {
   });
 });
 
+describe('cascade: the setup\'s greeting', () => {
+  test('is said word for word instead of the reasoner\'s greeting, with no LLM request', async () => {
+    const factory = createCascadeFactory({
+      stageTimeoutMs: 2000, logger: silentLogger(), tts: new FakeTts(24000, 5), llmUrl: server.url, createVad: ({ sampleRate }) => new FakeVad(sampleRate),
+    });
+    const cascade = factory({ callerFormat: TWILIO_FORMAT, callId: 'greeting' }) as CascadeSession;
+    const harness = new ToolHarness({ speed: 20 });
+    harness.attachTo(cascade);
+    try {
+      const before = server.requestsTo('/v1/chat/completions').length;
+      await cascade.connect().then(() => cascade.greet('Welcome to Acme.'));
+      await harness.waitFor(() => harness.log.some((e) => e.type === 'responseDone'), 5_000, 'the greeting');
+      const id = harness.responses()[0]!;
+      assert.equal(harness.said(id).trim(), 'Welcome to Acme.');
+      assert.equal(harness.responses().length, 1, 'the reasoner\'s own greeting never started');
+      assert.equal(server.requestsTo('/v1/chat/completions').length, before);
+    } finally {
+      cascade.close();
+      harness.stop();
+    }
+  });
+});
+
 describe('parseEvents: streamed tool_calls', () => {
   const chunk = (delta: unknown, finish: string | null = null) => ({ event: 'message', data: JSON.stringify({ choices: [{ index: 0, delta, finish_reason: finish }] }) });
 
