@@ -39,7 +39,7 @@ describe('per-call setup and call control through the gateway', { concurrency: f
     const setup = await setupServer({
       status: 200,
       json: {
-        instructions: 'You are the Acme order desk.', voice: 'cedar', endCall: true,
+        instructions: 'You are the Acme order desk.', voice: 'cedar', endCall: true, greeting: 'Acme orders, how can I help?',
         tools: [{ name: 'lookup_order', description: 'Find an order', parameters: { type: 'object' }, url: 'http://127.0.0.1:9/lookup' }],
       },
     });
@@ -52,6 +52,11 @@ describe('per-call setup and call control through the gateway', { concurrency: f
     assert.equal(session.audio.output.voice, 'cedar');
     assert.deepEqual(session.tools.map((t) => t.name), ['lookup_order', 'end_call']);
     assert.deepEqual(jsonOf(setup.requests[0]!), { callId: caller.callSid, transport: 'twilio', from: PARAMS.From, to: PARAMS.To, parameters: PARAMS });
+    // The greeting: one response asked for at once, whose instructions carry it.
+    await r.model!.waitFor(() => r.model!.received.some((e) => e.type === 'response.create'), 'the greeting', 5_000);
+    const create = r.model!.received.find((e) => e.type === 'response.create')!;
+    assert.match(JSON.stringify(create.event), /Acme orders, how can I help\?/);
+    await caller.waitUntil(() => caller.playedMs >= 500, 5_000, 'the greeting played');
     await caller.stop();
   });
 
