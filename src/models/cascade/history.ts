@@ -96,7 +96,8 @@ export class ConversationHistory {
     const heard = heardText.trim();
     if (heard.length >= entry.content.length) return true;
     this.chars -= entry.content.length;
-    if (heard.length === 0) {
+    // A message that called functions stays (empty) when nothing was heard: their outputs answer it.
+    if (heard.length === 0 && entry.toolCalls === undefined) {
       this.entries.splice(index, 1);
       return true;
     }

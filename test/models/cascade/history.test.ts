@@ -52,4 +52,16 @@ describe('ConversationHistory: function calls', () => {
     history.add('user', 'thanks');
     assert.deepEqual(history.messages().map((m) => m.role), ['assistant', 'user']);
   });
+
+  test('a barge-in that heard nothing of a function-calling answer keeps its calls (regression)', () => {
+    // Removing the message would orphan the function outputs that answer it: the API refuses those.
+    const history = new ConversationHistory();
+    history.addToolCalls('Let me check.', [{ id: 'c1', name: 'lookup', arguments: '{}' }], 'r1');
+    history.truncate('r1', '');
+    history.addToolResult('c1', 'shipped');
+    assert.deepEqual(history.messages(), [
+      { role: 'assistant', content: '', toolCalls: [{ id: 'c1', name: 'lookup', arguments: '{}' }] },
+      { role: 'tool', content: 'shipped', toolCallId: 'c1' },
+    ]);
+  });
 });
