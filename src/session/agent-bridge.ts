@@ -192,9 +192,25 @@ export class AgentBridge {
   private async endCall(call: ModelToolCall): Promise<void> {
     this.control = 'ending';
     const startedAt = this.options.now();
+    const bargeIns = this.host.bargeIns();
     await this.untilPlayedOut();
+    if (this.lifetime.signal.aborted || this.interruptedSince(call, bargeIns, startedAt)) return;
     this.report(call, { ok: true, output: 'ended', durationMs: this.options.now() - startedAt });
     this.host.hangUp('end_call');
+  }
+
+  /**
+   * The caller barged in before the last words played: they want to speak, so the hang-up or
+   * transfer is called off. The model learns why (its call gets that output) and answers the
+   * caller's turn as usual; nothing is started over the caller.
+   */
+  private interruptedSince(call: ModelToolCall, bargeIns: number, startedAt: number): boolean {
+    if (this.host.bargeIns() === bargeIns) return false;
+    this.control = 'none';
+    const output = JSON.stringify({ error: `The caller interrupted before ${call.name} took effect; it was not done.` });
+    this.report(call, { ok: false, output, failure: 'aborted', detail: 'caller barged in', durationMs: this.options.now() - startedAt });
+    this.host.model()?.toolResult?.(call.callId, output, false);
+    return true;
   }
 
   private async transferCall(call: ModelToolCall, to: string): Promise<void> {
@@ -203,8 +219,9 @@ export class AgentBridge {
     this.control = 'transferring';
     const startedAt = this.options.now();
     const speechStarts = this.host.speechStarts();
+    const bargeIns = this.host.bargeIns();
     await this.untilPlayedOut();
-    if (this.lifetime.signal.aborted) return;
+    if (this.lifetime.signal.aborted || this.interruptedSince(call, bargeIns, startedAt)) return;
     const outcome = await transfer({ callId: this.callId, to }, this.lifetime.signal);
     if (this.lifetime.signal.aborted) return;
     if (!outcome.ok) {

@@ -138,6 +138,25 @@ describe('AgentBridge in a call', () => {
     assert.equal(ended.type === 'call.ended' && ended.reason, 'end_call');
   });
 
+  test('a barge-in during the goodbye calls the hang-up off; the model is told, no response is forced', async () => {
+    const h = start({ setup: { kind: 'function', setupCall: () => ({ endCall: true }) } });
+    await h.ready();
+    h.model.events.responseStarted('r1');
+    await h.model.deliver('r1', 600);
+    h.model.events.responseDone('r1', 'completed');
+    h.model.events.toolCalls?.([{ responseId: 'r1', callId: 'c1', name: 'end_call', arguments: '{}' }]);
+    await h.transport.conditions.until(() => h.transport.sentMs() === 600, 2000, 'the goodbye sent');
+    h.transport.events.played(0, 200);
+    h.model.events.speechStarted();
+    await h.model.conditions.until(() => h.model.results.length === 1, 2000, 'the call-off output');
+    assert.equal(h.model.results[0]!.respond, false);
+    assert.match(h.model.results[0]!.output, /caller interrupted before end_call/);
+    assert.equal(h.transport.calls.some((c) => c.kind === 'close'), false, 'the call goes on');
+    const result = h.events.find((e) => e.type === 'tool.result');
+    assert.ok(result?.type === 'tool.result' && !result.ok && result.failure === 'aborted');
+    h.session.end('test');
+  });
+
   test('a caller who hangs up during setup gets call.ended last, and no model', async () => {
     let created = false;
     const transport = new RecordingTransport();
