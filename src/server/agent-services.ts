@@ -11,7 +11,8 @@ import { FunctionEventSink, type EventSink } from '../agent/events.js';
 import { HttpEventSink, type HttpEventSinkOptions } from '../agent/http-event-sink.js';
 
 export type EventsSinkBounds = Partial<Pick<HttpEventSinkOptions, 'maxQueued' | 'batchSize' | 'timeoutMs' | 'maxAttempts' | 'backoffMs'>>;
-import type { AgentServices } from '../agent/services.js';
+import type { AgentServices, TransferCall } from '../agent/services.js';
+import { transferTwilioCall } from '../agent/twilio-transfer.js';
 import type { SetupCallFunction, SetupSource } from '../agent/setup.js';
 import type { AgentTool, FunctionTool } from '../agent/tool-runner.js';
 import type { CallEvent } from '../agent/events.js';
@@ -72,4 +73,20 @@ export function agentServices(
       httpSink.close();
     },
   };
+}
+
+/** `transfer_call` for Twilio calls through the REST API, when the account is configured. */
+export function twilioTransfer(config: GatewayConfig): TransferCall | undefined {
+  const { twilioAccountSid: accountSid, twilioApiUrl: apiUrl } = config.agent;
+  const authToken = config.twilioAuthToken;
+  if (accountSid === undefined || authToken === undefined) return undefined;
+  return async ({ callId, to }, signal) => {
+    const outcome = await transferTwilioCall({ apiUrl, accountSid, authToken }, callId, to, signal);
+    return outcome.ok ? { ok: true, carrierEndsCall: true } : outcome;
+  };
+}
+
+/** `transfer_call` for browser calls: a `transfer` message, then the gateway closes. */
+export function browserTransfer(transport: { sendTransfer(to: string): boolean }): TransferCall {
+  return ({ to }) => Promise.resolve(transport.sendTransfer(to) ? { ok: true, carrierEndsCall: false } : { ok: false, detail: 'browser session not open' });
 }

@@ -15,6 +15,7 @@ import { BrowserTransport } from '../../transports/browser/adapter.js';
 import type { ConversationState } from '../../transports/browser/messages.js';
 import type { SessionObserver } from '../../session/observer.js';
 import { startCall } from './start-call.js';
+import { browserTransfer } from '../agent-services.js';
 import { isVoicewireError } from '../../errors.js';
 
 export const BROWSER_PATH = '/browser';
@@ -109,10 +110,7 @@ export function browserRoutes(ctx: GatewayContext): void {
           transport.sendTranscript('assistant', text, false);
         },
       };
-      startCall(ctx, {
-        ws, transport, transportName: 'browser', logger: callLog, observer,
-        transfer: ({ to }) => Promise.resolve(transport.sendTransfer(to) ? { ok: true, carrierEndsCall: false } : { ok: false, detail: 'browser session not open' }),
-      });
+      startCall(ctx, { ws, transport, transportName: 'browser', logger: callLog, observer, transfer: browserTransfer(transport) });
     });
   });
 }

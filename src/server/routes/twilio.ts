@@ -13,19 +13,7 @@ import { validateSignature, validateStreamSignature, expectedStreamUrl } from '.
 import { streamTwiml, pickCallParameters, TWIML_CONTENT_TYPE } from '../../transports/twilio/twiml.js';
 import { TwilioTransport } from '../../transports/twilio/adapter.js';
 import { startCall } from './start-call.js';
-import { transferTwilioCall } from '../../agent/twilio-transfer.js';
-import type { TransferCall } from '../../agent/services.js';
-
-/** `transfer_call` through Twilio's REST API, when the account is configured. */
-function twilioTransfer(ctx: GatewayContext): TransferCall | undefined {
-  const { twilioAccountSid: accountSid, twilioApiUrl: apiUrl } = ctx.config.agent;
-  const authToken = ctx.config.twilioAuthToken;
-  if (accountSid === undefined || authToken === undefined) return undefined;
-  return async ({ callId, to }, signal) => {
-    const outcome = await transferTwilioCall({ apiUrl, accountSid, authToken }, callId, to, signal);
-    return outcome.ok ? { ok: true, carrierEndsCall: true } : outcome;
-  };
-}
+import { twilioTransfer } from '../agent-services.js';
 
 export const TWILIO_VOICE_PATH = '/twilio/voice';
 export const TWILIO_MEDIA_PATH = '/twilio/media';
@@ -38,7 +26,7 @@ function webhookUrl(ctx: GatewayContext, req: IncomingMessage): string | undefin
 
 export function twilioRoutes(ctx: GatewayContext): void {
   const log = ctx.logger.child({ route: 'twilio' });
-  const transfer = twilioTransfer(ctx);
+  const transfer = twilioTransfer(ctx.config);
 
   ctx.router.add('POST', TWILIO_VOICE_PATH, async (req, res) => {
     let body: string;
