@@ -85,7 +85,13 @@ export class HttpEventSink implements EventSink {
     const attempts = this.options.maxAttempts ?? 4;
     let backoffMs = this.options.backoffMs ?? 250;
     let detail = '';
-    const body = JSON.stringify(batch);
+    let body: string;
+    try {
+      body = JSON.stringify(batch);
+    } catch (err) {
+      // Only an application's `metadata` could make this throw; the batch cannot be sent as JSON.
+      return this.drop('undeliverable', batch.length, err instanceof Error ? err.message : String(err));
+    }
     for (let attempt = 1; attempt <= attempts; attempt++) {
       const outcome = await post(this.options.url, { body, timeoutMs: this.options.timeoutMs ?? 5_000, signal: this.lifetime.signal });
       if (outcome.ok) {
