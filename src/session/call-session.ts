@@ -13,50 +13,19 @@
 import type { Logger } from 'pino';
 import { isVoicewireError, vwError, type VoicewireError } from '../errors.js';
 import { EpochClock } from '../flow/epoch.js';
-import type { ModelAudio, ModelFactory, ModelSession } from '../models/model.js';
-import { creditWindow, modelSettings, type AgentServices, type CallPlan, type TransferCall } from '../agent/services.js';
+import type { ModelAudio, ModelSession } from '../models/model.js';
+import { creditWindow, modelSettings, type CallPlan } from '../agent/services.js';
 import { AgentBridge } from './agent-bridge.js';
 import { OutboundAudio } from './outbound.js';
-import type { CallStart, CallerTransport } from '../transports/transport.js';
+import type { CallStart } from '../transports/transport.js';
 import { RecentIds } from './recent-ids.js';
-import type { SessionObserver, SessionSample } from './observer.js';
+import type { SessionSample } from './observer.js';
+import { DEFAULT_PAUSABLE_QUEUE_MS, DEFAULT_PLAYOUT_STALL_MS, DEFAULT_SEND_CHUNK_MS, type CallSessionOptions } from './call-session-options.js';
 
-export interface CallSessionOptions {
-  readonly transport: CallerTransport;
-  readonly createModel: ModelFactory;
-  readonly logger: Logger;
-  /** Default credit window (ms) when the caller does not ask for one. */
-  readonly creditWindowMs: number;
-  /** Cap of model audio queued for the caller (ms); past it the response is cancelled. */
-  readonly maxQueuedAudioMs: number;
-  /** Queue bound for a pausable backend (ms): a full queue pauses it. */
-  readonly pausableQueueMs?: number;
-  /**
-   * Longest piece of model audio sent in one message (ms). Credit is spent per piece, so the
-   * caller never holds more than the window; larger pieces mean fewer messages (CPU) and fewer
-   * queue items (memory). Default 100.
-   */
-  readonly sendChunkMs?: number;
-  /** A chunk may wait this long for credit before the call is declared stalled. */
-  readonly playoutStallMs?: number;
-  readonly sampleEveryMs?: number;
-  readonly observer?: SessionObserver;
-  readonly now?: () => number;
-  /** Acting agents: per-call setup, tools, events, end/transfer. Absent: none of it. */
-  readonly agent?: {
-    readonly services: AgentServices;
-    readonly transfer?: TransferCall;
-    /** Longest wait for a goodbye to play before `end_call` hangs up anyway (ms). */
-    readonly playedOutTimeoutMs?: number;
-  };
-}
+export type { CallSessionOptions } from './call-session-options.js';
 
 /** `setting-up`: waiting for the call's setup (webhook) before the model is created. */
 type SessionState = 'awaiting-start' | 'setting-up' | 'connecting' | 'active' | 'ended';
-
-const DEFAULT_PAUSABLE_QUEUE_MS = 4_000;
-const DEFAULT_PLAYOUT_STALL_MS = 15_000;
-const DEFAULT_SEND_CHUNK_MS = 100;
 
 export class CallSession {
   private state: SessionState = 'awaiting-start';
