@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/server/config.js';
@@ -94,6 +94,7 @@ describe('loadConfig: acting agents', () => {
     assert.deepEqual(loadConfig({ TOOLS_FILE: bad }), { ok: false, problems: [`TOOLS_FILE ${bad}: bad or missing field tools[0].name`] });
     const missing = loadConfig({ TOOLS_FILE: join(dir, 'nope.json') });
     assert.ok(!missing.ok && missing.problems[0]!.startsWith(`TOOLS_FILE ${join(dir, 'nope.json')}: ENOENT`));
+    rmSync(dir, { recursive: true, force: true });
   });
 
   test('every bad agent value is reported', () => {
