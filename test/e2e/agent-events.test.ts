@@ -67,6 +67,7 @@ describe('call events through the gateway', { concurrency: false }, () => {
     assert.equal(callerText.text, 'tell me everything');
     const ended = events.at(-1) as CallEventOf<'call.ended'>;
     assert.equal(ended.bargeIns, 1);
+    assert.equal(ended.underruns, underrunsWhileSpeaking(caller), `the gateway's underrun count ${ended.underruns} matches the caller's`);
     assert.ok(ended.turns >= 1 && ended.maxBufferedMs <= WINDOW_MS + FRAME_MS && ended.maxBufferedMs >= WINDOW_MS - 4 * FRAME_MS, JSON.stringify(ended));
     const started = events[0] as CallEventOf<'call.started'>;
     assert.deepEqual([started.transport, started.from, started.to], ['twilio', '+15550001111', '+15550002222']);
