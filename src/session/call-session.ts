@@ -13,40 +13,19 @@
 import type { Logger } from 'pino';
 import { isVoicewireError, vwError, type VoicewireError } from '../errors.js';
 import { EpochClock } from '../flow/epoch.js';
-import type { ModelAudio, ModelFactory, ModelSession } from '../models/model.js';
+import type { ModelAudio, ModelSession } from '../models/model.js';
+import { creditWindow, modelSettings, type CallPlan } from '../agent/services.js';
+import { AgentBridge } from './agent-bridge.js';
 import { OutboundAudio } from './outbound.js';
-import type { CallStart, CallerTransport } from '../transports/transport.js';
+import type { CallStart } from '../transports/transport.js';
 import { RecentIds } from './recent-ids.js';
-import type { SessionObserver, SessionSample } from './observer.js';
+import type { SessionSample } from './observer.js';
+import { DEFAULT_PAUSABLE_QUEUE_MS, DEFAULT_PLAYOUT_STALL_MS, DEFAULT_SEND_CHUNK_MS, type CallSessionOptions } from './call-session-options.js';
 
-export interface CallSessionOptions {
-  readonly transport: CallerTransport;
-  readonly createModel: ModelFactory;
-  readonly logger: Logger;
-  /** Default credit window (ms) when the caller does not ask for one. */
-  readonly creditWindowMs: number;
-  /** Cap of model audio queued for the caller (ms); past it the response is cancelled. */
-  readonly maxQueuedAudioMs: number;
-  /** Queue bound for a pausable backend (ms): a full queue pauses it. */
-  readonly pausableQueueMs?: number;
-  /**
-   * Longest piece of model audio sent in one message (ms). Credit is spent per piece, so the
-   * caller never holds more than the window; larger pieces mean fewer messages (CPU) and fewer
-   * queue items (memory). Default 100.
-   */
-  readonly sendChunkMs?: number;
-  /** A chunk may wait this long for credit before the call is declared stalled. */
-  readonly playoutStallMs?: number;
-  readonly sampleEveryMs?: number;
-  readonly observer?: SessionObserver;
-  readonly now?: () => number;
-}
+export type { CallSessionOptions } from './call-session-options.js';
 
-type SessionState = 'awaiting-start' | 'connecting' | 'active' | 'ended';
-
-const DEFAULT_PAUSABLE_QUEUE_MS = 4_000;
-const DEFAULT_PLAYOUT_STALL_MS = 15_000;
-const DEFAULT_SEND_CHUNK_MS = 100;
+/** `setting-up`: waiting for the call's setup (webhook) before the model is created. */
+type SessionState = 'awaiting-start' | 'setting-up' | 'connecting' | 'active' | 'ended';
 
 export class CallSession {
   private state: SessionState = 'awaiting-start';
@@ -61,6 +40,11 @@ export class CallSession {
   private readonly now: () => number;
   private readonly endedPromise: Promise<void>;
   private resolveEnded!: () => void;
+  private agent: AgentBridge | undefined;
+  private startedAt = 0;
+  private turns = 0;
+  private bargeIns = 0;
+  private speechStarts = 0;
 
   constructor(private readonly options: CallSessionOptions) {
     this.logger = options.logger;
@@ -102,15 +86,45 @@ export class CallSession {
 
   private onStart(info: CallStart): void {
     if (this.state !== 'awaiting-start') return;
-    this.state = 'connecting';
     this.logger = this.logger.child({ callSid: info.callId, streamSid: info.streamId });
-    const model = this.options.createModel({ callerFormat: info.format, callId: info.callId });
+    this.startedAt = this.now();
+    const agent = this.options.agent;
+    if (agent === undefined) return this.begin(info, undefined);
+    this.state = 'setting-up';
+    this.agent = new AgentBridge(
+      { ...agent, transport: this.options.transport.kind, logger: this.logger, now: this.now },
+      {
+        model: () => this.model,
+        bargeIns: () => this.bargeIns,
+        speechStarts: () => this.speechStarts,
+        playedOut: (timeoutMs) => this.outbound?.whenPlayedOut({ timeoutMs }) ?? Promise.resolve(),
+        playedMs: () => this.outbound?.playedMs ?? 0,
+        hangUp: (reason) => this.hangUp(reason),
+        ended: this.endedPromise,
+      },
+    );
+    this.agent.prepare(info, this.logger).then(
+      (plan) => {
+        if (this.state !== 'setting-up') return; // the caller hung up during setup
+        if (plan.setup.reject === true) return this.closeCall(vwError('VW_ERR_CALL_REJECTED', plan.source));
+        this.begin(info, plan);
+      },
+      (err: unknown) => this.closeCall(vwError('VW_ERR_INTERNAL', String(err))),
+    );
+  }
+
+  /** Creates the model and the audio path, with the call's plan (setup) when there is one. */
+  private begin(info: CallStart, plan: CallPlan | undefined): void {
+    this.state = 'connecting';
+    const setup = plan?.setup;
+    const model = this.options.createModel({ callerFormat: info.format, callId: info.callId, ...(plan ? { settings: modelSettings(plan) } : {}) });
     this.model = model;
+    const windowMs = creditWindow(info.creditWindowMs, setup?.creditWindowMs, this.options.creditWindowMs);
     const outbound = new OutboundAudio({
       transport: this.options.transport,
       format: info.format,
       epochs: this.epochs,
-      windowMs: info.creditWindowMs ?? this.options.creditWindowMs,
+      windowMs,
       pausable: model.pausable,
       queueMs: model.pausable ? (this.options.pausableQueueMs ?? DEFAULT_PAUSABLE_QUEUE_MS) : this.options.maxQueuedAudioMs,
       sendChunkMs: this.options.sendChunkMs ?? DEFAULT_SEND_CHUNK_MS,
@@ -129,8 +143,11 @@ export class CallSession {
       responseDone: (id, status) => this.onResponseDone(id, status),
       transcript: (id, text) => {
         this.logger.debug({ responseId: id, text }, 'transcript');
+        this.agent?.transcript(id, text);
         this.options.observer?.transcript?.(id, text);
       },
+      toolCalls: (calls) => this.agent?.toolCalls(calls),
+      callerTranscript: (itemId, text) => this.agent?.callerTranscript(itemId, text),
       error: (error) => this.onModelError(error),
       closed: (reason, error) => this.onModelClosed(reason, error),
     });
@@ -146,7 +163,9 @@ export class CallSession {
     });
     model.connect().then(
       () => {
-        if (this.state === 'connecting') this.state = 'active';
+        if (this.state !== 'connecting') return;
+        this.state = 'active';
+        if (setup?.greeting !== undefined) model.greet?.(setup.greeting);
       },
       (err: unknown) => {
         const error = isVoicewireError(err) ? err : vwError('VW_ERR_MODEL_CONNECT', String(err));
@@ -162,6 +181,7 @@ export class CallSession {
       this.options.observer?.dropped?.('interrupted', chunk.durationMs);
       return Promise.resolve();
     }
+    this.agent?.audio(chunk.responseId, chunk.durationMs);
     return this.outbound.enqueue(chunk);
   }
 
@@ -182,11 +202,14 @@ export class CallSession {
 
   private onResponseStarted(responseId: string): void {
     this.activeResponseId = responseId;
+    this.turns++;
+    this.agent?.responseStarted(responseId);
     this.logger.debug({ responseId }, 'response started');
   }
 
   private onResponseDone(responseId: string, status: string): void {
     if (this.activeResponseId === responseId) this.activeResponseId = undefined;
+    this.agent?.responseDone(responseId);
     this.logger.debug({ responseId, status }, 'response done');
   }
 
@@ -198,6 +221,7 @@ export class CallSession {
   private onSpeechStarted(): void {
     const outbound = this.outbound;
     if (!outbound || this.state === 'ended') return;
+    this.speechStarts++;
     // Everything sent was confirmed played, nothing queued, nothing generating: the caller is
     // simply taking their turn. A clear and a truncate at the item's end would be noise.
     if (!outbound.hasUnplayed && this.activeResponseId === undefined) return;
@@ -209,6 +233,8 @@ export class CallSession {
 
     if (this.activeResponseId !== undefined) this.droppedResponses.add(this.activeResponseId);
     this.model?.interrupt(report.heard);
+    this.bargeIns++;
+    this.agent?.bargeIn(report.heardMs, report.droppedMs);
     this.options.observer?.bargeIn?.({
       clearLatencyMs,
       droppedMs: report.droppedMs,
@@ -224,6 +250,7 @@ export class CallSession {
   private onPlayed(epoch: number, playedMs: number): void {
     if (!this.epochs.isCurrent(epoch)) return; // an echo from before a clear
     this.outbound?.played(playedMs);
+    this.agent?.played(playedMs);
   }
 
   private onSentencePlayed(epoch: number, sentenceId: number): void {
@@ -259,12 +286,27 @@ export class CallSession {
     this.end(error.message, error);
   }
 
+  /** Ends the call from our side with a normal close (the agent hung up or handed the call on). */
+  hangUp(reason: string): void {
+    if (this.state === 'ended') return;
+    this.end(reason);
+    this.options.transport.close(1000, reason);
+  }
+
   /** Releases everything the call holds; idempotent. */
   end(reason: string, error?: VoicewireError): void {
     if (this.state === 'ended') return;
     const wasStarted = this.state !== 'awaiting-start';
     this.state = 'ended';
     if (this.sampleTimer) clearInterval(this.sampleTimer);
+    this.agent?.ended({
+      reason,
+      durationMs: Math.round(this.now() - this.startedAt),
+      turns: this.turns,
+      bargeIns: this.bargeIns,
+      maxBufferedMs: Math.round(this.outbound?.maxBufferedMs ?? 0),
+      underruns: this.outbound?.underruns ?? 0,
+    });
     this.outbound?.close();
     this.model?.close();
     this.logger.info({ reason, code: error?.code }, 'call ended');

@@ -9,6 +9,7 @@ import type { CallerTransport } from '../../transports/transport.js';
 import type { SessionObserver } from '../../session/observer.js';
 import { vwError, type VoicewireError } from '../../errors.js';
 import { AdmittedTransport } from '../admission.js';
+import type { TransferCall } from '../../agent/services.js';
 
 export interface StartCallOptions {
   readonly ws: WebSocket;
@@ -17,6 +18,8 @@ export interface StartCallOptions {
   readonly logger: Logger;
   /** Extra observer (the browser route forwards stats to the page). */
   readonly observer?: SessionObserver;
+  /** How this transport hands a call on (`transfer_call`); absent: never offered. */
+  readonly transfer?: TransferCall;
 }
 
 export function startCall(ctx: GatewayContext, options: StartCallOptions): CallSession {
@@ -40,6 +43,7 @@ export function startCall(ctx: GatewayContext, options: StartCallOptions): CallS
     creditWindowMs: config.creditWindowMs,
     maxQueuedAudioMs: config.maxQueuedAudioMs,
     observer,
+    ...(ctx.agent ? { agent: { services: ctx.agent, ...(options.transfer ? { transfer: options.transfer } : {}) } } : {}),
   });
   if (!ctx.calls.addPending(session)) {
     // The gateway checks the pending cap before the upgrade; this is the race between two upgrades.
