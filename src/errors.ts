@@ -83,6 +83,12 @@ export const ERRORS = {
   VW_ERR_METRICS_AUTH: { message: 'missing or wrong metrics bearer token' },
   VW_ERR_NO_AUTH_TOKEN: { message: 'TWILIO_AUTH_TOKEN is not set: Twilio webhooks and streams are not authenticated' },
   VW_ERR_NO_SESSION_SECRET: { message: 'SESSION_SECRET is not set: browser tokens only work on the replica that minted them' },
+  // Agents that act (setup webhook, tools, events, call control)
+  VW_ERR_SETUP_FAILED: { message: 'call setup failed (%s): %s; the defaults apply' },
+  VW_ERR_CALL_REJECTED: { message: 'call rejected by the setup: %s', closeCode: 4022 },
+  VW_ERR_TOOL_FAILED: { message: 'tool %s failed (%s): %s' },
+  VW_ERR_EVENTS_DROPPED: { message: '%s events dropped (%s)' },
+  VW_ERR_TRANSFER_FAILED: { message: 'transfer to %s failed: %s' },
 
   VW_ERR_INTERNAL: { message: 'internal error: %s', closeCode: 1011 },
 

@@ -56,4 +56,6 @@ export interface VoicewireEvents {
   transcript: { readonly role: TranscriptRole; readonly text: string; readonly final: boolean };
   state: { readonly state: ConversationState };
   error: { readonly code: string; readonly message: string; readonly detail?: string };
+  /** The agent handed the call on to `to` (E.164 or SIP URI); the server closes right after. */
+  transfer: { readonly to: string };
 }

@@ -179,6 +179,8 @@ export class VoicewireClient extends Emitter<VoicewireEvents> {
         return this.figures.onServerStats(message.creditMs, message.serverBufferedMs);
       case 'error':
         return this.emit('error', { code: message.code, message: message.message, ...(message.detail ? { detail: message.detail } : {}) });
+      case 'transfer':
+        return this.emit('transfer', { to: message.to });
       case 'ping':
         this.sendIfReady({ type: 'pong', id: message.id, t: message.t });
         return;

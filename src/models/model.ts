@@ -18,6 +18,29 @@ export interface ModelAudio {
   readonly durationMs: number;
 }
 
+/** A function the model may call (JSON Schema parameters), as both backends offer it. */
+export interface ToolDefinition {
+  readonly name: string;
+  readonly description: string;
+  readonly parameters: Readonly<Record<string, unknown>>;
+}
+
+/** A function call the model made; `arguments` is the model's JSON string, unchecked. */
+export interface ModelToolCall {
+  readonly responseId: string;
+  /** The model's id of this call (Realtime `call_id`, chat `tool_calls[].id`). */
+  readonly callId: string;
+  readonly name: string;
+  readonly arguments: string;
+}
+
+/** Per-call settings (the setup webhook's answer); absent fields keep the backend's defaults. */
+export interface ModelCallSettings {
+  readonly instructions?: string;
+  readonly voice?: string;
+  readonly tools?: readonly ToolDefinition[];
+}
+
 export interface ModelEvents {
   /** The model (or its VAD) detected the caller starting to speak: barge-in. */
   speechStarted(): void;
@@ -33,6 +56,13 @@ export interface ModelEvents {
   responseDone(responseId: string, status: string): void;
   /** Text the model said (transcript), for logs and the browser demo. */
   transcript(responseId: string, text: string): void;
+  /**
+   * The model asked for function calls (delivered once its response is done, in output order).
+   * The session answers each with `toolResult`.
+   */
+  toolCalls?(calls: readonly ModelToolCall[]): void;
+  /** What the caller said, as the model's transcription heard it. */
+  callerTranscript?(itemId: string | undefined, text: string): void;
   /** A non-fatal model error (logged with its code; the call goes on). */
   error(error: VoicewireError): void;
   /** The model connection ended for good (after any reconnect attempt). */
@@ -55,6 +85,13 @@ export interface ModelSession {
   close(): void;
   /** The caller's player finished sentence `sentenceId` (played-ACK); backends that gate on it use it. */
   sentencePlayed?(sentenceId: number): void;
+  /**
+   * A function call's output. With `respond`, the model answers it now; without (the caller
+   * barged in since), it is only added to the conversation and the caller's next turn answers.
+   */
+  toolResult?(callId: string, output: string, respond: boolean): void;
+  /** Says `text` to the caller as the opening line (the setup's greeting). */
+  greet?(text: string): void;
   /** Bytes waiting in the model socket's send buffer (for the watchdog and metrics); 0 when none. */
   bufferedAmount?(): number;
 }
@@ -63,6 +100,8 @@ export interface ModelFactoryOptions {
   /** The caller's audio format: the backend delivers model audio in it and accepts caller audio in it. */
   readonly callerFormat: AudioFormat;
   readonly callId: string;
+  /** Per-call settings from the call's setup. */
+  readonly settings?: ModelCallSettings;
 }
 
 export type ModelFactory = (options: ModelFactoryOptions) => ModelSession;

@@ -16,8 +16,25 @@ import { createCascadeFactory, type CascadeOptions } from '../models/cascade/fac
 import { OfflineTts } from '../models/cascade/tts-offline.js';
 import { socketBridgedFactory } from './build-bridged.js';
 import { createTelemetry, type Telemetry } from '../telemetry/telemetry.js';
+import { GatewayMetrics } from './metrics.js';
+import { agentServices, type EventsSinkBounds } from './agent-services.js';
+import type { SetupCallFunction } from '../agent/setup.js';
+import type { FunctionTool } from '../agent/tool-runner.js';
+import type { CallEvent } from '../agent/events.js';
 
-export interface BuildOverrides {
+/** The library API's agent hooks: the setup webhook, tools and events as functions. */
+export interface AgentHooks {
+  /** Per-call setup (like CALL_SETUP_URL; its answer is validated the same way). */
+  readonly setupCall?: SetupCallFunction;
+  /** Tools run in this process, offered to every call whose setup names no tools. */
+  readonly tools?: readonly FunctionTool[];
+  /** Every call event, in order per call; must return quickly (it runs beside the audio). */
+  readonly onEvent?: (event: CallEvent) => unknown;
+}
+
+export interface BuildOverrides extends AgentHooks {
+  /** EVENTS_URL sender bounds (tests: small ones, to reach them quickly). */
+  readonly eventsSink?: EventsSinkBounds;
   /** Replace the model backend entirely (tests). */
   readonly createModel?: ModelFactory;
   /** Extra cascade options (tests: a faster demo agent, a fake TTS). */
@@ -32,14 +49,17 @@ export function modelFactory(config: GatewayConfig, logger: Logger, overrides: B
   if (config.backend === 'openai-realtime') {
     const { openai } = config;
     const apiKey = openai.apiKey ?? '';
-    return ({ callerFormat, callId }) =>
+    const transcribeModel = config.agent.transcribeModel;
+    return ({ callerFormat, callId, settings }) =>
       new OpenAIRealtimeSession({
         callerFormat,
         apiKey,
         url: openai.realtimeUrl,
         model: openai.model,
-        voice: openai.voice,
-        instructions: openai.instructions,
+        voice: settings?.voice ?? openai.voice,
+        instructions: settings?.instructions ?? openai.instructions,
+        ...(settings?.tools ? { tools: settings.tools } : {}),
+        ...(transcribeModel === undefined ? {} : { transcribeModel }),
         // 8 kHz callers use the configured wire (default μ-law): Twilio-style μ-law passes through
         // untouched, 8 kHz PCM16 (Exotel) is only G.711-transcoded — the carrier leg is 8 kHz telephone
         // audio anyway, and resampling to 24 kHz costs 3× the bytes and most of the CPU. Wider-band
@@ -81,13 +101,22 @@ export function modelFactory(config: GatewayConfig, logger: Logger, overrides: B
   });
 }
 
+/**
+ * The gateway for `config`. `overrides` also carries the library API's agent hooks
+ * (`setupCall`, `tools`, `onEvent`), which work beside (or instead of) CALL_SETUP_URL, TOOLS_FILE
+ * and EVENTS_URL.
+ */
 export async function buildGateway(config: GatewayConfig, logger: Logger, overrides: BuildOverrides = {}): Promise<Gateway> {
   const createModel = modelFactory(config, logger, overrides);
+  const metrics = new GatewayMetrics();
+  const agent = agentServices(config, logger, metrics, overrides);
   return new Gateway({
     config,
     logger,
     createModel,
     telemetry: overrides.telemetry ?? createTelemetry(config.telemetry),
+    metrics,
+    ...(agent ? { agent } : {}),
     plugins: [healthRoutes, twilioRoutes, browserRoutes, ...carrierRoutes, staticRoutes, ...(overrides.plugins ?? [])],
   });
 }

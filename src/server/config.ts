@@ -3,6 +3,8 @@
  * and the gateway refuses to start rather than run with a surprise default.
  */
 import { readFleetConfig, type FleetConfig } from './fleet-config.js';
+import { readFileSync } from 'node:fs';
+import { checkTools, type HttpTool } from '../agent/call-setup.js';
 
 import { telnyxPublicKey as telnyxPublicKeyObject } from '../transports/telnyx/signature.js';
 import { readTelemetrySettings, type TelemetrySettings } from '../telemetry/settings.js';
@@ -89,6 +91,18 @@ export interface GatewayConfig {
   readonly fleet: FleetConfig;
   /** The standard OTEL_* environment (OTLP endpoints, protocol, service name). */
   readonly telemetry: TelemetrySettings;
+  /** Agents that act: per-call setup, tools, events, call control. */
+  readonly agent: {
+    readonly setupUrl: string | undefined;
+    readonly setupTimeoutMs: number;
+    /** TOOLS_FILE's tools (validated at start-up). */
+    readonly tools: readonly HttpTool[];
+    readonly eventsUrl: string | undefined;
+    /** Realtime input transcription model; undefined: off. */
+    readonly transcribeModel: string | undefined;
+    readonly twilioApiUrl: string;
+    readonly twilioAccountSid: string | undefined;
+  };
 }
 
 /** Credentials of the other carriers; each unset means "not checked". */
@@ -110,6 +124,8 @@ export interface CarrierConfig {
   /** VONAGE_AUDIO_RATE: L16 sample rate asked of Vonage in the NCCO (8000 or 16000). */
   readonly vonageAudioRate: 8000 | 16000;
 }
+
+export const DEFAULT_TWILIO_API_URL = 'https://api.twilio.com';
 
 export const DEFAULT_REALTIME_URL = 'wss://api.openai.com/v1/realtime';
 export const DEFAULT_MODEL = 'gpt-realtime';
@@ -294,6 +310,7 @@ export function loadConfig(env: Env = process.env): ConfigResult {
       .filter((o) => o.length > 0),
     fleet: readFleetConfig(read),
     telemetry: readTelemetrySettings(env, read.problems),
+    agent: readAgentConfig(read),
   };
   if (config.slowConsumerBytes < config.bufferedWarnBytes) {
     read.problems.push('SLOW_CONSUMER_BYTES must be ≥ BUFFERED_WARN_BYTES');
@@ -302,4 +319,39 @@ export function loadConfig(env: Env = process.env): ConfigResult {
     read.problems.push('REQUIRE_SIGNATURES=true needs TWILIO_AUTH_TOKEN');
   }
   return read.problems.length > 0 ? { ok: false, problems: read.problems } : { ok: true, config };
+}
+
+function readAgentConfig(read: ConfigReader): GatewayConfig['agent'] {
+  const accountSid = read.string('TWILIO_ACCOUNT_SID');
+  if (accountSid !== undefined && !/^AC[0-9a-fA-F]{32}$/.test(accountSid)) read.problems.push('TWILIO_ACCOUNT_SID must be AC followed by 32 hex digits');
+  const transcribeModel = read.string('TRANSCRIBE_MODEL');
+  if (transcribeModel !== undefined && !/^[A-Za-z0-9._:-]{1,100}$/.test(transcribeModel)) read.problems.push(`TRANSCRIBE_MODEL=${JSON.stringify(transcribeModel)} is not a model name`);
+  return {
+    setupUrl: read.url('CALL_SETUP_URL', ['http:', 'https:']),
+    setupTimeoutMs: read.int('CALL_SETUP_TIMEOUT_MS', 3_000, 100, 15_000),
+    tools: readToolsFile(read),
+    eventsUrl: read.url('EVENTS_URL', ['http:', 'https:']),
+    transcribeModel,
+    twilioApiUrl: read.url('TWILIO_API_URL', ['https:', 'http:']) ?? DEFAULT_TWILIO_API_URL,
+    twilioAccountSid: accountSid,
+  };
+}
+
+/** TOOLS_FILE: a JSON array of HTTP tools, the same shape as the setup answer's `tools`. */
+function readToolsFile(read: ConfigReader): readonly HttpTool[] {
+  const path = read.string('TOOLS_FILE');
+  if (path === undefined) return [];
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    read.problems.push(`TOOLS_FILE ${path}: ${err instanceof Error ? err.message : String(err)}`);
+    return [];
+  }
+  const checked = checkTools(json);
+  if (!checked.ok) {
+    read.problems.push(`TOOLS_FILE ${path}: bad or missing field ${checked.path}`);
+    return [];
+  }
+  return checked.value;
 }

@@ -24,6 +24,7 @@ import { clientAddress } from './client-address.js';
 import { RateLimiter } from './rate-limiter.js';
 import { drainCalls, type DrainReport } from './drain.js';
 import { closeSockets } from './close-sockets.js';
+import type { AgentServices } from '../agent/services.js';
 
 /** Hard limit of one WebSocket message: a Twilio frame is ~400 bytes, a browser frame a few KB. */
 export const MAX_WS_PAYLOAD = 64 * 1024;
@@ -43,6 +44,8 @@ export interface GatewayContext {
   readonly createModel: ModelFactory;
   /** Tracer and meter (no-op without an OTLP endpoint). */
   readonly telemetry: Telemetry;
+  /** Setup, tools and events for acting agents; undefined when none is configured. */
+  readonly agent?: AgentServices;
   /** Whether the gateway accepts new calls (readiness). */
   accepting(): boolean;
   state(): GatewayState;
@@ -57,6 +60,7 @@ export interface GatewayOptions {
   readonly plugins: readonly GatewayPlugin[];
   readonly metrics?: GatewayMetrics;
   readonly telemetry?: Telemetry;
+  readonly agent?: AgentServices;
 }
 
 /** How long ended calls' close handshakes may take before their sockets are cut. */
@@ -88,6 +92,7 @@ export class Gateway {
       calls,
       createModel: options.createModel,
       telemetry: options.telemetry ?? noopTelemetry(),
+      ...(options.agent ? { agent: options.agent } : {}),
       accepting: () => this.current === 'serving' && calls.size < config.maxCalls,
       state: () => this.current,
     };
@@ -195,6 +200,8 @@ export class Gateway {
     const { calls, logger } = this.context;
     logger.info({ calls: calls.size, pending: calls.pendingSize, timeoutMs }, 'draining: no new calls, live calls go on');
     this.draining = drainCalls(calls, { timeoutMs, stop: this.stopController.signal, logger }).then(async (report) => {
+      // The ended calls' last events (call.ended) go out before the process may exit (bounded).
+      await this.context.agent?.close?.();
       await this.closeListeners();
       this.current = 'closed';
       if (report.endedByUs > 0) this.context.metrics.callsEndedByLimit.inc({ reason: report.outcome === 'stopped' ? 'stop' : 'drain-deadline' }, report.endedByUs);

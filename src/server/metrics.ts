@@ -139,6 +139,25 @@ export class GatewayMetrics {
     name: 'voicewire_calls_ended_by_limit_total', help: 'Calls the gateway ended: max-call-ms, drain-deadline',
     labelNames: ['reason'], registers: [this.registry],
   });
+  readonly callSetups = new Counter({
+    name: 'voicewire_call_setups_total', help: 'Call setups by outcome (applied, or why the defaults were used)',
+    labelNames: ['outcome'], registers: [this.registry],
+  });
+  readonly toolCalls = new Counter({
+    name: 'voicewire_tool_calls_total', help: 'Application tool calls by outcome (ok, or the failure)',
+    labelNames: ['outcome'], registers: [this.registry],
+  });
+  readonly toolDurationMs = new Histogram({
+    name: 'voicewire_tool_duration_ms', help: 'Application tool call duration (ms)',
+    buckets: [5, 20, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000], registers: [this.registry],
+  });
+  readonly eventsDelivered = new Counter({
+    name: 'voicewire_events_delivered_total', help: 'Call events delivered to EVENTS_URL', registers: [this.registry],
+  });
+  readonly eventsDropped = new Counter({
+    name: 'voicewire_events_dropped_total', help: 'Call events dropped, by reason (queue-full, undeliverable)',
+    labelNames: ['reason'], registers: [this.registry],
+  });
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const pendingNow = (): number => this.pendingStreamsNow();

@@ -37,8 +37,8 @@ export function metricsObserver(metrics: GatewayMetrics, transport: string, otel
       metrics.turnLatencyMs.observe(labels, ms);
       otel?.turnLatencyMs.record(ms, labels);
     },
-    underrun() {
-      metrics.underruns.inc(labels);
+    underruns(count) {
+      metrics.underruns.inc(labels, count);
     },
     dropped(reason, ms) {
       metrics.droppedAudioMs.inc({ reason }, ms);

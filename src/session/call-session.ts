@@ -13,41 +13,20 @@
 import type { Logger } from 'pino';
 import { isVoicewireError, vwError, type VoicewireError } from '../errors.js';
 import { EpochClock } from '../flow/epoch.js';
-import type { ModelAudio, ModelFactory, ModelSession } from '../models/model.js';
+import type { ModelAudio, ModelSession } from '../models/model.js';
+import { creditWindow, modelSettings, type CallPlan } from '../agent/services.js';
+import { AgentBridge } from './agent-bridge.js';
 import { OutboundAudio } from './outbound.js';
-import type { CallStart, CallerTransport } from '../transports/transport.js';
+import type { CallStart } from '../transports/transport.js';
 import { RecentIds } from './recent-ids.js';
+import type { SessionSample } from './observer.js';
 import { CallerTimings } from './caller-timings.js';
-import type { SessionObserver, SessionSample } from './observer.js';
+import { DEFAULT_PAUSABLE_QUEUE_MS, DEFAULT_PLAYOUT_STALL_MS, DEFAULT_SEND_CHUNK_MS, type CallSessionOptions } from './call-session-options.js';
 
-export interface CallSessionOptions {
-  readonly transport: CallerTransport;
-  readonly createModel: ModelFactory;
-  readonly logger: Logger;
-  /** Default credit window (ms) when the caller does not ask for one. */
-  readonly creditWindowMs: number;
-  /** Cap of model audio queued for the caller (ms); past it the response is cancelled. */
-  readonly maxQueuedAudioMs: number;
-  /** Queue bound for a pausable backend (ms): a full queue pauses it. */
-  readonly pausableQueueMs?: number;
-  /**
-   * Longest piece of model audio sent in one message (ms). Credit is spent per piece, so the
-   * caller never holds more than the window; larger pieces mean fewer messages (CPU) and fewer
-   * queue items (memory). Default 100.
-   */
-  readonly sendChunkMs?: number;
-  /** A chunk may wait this long for credit before the call is declared stalled. */
-  readonly playoutStallMs?: number;
-  readonly sampleEveryMs?: number;
-  readonly observer?: SessionObserver;
-  readonly now?: () => number;
-}
+export type { CallSessionOptions } from './call-session-options.js';
 
-type SessionState = 'awaiting-start' | 'connecting' | 'active' | 'ended';
-
-const DEFAULT_PAUSABLE_QUEUE_MS = 4_000;
-const DEFAULT_PLAYOUT_STALL_MS = 15_000;
-const DEFAULT_SEND_CHUNK_MS = 100;
+/** `setting-up`: waiting for the call's setup (webhook) before the model is created. */
+type SessionState = 'awaiting-start' | 'setting-up' | 'connecting' | 'active' | 'ended';
 
 export class CallSession {
   private state: SessionState = 'awaiting-start';
@@ -58,16 +37,21 @@ export class CallSession {
   private readonly droppedResponses = new RecentIds(64);
   private activeResponseId: string | undefined;
   private sampleTimer: NodeJS.Timeout | undefined;
-  private readonly timings = new CallerTimings();
-  private startedAt: number | undefined;
-  /** Close code of the caller's connection, once known (ours or theirs). */
-  private closeCode: number | undefined;
-  /** An underrun was reported and no audio arrived since. */
-  private dry = true;
   private logger: Logger;
   private readonly now: () => number;
   private readonly endedPromise: Promise<void>;
   private resolveEnded!: () => void;
+  private agent: AgentBridge | undefined;
+  private startedAt = 0;
+  /** Caller-side latencies from the played reports (first audio, barge-in → silence). */
+  private readonly timings = new CallerTimings();
+  /** Close code of the caller's connection, once known (ours or theirs). */
+  private closeCode: number | undefined;
+  /** Underruns of the outbound path already reported to the observer. */
+  private underrunsReported = 0;
+  private turns = 0;
+  private bargeIns = 0;
+  private speechStarts = 0;
 
   constructor(private readonly options: CallSessionOptions) {
     this.logger = options.logger;
@@ -117,16 +101,45 @@ export class CallSession {
 
   private onStart(info: CallStart): void {
     if (this.state !== 'awaiting-start') return;
-    this.state = 'connecting';
-    this.startedAt = this.now();
     this.logger = this.logger.child({ callSid: info.callId, streamSid: info.streamId });
-    const model = this.options.createModel({ callerFormat: info.format, callId: info.callId });
+    this.startedAt = this.now();
+    const agent = this.options.agent;
+    if (agent === undefined) return this.begin(info, undefined);
+    this.state = 'setting-up';
+    this.agent = new AgentBridge(
+      { ...agent, transport: this.options.transport.kind, logger: this.logger, now: this.now },
+      {
+        model: () => this.model,
+        bargeIns: () => this.bargeIns,
+        speechStarts: () => this.speechStarts,
+        playedOut: (timeoutMs) => this.outbound?.whenPlayedOut({ timeoutMs }) ?? Promise.resolve(),
+        playedMs: () => this.outbound?.playedMs ?? 0,
+        hangUp: (reason) => this.hangUp(reason),
+        ended: this.endedPromise,
+      },
+    );
+    this.agent.prepare(info, this.logger).then(
+      (plan) => {
+        if (this.state !== 'setting-up') return; // the caller hung up during setup
+        if (plan.setup.reject === true) return this.closeCall(vwError('VW_ERR_CALL_REJECTED', plan.source));
+        this.begin(info, plan);
+      },
+      (err: unknown) => this.closeCall(vwError('VW_ERR_INTERNAL', String(err))),
+    );
+  }
+
+  /** Creates the model and the audio path, with the call's plan (setup) when there is one. */
+  private begin(info: CallStart, plan: CallPlan | undefined): void {
+    this.state = 'connecting';
+    const setup = plan?.setup;
+    const model = this.options.createModel({ callerFormat: info.format, callId: info.callId, ...(plan ? { settings: modelSettings(plan) } : {}) });
     this.model = model;
+    const windowMs = creditWindow(info.creditWindowMs, setup?.creditWindowMs, this.options.creditWindowMs);
     const outbound = new OutboundAudio({
       transport: this.options.transport,
       format: info.format,
       epochs: this.epochs,
-      windowMs: info.creditWindowMs ?? this.options.creditWindowMs,
+      windowMs,
       pausable: model.pausable,
       queueMs: model.pausable ? (this.options.pausableQueueMs ?? DEFAULT_PAUSABLE_QUEUE_MS) : this.options.maxQueuedAudioMs,
       sendChunkMs: this.options.sendChunkMs ?? DEFAULT_SEND_CHUNK_MS,
@@ -145,8 +158,11 @@ export class CallSession {
       responseDone: (id, status) => this.onResponseDone(id, status),
       transcript: (id, text) => {
         this.logger.debug({ responseId: id, text }, 'transcript');
+        this.agent?.transcript(id, text);
         this.options.observer?.transcript?.(id, text);
       },
+      toolCalls: (calls) => this.agent?.toolCalls(calls),
+      callerTranscript: (itemId, text) => this.agent?.callerTranscript(itemId, text),
       error: (error) => this.onModelError(error),
       closed: (reason, error) => this.onModelClosed(reason, error),
     });
@@ -162,7 +178,9 @@ export class CallSession {
     });
     model.connect().then(
       () => {
-        if (this.state === 'connecting') this.state = 'active';
+        if (this.state !== 'connecting') return;
+        this.state = 'active';
+        if (setup?.greeting !== undefined) model.greet?.(setup.greeting);
       },
       (err: unknown) => {
         const error = isVoicewireError(err) ? err : vwError('VW_ERR_MODEL_CONNECT', String(err));
@@ -174,11 +192,11 @@ export class CallSession {
 
   private onModelAudio(chunk: ModelAudio): Promise<void> {
     if (!this.outbound || this.state === 'ended') return Promise.resolve();
-    this.dry = false;
     if (this.droppedResponses.has(chunk.responseId)) {
       this.options.observer?.dropped?.('interrupted', chunk.durationMs);
       return Promise.resolve();
     }
+    this.agent?.audio(chunk.responseId, chunk.durationMs);
     return this.outbound.enqueue(chunk);
   }
 
@@ -205,6 +223,8 @@ export class CallSession {
 
   private onResponseStarted(responseId: string): void {
     this.activeResponseId = responseId;
+    this.turns++;
+    this.agent?.responseStarted(responseId);
     this.options.observer?.responseStarted?.(responseId);
     const latencyMs = this.timings.responseStarted(responseId, this.now());
     if (latencyMs !== undefined) this.options.observer?.turnLatency?.(responseId, latencyMs);
@@ -213,6 +233,7 @@ export class CallSession {
 
   private onResponseDone(responseId: string, status: string): void {
     if (this.activeResponseId === responseId) this.activeResponseId = undefined;
+    this.agent?.responseDone(responseId);
     this.options.observer?.responseDone?.(responseId, status);
     this.logger.debug({ responseId, status }, 'response done');
   }
@@ -220,6 +241,7 @@ export class CallSession {
   private onSpeechStarted(): void {
     const outbound = this.outbound;
     if (!outbound || this.state === 'ended') return;
+    this.speechStarts++;
     // Everything sent was confirmed played, nothing queued, nothing generating: the caller is
     // simply taking their turn. A clear and a truncate at the item's end would be noise.
     if (outbound.hasUnplayed || this.activeResponseId !== undefined) this.bargeIn(outbound);
@@ -241,6 +263,8 @@ export class CallSession {
 
     if (this.activeResponseId !== undefined) this.droppedResponses.add(this.activeResponseId);
     this.model?.interrupt(report.heard);
+    this.bargeIns++;
+    this.agent?.bargeIn(report.heardMs, report.droppedMs);
     this.options.observer?.bargeIn?.({
       droppedMs: report.droppedMs,
       heardMs: report.heardMs,
@@ -258,19 +282,10 @@ export class CallSession {
   private onPlayed(epoch: number, playedMs: number): void {
     if (!this.epochs.isCurrent(epoch)) return; // an echo from before a clear
     this.outbound?.played(playedMs);
-    this.checkUnderrun();
+    this.agent?.played(playedMs);
     const { silence, firstAudio } = this.timings.played(epoch, playedMs, this.now());
     if (silence) this.options.observer?.silenced?.(silence);
     if (firstAudio) this.options.observer?.firstAudio?.(firstAudio);
-  }
-
-  /** Everything sent has played, nothing waits, and the answer goes on: the caller hears a gap. */
-  private checkUnderrun(): void {
-    const outbound = this.outbound;
-    const id = this.activeResponseId;
-    if (!outbound || id === undefined || this.dry || outbound.hasUnplayed || this.droppedResponses.has(id)) return;
-    this.dry = true;
-    this.options.observer?.underrun?.();
   }
 
   private onSentencePlayed(epoch: number, sentenceId: number): void {
@@ -297,6 +312,14 @@ export class CallSession {
   private sample(): void {
     if (this.state === 'ended') return;
     this.options.observer?.sample?.(this.snapshot());
+    this.reportUnderruns();
+  }
+
+  /** New underruns of the outbound path (counted where it sends) since the last report. */
+  private reportUnderruns(): void {
+    const total = this.outbound?.underruns ?? 0;
+    if (total > this.underrunsReported) this.options.observer?.underruns?.(total - this.underrunsReported);
+    this.underrunsReported = total;
   }
 
   /** Ends the call from our side with the error's close code. */
@@ -307,18 +330,34 @@ export class CallSession {
     this.end(error.message, error);
   }
 
+  /** Ends the call from our side with a normal close (the agent hung up or handed the call on). */
+  hangUp(reason: string): void {
+    if (this.state === 'ended') return;
+    this.closeCode ??= 1000;
+    this.end(reason);
+    this.options.transport.close(1000, reason);
+  }
+
   /** Releases everything the call holds; idempotent. */
   end(reason: string, error?: VoicewireError): void {
     if (this.state === 'ended') return;
     const wasStarted = this.state !== 'awaiting-start';
     this.state = 'ended';
     if (this.sampleTimer) clearInterval(this.sampleTimer);
+    this.agent?.ended({
+      reason,
+      durationMs: Math.round(this.now() - this.startedAt),
+      turns: this.turns,
+      bargeIns: this.bargeIns,
+      maxBufferedMs: Math.round(this.outbound?.maxBufferedMs ?? 0),
+      underruns: this.outbound?.underruns ?? 0,
+    });
     this.outbound?.close();
     this.model?.close();
     this.logger.info({ reason, code: error?.code }, 'call ended');
     if (wasStarted) {
-      const durationMs = this.startedAt === undefined ? 0 : this.now() - this.startedAt;
-      this.options.observer?.ended?.({ reason, code: error?.code, closeCode: this.closeCode, durationMs });
+      this.reportUnderruns();
+      this.options.observer?.ended?.({ reason, code: error?.code, closeCode: this.closeCode, durationMs: this.now() - this.startedAt });
     }
     this.resolveEnded();
   }

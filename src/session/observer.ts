@@ -74,8 +74,8 @@ export interface SessionObserver {
   /** Caller speech end → model response started (ms). */
   turnLatency?(responseId: string, ms: number): void;
   firstAudio?(report: FirstAudioReport): void;
-  /** The caller played everything it was sent while the model was still answering. */
-  underrun?(): void;
+  /** The caller's player ran dry in the middle of an answer `count` more times (the gateway's estimate). */
+  underruns?(count: number): void;
   dropped?(reason: DropReason, ms: number): void;
   responseCancelled?(reason: string): void;
   badInput?(code: string): void;

@@ -13,6 +13,8 @@ import { AudioQueue } from '../flow/audio-queue.js';
 import { CreditGate } from '../flow/credit-gate.js';
 import type { EpochClock } from '../flow/epoch.js';
 import { PlayoutTracker } from '../flow/playout-tracker.js';
+import { Waiter, WaiterList } from '../flow/waiters.js';
+import type { WaitOptions } from '../flow/audio-queue.js';
 import type { ModelAudio } from '../models/model.js';
 import type { CallerTransport } from '../transports/transport.js';
 
@@ -75,6 +77,13 @@ export class OutboundAudio {
   private writeChain: Promise<void> = Promise.resolve();
   private closed = false;
   private readonly pieceBytes: number;
+  /** `whenPlayedOut` callers, woken at every played report, drop and close. */
+  private readonly playedOutWaiters = new WaiterList();
+  private lastSentItemId: string | undefined;
+  /** Most audio the caller held unplayed (ms, by confirmed reports), over the call. */
+  maxBufferedMs = 0;
+  /** Times the caller's player ran dry in the middle of an item (the gateway's view). */
+  underruns = 0;
 
   constructor(private readonly options: OutboundOptions) {
     this.credit = new CreditGate({ windowMs: options.windowMs });
@@ -87,6 +96,11 @@ export class OutboundAudio {
   /** Model audio waiting in the gateway: the queue plus the piece held for credit. */
   get queuedMs(): number {
     return this.queue.queuedMs + (this.held?.durationMs ?? 0);
+  }
+
+  /** The caller's confirmed played position in the current epoch (ms). */
+  get playedMs(): number {
+    return this.tracker.playedMs;
   }
 
   /** True while audio is queued, or sent but not confirmed played. */
@@ -121,6 +135,23 @@ export class OutboundAudio {
   played(playedMs: number): void {
     this.credit.played(playedMs);
     this.tracker.confirm(playedMs, this.options.now());
+    this.playedOutWaiters.wakeAll();
+  }
+
+  /**
+   * Resolves once everything queued has been sent and confirmed played by the caller (played
+   * reports, never a timer). Rejects at the deadline or when the path closes.
+   */
+  async whenPlayedOut(options: WaitOptions): Promise<void> {
+    const waiter = new Waiter(this.playedOutWaiters, 'the caller to play everything sent', options);
+    try {
+      while (this.hasUnplayed) {
+        if (this.closed) throw vwError('VW_ERR_CLOSED', 'call ended');
+        await waiter.park();
+      }
+    } finally {
+      waiter.leave();
+    }
   }
 
   /**
@@ -141,6 +172,8 @@ export class OutboundAudio {
     this.credit.abort('barge-in');
     this.credit.reset();
     this.tracker.reset();
+    this.lastSentItemId = undefined;
+    this.playedOutWaiters.wakeAll();
     return report;
   }
 
@@ -176,8 +209,13 @@ export class OutboundAudio {
       }
       // A barge-in between the credit wait and now made this piece stale: drop it.
       if (item.epoch !== epochs.current || this.closed) continue;
+      const now = this.options.now();
+      // Dry in the middle of an item: the caller heard a gap (the gateway's estimate).
+      if (item.itemId === this.lastSentItemId && this.tracker.estimatePlayed(now) >= this.tracker.sentMs) this.underruns++;
       transport.sendAudio(item);
-      this.tracker.sent(item.itemId, item.durationMs, this.options.now());
+      this.tracker.sent(item.itemId, item.durationMs, now);
+      this.lastSentItemId = item.itemId;
+      this.maxBufferedMs = Math.max(this.maxBufferedMs, this.credit.inFlightMs);
     }
   }
 
@@ -189,6 +227,7 @@ export class OutboundAudio {
     this.queue.close();
     this.credit.abort('call ended');
     this.tracker.reset();
+    this.playedOutWaiters.failAll(vwError('VW_ERR_CLOSED', 'call ended'));
   }
 
   private async write(chunk: ModelAudio): Promise<void> {

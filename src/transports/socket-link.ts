@@ -93,7 +93,17 @@ export interface SocketLinkOptions<P extends string> {
   readonly answer?: (error: VoicewireError, detail: string | undefined) => void;
   /** Called once as the link closes, before `closed` is raised (to stop the owner's timers). */
   readonly onClosing?: () => void;
+  /**
+   * The peer must move the link out of its initial phase (a `start`, a `hello`) within this many
+   * ms, or the link fails with VW_ERR_START_TIMEOUT (4020): a socket that never starts would
+   * otherwise hold its place (and memory) forever. Unset: the owner keeps its own deadline (the
+   * browser's hello deadline answers with a protocol error first).
+   */
+  readonly startTimeoutMs?: number;
 }
+
+/** What the carriers' adapters default to (START_TIMEOUT_MS). */
+export const DEFAULT_START_TIMEOUT_MS = 5_000;
 
 /**
  * Owns a server-side `ws` socket for one caller transport: see the module comment. Adapters keep
@@ -108,6 +118,7 @@ export class SocketLink<P extends string> {
   private readonly log: TransportLogger;
   private readonly maxBadInputs: number;
   private readonly maxPendingEvents: number;
+  private startTimer: NodeJS.Timeout | undefined;
 
   private readonly onMessage = (data: RawData, isBinary: boolean): void => this.handleMessage(data, isBinary);
   private readonly onClose = (code: number, reason: Buffer): void => this.handleSocketClose(code, reason);
@@ -130,6 +141,21 @@ export class SocketLink<P extends string> {
     ws.on('close', this.onClose);
     ws.on('error', this.onError);
     ws.pause();
+    const startTimeoutMs = options.startTimeoutMs;
+    if (startTimeoutMs !== undefined) {
+      this.startTimer = setTimeout(() => this.onStartTimeout(startTimeoutMs), startTimeoutMs);
+      this.startTimer.unref();
+    }
+  }
+
+  private onStartTimeout(timeoutMs: number): void {
+    this.startTimer = undefined;
+    if (this.current === this.options.initial) this.fail(vwError('VW_ERR_START_TIMEOUT', timeoutMs));
+  }
+
+  private stopStartTimer(): void {
+    if (this.startTimer !== undefined) clearTimeout(this.startTimer);
+    this.startTimer = undefined;
   }
 
   get state(): P | 'closed' {
@@ -152,6 +178,7 @@ export class SocketLink<P extends string> {
     if (from === 'closed' || !this.options.moves[from].includes(next)) {
       throw new Error(`${this.options.owner}: no move from ${from} to ${next}`);
     }
+    this.stopStartTimer();
     this.current = next;
   }
 
@@ -241,6 +268,7 @@ export class SocketLink<P extends string> {
   close(code: number, reason: string, error?: VoicewireError): void {
     if (this.current === 'closed') return;
     this.current = 'closed';
+    this.stopStartTimer();
     this.options.onClosing?.();
     try {
       this.ws.close(code, closeReason(reason));
@@ -260,6 +288,7 @@ export class SocketLink<P extends string> {
   private handleSocketClose(code: number, reason: Buffer): void {
     if (this.current === 'closed') return;
     this.current = 'closed';
+    this.stopStartTimer();
     this.options.onClosing?.();
     const text = reason.toString('utf8');
     const error = CLEAN_CLOSE_CODES.has(code) ? undefined : vwError('VW_ERR_CLOSED', `${this.options.label} socket closed with ${code}`);

@@ -28,6 +28,12 @@ export interface ChatBehaviour {
   failure?: Failure;
   /** With 'hang': deltas sent before the stream stalls. */
   tokensBeforeFailure?: number;
+  /**
+   * Function calls streamed after the text, as OpenAI does: the first piece of each carries
+   * `index`, `id`, `type` and `function.name` (arguments ''), later pieces `index` and
+   * `function.arguments` fragments; the stream ends with finish_reason `tool_calls`.
+   */
+  toolCalls?: Array<{ id: string; name: string; arguments: string }>;
 }
 
 export interface SttBehaviour {
@@ -77,6 +83,8 @@ const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
 export class FakeOpenAiServer {
   chat: ChatBehaviour = { text: 'Hello there. How can I help you today?' };
+  /** Behaviours for the next chat requests, one each, before `chat` applies again. */
+  chatScript: ChatBehaviour[] = [];
   stt: SttBehaviour = { text: 'hello' };
   tts: TtsBehaviour = {};
   readonly requests: RecordedRequest[] = [];
@@ -198,7 +206,7 @@ export class FakeOpenAiServer {
   }
 
   private chatCompletions(record: RecordedRequest, res: ServerResponse): void {
-    const b = this.chat;
+    const b = this.chatScript.shift() ?? this.chat;
     const tokens = b.tokens ?? (b.text ?? '').match(/\S+\s*/g) ?? [];
     if (b.failure === 'status500') {
       return void res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":{"message":"boom"}}');
@@ -229,9 +237,23 @@ export class FakeOpenAiServer {
           case 'error-event':
             this.write(record, res, 'data: {"error":{"message":"overloaded"}}\n\n');
             return void res.end();
-          default:
-            this.write(record, res, chunk(null, 'stop') + 'data: [DONE]\n\n');
+          default: {
+            const calls = b.toolCalls ?? [];
+            const pieces = calls.flatMap((call, index) => {
+              const third = Math.max(1, Math.ceil(call.arguments.length / 3));
+              const args: string[] = [];
+              for (let i = 0; i < call.arguments.length; i += third) args.push(call.arguments.slice(i, i + third));
+              return [
+                { index, id: call.id, type: 'function', function: { name: call.name, arguments: '' } },
+                ...args.map((fragment) => ({ index, function: { arguments: fragment } })),
+              ];
+            });
+            for (const piece of pieces) {
+              this.write(record, res, `data: ${JSON.stringify({ id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 0, model: 'fake', choices: [{ index: 0, delta: { tool_calls: [piece] }, finish_reason: null }] })}\n\n`);
+            }
+            this.write(record, res, chunk(null, calls.length > 0 ? 'tool_calls' : 'stop') + 'data: [DONE]\n\n');
             res.end();
+          }
         }
       };
       this.write(record, res, `: keep-alive\n\n` + chunk('', null).replace('"content":""', '"role":"assistant","content":""'));

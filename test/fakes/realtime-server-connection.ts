@@ -11,6 +11,7 @@ import {
   applySessionUpdate, defaultSession, validateSessionUpdate, wireFormatOf, type FakeApiError, type FakeSession,
 } from './realtime-server-session.js';
 import type { ResolvedFakeOptions } from './realtime-server.js';
+import { checkItemCreate, functionCallEvents, functionCallItem, inputTranscriptionCompleted, type FakeTurn, type FunctionCallPlan } from './realtime-server-tools.js';
 
 /** What a connection needs from its server. */
 export interface FakeServerContext {
@@ -19,6 +20,8 @@ export interface FakeServerContext {
   nextId(prefix: string): string;
   /** True (once per configured drop) when a response should kill the connection now. */
   takeDrop(deltasSent: number): boolean;
+  /** The next scripted turn (undefined once the script is used up: the default answer). */
+  takeTurn(): FakeTurn | undefined;
 }
 
 interface ActiveResponse {
@@ -33,6 +36,8 @@ interface ActiveResponse {
   timer: NodeJS.Timeout | undefined;
   /** Set once cancelled: deltas still to send (simulated in-flight), then the reason. */
   cancel: { left: number; reason: string } | undefined;
+  /** A function call made after the audio (if any). */
+  readonly functionCall: FunctionCallPlan | undefined;
 }
 
 type VadPhase = 'silence' | 'speech';
@@ -121,18 +126,34 @@ export class FakeConnection {
     this.socket.resume();
   }
 
+  /** Starts the next scripted answer (or the default one), as `response.create` or the VAD would. */
+  respondNext(): string | undefined {
+    const turn = this.ctx.takeTurn();
+    return this.respond(turn?.audioMs, turn?.text, turn?.functionCall);
+  }
+
   /** Starts a response now (as `response.create` would). Undefined when one is active. */
-  respond(ms = this.ctx.options.answerMs, text = this.ctx.options.transcript): string | undefined {
+  respond(
+    ms = this.ctx.options.answerMs,
+    text = this.ctx.options.transcript,
+    call?: { readonly name: string; readonly arguments: string },
+  ): string | undefined {
     if (this.response !== undefined) return undefined;
     const id = this.ctx.nextId('resp');
     const itemId = this.ctx.nextId('item');
+    const functionCall = call && { itemId: this.ctx.nextId('item'), callId: this.ctx.nextId('call'), name: call.name, arguments: call.arguments };
     const response: ActiveResponse = {
       id, itemId, totalMs: ms, words: text.split(/\s+/).filter((w) => w !== ''), startedAt: FakeLog.now() + this.ctx.options.firstDeltaDelayMs,
-      sentMs: 0, deltas: 0, wordsSent: 0, timer: undefined, cancel: undefined,
+      sentMs: 0, deltas: 0, wordsSent: 0, timer: undefined, cancel: undefined, functionCall,
     };
     this.response = response;
-    const item = this.assistantItem(response, 'in_progress');
     this.send({ type: 'response.created', response: this.responseObject(response, 'in_progress', null, []) });
+    if (ms === 0) {
+      // No audio: only the function call, right away.
+      response.timer = setTimeout(() => this.finish(response, 'completed', null), 0);
+      return id;
+    }
+    const item = this.assistantItem(response, 'in_progress');
     this.send({ type: 'response.output_item.added', response_id: id, output_index: 0, item });
     this.send({ type: 'conversation.item.added', previous_item_id: this.lastItemId, item });
     this.send({ type: 'response.content_part.added', ...this.partIds(response), part: { type: 'audio', transcript: '' } });
@@ -177,6 +198,8 @@ export class FakeConnection {
     switch (event.type) {
       case 'session.update':
         return this.onSessionUpdate(event.session, clientEventId);
+      case 'conversation.item.create':
+        return this.onItemCreate(event, clientEventId);
       case 'response.create':
         if (this.response !== undefined) {
           return this.sendError({
@@ -184,7 +207,7 @@ export class FakeConnection {
             message: `Conversation already has an active response in progress: ${this.response.id}. Wait until the response is finished before creating a new one.`, param: null,
           }, clientEventId);
         }
-        this.respond();
+        this.respondNext();
         return;
       case 'response.cancel':
         return this.onCancel(typeof event.response_id === 'string' ? event.response_id : undefined, clientEventId);
@@ -251,7 +274,7 @@ export class FakeConnection {
     if (this.silenceRunMs < vad.silence_duration_ms) return;
     this.send({ type: 'input_audio_buffer.speech_stopped', audio_end_ms: this.inputMs, item_id: this.userItemId });
     this.commit();
-    if (vad.create_response && this.response === undefined) this.respond();
+    if (vad.create_response && this.response === undefined) this.respondNext();
   }
 
   private commit(): void {
@@ -265,6 +288,21 @@ export class FakeConnection {
     this.send({ type: 'conversation.item.added', previous_item_id: this.lastItemId, item });
     this.send({ type: 'conversation.item.done', previous_item_id: this.lastItemId, item });
     this.lastItemId = itemId;
+    if (this.session.audio.input.transcription) {
+      this.send(inputTranscriptionCompleted(itemId, this.ctx.options.callerTranscript, Math.round(this.inputMs) / 1000));
+    }
+  }
+
+  private onItemCreate(event: Record<string, unknown>, clientEventId: string | null): void {
+    const checked = checkItemCreate(event);
+    if ('error' in checked) return this.sendError(checked.error, clientEventId);
+    const item: Record<string, unknown> & { id: string } = { object: 'realtime.item', status: 'completed', ...checked.item, id: this.ctx.nextId('item') };
+    if (item.type === 'function_call_output') {
+      this.ctx.log.add(this.ctx.log.functionOutputs, { at: FakeLog.now(), connection: this.id, callId: String(item.call_id), output: String(item.output) });
+    }
+    this.send({ type: 'conversation.item.added', previous_item_id: this.lastItemId, item });
+    this.send({ type: 'conversation.item.done', previous_item_id: this.lastItemId, item });
+    this.lastItemId = item.id;
   }
 
   private onCancel(responseId: string | undefined, clientEventId: string | null): void {
@@ -345,15 +383,27 @@ export class FakeConnection {
   private finish(response: ActiveResponse, status: 'completed' | 'cancelled', reason: string | null): void {
     clearTimeout(response.timer);
     this.response = undefined;
-    const transcript = response.words.slice(0, response.wordsSent).join(' ');
-    const ids = this.partIds(response);
-    const item = this.assistantItem(response, status === 'completed' ? 'completed' : 'incomplete', transcript);
-    this.send({ type: 'response.output_audio.done', ...ids });
-    this.send({ type: 'response.output_audio_transcript.done', ...ids, transcript });
-    this.send({ type: 'response.content_part.done', ...ids, part: { type: 'audio', transcript } });
-    this.send({ type: 'response.output_item.done', response_id: response.id, output_index: 0, item });
-    this.send({ type: 'conversation.item.done', previous_item_id: null, item });
-    this.send({ type: 'response.done', response: this.responseObject(response, status, reason, [item]) });
+    const output: Record<string, unknown>[] = [];
+    if (response.totalMs > 0) {
+      const transcript = response.words.slice(0, response.wordsSent).join(' ');
+      const ids = this.partIds(response);
+      const item = this.assistantItem(response, status === 'completed' ? 'completed' : 'incomplete', transcript);
+      this.send({ type: 'response.output_audio.done', ...ids });
+      this.send({ type: 'response.output_audio_transcript.done', ...ids, transcript });
+      this.send({ type: 'response.content_part.done', ...ids, part: { type: 'audio', transcript } });
+      this.send({ type: 'response.output_item.done', response_id: response.id, output_index: 0, item });
+      this.send({ type: 'conversation.item.done', previous_item_id: null, item });
+      output.push(item);
+    }
+    // A cancelled response never gets to its function call.
+    const call = response.functionCall;
+    if (call !== undefined && status === 'completed') {
+      for (const event of functionCallEvents(response.id, output.length, call, this.lastItemId)) this.send(event);
+      this.lastItemId = call.itemId;
+      output.push(functionCallItem(call, 'completed'));
+      this.ctx.log.add(this.ctx.log.functionCalls, { at: FakeLog.now(), connection: this.id, responseId: response.id, callId: call.callId, name: call.name, arguments: call.arguments });
+    }
+    this.send({ type: 'response.done', response: this.responseObject(response, status, reason, output) });
     this.ctx.log.add(this.ctx.log.responses, {
       at: FakeLog.now(), connection: this.id, id: response.id, itemId: response.itemId, status, reason, audioMs: response.sentMs,
     });

@@ -81,6 +81,10 @@ export class FakeLog extends EventEmitter {
   readonly connections: ConnectionRecord[] = [];
   readonly errorsSent: ErrorSentRecord[] = [];
   readonly closes: CloseRecord[] = [];
+  /** `function_call_output` items the client added. */
+  readonly functionOutputs: { at: number; connection: number; callId: string; output: string }[] = [];
+  /** Function calls the fake made (at their response's end). */
+  readonly functionCalls: { at: number; connection: number; responseId: string; callId: string; name: string; arguments: string }[] = [];
   /** `session` objects of every session.update received (valid or not). */
   readonly sessionUpdates: unknown[] = [];
   /** ms of input audio appended (all connections), by the audio clock. */

@@ -95,6 +95,32 @@ function checkTurnDetection(value: unknown): FakeApiError | undefined {
   return undefined;
 }
 
+/** GA `tools` (function tools: `type`, `name`, optional `description` and JSON Schema `parameters`) and `tool_choice`. */
+function checkTools(tools: unknown, choice: unknown): FakeApiError | undefined {
+  if (tools !== undefined) {
+    if (!Array.isArray(tools)) return invalid('invalid_request_error', 'invalid_type', "Invalid type for 'session.tools': expected an array.", 'session.tools');
+    for (const [i, tool] of tools.entries()) {
+      const param = `session.tools[${i}]`;
+      if (!isRecord(tool) || tool.type !== 'function') return invalid('invalid_request_error', 'invalid_value', `Invalid value for '${param}.type'.`, `${param}.type`);
+      if (typeof tool.name !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(tool.name)) return invalid('invalid_request_error', 'invalid_value', `Invalid value for '${param}.name'.`, `${param}.name`);
+      if (tool.description !== undefined && typeof tool.description !== 'string') return invalid('invalid_request_error', 'invalid_type', `Invalid type for '${param}.description'.`, `${param}.description`);
+      if (tool.parameters !== undefined && !isRecord(tool.parameters)) return invalid('invalid_request_error', 'invalid_type', `Invalid type for '${param}.parameters'.`, `${param}.parameters`);
+    }
+  }
+  if (choice !== undefined && choice !== 'auto' && choice !== 'none' && choice !== 'required' && !isRecord(choice)) {
+    return invalid('invalid_request_error', 'invalid_value', "Invalid value for 'session.tool_choice'.", 'session.tool_choice');
+  }
+  return undefined;
+}
+
+/** GA `audio.input.transcription`: `{ model, … }` or null (off). */
+function checkTranscription(value: unknown): FakeApiError | undefined {
+  if (value === undefined || value === null) return undefined;
+  const param = 'session.audio.input.transcription';
+  if (!isRecord(value) || (value.model !== undefined && typeof value.model !== 'string')) return invalid('invalid_request_error', 'invalid_type', `Invalid type for '${param}'.`, param);
+  return undefined;
+}
+
 /** Validates a `session.update`'s `session` in GA shape; undefined when it is acceptable. */
 export function validateSessionUpdate(session: unknown): FakeApiError | undefined {
   if (!isRecord(session)) {
@@ -115,6 +141,8 @@ export function validateSessionUpdate(session: unknown): FakeApiError | undefine
   if (modalities !== undefined && !(Array.isArray(modalities) && modalities.length === 1 && (modalities[0] === 'audio' || modalities[0] === 'text'))) {
     return invalid('invalid_request_error', 'invalid_value', "Invalid value for 'session.output_modalities'.", 'session.output_modalities');
   }
+  const tools = checkTools(session.tools, session.tool_choice);
+  if (tools !== undefined) return tools;
   const audio = session.audio;
   if (audio === undefined) return undefined;
   if (!isRecord(audio)) return invalid('invalid_request_error', 'invalid_type', "Invalid type for 'session.audio'.", 'session.audio');
@@ -122,7 +150,7 @@ export function validateSessionUpdate(session: unknown): FakeApiError | undefine
   const output = audio.output;
   if (input !== undefined) {
     if (!isRecord(input)) return invalid('invalid_request_error', 'invalid_type', "Invalid type for 'session.audio.input'.", 'session.audio.input');
-    const bad = checkFormat(input.format, 'session.audio.input.format') ?? checkTurnDetection(input.turn_detection);
+    const bad = checkFormat(input.format, 'session.audio.input.format') ?? checkTurnDetection(input.turn_detection) ?? checkTranscription(input.transcription);
     if (bad !== undefined) return bad;
   }
   if (output !== undefined) {

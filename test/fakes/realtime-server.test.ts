@@ -289,3 +289,66 @@ describe('fake realtime server', () => {
     }
   });
 });
+
+describe('fake realtime server: GA function calling', () => {
+  test('a scripted call streams in the GA order and response.done carries the completed item', async () => {
+    const fake = await FakeRealtimeServer.start({
+      speedFactor: 20, script: [{ audioMs: 200, text: 'One moment.', functionCall: { name: 'lookup_order', arguments: '{"order_id":"A-1042"}' } }],
+    });
+    try {
+      const client = await configured(fake, { ...GA_SESSION_PCMU, tools: [{ type: 'function', name: 'lookup_order', parameters: { type: 'object' } }], tool_choice: 'auto' });
+      client.send({ type: 'response.create' });
+      const done = await client.waitFor('response.done');
+      const afterAudio = client.events.slice(client.events.findIndex((e) => e.type === 'response.output_audio.done'));
+      const kinds = afterAudio.map((e) => e.type).filter((t) => t.startsWith('response.') && !t.includes('audio') && !t.includes('content_part'));
+      assert.deepEqual(kinds, [
+        'response.output_item.done', // the audio item
+        'response.output_item.added', 'response.function_call_arguments.delta', 'response.function_call_arguments.delta',
+        'response.function_call_arguments.delta', 'response.function_call_arguments.done', 'response.output_item.done', 'response.done',
+      ]);
+      const added = client.ofType('response.output_item.added')[1]!;
+      assert.deepEqual({ ...added.item, id: undefined, call_id: undefined }, { id: undefined, call_id: undefined, object: 'realtime.item', type: 'function_call', status: 'in_progress', name: 'lookup_order', arguments: '' });
+      const deltas = client.ofType('response.function_call_arguments.delta').map((e) => e.delta as string).join('');
+      assert.equal(deltas, '{"order_id":"A-1042"}');
+      const argsDone = client.ofType('response.function_call_arguments.done')[0]!;
+      assert.deepEqual([argsDone.name, argsDone.arguments, argsDone.call_id, argsDone.output_index], ['lookup_order', '{"order_id":"A-1042"}', added.item.call_id, 1]);
+      assert.equal(done.response.status, 'completed');
+      assert.deepEqual(done.response.output.map((item: { type: string }) => item.type), ['message', 'function_call']);
+      client.close();
+    } finally {
+      await fake.close();
+    }
+  });
+
+  test('function_call_output is added (item.added + item.done); a malformed one gets the API error', async () => {
+    const fake = await FakeRealtimeServer.start({});
+    try {
+      const client = await configured(fake);
+      client.send({ type: 'conversation.item.create', item: { type: 'function_call_output', call_id: 'call_1', output: '{"ok":true}' } });
+      const added = await client.waitFor('conversation.item.added');
+      assert.deepEqual({ ...added.item, id: undefined }, { id: undefined, object: 'realtime.item', status: 'completed', type: 'function_call_output', call_id: 'call_1', output: '{"ok":true}' });
+      await client.waitFor('conversation.item.done');
+      client.send({ type: 'conversation.item.create', event_id: 'bad_1', item: { type: 'function_call_output', call_id: 'call_1', output: 42 } });
+      const error = await client.waitFor('error');
+      assert.deepEqual(error.error, { type: 'invalid_request_error', code: 'invalid_value', message: "Invalid type for 'item.output': expected a string.", param: 'item.output', event_id: 'bad_1' });
+      assert.deepEqual(fake.log.functionOutputs.map((o) => o.callId), ['call_1']);
+      client.close();
+    } finally {
+      await fake.close();
+    }
+  });
+
+  test('tools that are not function tools are refused like the API does', async () => {
+    const fake = await FakeRealtimeServer.start({});
+    try {
+      const client = await RawClient.open(fake.url());
+      await client.waitFor('session.created');
+      client.send({ type: 'session.update', session: { ...GA_SESSION_PCMU, tools: [{ type: 'retrieval', name: 'x' }] } });
+      const error = await client.waitFor('error');
+      assert.equal(error.error.param, 'session.tools[0].type');
+      client.close();
+    } finally {
+      await fake.close();
+    }
+  });
+});

@@ -20,6 +20,9 @@ import { WebSocketServer } from 'ws';
 import { FakeConnection, type FakeServerContext } from './realtime-server-connection.js';
 import { FakeLog } from './realtime-server-log.js';
 import type { FakeApiError } from './realtime-server-session.js';
+import type { FakeTurn } from './realtime-server-tools.js';
+
+export type { FakeTurn } from './realtime-server-tools.js';
 
 export interface FakeRealtimeOptions {
   /** Key the client must present (default 'test-key'). */
@@ -58,9 +61,13 @@ export interface FakeRealtimeOptions {
   readonly logLimit?: number;
   /** Appended audio kept for `appendedBytes()` (default 1 MiB). */
   readonly appendLimitBytes?: number;
+  /** Answers in order (automatic or `response.create`); then the default answer. */
+  readonly script?: readonly FakeTurn[];
+  /** What input transcription reports the caller said (when the session turned it on). */
+  readonly callerTranscript?: string;
 }
 
-export type ResolvedFakeOptions = Required<Omit<FakeRealtimeOptions, 'dropAfterDeltas' | 'sessionUpdateFault'>> & {
+export type ResolvedFakeOptions = Required<Omit<FakeRealtimeOptions, 'dropAfterDeltas' | 'sessionUpdateFault' | 'script'>> & {
   readonly dropAfterDeltas: number | undefined;
   readonly sessionUpdateFault: 'ignore' | FakeApiError | undefined;
 };
@@ -85,6 +92,7 @@ function resolve(options: FakeRealtimeOptions): ResolvedFakeOptions {
     answerPings: options.answerPings ?? true,
     logLimit: options.logLimit ?? 5000,
     appendLimitBytes: options.appendLimitBytes ?? 1024 * 1024,
+    callerTranscript: options.callerTranscript ?? 'what the caller said',
   };
 }
 
@@ -99,11 +107,13 @@ export class FakeRealtimeServer implements FakeServerContext {
   private connectionCount = 0;
   private dropsLeft: number;
   private refuseStatus: number | undefined;
+  private readonly script: FakeTurn[];
 
   private constructor(options: FakeRealtimeOptions) {
     this.options = resolve(options);
     this.log = new FakeLog(this.options.logLimit, this.options.appendLimitBytes);
     this.dropsLeft = this.options.drops;
+    this.script = [...(options.script ?? [])];
     this.wss = new WebSocketServer({
       noServer: true, perMessageDeflate: false, maxPayload: 16 * 1024 * 1024, autoPong: this.options.answerPings,
     });
@@ -169,9 +179,13 @@ export class FakeRealtimeServer implements FakeServerContext {
     return true;
   }
 
+  takeTurn(): FakeTurn | undefined {
+    return this.script.shift();
+  }
+
   /** Starts a response on the latest connection; returns its id (undefined if one is active). */
-  respond(options: { ms?: number; text?: string } = {}): string | undefined {
-    return this.requireConnection().respond(options.ms, options.text);
+  respond(options: { ms?: number; text?: string; functionCall?: { name: string; arguments: string } } = {}): string | undefined {
+    return this.requireConnection().respond(options.ms, options.text, options.functionCall);
   }
 
   /** Emits speech_started now on the latest connection (with interrupt_response applied). */

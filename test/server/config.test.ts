@@ -1,5 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadConfig } from '../../src/server/config.js';
 
 describe('loadConfig', () => {
@@ -66,5 +69,40 @@ describe('loadConfig', () => {
     const result = loadConfig({ ALLOWED_ORIGINS: 'https://a.example, https://b.example,' });
     assert.ok(result.ok);
     assert.deepEqual(result.config.allowedOrigins, ['https://a.example', 'https://b.example']);
+  });
+});
+
+describe('loadConfig: acting agents', () => {
+  test('defaults: no setup webhook, no tools, no events, 3000 ms setup deadline, Twilio\'s API', () => {
+    const result = loadConfig({});
+    assert.ok(result.ok);
+    assert.deepEqual(result.config.agent, {
+      setupUrl: undefined, setupTimeoutMs: 3000, tools: [], eventsUrl: undefined, transcribeModel: undefined,
+      twilioApiUrl: 'https://api.twilio.com', twilioAccountSid: undefined,
+    });
+  });
+
+  test('TOOLS_FILE is read and validated at start-up', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vw-config-'));
+    const good = join(dir, 'good.json');
+    writeFileSync(good, JSON.stringify([{ name: 'lookup', url: 'https://tools.example/lookup', timeoutMs: 2000 }]));
+    const ok = loadConfig({ TOOLS_FILE: good });
+    assert.ok(ok.ok);
+    assert.deepEqual(ok.config.agent.tools, [{ name: 'lookup', description: '', parameters: { type: 'object', properties: {} }, url: 'https://tools.example/lookup', timeoutMs: 2000 }]);
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify([{ name: 'end_call', url: 'https://x.example' }]));
+    assert.deepEqual(loadConfig({ TOOLS_FILE: bad }), { ok: false, problems: [`TOOLS_FILE ${bad}: bad or missing field tools[0].name`] });
+    const missing = loadConfig({ TOOLS_FILE: join(dir, 'nope.json') });
+    assert.ok(!missing.ok && missing.problems[0]!.startsWith(`TOOLS_FILE ${join(dir, 'nope.json')}: ENOENT`));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('every bad agent value is reported', () => {
+    const result = loadConfig({
+      CALL_SETUP_URL: 'ftp://x', CALL_SETUP_TIMEOUT_MS: '20', EVENTS_URL: 'nope', TRANSCRIBE_MODEL: 'a model',
+      TWILIO_ACCOUNT_SID: 'AC123', TWILIO_API_URL: 'ws://x',
+    });
+    assert.ok(!result.ok);
+    assert.equal(result.problems.length, 6, result.problems.join('; '));
   });
 });

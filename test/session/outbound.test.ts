@@ -91,4 +91,46 @@ describe('OutboundAudio', () => {
     assert.deepEqual(order, ['a1', 'a1', 'a1', 'a1', 'a1', 'e1', 'a2', 'e2']);
     out.close();
   });
+
+  test('counts an underrun when an item continues after the caller played everything sent, and the most held', async () => {
+    const { out, transport, clock } = outbound({ windowMs: 800 });
+    await out.enqueue(delta(300, 'a'));
+    await settle();
+    clock.now = 100;
+    out.played(100);
+    await out.enqueue(delta(100, 'a')); // the caller still holds 200 ms: no gap
+    await settle();
+    assert.equal(out.underruns, 0);
+    clock.now = 500;
+    out.played(400); // all played; the estimate has run dry
+    await out.enqueue(delta(100, 'a')); // the same item resumes after a gap
+    await settle();
+    assert.equal(out.underruns, 1);
+    await out.enqueue(delta(100, 'b')); // a new item after silence is not an underrun
+    clock.now = 2_000;
+    out.played(600);
+    await out.enqueue(delta(100, 'c'));
+    await settle();
+    assert.equal(out.underruns, 1);
+    assert.equal(out.maxBufferedMs, 300);
+    assert.equal(transport.sentMs(), 700);
+    out.close();
+  });
+
+  test('whenPlayedOut resolves at the played report that covers everything sent, and rejects at its deadline', async () => {
+    const { out } = outbound({ windowMs: 800 });
+    await out.enqueue(delta(300, 'a'));
+    await settle();
+    let resolved = false;
+    const waiting = out.whenPlayedOut({ timeoutMs: 5_000 }).then(() => (resolved = true));
+    out.played(200);
+    await settle();
+    assert.equal(resolved, false);
+    out.played(300);
+    await waiting;
+    await out.enqueue(delta(100, 'a'));
+    await settle();
+    await assert.rejects(out.whenPlayedOut({ timeoutMs: 20 }), (err: { code?: string }) => err.code === 'VW_ERR_DEADLINE');
+    out.close();
+  });
 });

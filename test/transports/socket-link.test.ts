@@ -1,6 +1,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter, on, once } from 'node:events';
+import { setTimeout as delay } from 'node:timers/promises';
 import fc from 'fast-check';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { vwError, type VoicewireError } from '../../src/errors.js';
@@ -314,6 +315,38 @@ describe('SocketLink: state', () => {
     assert.equal(p.link.state, 'closed');
     assert.throws(() => p.link.enter('live'), /no move from closed to live/);
     await within(p.peerClosed, 'peer close');
+  });
+});
+
+describe('SocketLink: start deadline', () => {
+  test('a link still in its initial phase after startTimeoutMs fails with 4020 VW_ERR_START_TIMEOUT', async () => {
+    const p = await pair({ startTimeoutMs: 100 });
+    p.link.attach(p.trace.events);
+    const { code } = await within(p.peerClosed, 'peer close');
+    assert.equal(code, 4020);
+    assert.deepEqual(closedEntries(p.trace), ['closed 4020 VW_ERR_START_TIMEOUT VW_ERR_START_TIMEOUT']);
+    assert.equal(p.closings.count, 1);
+  });
+
+  test('leaving the initial phase in time stops the deadline: the link stays open past it', async () => {
+    const p = await pair({ startTimeoutMs: 100 });
+    p.link.attach(p.trace.events);
+    p.link.enter('live');
+    // Proving that a timer did not fire has no event to wait for: wait past the deadline, then
+    // show that a message still arrives on the open link.
+    await delay(300);
+    p.client.send('still here');
+    await p.trace.until(() => p.trace.entries.includes('message still here'), 'the late message');
+    assert.equal(p.link.state, 'live');
+    assert.deepEqual(closedEntries(p.trace), []);
+  });
+
+  test('without startTimeoutMs the link sets no deadline of its own', async () => {
+    const p = await pair();
+    p.link.attach(p.trace.events);
+    await delay(200); // an absence again: no deadline fires
+    assert.equal(p.link.state, 'waiting');
+    assert.deepEqual(closedEntries(p.trace), []);
   });
 });
 

@@ -13,7 +13,7 @@
  */
 import { msToSamples, type AudioFormat } from '../../audio/format.js';
 import { vwError } from '../../errors.js';
-import type { ModelEvents, ModelSession } from '../model.js';
+import type { ModelEvents, ModelSession, ToolDefinition } from '../model.js';
 import { ConversationHistory } from './history.js';
 import type { HeardSplit } from './heard.js';
 import { CallerListener, type VadFactory } from './listener.js';
@@ -39,6 +39,8 @@ export interface CascadeSessionDeps {
   readonly createVad: VadFactory;
   /** Greet the caller once connected. Default true. */
   readonly greet?: boolean;
+  /** Functions the reasoner may call (the call's setup); their outputs come back through `toolResult`. */
+  readonly tools?: readonly ToolDefinition[];
 }
 
 type SessionState = 'created' | 'listening' | 'closed';
@@ -143,6 +145,24 @@ export class CascadeSession implements ModelSession {
     run.gate.markPlayed(sentenceId);
   }
 
+  /**
+   * A function's output goes into the history; with `respond` (the session's last result of the
+   * batch, and the caller has not spoken since) the reasoner answers it now.
+   */
+  toolResult(callId: string, output: string, respond: boolean): void {
+    if (this.state !== 'listening') return;
+    this.history.addToolResult(callId, output);
+    if (respond && this.run === undefined) this.startResponse({ kind: 'tool-results' }, undefined);
+  }
+
+  /** The setup's greeting, said word for word instead of the reasoner's own. */
+  greet(text: string): void {
+    if (this.greetTimer) clearImmediate(this.greetTimer);
+    this.greetTimer = undefined;
+    if (this.run !== undefined) return;
+    this.startResponse({ kind: 'greeting' }, undefined, scriptedReasoner(text));
+  }
+
   /** The session's measured barge-in time (speech onset → the agent's audio stopped), for the agent to report. */
   noteBargeIn(ms: number): void {
     if (!Number.isFinite(ms) || ms < 0) return;
@@ -204,7 +224,7 @@ export class CascadeSession implements ModelSession {
     this.startResponse(input, joined);
   }
 
-  private startResponse(input: TurnInput, utterance: Utterance | undefined): void {
+  private startResponse(input: TurnInput, utterance: Utterance | undefined, reasoner: Reasoner = this.deps.reasoner): void {
     this.greetTimer = undefined;
     const events = this.events;
     if (this.state !== 'listening' || !events) return;
@@ -212,7 +232,7 @@ export class CascadeSession implements ModelSession {
     const facts = this.factsForTurn(input);
     const run = new ResponseRun(`cascade-${this.deps.callId}-${this.responses}`, input, utterance, {
       events,
-      reasoner: this.deps.reasoner,
+      reasoner,
       stt: this.deps.stt,
       tts: this.deps.tts,
       apologyTts: this.deps.apologyTts,
@@ -221,6 +241,7 @@ export class CascadeSession implements ModelSession {
       logger: this.deps.logger,
       history: () => this.history.messages(),
       facts,
+      ...(this.deps.tools ? { tools: this.deps.tools } : {}),
     });
     this.run = run;
     // The run's STT/LLM/TTS requests are traced in this call (and carry its traceparent).
@@ -250,10 +271,18 @@ export class CascadeSession implements ModelSession {
       this.deps.logger.error({ responseId: run.id, err: result.error.message }, 'cascade response failed unexpectedly');
       this.events?.error(result.error);
     }
-    this.commit(run, run.record.text());
+    const calls = result.status === 'completed' ? run.toolCalls : [];
+    if (calls.length > 0) {
+      if (run.userText) this.history.add('user', run.userText);
+      this.history.addToolCalls(run.record.text(), calls, run.id);
+    } else {
+      this.commit(run, run.record.text());
+    }
     if (this.run === run) this.run = undefined;
     this.lastFinished = run;
-    if (this.state === 'listening') this.events?.responseDone(run.id, result.status);
+    if (this.state !== 'listening') return;
+    this.events?.responseDone(run.id, result.status);
+    if (calls.length > 0) this.events?.toolCalls?.(calls.map((c) => ({ responseId: run.id, callId: c.id, name: c.name, arguments: c.arguments })));
   }
 
   private cancelRun(run: ResponseRun, split: HeardSplit): void {
@@ -298,4 +327,15 @@ export class CascadeSession implements ModelSession {
     if (run.userText) this.history.add('user', run.userText);
     if (assistantText) this.history.add('assistant', assistantText, run.id);
   }
+}
+
+/** A reasoner that says `text` and nothing else (the setup's greeting). */
+function scriptedReasoner(text: string): Reasoner {
+  return {
+    name: 'scripted',
+    userMessage: () => '',
+    async *respond() {
+      yield text;
+    },
+  };
 }

@@ -67,7 +67,7 @@ export class DemoAgent implements Reasoner {
   }
 
   userMessage(input: TurnInput): string {
-    if (input.kind === 'greeting') return '';
+    if (input.kind !== 'utterance') return '';
     return input.text ?? `[spoke for ${(input.durationMs / 1000).toFixed(1)} s]`;
   }
 

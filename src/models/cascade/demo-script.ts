@@ -106,6 +106,8 @@ function firstWords(text: string, count: number): string {
 /** The full answer of turn `turnIndex` (0-based over utterance turns). */
 export function composeAnswer(input: TurnInput, facts: TurnFacts, turnIndex: number): string {
   if (input.kind === 'greeting') return GREETING;
+  // The demo agent calls no functions, so it is never asked to answer their outputs.
+  if (input.kind === 'tool-results') return '';
   const topic = TOPICS[turnIndex % TOPICS.length] ?? '';
   const restart = turnIndex > 0 && turnIndex % TOPICS.length === 0 ? RESTART : '';
   return [describeUtterance(input, facts), describeInterruption(facts), restart, topic]

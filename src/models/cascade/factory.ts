@@ -61,7 +61,7 @@ export interface CascadeOptions {
   /** Replace a stage (tests, embedding): VAD, STT, the reasoner (one per call: it may keep state). */
   readonly createVad?: VadFactory;
   readonly stt?: SpeechToText;
-  readonly createReasoner?: () => Reasoner;
+  readonly createReasoner?: (call: ModelFactoryOptions) => Reasoner;
 }
 
 /** The factory the lead's config selects for MODEL_BACKEND=cascade (or no OpenAI key). Validates eagerly. */
@@ -91,13 +91,13 @@ export function createCascadeFactory(options: CascadeOptions): ModelFactory {
   const createReasoner =
     options.createReasoner ??
     (options.llmUrl
-      ? () =>
+      ? (call: ModelFactoryOptions) =>
           new OpenAiChatReasoner({
             url: options.llmUrl as string,
             model: options.llmModel ?? 'gpt-4o-mini',
             apiKey: options.llmApiKey,
             timeoutMs: options.stageTimeoutMs,
-            systemPrompt: options.instructions,
+            systemPrompt: call.settings?.instructions ?? options.instructions,
           })
       : () => new DemoAgent(options.demo));
   const createVad: VadFactory = options.createVad ?? ((o: { sampleRate: SampleRate }) => new EnergyVad({ sampleRate: o.sampleRate }));
@@ -108,11 +108,12 @@ export function createCascadeFactory(options: CascadeOptions): ModelFactory {
       callerFormat: call.callerFormat,
       bounds,
       logger: options.logger.child?.({ backend: 'cascade', callId: call.callId }) ?? options.logger,
-      reasoner: createReasoner(),
+      reasoner: createReasoner(call),
       stt,
       tts,
       apologyTts: options.tts ?? tts,
       createVad,
       greet: options.greet,
+      ...(call.settings?.tools ? { tools: call.settings.tools } : {}),
     });
 }

@@ -7,15 +7,28 @@
 
 export type ChatRole = 'user' | 'assistant';
 
+/** A function call an assistant message made (OpenAI chat `tool_calls[]`). */
+export interface ChatToolCall {
+  readonly id: string;
+  readonly name: string;
+  readonly arguments: string;
+}
+
 export interface ChatMessage {
-  readonly role: ChatRole | 'system';
+  readonly role: ChatRole | 'system' | 'tool';
   readonly content: string;
+  /** An assistant message's function calls. */
+  readonly toolCalls?: readonly ChatToolCall[];
+  /** A `tool` message: the call it answers. */
+  readonly toolCallId?: string;
 }
 
 interface Entry {
-  readonly role: ChatRole;
+  readonly role: ChatRole | 'tool';
   content: string;
   readonly itemId: string | undefined;
+  readonly toolCalls?: readonly ChatToolCall[];
+  readonly toolCallId?: string;
 }
 
 export interface HistoryOptions {
@@ -55,6 +68,23 @@ export class ConversationHistory {
     this.enforce();
   }
 
+  /** An assistant turn that called functions (its spoken text may be empty). */
+  addToolCalls(text: string, calls: readonly ChatToolCall[], itemId?: string): void {
+    const content = text.trim().slice(-this.maxChars);
+    this.entries.push({ role: 'assistant', content, itemId, toolCalls: calls.map((c) => ({ ...c })) });
+    this.chars += content.length + calls.reduce((n, c) => n + c.arguments.length, 0);
+    this.enforce();
+  }
+
+  /** A function's output, answering call `toolCallId` (kept only while its call is held). */
+  addToolResult(toolCallId: string, output: string): void {
+    if (!this.entries.some((e) => e.toolCalls?.some((c) => c.id === toolCallId))) return;
+    const content = output.slice(0, this.maxChars);
+    this.entries.push({ role: 'tool', content, itemId: undefined, toolCallId });
+    this.chars += content.length;
+    this.enforce();
+  }
+
   /**
    * The caller heard only `heardText` of assistant item `itemId`: replace its text (or remove the
    * message when nothing was heard). Returns false when the item is no longer in the history.
@@ -66,7 +96,8 @@ export class ConversationHistory {
     const heard = heardText.trim();
     if (heard.length >= entry.content.length) return true;
     this.chars -= entry.content.length;
-    if (heard.length === 0) {
+    // A message that called functions stays (empty) when nothing was heard: their outputs answer it.
+    if (heard.length === 0 && entry.toolCalls === undefined) {
       this.entries.splice(index, 1);
       return true;
     }
@@ -82,14 +113,26 @@ export class ConversationHistory {
 
   /** A copy of the messages, oldest first. */
   messages(): ChatMessage[] {
-    return this.entries.map((e) => ({ role: e.role, content: e.content }));
+    return this.entries.map((e) => ({
+      role: e.role,
+      content: e.content,
+      ...(e.toolCalls ? { toolCalls: e.toolCalls } : {}),
+      ...(e.toolCallId === undefined ? {} : { toolCallId: e.toolCallId }),
+    }));
   }
 
   private enforce(): void {
     while (this.entries.length > this.maxMessages || this.chars > this.maxChars) {
-      const dropped = this.entries.shift();
-      if (!dropped) break;
-      this.chars -= dropped.content.length;
+      if (!this.dropOldest()) break;
+      // A tool answer without the call it answers is refused by chat APIs: it goes with its call.
+      while (this.entries[0]?.role === 'tool') this.dropOldest();
     }
+  }
+
+  private dropOldest(): boolean {
+    const dropped = this.entries.shift();
+    if (!dropped) return false;
+    this.chars -= dropped.content.length + (dropped.toolCalls?.reduce((n, c) => n + c.arguments.length, 0) ?? 0);
+    return true;
   }
 }

@@ -17,7 +17,7 @@ import { abortedError } from './abortable.js';
 import type { ChatMessage } from './history.js';
 import { ItemQueue } from './item-queue.js';
 import type { PlayedGate } from './played-gate.js';
-import type { Reasoner, TurnFacts, TurnInput } from './reasoner.js';
+import type { Reasoner, TurnFacts, TurnInput, ReasoningContext } from './reasoner.js';
 import type { SpokenRecord } from './spoken.js';
 import { runReasoningStage, runSendStage, runTtsStage, type PlannedSentence, type SpeechItem, type SpeechSink } from './stages.js';
 import { toStageError } from './stage-error.js';
@@ -94,6 +94,9 @@ export interface ResponsePipelineOptions {
   readonly signal: AbortSignal;
   readonly probe: PipelineProbe;
   readonly onCapped?: () => void;
+  /** Functions the reasoner may call, and where its calls go. */
+  readonly tools?: ReasoningContext['tools'];
+  readonly onToolCall?: ReasoningContext['onToolCall'];
 }
 
 export type PipelineOutcome =
@@ -116,7 +119,11 @@ export async function runResponsePipeline(options: ResponsePipelineOptions): Pro
   const thinking = runReasoningStage({
     reasoner: options.reasoner,
     input: options.input,
-    context: { history: options.history, facts: options.facts, signal: reasoning.controller.signal },
+    context: {
+      history: options.history, facts: options.facts, signal: reasoning.controller.signal,
+      ...(options.tools ? { tools: options.tools } : {}),
+      ...(options.onToolCall ? { onToolCall: options.onToolCall } : {}),
+    },
     sentences,
     record: options.record,
     maxSentenceChars: bounds.maxSentenceChars,

@@ -4,11 +4,13 @@
  * pulling (a full sentence queue) stops the producer — for the HTTP LLM that means the response
  * body is no longer read, which is backpressure all the way into fetch.
  */
-import type { ChatMessage } from './history.js';
+import type { ToolDefinition } from '../model.js';
+import type { ChatMessage, ChatToolCall } from './history.js';
 
-/** What the caller did this turn. */
+/** What the caller did this turn (or `tool-results`: function outputs are in the history, answer them). */
 export type TurnInput =
   | { readonly kind: 'greeting' }
+  | { readonly kind: 'tool-results' }
   | {
       readonly kind: 'utterance';
       /** The transcript, or undefined when no STT is configured. */
@@ -36,6 +38,10 @@ export interface ReasoningContext {
   readonly facts: TurnFacts;
   /** Aborted on barge-in: the producer stops and the iteration rejects with its reason. */
   readonly signal: AbortSignal;
+  /** Functions the reasoner may call (reasoners that cannot call functions ignore them). */
+  readonly tools?: readonly ToolDefinition[];
+  /** A function call the answer made, reported once complete (before the iteration ends). */
+  readonly onToolCall?: (call: ChatToolCall) => void;
 }
 
 export interface Reasoner {

@@ -7,9 +7,9 @@
  */
 import type { AudioFormat } from '../../audio/format.js';
 import type { VoicewireError } from '../../errors.js';
-import type { ModelEvents } from '../model.js';
+import type { ModelEvents, ToolDefinition } from '../model.js';
 import { abortedError } from './abortable.js';
-import type { ChatMessage } from './history.js';
+import type { ChatMessage, ChatToolCall } from './history.js';
 import { runResponsePipeline, speakSentence, type CascadeBounds, type PipelineOutcome, type PipelineProbe, type ResponsePipelineOptions } from './pipeline.js';
 import { PlayedGate } from './played-gate.js';
 import type { Reasoner, TurnFacts, TurnInput } from './reasoner.js';
@@ -49,6 +49,8 @@ export interface RunDeps {
   readonly history: () => readonly ChatMessage[];
   /** The figures this turn's agent sees (a snapshot taken when the turn began). */
   readonly facts: TurnFacts;
+  /** Functions the reasoner may call this turn. */
+  readonly tools?: readonly ToolDefinition[];
 }
 
 /** What the caller hears when a remote stage fails (one short sentence each). */
@@ -73,6 +75,8 @@ export class ResponseRun {
   readonly probe: PipelineProbe = { sentences: undefined, speech: undefined };
   /** The user message this turn adds to the history ('' until known / for the greeting). */
   userText = '';
+  /** Function calls the answer made (reported by the session once the run completed). */
+  readonly toolCalls: ChatToolCall[] = [];
   private phaseValue: RunPhase;
   private statusValue: RunStatus | undefined;
   private readonly controller = new AbortController();
@@ -133,6 +137,7 @@ export class ResponseRun {
         return this.end('completed');
       }
       input = { ...input, text };
+      this.deps.events.callerTranscript?.(undefined, text);
     }
     this.userText = this.deps.reasoner.userMessage(input);
     this.phaseValue = 'thinking';
@@ -186,6 +191,7 @@ export class ResponseRun {
       sink: this.sink,
       signal: this.signal,
       probe: this.probe,
+      ...(this.deps.tools && this.deps.tools.length > 0 ? { tools: this.deps.tools, onToolCall: (call: ChatToolCall) => this.toolCalls.push(call) } : {}),
       onCapped: () => this.deps.logger.info({ responseId: this.id, max: this.deps.bounds.maxSentencesPerResponse }, 'response reached its sentence cap: the rest is not read'),
     };
   }

@@ -16,8 +16,8 @@ import { FormatConverter } from './convert.js';
 import { InputPump } from './input-pump.js';
 import { audioFormatOfWire, resolveOptions, type OpenAIRealtimeOptions, type ResolvedOptions } from './options.js';
 import {
-  buildAppend, buildResponseCancel, buildSessionUpdate, buildTruncate, serializeClientEvent,
-  type ClientEvent,
+  buildAppend, buildFunctionCallOutput, buildResponseCancel, buildResponseCreate, buildSessionUpdate, buildTruncate,
+  serializeClientEvent, type ClientEvent,
 } from './protocol.js';
 import { ResponseTracker, type ResponseState } from './responses.js';
 import { handleServerEvent } from './server-events.js';
@@ -182,6 +182,28 @@ export class OpenAIRealtimeSession implements ModelSession, EventContext {
     this.shutdown();
   }
 
+  /**
+   * Adds a function call's output; with `respond`, asks for the answer — but never while a
+   * response is active or being created (the caller's turn already makes one, and a second
+   * `response.create` would be refused with conversation_already_has_active_response).
+   */
+  toolResult(callId: string, output: string, respond: boolean): void {
+    if (this.state === 'closed') return;
+    this.sendEvent(buildFunctionCallOutput(callId, output, this.nextEventId()));
+    if (!respond) return;
+    if (this.responses.state !== 'idle') {
+      this.options.logger.debug({ responseState: this.responses.state }, 'tool output added; a response is already under way');
+      return;
+    }
+    this.createResponse();
+  }
+
+  /** The opening line: one response whose instructions are to say `text`. */
+  greet(text: string): void {
+    if (this.state !== 'open' || this.responses.state !== 'idle') return;
+    this.createResponse(`Greet the caller by saying exactly this, then wait for them: ${text}`);
+  }
+
   // --- EventContext (used by server-events.ts) ---
 
   decodeDelta(base64: string): Uint8Array | undefined {
@@ -343,7 +365,13 @@ export class OpenAIRealtimeSession implements ModelSession, EventContext {
       outputFormat: this.options.wireFormat,
       turnDetection: this.options.turnDetection,
       ...(this.options.instructions === undefined ? {} : { instructions: this.options.instructions }),
+      ...(this.options.tools.length === 0 ? {} : { tools: this.options.tools }),
+      ...(this.options.transcribeModel === undefined ? {} : { transcribeModel: this.options.transcribeModel }),
     };
+  }
+
+  private createResponse(instructions?: string): void {
+    if (this.sendEvent(buildResponseCreate(this.nextEventId(), instructions))) this.responses.onCommitted(true);
   }
 
   private nextEventId(): string {

@@ -5,6 +5,7 @@
 import WebSocket from 'ws';
 import { isSameFormat, PCM16_24K, TWILIO_FORMAT, type AudioFormat } from '../../audio/format.js';
 import { vwError } from '../../errors.js';
+import type { ToolDefinition } from '../model.js';
 import { DEFAULT_TURN_DETECTION, type ServerVadTurnDetection, type WireFormat } from './protocol.js';
 
 /** The subset of pino's API the backend uses; a pino Logger fits. */
@@ -34,6 +35,10 @@ export interface OpenAIRealtimeOptions {
   /** Default 'marin'. Fixed by the API after the first audio output. */
   readonly voice?: string;
   readonly instructions?: string;
+  /** Functions the model may call; none by default. */
+  readonly tools?: readonly ToolDefinition[];
+  /** Transcribe the caller's audio with this model (e.g. `gpt-4o-mini-transcribe`); off by default. */
+  readonly transcribeModel?: string;
   /** Default: 'pcmu' when the caller is μ-law 8 kHz (no conversion at all), else 'pcm24k'. */
   readonly wireFormat?: WireFormat;
   /** Overrides of the server VAD settings (defaults: the API's, with create/interrupt_response on). */
@@ -62,6 +67,8 @@ export interface ResolvedOptions {
   readonly headers: Readonly<Record<string, string>>;
   readonly voice: string;
   readonly instructions: string | undefined;
+  readonly tools: readonly ToolDefinition[];
+  readonly transcribeModel: string | undefined;
   readonly wireFormat: WireFormat;
   readonly turnDetection: ServerVadTurnDetection;
   readonly logger: LoggerLike;
@@ -142,6 +149,8 @@ export function resolveOptions(options: OpenAIRealtimeOptions): ResolvedOptions 
     headers: authHeaders(options.apiKey, authHeader),
     voice: options.voice ?? DEFAULTS.voice,
     instructions: options.instructions,
+    tools: options.tools ?? [],
+    transcribeModel: options.transcribeModel,
     wireFormat: options.wireFormat ?? defaultWireFormat(options.callerFormat),
     turnDetection: { ...DEFAULT_TURN_DETECTION, ...options.turnDetection, type: 'server_vad' },
     logger: options.logger ?? SILENT_LOGGER,

@@ -35,8 +35,16 @@ export const SERVER_EVENT_FIELDS = {
   'conversation.item.deleted': { item_id: 'string' },
   'response.created': { response: { id: 'string', status: 'string?' } },
   'response.done': {
-    response: { id: 'string', status: 'string', status_details: 'object?' },
+    response: { id: 'string', status: 'string', status_details: 'object?', output: 'array?' },
   },
+  'response.function_call_arguments.delta': {
+    response_id: 'string', item_id: 'string', output_index: 'number', call_id: 'string', delta: 'string',
+  },
+  'response.function_call_arguments.done': {
+    response_id: 'string', item_id: 'string', output_index: 'number', call_id: 'string', name: 'string?', arguments: 'string',
+  },
+  'conversation.item.input_audio_transcription.completed': { item_id: 'string', content_index: 'number', transcript: 'string' },
+  'conversation.item.input_audio_transcription.failed': { item_id: 'string', content_index: 'number', error: 'object' },
   'response.output_item.added': { response_id: 'string', output_index: 'number', item: 'object' },
   'response.output_item.done': { response_id: 'string', output_index: 'number', item: 'object' },
   'response.content_part.added': {
@@ -193,12 +201,27 @@ export const DEFAULT_TURN_DETECTION: Readonly<ServerVadTurnDetection> = {
   interrupt_response: true,
 };
 
+/** A function tool in a session (GA `RealtimeFunctionTool`). */
+export interface RealtimeFunctionTool {
+  type: 'function';
+  name: string;
+  description: string;
+  parameters: Record<string, unknown>;
+}
+
 export interface RealtimeSessionConfig {
   type: 'realtime';
   output_modalities: ['audio'];
   instructions?: string;
+  tools?: RealtimeFunctionTool[];
+  tool_choice?: 'auto' | 'none' | 'required';
   audio: {
-    input: { format: RealtimeAudioFormat; turn_detection: ServerVadTurnDetection | null };
+    input: {
+      format: RealtimeAudioFormat;
+      turn_detection: ServerVadTurnDetection | null;
+      /** Input transcription (GA `audio.input.transcription`); off when absent. */
+      transcription?: { model: string };
+    };
     output: { format: RealtimeAudioFormat; voice: string };
   };
 }
@@ -221,6 +244,14 @@ export interface ResponseCancelEvent {
 export interface ResponseCreateEvent {
   type: 'response.create';
   event_id?: string;
+  /** Overrides for this response only (the greeting's instructions). */
+  response?: { instructions: string };
+}
+/** `conversation.item.create` of a function call's output (GA `RealtimeConversationItemFunctionCallOutput`). */
+export interface FunctionCallOutputCreateEvent {
+  type: 'conversation.item.create';
+  event_id?: string;
+  item: { type: 'function_call_output'; call_id: string; output: string };
 }
 export interface ConversationItemTruncateEvent {
   type: 'conversation.item.truncate';
@@ -235,6 +266,7 @@ export type ClientEvent =
   | InputAudioBufferAppendEvent
   | ResponseCancelEvent
   | ResponseCreateEvent
+  | FunctionCallOutputCreateEvent
   | ConversationItemTruncateEvent;
 
 export interface SessionSettings {
@@ -244,6 +276,10 @@ export interface SessionSettings {
   readonly outputFormat: WireFormat;
   /** null disables server VAD (the client then commits and creates responses itself). */
   readonly turnDetection: ServerVadTurnDetection | null;
+  /** Functions the model may call (`tool_choice: 'auto'`); none when absent or empty. */
+  readonly tools?: readonly { readonly name: string; readonly description: string; readonly parameters: Readonly<Record<string, unknown>> }[];
+  /** Transcription model for the caller's audio; none when absent. */
+  readonly transcribeModel?: string;
 }
 
 /** The GA `session.update`: `type: 'realtime'` and everything audio under `audio.input/output`. */
@@ -259,7 +295,12 @@ export function buildSessionUpdate(settings: SessionSettings, eventId?: string):
       output: { format: wireAudioFormat(settings.outputFormat), voice: settings.voice },
     },
   };
+  if (settings.transcribeModel !== undefined) session.audio.input.transcription = { model: settings.transcribeModel };
   if (settings.instructions !== undefined) session.instructions = settings.instructions;
+  if (settings.tools !== undefined && settings.tools.length > 0) {
+    session.tools = settings.tools.map((tool) => ({ type: 'function', name: tool.name, description: tool.description, parameters: { ...tool.parameters } }));
+    session.tool_choice = 'auto';
+  }
   const event: SessionUpdateEvent = { type: 'session.update', session };
   return withEventId(event, eventId);
 }
@@ -275,8 +316,15 @@ export function buildResponseCancel(responseId?: string, eventId?: string): Resp
   return withEventId(event, eventId);
 }
 
-export function buildResponseCreate(eventId?: string): ResponseCreateEvent {
+export function buildResponseCreate(eventId?: string, instructions?: string): ResponseCreateEvent {
   const event: ResponseCreateEvent = { type: 'response.create' };
+  if (instructions !== undefined) event.response = { instructions };
+  return withEventId(event, eventId);
+}
+
+/** Adds a function call's output to the conversation (no response by itself). */
+export function buildFunctionCallOutput(callId: string, output: string, eventId?: string): FunctionCallOutputCreateEvent {
+  const event: FunctionCallOutputCreateEvent = { type: 'conversation.item.create', item: { type: 'function_call_output', call_id: callId, output } };
   return withEventId(event, eventId);
 }
 

@@ -6,6 +6,7 @@
  */
 import { bytesToMs } from '../../audio/format.js';
 import { vwError } from '../../errors.js';
+import type { ModelToolCall } from '../model.js';
 import type { EventContext } from './client.js';
 import { parseServerEvent, type ServerEventOf, type ServerEventType } from './protocol.js';
 
@@ -124,9 +125,36 @@ function onTranscriptDelta(ctx: EventContext, event: ServerEventOf<'response.out
 
 function onResponseDone(ctx: EventContext, event: ServerEventOf<'response.done'>): void {
   const id = event.response.id;
+  const interrupted = ctx.responses.isInterrupted(id);
   const open = ctx.responses.onDone(id);
   if (open !== undefined) ctx.events?.sentenceEnd(id, open);
   ctx.events?.responseDone(id, event.response.status);
+  // Function calls are acted on once their response is done: only then are the arguments final
+  // (`.done` is also sent for a cancelled response) and may a follow-up response be created.
+  if (event.response.status !== 'completed' || interrupted) return;
+  const calls = functionCalls(id, event.response.output ?? []);
+  if (calls.length > 0) ctx.events?.toolCalls?.(calls);
+}
+
+/** The completed `function_call` items of a response's output, in order. */
+function functionCalls(responseId: string, output: readonly unknown[]): ModelToolCall[] {
+  const calls: ModelToolCall[] = [];
+  for (const item of output) {
+    if (typeof item !== 'object' || item === null) continue;
+    const { type, status, call_id: callId, name, arguments: args } = item as Record<string, unknown>;
+    if (type !== 'function_call' || (status !== undefined && status !== 'completed')) continue;
+    if (typeof callId !== 'string' || typeof name !== 'string' || typeof args !== 'string') continue;
+    calls.push({ responseId, callId, name, arguments: args });
+  }
+  return calls;
+}
+
+function onInputTranscript(ctx: EventContext, event: ServerEventOf<'conversation.item.input_audio_transcription.completed'>): void {
+  ctx.events?.callerTranscript?.(event.item_id, event.transcript);
+}
+
+function onInputTranscriptFailed(ctx: EventContext, event: ServerEventOf<'conversation.item.input_audio_transcription.failed'>): void {
+  ctx.options.logger.warn({ itemId: event.item_id, code: event.error.code, err: event.error.message }, 'caller transcription failed');
 }
 
 function onError(ctx: EventContext, event: ServerEventOf<'error'>): void {
@@ -158,10 +186,14 @@ const HANDLERS = {
   'conversation.item.created': ignore,
   'conversation.item.truncated': ignore,
   'conversation.item.deleted': ignore,
+  'conversation.item.input_audio_transcription.completed': onInputTranscript,
+  'conversation.item.input_audio_transcription.failed': onInputTranscriptFailed,
   'response.created': onResponseCreated,
   'response.done': onResponseDone,
   'response.output_item.added': ignore,
   'response.output_item.done': onOutputItemDone,
+  'response.function_call_arguments.delta': ignore,
+  'response.function_call_arguments.done': ignore,
   'response.content_part.added': ignore,
   'response.content_part.done': ignore,
   'response.output_audio.delta': onAudioDelta,

@@ -15,6 +15,7 @@ import { BrowserTransport } from '../../transports/browser/adapter.js';
 import type { ConversationState } from '../../transports/browser/messages.js';
 import type { SessionObserver } from '../../session/observer.js';
 import { startCall } from './start-call.js';
+import { browserTransfer } from '../agent-services.js';
 import { isVoicewireError } from '../../errors.js';
 
 export const BROWSER_PATH = '/browser';
@@ -142,7 +143,7 @@ export function browserRoutes(ctx: GatewayContext): void {
           transport.sendTranscript('assistant', text, false);
         },
       };
-      startCall(ctx, { ws, transport, transportName: 'browser', logger: callLog, observer });
+      startCall(ctx, { ws, transport, transportName: 'browser', logger: callLog, observer, transfer: browserTransfer(transport) });
     });
   });
 }

@@ -34,8 +34,8 @@ export function exotelRoutes(ctx: GatewayContext): void {
     if ((header(req, 'accept') ?? '').includes('application/json')) return sendJson(res, 200, { url: streamUrl });
     sendText(res, 200, streamUrl, 'text/plain');
   };
-  ctx.router.add('GET', EXOTEL_URL_PATH, answerUrl);
-  ctx.router.add('HEAD', EXOTEL_URL_PATH, answerUrl);
+  ctx.router.add('GET', EXOTEL_URL_PATH, answerUrl, { kind: 'call' });
+  ctx.router.add('HEAD', EXOTEL_URL_PATH, answerUrl, { kind: 'call' });
 
   registerMediaUpgrade(ctx, {
     path: EXOTEL_MEDIA_PATH,

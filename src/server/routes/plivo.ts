@@ -77,7 +77,7 @@ async function answer(ctx: GatewayContext, req: IncomingMessage, res: ServerResp
 
 export function plivoRoutes(ctx: GatewayContext): void {
   ctx.router.add('POST', PLIVO_ANSWER_PATH, (req, res) => answer(ctx, req, res, 'POST'));
-  ctx.router.add('GET', PLIVO_ANSWER_PATH, (req, res) => answer(ctx, req, res, 'GET'));
+  ctx.router.add('GET', PLIVO_ANSWER_PATH, (req, res) => answer(ctx, req, res, 'GET'), { kind: 'call' });
 
   ctx.router.upgrade(PLIVO_MEDIA_PATH, (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const token = ctx.config.carriers.plivoAuthToken;
@@ -92,7 +92,7 @@ export function plivoRoutes(ctx: GatewayContext): void {
     }
     ctx.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       const callLog = ctx.logger.child({ transport: 'plivo' });
-      const transport = new PlivoTransport(ws, { logger: callLog });
+      const transport = new PlivoTransport(ws, { logger: callLog, startTimeoutMs: ctx.config.fleet.startTimeoutMs });
       startCall(ctx, { ws, transport, transportName: 'plivo', logger: callLog });
     });
   });

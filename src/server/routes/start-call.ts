@@ -13,6 +13,7 @@ import type { CallerTransport } from '../../transports/transport.js';
 import type { SessionObserver } from '../../session/observer.js';
 import { vwError, type VoicewireError } from '../../errors.js';
 import { AdmittedTransport } from '../admission.js';
+import type { TransferCall } from '../../agent/services.js';
 
 export interface StartCallOptions {
   readonly ws: WebSocket;
@@ -21,6 +22,8 @@ export interface StartCallOptions {
   readonly logger: Logger;
   /** Extra observer (the browser route forwards stats to the page). */
   readonly observer?: SessionObserver;
+  /** How this transport hands a call on (`transfer_call`); absent: never offered. */
+  readonly transfer?: TransferCall;
 }
 
 export function startCall(ctx: GatewayContext, options: StartCallOptions): CallSession {
@@ -51,6 +54,7 @@ export function startCall(ctx: GatewayContext, options: StartCallOptions): CallS
     creditWindowMs: config.creditWindowMs,
     maxQueuedAudioMs: config.maxQueuedAudioMs,
     observer,
+    ...(ctx.agent ? { agent: { services: ctx.agent, ...(options.transfer ? { transfer: options.transfer } : {}) } } : {}),
   });
   if (!ctx.calls.addPending(session)) {
     // The gateway checks the pending cap before the upgrade; this is the race between two upgrades.
@@ -124,7 +128,7 @@ function combineObservers(a: SessionObserver, b: SessionObserver): SessionObserv
     responseDone: (id, status) => (a.responseDone?.(id, status), b.responseDone?.(id, status)),
     turnLatency: (id, ms) => (a.turnLatency?.(id, ms), b.turnLatency?.(id, ms)),
     firstAudio: (report) => (a.firstAudio?.(report), b.firstAudio?.(report)),
-    underrun: () => (a.underrun?.(), b.underrun?.()),
+    underruns: (count) => (a.underruns?.(count), b.underruns?.(count)),
     dropped: (reason, ms) => (a.dropped?.(reason, ms), b.dropped?.(reason, ms)),
     responseCancelled: (reason) => (a.responseCancelled?.(reason), b.responseCancelled?.(reason)),
     badInput: (code) => (a.badInput?.(code), b.badInput?.(code)),

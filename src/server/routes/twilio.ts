@@ -13,6 +13,7 @@ import { validateSignature, validateStreamSignature, expectedStreamUrl } from '.
 import { streamTwiml, pickCallParameters, TWIML_CONTENT_TYPE } from '../../transports/twilio/twiml.js';
 import { TwilioTransport } from '../../transports/twilio/adapter.js';
 import { startCall } from './start-call.js';
+import { twilioTransfer } from '../agent-services.js';
 
 export const TWILIO_VOICE_PATH = '/twilio/voice';
 export const TWILIO_MEDIA_PATH = '/twilio/media';
@@ -25,6 +26,7 @@ export function webhookUrl(ctx: GatewayContext, req: IncomingMessage): string | 
 
 export function twilioRoutes(ctx: GatewayContext): void {
   const log = ctx.logger.child({ route: 'twilio' });
+  const transfer = twilioTransfer(ctx.config);
 
   ctx.router.add('POST', TWILIO_VOICE_PATH, async (req, res) => {
     let body: string;
@@ -66,7 +68,7 @@ export function twilioRoutes(ctx: GatewayContext): void {
     ctx.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       const callLog = ctx.logger.child({ transport: 'twilio' });
       const transport = new TwilioTransport(ws, { logger: callLog, startTimeoutMs: ctx.config.fleet.startTimeoutMs });
-      startCall(ctx, { ws, transport, transportName: 'twilio', logger: callLog });
+      startCall(ctx, { ws, transport, transportName: 'twilio', logger: callLog, ...(transfer ? { transfer } : {}) });
     });
   });
 }

@@ -67,7 +67,7 @@ async function answer(ctx: GatewayContext, req: IncomingMessage, res: ServerResp
 }
 
 export function vonageRoutes(ctx: GatewayContext): void {
-  ctx.router.add('GET', VONAGE_ANSWER_PATH, (req, res, url) => answer(ctx, req, res, url, 'GET'));
+  ctx.router.add('GET', VONAGE_ANSWER_PATH, (req, res, url) => answer(ctx, req, res, url, 'GET'), { kind: 'call' });
   ctx.router.add('POST', VONAGE_ANSWER_PATH, (req, res, url) => answer(ctx, req, res, url, 'POST'));
 
   ctx.router.upgrade(VONAGE_MEDIA_PATH, (req: IncomingMessage, socket: Duplex, head: Buffer, url: URL) => {
@@ -80,7 +80,7 @@ export function vonageRoutes(ctx: GatewayContext): void {
     }
     ctx.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       const callLog = ctx.logger.child({ transport: 'vonage' });
-      const transport = new VonageTransport(ws, { logger: callLog });
+      const transport = new VonageTransport(ws, { logger: callLog, startTimeoutMs: ctx.config.fleet.startTimeoutMs });
       startCall(ctx, { ws, transport, transportName: 'vonage', logger: callLog });
     });
   });

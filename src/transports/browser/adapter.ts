@@ -172,6 +172,11 @@ export class BrowserTransport implements CallerTransport {
     this.ui.sendStats(stats);
   }
 
+  /** `transfer`: the agent hands the call on to `to`; false when the session is not ready. */
+  sendTransfer(to: string): boolean {
+    return this.readySession('transfer') !== undefined && this.send({ type: 'transfer', to });
+  }
+
   /** Sends an application-level `ping`; the client's `pong` sets `rttMs`. One outstanding at a time. */
   ping(): void {
     this.ui.ping();

@@ -242,6 +242,8 @@ function parseServer(type: string, obj: Json): ServerMessage {
       return parseStats(obj);
     case 'error':
       return parseError(obj);
+    case 'transfer':
+      return { type, to: string(obj, 'to', MAX_SHORT_CHARS, 1) };
     case 'ping':
     case 'pong':
       return { type, id: u32(obj, 'id'), t: finite(obj, 't') };

@@ -152,6 +152,15 @@ export interface StatsMessage {
   readonly rttMs?: number;
 }
 
+/**
+ * The agent hands the call on to `to` (E.164 or a SIP URI): the page may dial it or show it. The
+ * server closes the connection (1000, `transfer`) right after.
+ */
+export interface TransferMessage {
+  readonly type: 'transfer';
+  readonly to: string;
+}
+
 export interface ErrorMessage {
   readonly type: 'error';
   /** A VW_ERR_* code. */
@@ -169,6 +178,7 @@ export type ServerMessage =
   | StateMessage
   | StatsMessage
   | ErrorMessage
+  | TransferMessage
   | PingMessage
   | PongMessage;
 
@@ -176,7 +186,7 @@ export type ControlMessage = ClientMessage | ServerMessage;
 
 export const CLIENT_MESSAGE_TYPES = ['hello', 'played', 'sentence_played', 'ping', 'pong', 'bye'] as const satisfies ReadonlyArray<ClientMessage['type']>;
 export const SERVER_MESSAGE_TYPES = [
-  'ready', 'sentence_end', 'clear', 'transcript', 'state', 'stats', 'error', 'ping', 'pong',
+  'ready', 'sentence_end', 'clear', 'transcript', 'state', 'stats', 'error', 'transfer', 'ping', 'pong',
 ] as const satisfies ReadonlyArray<ServerMessage['type']>;
 
 /** Clamps a requested window to what v1 allows (whole ms). */

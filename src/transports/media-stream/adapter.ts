@@ -25,7 +25,7 @@
 import type { RawData, WebSocket } from 'ws';
 import { bytesPerMs, bytesPerSample, isSameFormat, type AudioFormat } from '../../audio/format.js';
 import { vwError } from '../../errors.js';
-import { NOOP_LOGGER, SocketLink, rawBytes, rawLength, rawText, type LinkMoves, type TransportLogger } from '../socket-link.js';
+import { NOOP_LOGGER, SocketLink, rawBytes, rawLength, rawText, type LinkMoves, type TransportLogger, DEFAULT_START_TIMEOUT_MS } from '../socket-link.js';
 import type { CallerTransport, OutboundAudio, TransportEvents, TransportKind } from '../transport.js';
 import { MarkLedger } from '../twilio/mark-ledger.js';
 import type { MediaStreamDialect, StreamInbound } from './dialect.js';
@@ -75,7 +75,6 @@ const MOVES: LinkMoves<StreamPhase> = { 'awaiting-start': ['streaming'], streami
 /** Unknown mark echoes (and carrier errors) logged at warn per call; later ones at debug. */
 const MAX_WARNED = 10;
 const DEFAULT_MARK_EVERY_MS = 200;
-const DEFAULT_START_TIMEOUT_MS = 5_000;
 
 export class MediaStreamTransport implements CallerTransport {
   readonly kind: TransportKind;
@@ -87,8 +86,6 @@ export class MediaStreamTransport implements CallerTransport {
   private readonly log: TransportLogger;
   /** Reused for every inbound payload: `audio` handlers get a view of it. */
   private readonly media: Uint8Array;
-  /** Closes a stream that never sends `start`, so it cannot hold a socket (and memory) forever. */
-  private startTimer: NodeJS.Timeout | undefined;
   private readonly markEveryMs: number;
   private format: AudioFormat;
   private ledger: MarkLedger;
@@ -132,21 +129,8 @@ export class MediaStreamTransport implements CallerTransport {
       maxBadInputs: options.maxBadInputs,
       failReason: 'message',
       onMessage: (data, isBinary) => this.handleMessage(data, isBinary),
-      onClosing: () => this.stopStartTimer(),
+      startTimeoutMs: options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
     });
-    const startTimeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
-    this.startTimer = setTimeout(() => this.onStartTimeout(startTimeoutMs), startTimeoutMs);
-    this.startTimer.unref();
-  }
-
-  private onStartTimeout(timeoutMs: number): void {
-    this.startTimer = undefined;
-    if (this.link.state === 'awaiting-start') this.link.fail(vwError('VW_ERR_START_TIMEOUT', timeoutMs));
-  }
-
-  private stopStartTimer(): void {
-    if (this.startTimer !== undefined) clearTimeout(this.startTimer);
-    this.startTimer = undefined;
   }
 
   /** The stream's id from `start` (undefined before it). */
@@ -299,7 +283,6 @@ export class MediaStreamTransport implements CallerTransport {
     if (message.event === 'notice') return this.log.debug({ streamId: this.sid, what: message.what }, `${label} notice`);
     if (message.event === 'start') {
       if (this.link.state !== 'awaiting-start') return this.link.fail(vwError('VW_ERR_DUPLICATE_START'));
-      this.stopStartTimer();
       this.link.enter('streaming');
       this.sid = message.streamId;
       this.callId = message.callId;

@@ -21,7 +21,7 @@
 import type { RawData, WebSocket } from 'ws';
 import { TWILIO_FORMAT, bytesPerMs, bytesPerSample, type AudioFormat } from '../../audio/format.js';
 import { vwError } from '../../errors.js';
-import { NOOP_LOGGER, SocketLink, rawLength, rawText, type LinkMoves, type TransportLogger } from '../socket-link.js';
+import { NOOP_LOGGER, SocketLink, rawLength, rawText, type LinkMoves, type TransportLogger, DEFAULT_START_TIMEOUT_MS } from '../socket-link.js';
 import type { CallerTransport, OutboundAudio, TransportEvents } from '../transport.js';
 import { MarkLedger } from '../twilio/mark-ledger.js';
 import { MAX_MEDIA_PAYLOAD_BYTES, MAX_MESSAGE_CHARS, parsePlivoMessage, serializeCheckpoint, serializeClearAudio, serializePlayAudio } from './codec.js';
@@ -33,6 +33,8 @@ export interface PlivoTransportOptions {
   readonly markEveryMs?: number;
   /** Malformed messages tolerated per call; the next one closes with 4003. Default 50. */
   readonly maxBadInputs?: number;
+  /** A stream that does not start within this time is closed with VW_ERR_START_TIMEOUT (4020). Default 5000. */
+  readonly startTimeoutMs?: number;
   /** Largest inbound media payload (bytes). Default 32000 (1 s of L16 16 kHz). */
   readonly maxPayloadBytes?: number;
 }
@@ -103,6 +105,7 @@ export class PlivoTransport implements CallerTransport {
       logger: this.log,
       logContext: () => ({ streamId: this.id }),
       maxBadInputs: options.maxBadInputs,
+      startTimeoutMs: options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
       failReason: 'message',
       onMessage: (data, isBinary) => this.handleMessage(data, isBinary),
     });

@@ -18,7 +18,7 @@ import { randomUUID } from 'node:crypto';
 import type { RawData, WebSocket } from 'ws';
 import { bytesPerMs, frameBytes, type AudioFormat } from '../../audio/format.js';
 import { vwError } from '../../errors.js';
-import { NOOP_LOGGER, SocketLink, rawBytes, rawLength, rawText, type LinkMoves, type TransportLogger } from '../socket-link.js';
+import { NOOP_LOGGER, SocketLink, rawBytes, rawLength, rawText, type LinkMoves, type TransportLogger, DEFAULT_START_TIMEOUT_MS } from '../socket-link.js';
 import type { CallerTransport, OutboundAudio, TransportEvents } from '../transport.js';
 import { MarkLedger } from '../twilio/mark-ledger.js';
 import { MAX_AUDIO_BYTES, MAX_TEXT_CHARS, parseVonageAudio, parseVonageText, serializeClear, serializeNotify } from './codec.js';
@@ -31,6 +31,8 @@ export interface VonageTransportOptions {
   readonly markEveryMs?: number;
   /** Malformed messages tolerated per call; the next one closes with 4003. Default 50. */
   readonly maxBadInputs?: number;
+  /** A stream that does not start within this time is closed with VW_ERR_START_TIMEOUT (4020). Default 5000. */
+  readonly startTimeoutMs?: number;
   /** Call id when the connected message carries no `uuid` header (tests). Default: random. */
   readonly fallbackCallId?: () => string;
 }
@@ -96,6 +98,7 @@ export class VonageTransport implements CallerTransport {
       logger: this.log,
       logContext: () => ({ callUuid: this.callId }),
       maxBadInputs: options.maxBadInputs,
+      startTimeoutMs: options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
       failReason: 'message',
       onMessage: (data, isBinary) => this.handleMessage(data, isBinary),
     });

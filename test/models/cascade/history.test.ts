@@ -37,3 +37,31 @@ describe('ConversationHistory', () => {
     assert.equal(history.truncate('gone', 'x'), false);
   });
 });
+
+describe('ConversationHistory: function calls', () => {
+  test('a tool output is kept only after the call it answers, and leaves with it', () => {
+    const history = new ConversationHistory({ maxMessages: 3 });
+    history.addToolResult('nobody-asked', 'x');
+    assert.equal(history.length, 0, 'an output without its call is not kept');
+    history.add('user', 'where is my order');
+    history.addToolCalls('', [{ id: 'c1', name: 'lookup', arguments: '{}' }], 'r1');
+    history.addToolResult('c1', 'shipped');
+    assert.deepEqual(history.messages().map((m) => m.role), ['user', 'assistant', 'tool']);
+    history.add('assistant', 'It shipped.', 'r2');
+    // Over 3 messages: the user goes first; then the call is oldest, and its output goes with it.
+    history.add('user', 'thanks');
+    assert.deepEqual(history.messages().map((m) => m.role), ['assistant', 'user']);
+  });
+
+  test('a barge-in that heard nothing of a function-calling answer keeps its calls (regression)', () => {
+    // Removing the message would orphan the function outputs that answer it: the API refuses those.
+    const history = new ConversationHistory();
+    history.addToolCalls('Let me check.', [{ id: 'c1', name: 'lookup', arguments: '{}' }], 'r1');
+    history.truncate('r1', '');
+    history.addToolResult('c1', 'shipped');
+    assert.deepEqual(history.messages(), [
+      { role: 'assistant', content: '', toolCalls: [{ id: 'c1', name: 'lookup', arguments: '{}' }] },
+      { role: 'tool', content: 'shipped', toolCallId: 'c1' },
+    ]);
+  });
+});

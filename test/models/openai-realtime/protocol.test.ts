@@ -11,8 +11,8 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { isVoicewireError } from '../../../src/errors.js';
 import {
-  buildAppend, buildResponseCancel, buildSessionUpdate, buildTruncate, DEFAULT_TURN_DETECTION, parseServerEvent,
-  SERVER_EVENT_FIELDS, serializeClientEvent, type ServerEventType,
+  buildAppend, buildFunctionCallOutput, buildResponseCancel, buildResponseCreate, buildSessionUpdate, buildTruncate,
+  DEFAULT_TURN_DETECTION, parseServerEvent, SERVER_EVENT_FIELDS, serializeClientEvent, type ServerEventType,
 } from '../../../src/models/openai-realtime/protocol.js';
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures/openai');
@@ -184,6 +184,33 @@ describe('client event builders', () => {
     assert.deepEqual(buildAppend(Buffer.alloc(16, 0xff).toString('base64')), fixture('client.input_audio_buffer.append'));
     assert.deepEqual(buildResponseCancel('resp_C9G8ZgzWrq1vbzGzuPnkj', 'vw_7'), fixture('client.response.cancel'));
     assert.deepEqual(buildTruncate('item_C9G8aOjbYpKDZGYqOG5Tw', 1500.4, 'vw_8'), fixture('client.conversation.item.truncate'));
+  });
+
+  test('session.update with tools and input transcription matches the golden fixture', () => {
+    const event = buildSessionUpdate(
+      {
+        instructions: 'You are the order desk of Acme.', voice: 'cedar', inputFormat: 'pcmu', outputFormat: 'pcmu', turnDetection: DEFAULT_TURN_DETECTION,
+        transcribeModel: 'gpt-4o-mini-transcribe',
+        tools: [{
+          name: 'lookup_order', description: 'Look up an order by its id.',
+          parameters: { type: 'object', properties: { order_id: { type: 'string' } }, required: ['order_id'] },
+        }],
+      },
+      'vw_1',
+    );
+    assert.deepEqual(JSON.parse(serializeClientEvent(event)), fixture('client.session.update.tools'));
+  });
+
+  test('an empty tool list sends neither tools nor tool_choice', () => {
+    const event = buildSessionUpdate({ voice: 'marin', inputFormat: 'pcmu', outputFormat: 'pcmu', turnDetection: null, tools: [] });
+    assert.equal('tools' in event.session, false);
+    assert.equal('tool_choice' in event.session, false);
+  });
+
+  test('function_call_output and response.create match their golden fixtures', () => {
+    assert.deepEqual(buildFunctionCallOutput('call_Xq7b2kLmN9pQrS4t', '{"status":"shipped","eta":"Friday"}', 'vw_9'), fixture('client.conversation.item.create.function_call_output'));
+    assert.deepEqual(buildResponseCreate('vw_10'), fixture('client.response.create'));
+    assert.deepEqual(buildResponseCreate(undefined, 'Say hi'), { type: 'response.create', response: { instructions: 'Say hi' } });
   });
 
   test('cancel without an id has no response_id field', () => {

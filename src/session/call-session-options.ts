@@ -1,0 +1,40 @@
+/** What a CallSession is given: its transport and model, the bounds of its audio path, its agent. */
+import type { Logger } from 'pino';
+import type { AgentServices, TransferCall } from '../agent/services.js';
+import type { ModelFactory } from '../models/model.js';
+import type { CallerTransport } from '../transports/transport.js';
+import type { SessionObserver } from './observer.js';
+
+export interface CallSessionOptions {
+  readonly transport: CallerTransport;
+  readonly createModel: ModelFactory;
+  readonly logger: Logger;
+  /** Default credit window (ms) when the caller does not ask for one. */
+  readonly creditWindowMs: number;
+  /** Cap of model audio queued for the caller (ms); past it the response is cancelled. */
+  readonly maxQueuedAudioMs: number;
+  /** Queue bound for a pausable backend (ms): a full queue pauses it. */
+  readonly pausableQueueMs?: number;
+  /**
+   * Longest piece of model audio sent in one message (ms). Credit is spent per piece, so the
+   * caller never holds more than the window; larger pieces mean fewer messages (CPU) and fewer
+   * queue items (memory). Default 100.
+   */
+  readonly sendChunkMs?: number;
+  /** A chunk may wait this long for credit before the call is declared stalled. */
+  readonly playoutStallMs?: number;
+  readonly sampleEveryMs?: number;
+  readonly observer?: SessionObserver;
+  readonly now?: () => number;
+  /** Acting agents: per-call setup, tools, events, end/transfer. Absent: none of it. */
+  readonly agent?: {
+    readonly services: AgentServices;
+    readonly transfer?: TransferCall;
+    /** Longest wait for a goodbye to play before `end_call` hangs up anyway (ms). */
+    readonly playedOutTimeoutMs?: number;
+  };
+}
+
+export const DEFAULT_PAUSABLE_QUEUE_MS = 4_000;
+export const DEFAULT_PLAYOUT_STALL_MS = 15_000;
+export const DEFAULT_SEND_CHUNK_MS = 100;
