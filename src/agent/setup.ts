@@ -6,6 +6,7 @@
  */
 import { checkSetup, type CallSetup, type CallSetupRequest } from './call-setup.js';
 import { postJson } from './http-post.js';
+import { httpAttributes, startCallSpan } from '../telemetry/stage-tracing.js';
 
 /**
  * The library API's setup hook: the webhook's answer as a value (validated like the webhook's),
@@ -44,7 +45,14 @@ export async function resolveSetup(
   });
   let answer: unknown;
   if (source.kind === 'webhook') {
-    const outcome = await postJson(source.url, request, { timeoutMs: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
+    // The webhook's request carries the call's traceparent (the call span starts before setup).
+    const span = startCallSpan(request.callId, 'voicewire.setup', httpAttributes(source.url));
+    const outcome = await postJson(source.url, request, {
+      timeoutMs: options.timeoutMs,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(span ? { headers: span.headers } : {}),
+    });
+    span?.end(outcome.ok ? undefined : outcome.failure);
     if (!outcome.ok) return done(outcome.failure, {}, outcome.detail);
     answer = outcome.json;
   } else {

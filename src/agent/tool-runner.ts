@@ -7,6 +7,7 @@
  */
 import type { HttpTool } from './call-setup.js';
 import { MAX_ANSWER_BYTES, postJson, type PostFailure } from './http-post.js';
+import { httpAttributes, startCallSpan } from '../telemetry/stage-tracing.js';
 
 /** What an in-process tool (library API) receives besides its arguments. */
 export interface ToolContext {
@@ -100,20 +101,34 @@ export class ToolRunner {
     }
     if (this.inFlight >= (this.options.maxInFlight ?? DEFAULT_MAX_TOOLS_IN_FLIGHT)) return fail('busy', `${this.inFlight} tool calls already running`);
     this.inFlight++;
+    // GenAI `execute_tool` span of the call's trace (no-op when the call is not traced); an HTTP
+    // tool's request carries its traceparent.
+    const span = startCallSpan(this.options.callId, `execute_tool ${request.name}`, {
+      'gen_ai.operation.name': 'execute_tool',
+      'gen_ai.tool.name': request.name,
+      'gen_ai.tool.call.id': request.toolCallId,
+      'gen_ai.tool.type': isHttpTool(tool) ? 'extension' : 'function',
+      ...(isHttpTool(tool) ? httpAttributes(tool.url) : {}),
+    });
+    let failure: ToolFailure | undefined;
     try {
-      const answer = isHttpTool(tool) ? await this.runHttp(tool, request, args) : await this.runFunction(tool, request, args);
-      if (!answer.ok) return fail(answer.failure, answer.detail);
+      const answer = isHttpTool(tool) ? await this.runHttp(tool, request, args, span?.headers) : await this.runFunction(tool, request, args);
+      if (!answer.ok) {
+        failure = answer.failure;
+        return fail(answer.failure, answer.detail);
+      }
       return { ok: true, output: answer.output, durationMs: this.now() - startedAt };
     } finally {
       this.inFlight--;
+      span?.end(failure);
     }
   }
 
-  private async runHttp(tool: HttpTool, request: ToolCallRequest, args: unknown): Promise<Answer> {
+  private async runHttp(tool: HttpTool, request: ToolCallRequest, args: unknown, headers?: Readonly<Record<string, string>>): Promise<Answer> {
     const outcome = await postJson(
       tool.url,
       { callId: this.options.callId, toolCallId: request.toolCallId, name: request.name, arguments: args },
-      { timeoutMs: tool.timeoutMs, signal: this.options.signal },
+      { timeoutMs: tool.timeoutMs, signal: this.options.signal, ...(headers ? { headers } : {}) },
     );
     if (!outcome.ok) return outcome;
     const json = outcome.json;

@@ -8,14 +8,13 @@
  */
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import type { BargeInReport, SessionObserver } from '../session/observer.js';
+import type { CallStart } from '../transports/transport.js';
 import { callTraces } from '../telemetry/log-correlation.js';
 import { callHandles } from '../telemetry/stage-tracing.js';
 
 export interface CallTracerOptions {
   readonly tracer: Tracer;
   readonly transport: string;
-  /** Credit window (ms) a caller gets when it does not ask for one. */
-  readonly defaultWindowMs: number;
   /** The model name a backend is configured with (gen_ai.request.model). */
   readonly modelName: (backend: string) => string;
 }
@@ -77,33 +76,41 @@ export function callTracer(options: CallTracerOptions): SessionObserver {
     turnCtx = trace.setSpan(callCtx, turn);
   };
 
+  /** The root span, from the caller's start (the setup webhook is already part of the call). */
+  const startCall = (info: CallStart): void => {
+    if (call !== undefined) return;
+    call = tracer.startSpan('voicewire.call', {
+      kind: SpanKind.SERVER,
+      root: true,
+      attributes: {
+        'voicewire.transport': options.transport,
+        'voicewire.call_id': info.callId,
+        'voicewire.stream_id': info.streamId,
+      },
+    });
+    callCtx = trace.setSpan(ROOT_CONTEXT, call);
+    turnCtx = callCtx;
+    const ids = call.spanContext();
+    if (call.isRecording()) {
+      callId = info.callId;
+      callTraces.set(info.callId, { trace_id: ids.traceId, span_id: ids.spanId });
+      callHandles.register(info.callId, { tracer, context: () => responseCtx ?? turnCtx });
+    }
+  };
+
   return {
-    started(info, backend) {
+    starting(info) {
+      startCall(info);
+    },
+    started(info, backend, windowMs) {
+      startCall(info);
       const model = options.modelName(backend);
       genAi = {
         'gen_ai.provider.name': PROVIDERS[backend] ?? backend,
         'gen_ai.system': PROVIDERS[backend] ?? backend,
         'gen_ai.request.model': model,
       };
-      call = tracer.startSpan('voicewire.call', {
-        kind: SpanKind.SERVER,
-        root: true,
-        attributes: {
-          'voicewire.transport': options.transport,
-          'voicewire.backend': backend,
-          'voicewire.call_id': info.callId,
-          'voicewire.stream_id': info.streamId,
-          'voicewire.credit_window_ms': info.creditWindowMs ?? options.defaultWindowMs,
-        },
-      });
-      callCtx = trace.setSpan(ROOT_CONTEXT, call);
-      turnCtx = callCtx;
-      const ids = call.spanContext();
-      if (call.isRecording()) {
-        callId = info.callId;
-        callTraces.set(info.callId, { trace_id: ids.traceId, span_id: ids.spanId });
-        callHandles.register(info.callId, { tracer, context: () => responseCtx ?? turnCtx });
-      }
+      call?.setAttributes({ 'voicewire.backend': backend, 'voicewire.credit_window_ms': windowMs });
       connection = tracer.startSpan(`invoke_agent ${model}`, { kind: SpanKind.CLIENT, attributes: { 'gen_ai.operation.name': 'invoke_agent', ...genAi } }, callCtx);
     },
     speechStarted() {

@@ -103,6 +103,7 @@ export class CallSession {
     if (this.state !== 'awaiting-start') return;
     this.logger = this.logger.child({ callSid: info.callId, streamSid: info.streamId });
     this.startedAt = this.now();
+    this.options.observer?.starting?.(info);
     const agent = this.options.agent;
     if (agent === undefined) return this.begin(info, undefined);
     this.state = 'setting-up';
@@ -166,7 +167,7 @@ export class CallSession {
       error: (error) => this.onModelError(error),
       closed: (reason, error) => this.onModelClosed(reason, error),
     });
-    this.options.observer?.started?.(info, model.backend);
+    this.options.observer?.started?.(info, model.backend, windowMs);
     this.logger.info({ backend: model.backend, window: outbound.credit.windowMs }, 'call started');
     this.sampleTimer = setInterval(() => this.sample(), this.options.sampleEveryMs ?? 500);
     this.sampleTimer.unref();

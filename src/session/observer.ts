@@ -62,7 +62,10 @@ export interface EndReport {
 export type DropReason = 'interrupted' | 'queue-cap' | 'barge-in';
 
 export interface SessionObserver {
-  started?(info: CallStart, backend: string): void;
+  /** The caller's start arrived (before the per-call setup, if any). */
+  starting?(info: CallStart): void;
+  /** The model and the audio path exist (after setup). */
+  started?(info: CallStart, backend: string, windowMs: number): void;
   sample?(sample: SessionSample): void;
   bargeIn?(report: BargeInReport): void;
   /** The caller confirmed that a barge-in's clear took effect. */

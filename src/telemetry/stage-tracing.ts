@@ -4,7 +4,7 @@
  * to its call, and the call's tracer (server/call-tracer.ts) registers where its spans go. Without
  * tracing nothing is registered and `startStage` returns undefined: no span, no header.
  */
-import { SpanKind, SpanStatusCode, trace, type Context, type TextMapSetter, type Tracer } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, trace, type Attributes, type Context, type TextMapSetter, type Tracer } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 
 export interface CallTraceHandle {
@@ -16,6 +16,7 @@ export interface CallTraceHandle {
 export interface StageSpan {
   /** `traceparent` (and `tracestate`) to send with the request. */
   readonly headers: Readonly<Record<string, string>>;
+  /** Ends the span; `error` (a VW_ERR_* error, an HTTP status, a failure name) marks it failed. */
   end(error?: unknown): void;
 }
 
@@ -51,19 +52,26 @@ export function inheritStageSignal(child: AbortSignal, parent: AbortSignal): voi
 export function startStage(stage: string, signal: AbortSignal | undefined, url: string): StageSpan | undefined {
   if (signal === undefined || calls.size === 0) return undefined;
   const callId = signals.get(signal);
-  const handle = callId === undefined ? undefined : calls.get(callId);
-  if (handle === undefined) return undefined;
-  let address: string | undefined;
+  return callId === undefined ? undefined : startCallSpan(callId, stage, { 'voicewire.stage': stage, ...httpAttributes(url) });
+}
+
+/** `http.request.method` and `server.address` of a POST to `url`. */
+export function httpAttributes(url: string): Attributes {
   try {
-    address = new URL(url).host;
+    return { 'http.request.method': 'POST', 'server.address': new URL(url).host };
   } catch {
-    address = undefined;
+    return { 'http.request.method': 'POST' };
   }
-  const span = handle.tracer.startSpan(
-    stage,
-    { kind: SpanKind.CLIENT, attributes: { 'voicewire.stage': stage, 'http.request.method': 'POST', ...(address ? { 'server.address': address } : {}) } },
-    handle.context(),
-  );
+}
+
+/**
+ * A client span of call `callId` (a tool call, the setup webhook) under the call's current
+ * context, with the `traceparent` to send; undefined when the call is not traced.
+ */
+export function startCallSpan(callId: string, name: string, attributes: Attributes): StageSpan | undefined {
+  const handle = calls.size === 0 ? undefined : calls.get(callId);
+  if (handle === undefined) return undefined;
+  const span = handle.tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, handle.context());
   const headers: Record<string, string> = {};
   propagator.inject(trace.setSpan(handle.context(), span), headers, headerSetter);
   let ended = false;
@@ -83,6 +91,7 @@ export function startStage(stage: string, signal: AbortSignal | undefined, url: 
 /** The VW_ERR_* code of a stage error, an error's message, or `HTTP <status>`. */
 function errorText(error: unknown): string {
   if (typeof error === 'number') return `HTTP ${error}`;
+  if (typeof error === 'string') return error;
   if (error instanceof Error) {
     const code = (error as Error & { code?: unknown }).code;
     return typeof code === 'string' ? code : error.message;

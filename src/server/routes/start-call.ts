@@ -39,7 +39,7 @@ export function startCall(ctx: GatewayContext, options: StartCallOptions): CallS
   // With no endpoint the tracer is the API's no-op one: no spans, no call ids kept for logs.
   const withIds = ctx.telemetry.tracing
     ? combineObservers(
-        callTracer({ tracer: ctx.telemetry.tracer, transport: options.transportName, defaultWindowMs: config.creditWindowMs, modelName: (backend) => requestModelName(config, backend) }),
+        callTracer({ tracer: ctx.telemetry.tracer, transport: options.transportName, modelName: (backend) => requestModelName(config, backend) }),
         measured,
       )
     : measured;
@@ -118,7 +118,8 @@ function admit(ctx: GatewayContext, session: CallSession, logger: Logger): Voice
 
 function combineObservers(a: SessionObserver, b: SessionObserver): SessionObserver {
   return {
-    started: (info, backend) => (a.started?.(info, backend), b.started?.(info, backend)),
+    starting: (info) => (a.starting?.(info), b.starting?.(info)),
+    started: (info, backend, windowMs) => (a.started?.(info, backend, windowMs), b.started?.(info, backend, windowMs)),
     sample: (sample) => (a.sample?.(sample), b.sample?.(sample)),
     bargeIn: (report) => (a.bargeIn?.(report), b.bargeIn?.(report)),
     silenced: (report) => (a.silenced?.(report), b.silenced?.(report)),
