@@ -19,6 +19,8 @@ import { FakeTwilioCaller, toneSamples } from '../../fakes/twilio-caller.js';
 import { OtlpReceiver } from '../../fakes/otlp/receiver.js';
 import type { OtlpSpan } from '../../fakes/otlp/decode.js';
 import { startGateway } from '../harness.js';
+import { FakeHttpEndpoint } from '../../fakes/http-endpoint.js';
+import { toolsFile } from '../tools-file.js';
 
 const BOUND = 1_000;
 /** The fake model's thinking time before its first audio delta. */
@@ -143,6 +145,51 @@ describe('OpenTelemetry export of a call', { concurrency: false }, () => {
       assert.match(prom, /voicewire_call_duration_seconds_count\{transport="twilio",backend="openai-realtime"\} 1\n/);
     });
   }
+
+  test('a tool call is an execute_tool span, and the setup webhook and the tool get the call\'s traceparent', async () => {
+    const receiver = await OtlpReceiver.start();
+    cleanups.push(() => receiver.close());
+    const app = await FakeHttpEndpoint.start((request) =>
+      request.path === '/setup' ? { status: 200, json: {} } : { status: 200, json: { output: { status: 'shipped' } } },
+    );
+    cleanups.push(() => app.close());
+    const r = await startGateway(
+      {
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        CALL_SETUP_URL: app.url('/setup'),
+        TOOLS_FILE: toolsFile([{ name: 'lookup_order', description: 'Find an order', parameters: { type: 'object' }, url: app.url('/lookup') }]),
+      },
+      { speedFactor: 10, detectionDelayMs: 100, script: [{ audioMs: 0, functionCall: { name: 'lookup_order', arguments: '{"order_id":"A-1"}' } }, { audioMs: 1_000, text: 'It ships Friday.' }] },
+    );
+    cleanups.push(() => r.close());
+    const caller = await r.call();
+    await caller.sendSpeech(toneSamples(400));
+    await caller.waitUntil(() => caller.playedMs >= 1_000, 10_000, 'the answer after the tool');
+    const [call] = [...r.gateway.context.calls];
+    await caller.stop();
+    await call!.ended;
+    await r.gateway.context.telemetry.flush();
+    await receiver.waitFor(() => receiver.spansNamed('voicewire.call').length === 1, 'the call span');
+
+    const root = receiver.spansNamed('voicewire.call')[0]!;
+    const inTrace = (name: string) => receiver.spans.filter((s) => s.traceId === root.traceId && s.name === name);
+    const [tool] = inTrace('execute_tool lookup_order');
+    assert.ok(tool, `spans: ${receiver.spans.map((s) => s.name).join(', ')}`);
+    assert.equal(tool.attributes['gen_ai.operation.name'], 'execute_tool');
+    assert.equal(tool.attributes['gen_ai.tool.name'], 'lookup_order');
+    assert.equal(tool.attributes['gen_ai.tool.call.id'], r.model!.log.functionCalls[0]!.callId);
+    assert.equal(tool.status.code, 0);
+    // In the caller's turn, next to the response that asked for it (which ended with its function call)
+    // and the one that spoke the result.
+    const parent = receiver.spans.find((s) => s.spanId === tool.parentSpanId);
+    assert.equal(parent?.name, 'voicewire.turn');
+    assert.equal(receiver.spans.filter((s) => s.parentSpanId === parent.spanId && s.name === 'chat gpt-realtime').length, 2);
+    const [setup] = inTrace('voicewire.setup');
+    assert.equal(setup?.parentSpanId, root.spanId);
+    const header = (path: string) => app.requests.find((q) => q.path === path)?.headers.traceparent;
+    assert.equal(header('/lookup'), `00-${root.traceId}-${tool.spanId}-01`);
+    assert.equal(header('/setup'), `00-${root.traceId}-${setup.spanId}-01`);
+  });
 
   test('without an endpoint no exporter is constructed and no call ids are kept', async () => {
     const before = { ...exporterCount };
