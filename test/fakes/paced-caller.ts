@@ -84,6 +84,14 @@ export abstract class PacedCaller {
   readonly markers = new Ring<PlayerEcho & { at: number }>(10_000);
   maxBufferedMs = 0;
   framesSent = 0;
+  /**
+   * How late the frame clock's timer fired, at worst, and when (ms after the clock started): the
+   * longest stretch in which this process ran nothing (CPU starvation, a long GC), for telling an
+   * underrun the gateway caused from one the machine caused.
+   */
+  readonly clockStall = { maxLateMs: 0, at: 0 };
+  /** Every time the frame clock fired more than 40 ms late: when it was due, and by how much. */
+  readonly stalls = new Ring<{ at: number; lateMs: number }>(200);
   closeInfo: { code: number; reason: string; at: number } | undefined;
 
   protected readonly player: TwilioPlayer;
@@ -97,6 +105,7 @@ export abstract class PacedCaller {
   private clockStartAt: number | undefined;
   private tickTimer: NodeJS.Timeout | undefined;
   private ticks = 0;
+  private tickDueAt = 0;
 
   protected constructor(
     protected readonly ws: WebSocket,
@@ -244,6 +253,7 @@ export abstract class PacedCaller {
     const due = this.clockStartAt + this.ticks * tickMs;
     const now = this.now();
     if (due < now) this.ticks = Math.floor((now - this.clockStartAt) / tickMs);
+    this.tickDueAt = Math.max(due, now);
     this.tickTimer = setTimeout(() => this.tick(), Math.max(0, due - now));
   }
 
@@ -251,6 +261,9 @@ export abstract class PacedCaller {
     this.tickTimer = undefined;
     if (this.closeInfo !== undefined || this.clockStartAt === undefined) return;
     const now = this.now();
+    const late = now - this.tickDueAt;
+    if (late > this.clockStall.maxLateMs) Object.assign(this.clockStall, { maxLateMs: late, at: this.tickDueAt });
+    if (late > 40) this.stalls.push({ at: this.tickDueAt, lateMs: late });
     const due = Math.floor((now - this.clockStartAt) / FRAME_MS);
     while (this.framesSent < due && this.isOpen) this.nextFrame();
     this.player.advance(now);

@@ -1,6 +1,6 @@
 /**
  * CallerTransport over a JSON media-stream WebSocket (server side of a `ws` connection), for
- * every carrier dialect (dialect.ts): Twilio, SignalWire, Telnyx, Exotel.
+ * every carrier dialect (dialect.ts): Twilio, SignalWire, Telnyx, Exotel, Plivo.
  *
  * Inbound: each text frame goes through the dialect's pure parser; malformed input is reported as
  * `badInput` with its code and the connection lives on, up to `maxBadInputs` per call. Outbound:
@@ -64,6 +64,8 @@ export interface MediaStreamStats {
   paddingBytes: number;
   /** Error reports from the carrier (Telnyx `error`). */
   carrierErrors: number;
+  /** Messages that needed no action (Plivo `clearedAudio`). */
+  notices: number;
 }
 
 /** Phases of a stream before it closes: `start` moves it to streaming (SocketLink adds 'closed'). */
@@ -101,6 +103,7 @@ export class MediaStreamTransport implements CallerTransport {
     staleSends: 0,
     paddingBytes: 0,
     carrierErrors: 0,
+    notices: 0,
   };
 
   /**
@@ -197,8 +200,9 @@ export class MediaStreamTransport implements CallerTransport {
   private newLedger(format: AudioFormat): MarkLedger {
     const perMs = bytesPerMs(format);
     const align = this.dialect.outboundAlignBytes;
-    // Marks fall on whole units, so every media message between two marks is whole units too.
-    const markEveryBytes = Math.max(align, Math.round((this.markEveryMs * perMs) / align) * align);
+    // Marks fall on whole units (and whole samples), so every media message between two marks is too.
+    const unit = align % bytesPerSample(format) === 0 ? align : align * bytesPerSample(format);
+    const markEveryBytes = Math.max(unit, Math.round((this.markEveryMs * perMs) / unit) * unit);
     return new MarkLedger(markEveryBytes, perMs);
   }
 
@@ -245,7 +249,7 @@ export class MediaStreamTransport implements CallerTransport {
   }
 
   private sendMedia(streamId: string, bytes: Uint8Array, start: number, end: number): boolean {
-    if (!this.link.send(this.dialect.serializeMedia(streamId, bytes, start, end))) return false;
+    if (!this.link.send(this.dialect.serializeMedia(streamId, bytes, start, end, this.format))) return false;
     this.counters.mediaSent++;
     this.counters.bytesSent += end - start;
     return true;
@@ -274,7 +278,7 @@ export class MediaStreamTransport implements CallerTransport {
     const label = this.dialect.label;
     if (message.event === 'connected') return this.log.debug({}, `${label} connected`);
     if (message.event === 'error') return this.carrierError(message.code, message.detail);
-    if (message.event === 'notice') return this.log.debug({ streamId: this.sid, what: message.what }, `${label} notice`);
+    if (message.event === 'notice' && message.streamId === undefined) return this.notice(message.what);
     if (message.event === 'start') {
       if (this.link.state !== 'awaiting-start') return this.link.fail(vwError('VW_ERR_DUPLICATE_START'));
       this.link.enter('streaming');
@@ -292,7 +296,7 @@ export class MediaStreamTransport implements CallerTransport {
     }
     if (message.event === 'stop' && this.link.state === 'awaiting-start') return this.link.close(1000, `${label} stop`);
     if (this.link.state !== 'streaming') return this.link.reject(vwError('VW_ERR_MEDIA_BEFORE_START'));
-    if (message.streamId !== this.sid) return this.link.reject(vwError('VW_ERR_WRONG_STREAM', message.streamId, this.sid ?? ''));
+    if (message.streamId !== this.sid) return this.link.reject(vwError('VW_ERR_WRONG_STREAM', message.streamId ?? '', this.sid ?? ''));
     switch (message.event) {
       case 'media':
         return this.deliverAudio(message.track, message.payload);
@@ -300,10 +304,17 @@ export class MediaStreamTransport implements CallerTransport {
         return this.link.emit((events) => events.dtmf(message.digit));
       case 'mark':
         return this.handleMarkEcho(message.name);
+      case 'notice':
+        return this.notice(message.what);
       case 'stop':
         this.log.info({ streamId: this.sid, callId: this.callId }, `${label} stream stopped`);
         return this.link.close(1000, `${label} stop`);
     }
+  }
+
+  private notice(what: string): void {
+    this.counters.notices++;
+    this.log.debug({ streamId: this.sid, what }, `${this.dialect.label} notice`);
   }
 
   private carrierError(code: string, detail: string): void {

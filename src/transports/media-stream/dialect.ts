@@ -1,7 +1,8 @@
 /**
  * A "dialect" of the JSON media-stream protocol that Twilio Media Streams introduced and other
  * carriers copied with differences (SignalWire: the same; Telnyx: snake_case, no stream id on
- * what we send, PCMU by default; Exotel: snake_case, PCM16 and 320-byte chunks). The shared
+ * what we send, PCMU by default; Exotel: snake_case, PCM16 and 320-byte chunks; Plivo: its own
+ * event names — `playAudio`, `checkpoint` → `playedStream`, `clearAudio` → `clearedAudio`). The shared
  * adapter (adapter.ts) runs the flow control — marks every ≤ 200 ms with epochs in their names,
  * flush on barge-in, played positions from echoes — and asks the dialect only how messages look.
  *
@@ -43,7 +44,12 @@ export type StreamInbound =
    * A message that needs no action, only a debug line: an acknowledgement the adapter does not rely
    * on (e.g. a carrier confirming a flush), so a dialect can accept it without calling it bad input.
    */
-  | { readonly event: 'notice'; readonly what: string };
+  | {
+      readonly event: 'notice';
+      readonly what: string;
+      /** When the notice names a stream (Plivo `clearedAudio`), it is checked like any message of it. */
+      readonly streamId?: string;
+    };
 
 export type StreamParseResult =
   | { readonly ok: true; readonly message: StreamInbound }
@@ -68,8 +74,11 @@ export interface MediaStreamDialect {
   parse(text: string, mediaOut: Uint8Array): StreamParseResult;
   /** Binary frames (a carrier that sends audio as binary); absent: a binary frame is VW_ERR_BINARY_FRAME. */
   parseBinary?(bytes: Uint8Array): StreamParseResult;
-  /** A text message, or a binary frame for carriers that take audio as binary. */
-  serializeMedia(streamId: string, bytes: Uint8Array, start: number, end: number): string | Uint8Array;
+  /**
+   * A text message, or a binary frame for carriers that take audio as binary. `format` is the
+   * stream's format (from `start`), for dialects whose media messages name it (Plivo).
+   */
+  serializeMedia(streamId: string, bytes: Uint8Array, start: number, end: number, format: AudioFormat): string | Uint8Array;
   serializeMark(streamId: string, name: string): string;
   serializeClear(streamId: string): string;
 }
