@@ -6,7 +6,9 @@
  * are caller audio; `websocket:dtmf` is a keypress. Malformed input is a coded `badInput` and the
  * call lives on, up to `maxBadInputs`.
  *
- * Outbound: model audio is cut into 20 ms binary frames (framer.ts), with a `notify` action after
+ * Outbound: model audio is cut into 20 ms binary frames (the media-stream UnitAligner with one
+ * frame as the unit: a remainder waits for more audio of the epoch, is padded with silence at a
+ * sentence end or epoch change, dropped by a clear), with a `notify` action after
  * every `markEveryMs` of audio and at each sentence end; the notify payload carries the Twilio mark
  * name (epoch, per-connection sequence number, cumulative position: ../twilio/marks.ts), judged by
  * the same MarkLedger when `websocket:notify` echoes it. Barge-in sends `clear` and drops the held
@@ -22,7 +24,7 @@ import { NOOP_LOGGER, SocketLink, rawBytes, rawLength, rawText, type LinkMoves, 
 import type { CallerTransport, OutboundAudio, TransportEvents } from '../transport.js';
 import { MarkLedger } from '../twilio/mark-ledger.js';
 import { MAX_AUDIO_BYTES, MAX_TEXT_CHARS, parseVonageAudio, parseVonageText, serializeClear, serializeNotify } from './codec.js';
-import { Framer } from './framer.js';
+import { UnitAligner } from '../media-stream/unit-aligner.js';
 import type { VonageConnected, VonageEvent } from './messages.js';
 
 export interface VonageTransportOptions {
@@ -65,7 +67,8 @@ export class VonageTransport implements CallerTransport {
   private readonly fallbackCallId: () => string;
   private format: AudioFormat = { encoding: 'pcm16', sampleRate: 16000 };
   private ledger: MarkLedger;
-  private framer: Framer;
+  /** Holds less than one frame between pieces of audio: the caller holds at most the window + one frame. */
+  private framer: UnitAligner;
   private callId: string | undefined;
   private readonly counters: Omit<VonageTransportStats, 'badInputs' | 'sendsDropped'> = {
     framesSent: 0,
@@ -86,7 +89,7 @@ export class VonageTransport implements CallerTransport {
     if (!(this.markEveryMs > 0)) throw new RangeError(`markEveryMs must be > 0 (got ${this.markEveryMs})`);
     this.fallbackCallId = options.fallbackCallId ?? randomUUID;
     this.log = options.logger ?? NOOP_LOGGER;
-    this.framer = new Framer(frameBytes(this.format));
+    this.framer = new UnitAligner(frameBytes(this.format));
     this.ledger = this.newLedger();
     this.link = new SocketLink(ws, {
       label: 'vonage',
@@ -116,7 +119,12 @@ export class VonageTransport implements CallerTransport {
   /** Whole frames go out at once, a notify after every `markEveryMs`; a remainder waits. */
   sendAudio(chunk: OutboundAudio): void {
     if (!this.streaming('sendAudio') || !this.enterEpoch(chunk.epoch)) return;
-    this.framer.push(chunk.bytes, (frame) => this.sendFrame(frame, frame.length));
+    const frame = this.framer.unit;
+    let open = true;
+    this.framer.push(chunk.bytes, (run) => {
+      // One binary message per frame, each a copy: ws may still hold it after send returns.
+      for (let offset = 0; open && offset < run.length; offset += frame) open = this.sendFrame(run.slice(offset, offset + frame), frame);
+    });
   }
 
   /** Sends the held remainder (padded) and a notify carrying the sentence id. */
@@ -169,10 +177,10 @@ export class VonageTransport implements CallerTransport {
   }
 
   private flushRemainder(): void {
-    const tail = this.framer.flush();
+    const tail = this.framer.flush(0);
     if (tail === undefined) return;
-    this.counters.paddingBytes += tail.frame.length - tail.audioBytes;
-    this.sendFrame(tail.frame, tail.audioBytes);
+    this.counters.paddingBytes += tail.bytes.length - tail.real;
+    this.sendFrame(tail.bytes, tail.real);
   }
 
   /** One binary frame holding `audioBytes` of model audio (the rest is padding). */
@@ -225,7 +233,7 @@ export class VonageTransport implements CallerTransport {
     if (this.link.state !== 'awaiting-connected') return this.link.fail(vwError('VW_ERR_DUPLICATE_START'));
     this.link.enter('streaming');
     this.format = { encoding: 'pcm16', sampleRate: message.rate };
-    this.framer = new Framer(frameBytes(this.format));
+    this.framer = new UnitAligner(frameBytes(this.format));
     this.ledger = this.newLedger();
     const { uuid, conversation_uuid: conversation, ...rest } = message.headers;
     this.callId = uuid ?? this.fallbackCallId();
