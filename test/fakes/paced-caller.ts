@@ -7,8 +7,9 @@
  * protocol violations for assertions; and a condition waiter re-checked on every message and tick.
  *
  * A subclass supplies the dialect: how a frame of caller audio goes on the wire (`sendFrame`), how
- * a received message is read and acted on (`onText` / `onBinary`), and what the carrier does when
- * a marker is reached or flushed (`onMarker`). It encodes μ-law with alawmulaw and PCM16 by hand,
+ * a received message is read and acted on (`onText` / `onBinary`), and how the carrier acknowledges
+ * a marker whose audio has played (`onMarkerPlayed`). A flush is `flushAndAcknowledge`: what the
+ * carrier does with the markers it dropped is not documented (Plivo, Vonage), so it is a policy. It encodes μ-law with alawmulaw and PCM16 by hand,
  * sharing no code with the gateway.
  */
 import { performance } from 'node:perf_hooks';
@@ -60,6 +61,9 @@ export interface Violation {
   readonly detail: string;
 }
 
+/** What a flush does with the markers it dropped: nothing, or acknowledge them before or after the flush's own acknowledgement. */
+export type FlushedMarkerPolicy = 'drop' | 'before' | 'after';
+
 /** What a subclass reports about one received message. */
 export type Handled = Omit<ReceivedEntry, 'at' | 'bufferedMs'>;
 
@@ -105,6 +109,8 @@ export abstract class PacedCaller {
   private clockStartAt: number | undefined;
   private tickTimer: NodeJS.Timeout | undefined;
   private ticks = 0;
+  /** Markers the flush under way dropped (only while `flushAndAcknowledge` runs). */
+  private flushedMarkers: string[] | undefined;
   private tickDueAt = 0;
 
   protected constructor(
@@ -122,7 +128,8 @@ export abstract class PacedCaller {
       bytesPerMs: this.bytesPerMs,
       onEcho: (echo) => {
         this.markers.push({ ...echo, at: this.now() });
-        this.onMarker(echo);
+        if (echo.cause === 'played') this.onMarkerPlayed(echo.name);
+        else this.flushedMarkers?.push(echo.name);
       },
       ...(base.maxBufferedMs === undefined ? {} : { maxBufferedMs: base.maxBufferedMs }),
     });
@@ -137,8 +144,8 @@ export abstract class PacedCaller {
   protected abstract onText(text: string, at: number): Handled;
   /** Reads a binary message from the gateway and acts on it. */
   protected abstract onBinary(bytes: Uint8Array, at: number): Handled;
-  /** The player reached a marker (`cause: 'played'`) or a flush dropped it (`cause: 'clear'`). */
-  protected abstract onMarker(echo: PlayerEcho): void;
+  /** The audio before a marker has played: acknowledge it as the carrier does. */
+  protected abstract onMarkerPlayed(name: string): void;
 
   now(): number {
     return performance.now() - this.t0;
@@ -244,6 +251,20 @@ export abstract class PacedCaller {
     const entry = { at, droppedMs: droppedBytes / this.bytesPerMs, flushedMarkers: flushedMarks };
     this.clears.push(entry);
     return entry;
+  }
+
+  /**
+   * A carrier's flush: empties the player, acknowledges the flush with `sendCleared`, and the
+   * markers it dropped with `acknowledge`, before or after that per `policy` (or not at all).
+   */
+  protected flushAndAcknowledge(at: number, policy: FlushedMarkerPolicy, sendCleared: () => void, acknowledge: (name: string) => void): void {
+    this.flushedMarkers = [];
+    this.flush(at);
+    const dropped = this.flushedMarkers;
+    this.flushedMarkers = undefined;
+    if (policy === 'before') for (const name of dropped) acknowledge(name);
+    sendCleared();
+    if (policy === 'after') for (const name of dropped) acknowledge(name);
   }
 
   private scheduleTick(): void {
