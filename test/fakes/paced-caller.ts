@@ -9,8 +9,8 @@
  * A subclass supplies the dialect: how a frame of caller audio goes on the wire (`sendFrame`), how
  * a received message is read and acted on (`onText` / `onBinary`), and how the carrier acknowledges
  * a marker whose audio has played (`onMarkerPlayed`). A flush is `flushAndAcknowledge`: what the
- * carrier does with the markers it dropped is not documented (Plivo, Vonage), so it is a policy. It encodes μ-law with alawmulaw and PCM16 by hand,
- * sharing no code with the gateway.
+ * carrier does with the markers it dropped is not documented (Plivo, Vonage), so it is a policy.
+ * It encodes μ-law with alawmulaw and PCM16 by hand, sharing no code with the gateway.
  */
 import { performance } from 'node:perf_hooks';
 import alawmulaw from 'alawmulaw';
