@@ -42,7 +42,7 @@ export const ERRORS = {
   VW_ERR_SERVER_FULL: { message: 'gateway is at its limit of %s calls', closeCode: 1013 },
 
   // Auth
-  VW_ERR_BAD_SIGNATURE: { message: 'missing or invalid X-Twilio-Signature' },
+  VW_ERR_BAD_SIGNATURE: { message: 'missing or invalid carrier signature or credential' },
   VW_ERR_BAD_TOKEN: { message: 'missing, expired or already used session token' },
   VW_ERR_ORIGIN: { message: 'origin %s is not allowed' },
 

@@ -63,4 +63,10 @@ describe('error codes', () => {
     assert.ok(!isVoicewireError(error, 'VW_ERR_HEARTBEAT'));
     assert.ok(!isVoicewireError(new Error('VW_ERR_SLOW_CONSUMER')), 'matched on the class and code, never on text');
   });
+
+  test('VW_ERR_BAD_SIGNATURE names no carrier: every carrier refuses with it', () => {
+    const error = vwError('VW_ERR_BAD_SIGNATURE');
+    assert.equal(error.message, 'missing or invalid carrier signature or credential');
+    assert.equal(error.closeCode, undefined);
+  });
 });

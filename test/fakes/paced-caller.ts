@@ -7,9 +7,10 @@
  * protocol violations for assertions; and a condition waiter re-checked on every message and tick.
  *
  * A subclass supplies the dialect: how a frame of caller audio goes on the wire (`sendFrame`), how
- * a received message is read and acted on (`onText` / `onBinary`), and what the carrier does when
- * a marker is reached or flushed (`onMarker`). It encodes μ-law with alawmulaw and PCM16 by hand,
- * sharing no code with the gateway.
+ * a received message is read and acted on (`onText` / `onBinary`), and how the carrier acknowledges
+ * a marker whose audio has played (`onMarkerPlayed`). A flush is `flushAndAcknowledge`: what the
+ * carrier does with the markers it dropped is not documented (Plivo, Vonage), so it is a policy.
+ * It encodes μ-law with alawmulaw and PCM16 by hand, sharing no code with the gateway.
  */
 import { performance } from 'node:perf_hooks';
 import alawmulaw from 'alawmulaw';
@@ -60,6 +61,9 @@ export interface Violation {
   readonly detail: string;
 }
 
+/** What a flush does with the markers it dropped: nothing, or acknowledge them before or after the flush's own acknowledgement. */
+export type FlushedMarkerPolicy = 'drop' | 'before' | 'after';
+
 /** What a subclass reports about one received message. */
 export type Handled = Omit<ReceivedEntry, 'at' | 'bufferedMs'>;
 
@@ -84,6 +88,14 @@ export abstract class PacedCaller {
   readonly markers = new Ring<PlayerEcho & { at: number }>(10_000);
   maxBufferedMs = 0;
   framesSent = 0;
+  /**
+   * How late the frame clock's timer fired, at worst, and when (ms after the clock started): the
+   * longest stretch in which this process ran nothing (CPU starvation, a long GC), for telling an
+   * underrun the gateway caused from one the machine caused.
+   */
+  readonly clockStall = { maxLateMs: 0, at: 0 };
+  /** Every time the frame clock fired more than 40 ms late: when it was due, and by how much. */
+  readonly stalls = new Ring<{ at: number; lateMs: number }>(200);
   closeInfo: { code: number; reason: string; at: number } | undefined;
 
   protected readonly player: TwilioPlayer;
@@ -97,6 +109,9 @@ export abstract class PacedCaller {
   private clockStartAt: number | undefined;
   private tickTimer: NodeJS.Timeout | undefined;
   private ticks = 0;
+  /** Markers the flush under way dropped (only while `flushAndAcknowledge` runs). */
+  private flushedMarkers: string[] | undefined;
+  private tickDueAt = 0;
 
   protected constructor(
     protected readonly ws: WebSocket,
@@ -113,7 +128,8 @@ export abstract class PacedCaller {
       bytesPerMs: this.bytesPerMs,
       onEcho: (echo) => {
         this.markers.push({ ...echo, at: this.now() });
-        this.onMarker(echo);
+        if (echo.cause === 'played') this.onMarkerPlayed(echo.name);
+        else this.flushedMarkers?.push(echo.name);
       },
       ...(base.maxBufferedMs === undefined ? {} : { maxBufferedMs: base.maxBufferedMs }),
     });
@@ -128,8 +144,8 @@ export abstract class PacedCaller {
   protected abstract onText(text: string, at: number): Handled;
   /** Reads a binary message from the gateway and acts on it. */
   protected abstract onBinary(bytes: Uint8Array, at: number): Handled;
-  /** The player reached a marker (`cause: 'played'`) or a flush dropped it (`cause: 'clear'`). */
-  protected abstract onMarker(echo: PlayerEcho): void;
+  /** The audio before a marker has played: acknowledge it as the carrier does. */
+  protected abstract onMarkerPlayed(name: string): void;
 
   now(): number {
     return performance.now() - this.t0;
@@ -237,6 +253,20 @@ export abstract class PacedCaller {
     return entry;
   }
 
+  /**
+   * A carrier's flush: empties the player, acknowledges the flush with `sendCleared`, and the
+   * markers it dropped with `acknowledge`, before or after that per `policy` (or not at all).
+   */
+  protected flushAndAcknowledge(at: number, policy: FlushedMarkerPolicy, sendCleared: () => void, acknowledge: (name: string) => void): void {
+    this.flushedMarkers = [];
+    this.flush(at);
+    const dropped = this.flushedMarkers;
+    this.flushedMarkers = undefined;
+    if (policy === 'before') for (const name of dropped) acknowledge(name);
+    sendCleared();
+    if (policy === 'after') for (const name of dropped) acknowledge(name);
+  }
+
   private scheduleTick(): void {
     if (this.closeInfo !== undefined || this.clockStartAt === undefined) return;
     const tickMs = this.base.tickMs ?? 10;
@@ -244,6 +274,7 @@ export abstract class PacedCaller {
     const due = this.clockStartAt + this.ticks * tickMs;
     const now = this.now();
     if (due < now) this.ticks = Math.floor((now - this.clockStartAt) / tickMs);
+    this.tickDueAt = Math.max(due, now);
     this.tickTimer = setTimeout(() => this.tick(), Math.max(0, due - now));
   }
 
@@ -251,6 +282,9 @@ export abstract class PacedCaller {
     this.tickTimer = undefined;
     if (this.closeInfo !== undefined || this.clockStartAt === undefined) return;
     const now = this.now();
+    const late = now - this.tickDueAt;
+    if (late > this.clockStall.maxLateMs) Object.assign(this.clockStall, { maxLateMs: late, at: this.tickDueAt });
+    if (late > 40) this.stalls.push({ at: this.tickDueAt, lateMs: late });
     const due = Math.floor((now - this.clockStartAt) / FRAME_MS);
     while (this.framesSent < due && this.isOpen) this.nextFrame();
     this.player.advance(now);

@@ -14,7 +14,6 @@
  * - Checks every server message as Plivo would; `violations` should stay empty.
  */
 import { randomUUID } from 'node:crypto';
-import type { PlayerEcho } from './twilio-player.js';
 import { PacedCaller, from8k, openSocket, type CallerFormat, type Handled } from './paced-caller.js';
 import { readPlivoServerMessage, type PlivoWireFormat } from './plivo-wire.js';
 
@@ -51,7 +50,6 @@ export class FakePlivoCaller extends PacedCaller {
   private sequence = 0;
   private started = false;
   /** Checkpoints a clear is dropping right now (collected while the player flushes). */
-  private flushing: string[] | undefined;
 
   private constructor(ws: Awaited<ReturnType<typeof openSocket>>, private readonly options: FakePlivoCallerOptions) {
     const format = FORMATS[options.format ?? 'mulaw-8000'];
@@ -145,24 +143,17 @@ export class FakePlivoCaller extends PacedCaller {
       if (!this.player.enqueueMark(msg.name, at)) this.violation('too-many-checkpoints', msg.name);
       return { event: 'checkpoint', name: msg.name };
     }
-    this.flushing = [];
-    this.flush(at);
-    const dropped = this.flushing;
-    this.flushing = undefined;
     const policy = this.options.onClear ?? 'drop';
-    if (policy === 'ack-before-cleared') for (const name of dropped) this.ackPlayed(name);
-    this.acks.push('clearedAudio');
-    this.sendJson({ sequenceNumber: this.nextSequence(), event: 'clearedAudio', streamId: this.streamId });
-    if (policy === 'ack-after-cleared') for (const name of dropped) this.ackPlayed(name);
+    const when = policy === 'ack-before-cleared' ? 'before' : policy === 'ack-after-cleared' ? 'after' : 'drop';
+    this.flushAndAcknowledge(at, when, () => {
+      this.acks.push('clearedAudio');
+      this.sendJson({ sequenceNumber: this.nextSequence(), event: 'clearedAudio', streamId: this.streamId });
+    }, (name) => this.ackPlayed(name));
     return { event: 'clearAudio' };
   }
 
-  protected onMarker(echo: PlayerEcho): void {
-    if (echo.cause === 'clear') {
-      this.flushing?.push(echo.name);
-      return;
-    }
-    this.ackPlayed(echo.name);
+  protected onMarkerPlayed(name: string): void {
+    this.ackPlayed(name);
   }
 
   private ackPlayed(name: string): void {

@@ -13,7 +13,6 @@
  * - Checks every server message as Vonage would; `violations` should stay empty.
  */
 import { randomUUID } from 'node:crypto';
-import type { PlayerEcho } from './twilio-player.js';
 import { PacedCaller, from8k, openSocket, type Handled } from './paced-caller.js';
 import { readVonageBinary, readVonageText } from './vonage-wire.js';
 
@@ -40,7 +39,6 @@ export class FakeVonageCaller extends PacedCaller {
   /** Acknowledgements sent, in order: notify payload names and `websocket:cleared`. */
   readonly acks: string[] = [];
   private started = false;
-  private flushing: string[] | undefined;
 
   private constructor(ws: Awaited<ReturnType<typeof openSocket>>, private readonly options: FakeVonageCallerOptions) {
     const rate = options.rate ?? 16000;
@@ -108,24 +106,17 @@ export class FakeVonageCaller extends PacedCaller {
       return { event: 'notify', name };
     }
     if (msg.kind === 'audio') return { event: 'invalid', violation: this.violation('audio-as-text', 'audio must be binary') };
-    this.flushing = [];
-    this.flush(at);
-    const dropped = this.flushing;
-    this.flushing = undefined;
     const policy = this.options.onClear ?? 'drop';
-    if (policy === 'notify-before-cleared') for (const name of dropped) this.echo(name);
-    this.acks.push('websocket:cleared');
-    this.sendJson({ event: 'websocket:cleared' });
-    if (policy === 'notify-after-cleared') for (const name of dropped) this.echo(name);
+    const when = policy === 'notify-before-cleared' ? 'before' : policy === 'notify-after-cleared' ? 'after' : 'drop';
+    this.flushAndAcknowledge(at, when, () => {
+      this.acks.push('websocket:cleared');
+      this.sendJson({ event: 'websocket:cleared' });
+    }, (name) => this.echo(name));
     return { event: 'clear' };
   }
 
-  protected onMarker(echo: PlayerEcho): void {
-    if (echo.cause === 'clear') {
-      this.flushing?.push(echo.name);
-      return;
-    }
-    this.echo(echo.name);
+  protected onMarkerPlayed(name: string): void {
+    this.echo(name);
   }
 
   private echo(name: string): void {

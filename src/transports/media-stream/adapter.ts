@@ -1,6 +1,6 @@
 /**
  * CallerTransport over a JSON media-stream WebSocket (server side of a `ws` connection), for
- * every carrier dialect (dialect.ts): Twilio, SignalWire, Telnyx, Exotel.
+ * every carrier dialect (dialect.ts): Twilio, SignalWire, Telnyx, Exotel, Plivo, Vonage.
  *
  * Inbound: each text frame goes through the dialect's pure parser; malformed input is reported as
  * `badInput` with its code and the connection lives on, up to `maxBadInputs` per call. Outbound:
@@ -14,9 +14,10 @@
  * interval).
  *
  * Dialects whose carrier wants outbound chunks in whole multiples of some size (Exotel: 320
- * bytes) get them: a remainder is held (< one unit) until more audio of the epoch arrives, padded
- * with silence at a sentence end or epoch change, dropped by a clear. Padding is not counted in
- * positions, so a confirmation never claims audio the model did not produce.
+ * bytes), or exactly one frame per message (Vonage: 20 ms), get them: a remainder is held (< one
+ * unit) until more audio of the epoch arrives, padded with silence at a sentence end or epoch
+ * change, dropped by a clear. Padding is not counted in positions, so a confirmation never claims
+ * audio the model did not produce.
  *
  * `played(epoch, ms)` is raised for every confirmation not invalidated by a clear, including those
  * of an older epoch that ended without a clear (its tail still plays): sessions compare the epoch.
@@ -66,6 +67,8 @@ export interface MediaStreamStats {
   paddingBytes: number;
   /** Error reports from the carrier (Telnyx `error`). */
   carrierErrors: number;
+  /** Messages that needed no action (Plivo `clearedAudio`). */
+  notices: number;
 }
 
 /** Phases of a stream before it closes: `start` moves it to streaming (SocketLink adds 'closed'). */
@@ -89,8 +92,10 @@ export class MediaStreamTransport implements CallerTransport {
   private readonly markEveryMs: number;
   private format: AudioFormat;
   private ledger: MarkLedger;
-  /** Outbound bytes short of one whole unit, waiting for more audio of the epoch. */
-  private readonly aligner: UnitAligner;
+  /** Outbound bytes short of one whole unit, waiting for more audio of the epoch (sized at `start`). */
+  private aligner: UnitAligner;
+  /** One message per unit (a framed dialect) rather than any number of whole units. */
+  private readonly framed: boolean;
   /** The link counts `badInputs` and `sendsDropped`. */
   private readonly counters: Omit<MediaStreamStats, 'badInputs' | 'sendsDropped'> = {
     mediaSent: 0,
@@ -103,6 +108,7 @@ export class MediaStreamTransport implements CallerTransport {
     staleSends: 0,
     paddingBytes: 0,
     carrierErrors: 0,
+    notices: 0,
   };
 
   /**
@@ -116,7 +122,8 @@ export class MediaStreamTransport implements CallerTransport {
     this.dialect = dialect;
     this.format = dialect.defaultFormat;
     this.ledger = this.newLedger(this.format);
-    this.aligner = new UnitAligner(dialect.outboundAlignBytes);
+    this.framed = dialect.outboundFrameBytes !== undefined;
+    this.aligner = new UnitAligner(this.unitOf(this.format));
     this.media = new Uint8Array(options.maxPayloadBytes ?? dialect.maxPayloadBytes);
     this.log = options.logger ?? NOOP_LOGGER;
     this.link = new SocketLink(ws, {
@@ -200,11 +207,16 @@ export class MediaStreamTransport implements CallerTransport {
   // ------------------------------------------------------------------------------------------
   // Outbound helpers
 
+  private unitOf(format: AudioFormat): number {
+    return this.dialect.outboundFrameBytes?.(format) ?? this.dialect.outboundAlignBytes;
+  }
+
   private newLedger(format: AudioFormat): MarkLedger {
     const perMs = bytesPerMs(format);
-    const align = this.dialect.outboundAlignBytes;
-    // Marks fall on whole units, so every media message between two marks is whole units too.
-    const markEveryBytes = Math.max(align, Math.round((this.markEveryMs * perMs) / align) * align);
+    const align = this.unitOf(format);
+    // Marks fall on whole units (and whole samples), so every media message between two marks is too.
+    const unit = align % bytesPerSample(format) === 0 ? align : align * bytesPerSample(format);
+    const markEveryBytes = Math.max(unit, Math.round((this.markEveryMs * perMs) / unit) * unit);
     return new MarkLedger(markEveryBytes, perMs);
   }
 
@@ -229,11 +241,12 @@ export class MediaStreamTransport implements CallerTransport {
     return true;
   }
 
-  /** `bytes` as media messages, split where marks fall, each mark sent after its audio. */
+  /** `bytes` as media messages, split where marks fall (and per frame when framed), each mark sent after its audio. */
   private sendMarked(streamId: string, bytes: Uint8Array): void {
     let offset = 0;
+    const most = this.framed ? this.aligner.unit : Infinity;
     while (offset < bytes.length) {
-      const end = Math.min(bytes.length, offset + this.ledger.roomBeforeMark());
+      const end = Math.min(bytes.length, offset + this.ledger.roomBeforeMark(), offset + most);
       if (!this.sendMedia(streamId, bytes, offset, end)) return;
       const mark = this.ledger.sent(end - offset);
       offset = end;
@@ -251,7 +264,7 @@ export class MediaStreamTransport implements CallerTransport {
   }
 
   private sendMedia(streamId: string, bytes: Uint8Array, start: number, end: number): boolean {
-    if (!this.link.send(this.dialect.serializeMedia(streamId, bytes, start, end))) return false;
+    if (!this.link.send(this.dialect.serializeMedia(streamId, bytes, start, end, this.format))) return false;
     this.counters.mediaSent++;
     this.counters.bytesSent += end - start;
     return true;
@@ -280,7 +293,7 @@ export class MediaStreamTransport implements CallerTransport {
     const label = this.dialect.label;
     if (message.event === 'connected') return this.log.debug({}, `${label} connected`);
     if (message.event === 'error') return this.carrierError(message.code, message.detail);
-    if (message.event === 'notice') return this.log.debug({ streamId: this.sid, what: message.what }, `${label} notice`);
+    if (message.event === 'notice' && message.streamId === undefined) return this.notice(message.what);
     if (message.event === 'start') {
       if (this.link.state !== 'awaiting-start') return this.link.fail(vwError('VW_ERR_DUPLICATE_START'));
       this.link.enter('streaming');
@@ -291,6 +304,7 @@ export class MediaStreamTransport implements CallerTransport {
         this.format = message.format;
         this.ledger = this.newLedger(message.format);
         this.ledger.clear(epoch); // nothing was sent yet; keep the session's epoch
+        this.aligner = new UnitAligner(this.unitOf(message.format));
       }
       const info = { callId: message.callId, streamId: message.streamId, parameters: message.parameters, format: message.format };
       this.log.info({ streamId: this.sid, callId: this.callId, ...message.detail }, `${label} stream started`);
@@ -298,7 +312,7 @@ export class MediaStreamTransport implements CallerTransport {
     }
     if (message.event === 'stop' && this.link.state === 'awaiting-start') return this.link.close(1000, `${label} stop`);
     if (this.link.state !== 'streaming') return this.link.reject(vwError('VW_ERR_MEDIA_BEFORE_START'));
-    if (message.streamId !== this.sid) return this.link.reject(vwError('VW_ERR_WRONG_STREAM', message.streamId, this.sid ?? ''));
+    if (this.dialect.messagesNameStream !== false && message.streamId !== this.sid) return this.link.reject(vwError('VW_ERR_WRONG_STREAM', message.streamId ?? '', this.sid ?? ''));
     switch (message.event) {
       case 'media':
         return this.deliverAudio(message.track, message.payload);
@@ -306,10 +320,17 @@ export class MediaStreamTransport implements CallerTransport {
         return this.link.emit((events) => events.dtmf(message.digit));
       case 'mark':
         return this.handleMarkEcho(message.name);
+      case 'notice':
+        return this.notice(message.what);
       case 'stop':
         this.log.info({ streamId: this.sid, callId: this.callId }, `${label} stream stopped`);
         return this.link.close(1000, `${label} stop`);
     }
+  }
+
+  private notice(what: string): void {
+    this.counters.notices++;
+    this.log.debug({ streamId: this.sid, what }, `${this.dialect.label} notice`);
   }
 
   private carrierError(code: string, detail: string): void {

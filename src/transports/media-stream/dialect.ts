@@ -1,7 +1,10 @@
 /**
  * A "dialect" of the JSON media-stream protocol that Twilio Media Streams introduced and other
  * carriers copied with differences (SignalWire: the same; Telnyx: snake_case, no stream id on
- * what we send, PCMU by default; Exotel: snake_case, PCM16 and 320-byte chunks). The shared
+ * what we send, PCMU by default; Exotel: snake_case, PCM16 and 320-byte chunks; Plivo: its own
+ * event names — `playAudio`, `checkpoint` → `playedStream`, `clearAudio` → `clearedAudio`), and
+ * Vonage's, which shares the model (audio, a marker echoed once played, a flush) with binary
+ * 20 ms frames for audio. The shared
  * adapter (adapter.ts) runs the flow control — marks every ≤ 200 ms with epochs in their names,
  * flush on barge-in, played positions from echoes — and asks the dialect only how messages look.
  *
@@ -43,7 +46,12 @@ export type StreamInbound =
    * A message that needs no action, only a debug line: an acknowledgement the adapter does not rely
    * on (e.g. a carrier confirming a flush), so a dialect can accept it without calling it bad input.
    */
-  | { readonly event: 'notice'; readonly what: string };
+  | {
+      readonly event: 'notice';
+      readonly what: string;
+      /** When the notice names a stream (Plivo `clearedAudio`), it is checked like any message of it. */
+      readonly streamId?: string;
+    };
 
 export type StreamParseResult =
   | { readonly ok: true; readonly message: StreamInbound }
@@ -65,11 +73,25 @@ export interface MediaStreamDialect {
   readonly callerTrack: string;
   /** Outbound media sizes must be multiples of this many bytes (Exotel: 320); 1 = any size. */
   readonly outboundAlignBytes: number;
+  /**
+   * For carriers that play fixed frames (Vonage: 20 ms, so 640 bytes at 16 kHz): the frame size in
+   * `format`. Every media message is then exactly one frame, and the frame replaces
+   * `outboundAlignBytes` as the unit.
+   */
+  outboundFrameBytes?(format: AudioFormat): number;
+  /**
+   * False when only `start` names the stream (Vonage: one stream per socket, no ids on messages):
+   * other messages are then not checked against it. Default true.
+   */
+  readonly messagesNameStream?: boolean;
   parse(text: string, mediaOut: Uint8Array): StreamParseResult;
   /** Binary frames (a carrier that sends audio as binary); absent: a binary frame is VW_ERR_BINARY_FRAME. */
   parseBinary?(bytes: Uint8Array): StreamParseResult;
-  /** A text message, or a binary frame for carriers that take audio as binary. */
-  serializeMedia(streamId: string, bytes: Uint8Array, start: number, end: number): string | Uint8Array;
+  /**
+   * A text message, or a binary frame for carriers that take audio as binary. `format` is the
+   * stream's format (from `start`), for dialects whose media messages name it (Plivo).
+   */
+  serializeMedia(streamId: string, bytes: Uint8Array, start: number, end: number, format: AudioFormat): string | Uint8Array;
   serializeMark(streamId: string, name: string): string;
   serializeClear(streamId: string): string;
 }

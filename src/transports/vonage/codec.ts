@@ -98,7 +98,7 @@ export function parseVonageAudio(bytes: Uint8Array, maxBytes: number = MAX_AUDIO
 }
 
 // ---------------------------------------------------------------------------------------------
-// Server → Vonage. Audio goes as binary frames as it is (see framer.ts); these are the actions.
+// Server → Vonage. Audio goes as binary 20 ms frames as it is (adapter.ts cuts them); these are the actions.
 
 /** Asks for a `websocket:notify` echoing `{ name }` once the audio sent before it has played. */
 export function serializeNotify(name: string): string {
