@@ -17,7 +17,7 @@ import { type AudioFormat } from '../../audio/format.js';
 import { vwError } from '../../errors.js';
 import type { ModelEvents, ModelSession } from '../model.js';
 import { Answers, heardNote, MAX_TEXT_CHARS, type HeardReport } from '../shared/answers.js';
-import { FormatConverter } from '../shared/input.js';
+import { FormatConverter } from '../shared/convert.js';
 import { MalformedFrames } from '../shared/malformed.js';
 import { ModelLink, type LinkStats } from '../shared/model-link.js';
 import { checkSocketUrl, required, resolveLinkOptions, type LinkOptions, type LoggerLike } from '../shared/options.js';

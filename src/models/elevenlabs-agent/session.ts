@@ -20,7 +20,7 @@ import { type AudioFormat } from '../../audio/format.js';
 import { vwError } from '../../errors.js';
 import type { ModelEvents, ModelSession } from '../model.js';
 import { Answers, heardNote, type HeardReport, type OutputConversion } from '../shared/answers.js';
-import { FormatConverter } from '../shared/input.js';
+import { FormatConverter } from '../shared/convert.js';
 import { MalformedFrames } from '../shared/malformed.js';
 import { ModelLink, type LinkStats } from '../shared/model-link.js';
 import { checkSocketUrl, required, resolveLinkOptions, type LinkOptions, type LoggerLike } from '../shared/options.js';

@@ -19,7 +19,7 @@ import { PCM16_16K, PCM16_24K, type AudioFormat, type SampleRate } from '../../a
 import { EnergyVad } from '../../audio/vad.js';
 import type { ModelEvents, ModelSession } from '../model.js';
 import { Answers, heardNote, type HeardReport, type OutputConversion } from '../shared/answers.js';
-import { FormatConverter } from '../shared/input.js';
+import { FormatConverter } from '../shared/convert.js';
 import { MalformedFrames } from '../shared/malformed.js';
 import { ModelLink, type LinkRequest, type LinkStats } from '../shared/model-link.js';
 import { checkSocketUrl, required, resolveLinkOptions, type LinkOptions, type LoggerLike } from '../shared/options.js';

@@ -6,14 +6,16 @@
  * being read), so `pausable` is false and `audio()`'s promise is ignored; the session's queue is
  * where backpressure lives. This class owns the connection lifecycle and maps wire events to
  * `ModelEvents`; the codec (protocol.ts), response bookkeeping (responses.ts), input bounding
- * (input-pump.ts), conversion (convert.ts) and the socket itself (socket.ts) live beside it.
+ * (shared/input-pump.ts), conversion (shared/convert.ts) and the socket itself (socket.ts) live beside it.
  */
 import type { AudioFormat } from '../../audio/format.js';
 import { base64DecodedLength, decodeBase64Into, encodeBase64 } from '../../audio/base64.js';
 import { isVoicewireError, vwError, type VoicewireError } from '../../errors.js';
 import type { ModelEvents, ModelSession } from '../model.js';
-import { FormatConverter } from './convert.js';
-import { InputPump } from './input-pump.js';
+import { atCallStart } from '../shared/connect-error.js';
+import { MalformedFrames } from '../shared/malformed.js';
+import { FormatConverter } from '../shared/convert.js';
+import { InputPump } from '../shared/input-pump.js';
 import { audioFormatOfWire, resolveOptions, type OpenAIRealtimeOptions, type ResolvedOptions } from './options.js';
 import {
   buildAppend, buildFunctionCallOutput, buildResponseCancel, buildResponseCreate, buildSessionUpdate, buildTruncate,
@@ -80,6 +82,8 @@ export interface EventContext {
   decodeDelta(base64: string): Uint8Array | undefined;
   resetOutput(): void;
   sessionUpdated(): void;
+  /** A frame that is not a valid event: counted, raised as a coded `ModelEvents.error`, logged thinly. */
+  malformed(error: VoicewireError): void;
   eventError(eventId: string | undefined, error: VoicewireError): boolean;
 }
 
@@ -107,9 +111,11 @@ export class OpenAIRealtimeSession implements ModelSession, EventContext {
   private pending: PendingConfig | undefined;
   private eventSeq = 0;
   private deltaScratch = new Uint8Array(0);
+  private readonly malformedFrames: MalformedFrames;
 
   constructor(options: OpenAIRealtimeOptions) {
     this.options = resolveOptions(options);
+    this.malformedFrames = new MalformedFrames(this.backend, this.options.logger, () => this.events);
     this.wireFormat = audioFormatOfWire(this.options.wireFormat);
     this.inbound = new FormatConverter(this.options.callerFormat, this.wireFormat);
     this.outbound = new FormatConverter(this.wireFormat, this.options.callerFormat);
@@ -155,7 +161,7 @@ export class OpenAIRealtimeSession implements ModelSession, EventContext {
       await this.establish();
     } catch (err) {
       if (this.connectionState !== 'closed') this.shutdown();
-      throw err;
+      throw atCallStart(err);
     }
     this.move('open');
     this.pump.flush();
@@ -222,6 +228,11 @@ export class OpenAIRealtimeSession implements ModelSession, EventContext {
 
   resetOutput(): void {
     this.outbound.reset();
+  }
+
+  malformed(error: VoicewireError): void {
+    this.counters.malformedEvents++;
+    this.malformedFrames.report(error);
   }
 
   sessionUpdated(): void {

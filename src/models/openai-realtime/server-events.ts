@@ -2,7 +2,8 @@
  * Maps Realtime server events to `ModelEvents`, one named handler per event type. The table is
  * exhaustive over the codec's known types (`satisfies`), so adding a type to protocol.ts makes the
  * compiler ask what the client does with it. Nothing here throws on wire input: a malformed frame
- * is counted and logged, an unknown type is logged at debug (the API adds events).
+ * is raised as a coded `ModelEvents.error` (the call goes on), an unknown type is counted and
+ * logged at debug (the API adds events).
  */
 import { bytesToMs } from '../../audio/format.js';
 import { vwError } from '../../errors.js';
@@ -13,26 +14,18 @@ import { parseServerEvent, type ServerEventOf, type ServerEventType } from './pr
 type Handler<T extends ServerEventType> = (ctx: EventContext, event: ServerEventOf<T>) => void;
 type HandlerTable = { [T in ServerEventType]: Handler<T> };
 
-/** Logs the first few of a kind, then one in a hundred, so a flood cannot flood the logs. */
-function worthLogging(count: number): boolean {
-  return count <= 5 || count % 100 === 0;
-}
-
 export function handleServerEvent(ctx: EventContext, text: string | undefined): void {
   if (text === undefined) {
-    ctx.counters.malformedEvents++;
-    if (worthLogging(ctx.counters.malformedEvents)) ctx.options.logger.warn({ count: ctx.counters.malformedEvents }, 'binary frame from the model ignored');
+    ctx.malformed(vwError('VW_ERR_BAD_FIELD', 'frame (binary where a JSON event was expected)'));
     return;
   }
   const parsed = parseServerEvent(text);
   switch (parsed.kind) {
     case 'invalid':
-      ctx.counters.malformedEvents++;
-      if (worthLogging(ctx.counters.malformedEvents)) {
-        ctx.options.logger.warn({ code: parsed.error.code, err: parsed.error.message, count: ctx.counters.malformedEvents }, 'malformed model event ignored');
-      }
+      ctx.malformed(parsed.error);
       return;
     case 'unknown':
+      // Not an error: the API adds event types; counted and logged at debug.
       ctx.counters.unknownEvents++;
       ctx.options.logger.debug({ type: parsed.type }, 'unknown model event ignored');
       return;
@@ -83,8 +76,7 @@ function onAudioDelta(ctx: EventContext, event: ServerEventOf<'response.output_a
   if (verdict.newSentence) ctx.resetOutput();
   const bytes = ctx.decodeDelta(event.delta);
   if (bytes === undefined) {
-    ctx.counters.malformedEvents++;
-    ctx.options.logger.warn({ responseId: event.response_id }, 'audio delta is not valid base64');
+    ctx.malformed(vwError('VW_ERR_BAD_FIELD', 'response.output_audio.delta.delta (not base64)'));
     return;
   }
   if (bytes.length === 0) return;

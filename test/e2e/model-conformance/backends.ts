@@ -27,13 +27,8 @@ export interface BackendFake {
   connections(): number;
   /** Resolves when `check()` holds, re-checked on every record of the fake (no polling). */
   until(check: () => boolean, what: string, timeoutMs: number): Promise<void>;
-  /**
-   * Whether the backend raises malformed model frames as `ModelEvents.error` (counted in
-   * voicewire_model_errors_total). The Realtime client only logs them and counts them in its own
-   * stats (server-events.ts): reported to the lead, not changed here (its code is out of scope).
-   */
-  readonly malformedCounted: boolean;
-  /** Sends malformed frames of this protocol on the live connection; returns how many. */
+  /** Sends malformed frames of this protocol on the live connection; returns how many (each one
+   * must become one coded `ModelEvents.error`, counted in voicewire_model_errors_total). */
   sendMalformed(): number;
   close(): Promise<void>;
 }
@@ -56,11 +51,12 @@ const realtime: Backend = {
       heardReports: () => fake.truncates.filter((t) => t.ok).map((t) => `truncate ${t.itemId} at ${t.audioEndMs} ms`),
       connections: () => fake.log.connections.length,
       until: (check, what, timeoutMs) => fake.waitFor(check, what, timeoutMs),
-      malformedCounted: false,
       sendMalformed: () => {
+        // An unknown type is not malformed for Realtime (the API adds events; counted apart).
         fake.sendRaw('{not json');
         fake.sendRaw(JSON.stringify({ type: 'response.output_audio.delta', delta: 42 }));
         fake.sendRaw(JSON.stringify({ type: 'no.such.event' }));
+        fake.sendRaw('[1,2,3]');
         return 3;
       },
       close: () => fake.close(),
@@ -81,7 +77,6 @@ const gemini: Backend = {
       heardReports: () => fake.notes.items.map((n) => n.text),
       connections: () => fake.server.upgrades.length,
       until: (check, what, timeoutMs) => fake.until(check, what, timeoutMs),
-      malformedCounted: true,
       sendMalformed: () => {
         fake.sendRaw('{not json');
         fake.send({ serverContent: { modelTurn: { parts: [{ inlineData: { mimeType: 'audio/pcm;rate=24000', data: '***' } }] } } });
@@ -106,7 +101,6 @@ const deepgram: Backend = {
       heardReports: () => fake.recordsOf('update-prompt').map((r) => r.text ?? ''),
       connections: () => fake.server.upgrades.length,
       until: (check, what, timeoutMs) => fake.until(check, what, timeoutMs),
-      malformedCounted: true,
       sendMalformed: () => {
         fake.sendRaw('{not json');
         fake.send({ type: 'ConversationText', role: 'robot', content: 'x' });
@@ -131,7 +125,6 @@ const elevenlabs: Backend = {
       heardReports: () => fake.recordsOf('contextual-update').map((r) => r.text ?? ''),
       connections: () => fake.server.upgrades.length,
       until: (check, what, timeoutMs) => fake.until(check, what, timeoutMs),
-      malformedCounted: true,
       sendMalformed: () => {
         fake.sendRaw('{not json');
         fake.send({ type: 'audio', audio_event: { audio_base_64: '***', event_id: 1 } });

@@ -130,13 +130,13 @@ describe('ElevenLabsAgentSession', () => {
     const fake = await FakeElevenServer.start({ outputFormat: 'pcm_44100' });
     fakes.push(fake);
     const session = new ElevenLabsAgentSession({ callerFormat: TWILIO_FORMAT, apiKey: 'test-key', agentId: 'agent_fake', url: fake.url() });
-    await assert.rejects(session.connect(), (err) => isVoicewireError(err, 'VW_ERR_MODEL_UNAVAILABLE') && /pcm_44100/.test(err.message));
+    await assert.rejects(session.connect(), (err) => isVoicewireError(err, 'VW_ERR_MODEL_CONNECT') && /pcm_44100/.test(err.message));
   });
 
-  test('a wrong key is VW_ERR_MODEL_UNAVAILABLE (HTTP 401) at connect', async () => {
+  test('a wrong key is VW_ERR_MODEL_CONNECT (HTTP 401, close 4012) at connect', async () => {
     const fake = await FakeElevenServer.start();
     fakes.push(fake);
     const session = new ElevenLabsAgentSession({ callerFormat: TWILIO_FORMAT, apiKey: 'wrong', agentId: 'agent_fake', url: fake.url() });
-    await assert.rejects(session.connect(), (err) => isVoicewireError(err, 'VW_ERR_MODEL_UNAVAILABLE') && /401/.test(err.message));
+    await assert.rejects(session.connect(), (err) => isVoicewireError(err, 'VW_ERR_MODEL_CONNECT') && /401/.test(err.message));
   });
 });
