@@ -16,7 +16,7 @@ type HandlerTable = { [T in ServerEventType]: Handler<T> };
 
 export function handleServerEvent(ctx: EventContext, text: string | undefined): void {
   if (text === undefined) {
-    ctx.malformed(vwError('VW_ERR_BAD_FIELD', 'frame (binary where a JSON event was expected)'));
+    ctx.malformed(vwError('VW_ERR_BINARY_FRAME'));
     return;
   }
   const parsed = parseServerEvent(text);
