@@ -212,7 +212,8 @@ export class ElevenLabsAgentSession implements ModelSession {
           return;
         }
         this.logger.warn({ tool: event.toolName }, 'elevenlabs client tool call of a tool voicewire does not offer: answered with an error');
-        this.toolResult(call.callId, JSON.stringify({ error: `The tool ${event.toolName} is not available.` }), true);
+        this.tools.take(call.callId);
+        this.link.sendText(buildClientToolResult(call.callId, `The tool ${event.toolName} is not available.`, true));
         return;
       }
       case 'vad-score':
