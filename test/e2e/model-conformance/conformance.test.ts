@@ -147,7 +147,7 @@ for (const backend of BACKENDS) {
       console.log(`# ${backend.name} tool round trip (function call → output back at the model, tool answering at once over HTTP): ${roundTripMs.toFixed(1)} ms`);
       assert.deepEqual(JSON.parse(call.text), { order_id: 'A-1042' });
       assert.equal(tools.requests.length, 1);
-      assert.deepEqual((jsonOf(tools.requests[0]!) as { arguments: unknown }).arguments, { order_id: 'A-1042' });
+      assert.deepEqual(jsonOf<{ arguments: unknown }>(tools.requests[0]!).arguments, { order_id: 'A-1042' });
       assert.deepEqual(JSON.parse(result.text), { status: 'shipped', eta: 'Friday' });
       assert.equal(fake.toolResults().length, 1, 'answered once');
       assert.ok(roundTripMs < 200, `round trip ${roundTripMs} ms`);
