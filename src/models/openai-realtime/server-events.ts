@@ -6,10 +6,38 @@
  * logged at debug (the API adds events).
  */
 import { bytesToMs } from '../../audio/format.js';
-import { vwError } from '../../errors.js';
-import type { ModelToolCall } from '../model.js';
-import type { EventContext } from './client.js';
+import { vwError, type VoicewireError } from '../../errors.js';
+import type { ModelEvents, ModelToolCall } from '../model.js';
+import type { ResolvedOptions } from './options.js';
 import { parseServerEvent, type ServerEventOf, type ServerEventType } from './protocol.js';
+import type { ResponseTracker } from './responses.js';
+
+/** Counters the handlers keep (the session reports them in its stats). */
+export interface Counters {
+  outputMs: number;
+  droppedDeltas: number;
+  malformedEvents: number;
+  unknownEvents: number;
+}
+
+/**
+ * What the handlers may touch, handed in by the session as closures over its private state (the
+ * session exposes none of it): the handlers depend on this interface only, never on the session.
+ */
+export interface EventContext {
+  readonly options: ResolvedOptions;
+  readonly responses: ResponseTracker;
+  readonly counters: Counters;
+  events(): ModelEvents | undefined;
+  /** Decodes a base64 delta from the wire format into a fresh caller-format buffer. */
+  decodeDelta(base64: string): Uint8Array | undefined;
+  resetOutput(): void;
+  sessionUpdated(): void;
+  /** A frame that is not a valid event: raised as a coded `ModelEvents.error`, logged thinly. */
+  malformed(error: VoicewireError): void;
+  /** Routes an `error` event: true when it answered the pending session.update (connect fails). */
+  eventError(eventId: string | undefined, error: VoicewireError): boolean;
+}
 
 type Handler<T extends ServerEventType> = (ctx: EventContext, event: ServerEventOf<T>) => void;
 type HandlerTable = { [T in ServerEventType]: Handler<T> };
@@ -47,11 +75,11 @@ function onSessionUpdated(ctx: EventContext): void {
 }
 
 function onSpeechStarted(ctx: EventContext): void {
-  ctx.events?.speechStarted();
+  ctx.events()?.speechStarted();
 }
 
 function onSpeechStopped(ctx: EventContext): void {
-  ctx.events?.speechStopped();
+  ctx.events()?.speechStopped();
 }
 
 function onCommitted(ctx: EventContext): void {
@@ -64,7 +92,7 @@ function onResponseCreated(ctx: EventContext, event: ServerEventOf<'response.cre
     ctx.options.logger.warn({ replaced, responseId: event.response.id }, 'response created while another was active');
   }
   ctx.resetOutput();
-  ctx.events?.responseStarted(event.response.id);
+  ctx.events()?.responseStarted(event.response.id);
 }
 
 function onAudioDelta(ctx: EventContext, event: ServerEventOf<'response.output_audio.delta'>): void {
@@ -82,7 +110,7 @@ function onAudioDelta(ctx: EventContext, event: ServerEventOf<'response.output_a
   if (bytes.length === 0) return;
   const durationMs = bytesToMs(ctx.options.callerFormat, bytes.length);
   ctx.counters.outputMs += durationMs;
-  const events = ctx.events;
+  const events = ctx.events();
   if (events === undefined) return;
   const chunk = { responseId: event.response_id, itemId: event.item_id, sentenceId: verdict.sentenceId, bytes, durationMs };
   // Realtime cannot be paused: the socket must keep being read, so the promise is not awaited.
@@ -100,32 +128,32 @@ function onAudioHandlerFailed(ctx: EventContext, err: unknown): void {
 
 function onAudioDone(ctx: EventContext, event: ServerEventOf<'response.output_audio.done'>): void {
   const sentenceId = ctx.responses.endOfAudio(event.response_id, event.item_id, event.content_index);
-  if (sentenceId !== undefined) ctx.events?.sentenceEnd(event.response_id, sentenceId);
+  if (sentenceId !== undefined) ctx.events()?.sentenceEnd(event.response_id, sentenceId);
 }
 
 function onOutputItemDone(ctx: EventContext, event: ServerEventOf<'response.output_item.done'>): void {
   const itemId = event.item.id;
   if (typeof itemId !== 'string') return;
   const sentenceId = ctx.responses.endOfAudio(event.response_id, itemId);
-  if (sentenceId !== undefined) ctx.events?.sentenceEnd(event.response_id, sentenceId);
+  if (sentenceId !== undefined) ctx.events()?.sentenceEnd(event.response_id, sentenceId);
 }
 
 function onTranscriptDelta(ctx: EventContext, event: ServerEventOf<'response.output_audio_transcript.delta'>): void {
   if (event.response_id !== ctx.responses.activeId || ctx.responses.isInterrupted(event.response_id)) return;
-  ctx.events?.transcript(event.response_id, event.delta);
+  ctx.events()?.transcript(event.response_id, event.delta);
 }
 
 function onResponseDone(ctx: EventContext, event: ServerEventOf<'response.done'>): void {
   const id = event.response.id;
   const interrupted = ctx.responses.isInterrupted(id);
   const open = ctx.responses.onDone(id);
-  if (open !== undefined) ctx.events?.sentenceEnd(id, open);
-  ctx.events?.responseDone(id, event.response.status);
+  if (open !== undefined) ctx.events()?.sentenceEnd(id, open);
+  ctx.events()?.responseDone(id, event.response.status);
   // Function calls are acted on once their response is done: only then are the arguments final
   // (`.done` is also sent for a cancelled response) and may a follow-up response be created.
   if (event.response.status !== 'completed' || interrupted) return;
   const calls = functionCalls(id, event.response.output ?? []);
-  if (calls.length > 0) ctx.events?.toolCalls?.(calls);
+  if (calls.length > 0) ctx.events()?.toolCalls?.(calls);
 }
 
 /** The completed `function_call` items of a response's output, in order. */
@@ -142,7 +170,7 @@ function functionCalls(responseId: string, output: readonly unknown[]): ModelToo
 }
 
 function onInputTranscript(ctx: EventContext, event: ServerEventOf<'conversation.item.input_audio_transcription.completed'>): void {
-  ctx.events?.callerTranscript?.(event.item_id, event.transcript);
+  ctx.events()?.callerTranscript?.(event.item_id, event.transcript);
 }
 
 function onInputTranscriptFailed(ctx: EventContext, event: ServerEventOf<'conversation.item.input_audio_transcription.failed'>): void {
@@ -162,7 +190,7 @@ function onError(ctx: EventContext, event: ServerEventOf<'error'>): void {
   error.cause = { type: details.type, code: details.code ?? null, param: details.param ?? null, eventId: details.event_id ?? null };
   if (ctx.eventError(details.event_id ?? undefined, error)) return;
   ctx.options.logger.warn({ code, type: details.type, param: details.param, eventId: details.event_id, err: details.message }, 'model error');
-  ctx.events?.error(error);
+  ctx.events()?.error(error);
 }
 
 const HANDLERS = {
