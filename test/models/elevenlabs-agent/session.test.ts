@@ -133,7 +133,8 @@ describe('ElevenLabsAgentSession', () => {
     session.toolResult('call_8', '{"balance":"42.00"}', true);
     session.toolResult('call_9', failureOutput('check_account', 'timeout'), true);
     session.toolResult('call_8', 'a second result for the same call is not sent', true);
-    // A pong written after the results (one ordered socket) proves nothing else was sent before it.
+    await fake.until(() => fake.recordsOf('client-tool-result').length >= 2, 'the two results');
+    // A pong arriving after them was written after them (one ordered socket), so after any third result too.
     const pongs = fake.recordsOf('pong').length;
     await fake.until(() => fake.recordsOf('pong').length > pongs, 'a pong after the results');
     assert.equal(fake.recordsOf('client-tool-result').length, 2);
