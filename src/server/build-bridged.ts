@@ -20,29 +20,34 @@ export function socketBridgedFactory(config: GatewayConfig, logger: Logger): Mod
   switch (config.backend) {
     case 'gemini-live': {
       const { gemini } = config;
-      return ({ callerFormat, callId }) =>
+      return ({ callerFormat, callId, settings }) =>
         new GeminiLiveSession({
-          ...common, callerFormat, apiKey: gemini.apiKey ?? '', url: gemini.url, model: gemini.model, instructions,
-          ...(gemini.voice === undefined ? {} : { voice: gemini.voice }),
+          ...common, callerFormat, apiKey: gemini.apiKey ?? '', url: gemini.url, model: gemini.model,
+          instructions: settings?.instructions ?? instructions,
+          ...((settings?.voice ?? gemini.voice) === undefined ? {} : { voice: settings?.voice ?? gemini.voice }),
+          ...(settings?.tools ? { tools: settings.tools } : {}),
           logger: logger.child({ callSid: callId, model: 'gemini-live' }),
         });
     }
     case 'deepgram-agent': {
       const { deepgram } = config;
-      return ({ callerFormat, callId }) =>
+      return ({ callerFormat, callId, settings }) =>
         new DeepgramAgentSession({
-          ...common, callerFormat, apiKey: deepgram.apiKey ?? '', url: deepgram.url, instructions,
+          ...common, callerFormat, apiKey: deepgram.apiKey ?? '', url: deepgram.url, instructions: settings?.instructions ?? instructions,
+          ...(settings?.tools ? { tools: settings.tools } : {}),
           listenModel: deepgram.listenModel, thinkProvider: deepgram.thinkProvider, thinkModel: deepgram.thinkModel, speakModel: deepgram.speakModel,
           logger: logger.child({ callSid: callId, model: 'deepgram-agent' }),
         });
     }
     case 'elevenlabs-agent': {
       const { elevenlabs } = config;
-      return ({ callerFormat, callId }) =>
+      return ({ callerFormat, callId, settings }) =>
         new ElevenLabsAgentSession({
           ...common, callerFormat, apiKey: elevenlabs.apiKey ?? '', agentId: elevenlabs.agentId ?? '', url: elevenlabs.url,
-          // The agent's own prompt stands unless INSTRUCTIONS is set (overrides must be allowed on the agent).
-          ...(config.instructionsSet ? { instructions } : {}),
+          // The agent's own prompt stands unless INSTRUCTIONS or the setup sets one (overrides must be allowed on the agent).
+          ...(settings?.instructions !== undefined ? { instructions: settings.instructions } : config.instructionsSet ? { instructions } : {}),
+          // Tools are defined on the agent (dashboard); these are the names voicewire answers.
+          ...(settings?.tools ? { tools: settings.tools } : {}),
           logger: logger.child({ callSid: callId, model: 'elevenlabs-agent' }),
         });
     }

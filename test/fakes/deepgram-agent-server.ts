@@ -11,12 +11,16 @@
  * - `lateChunksAfterInterrupt`: audio frames already in flight still arrive after
  *   `UserStartedSpeaking` (binary audio has no ids: the client must drop them itself);
  * - `KeepAlive`, `UpdatePrompt` (→ `PromptUpdated`), `InjectAgentMessage` (refused while
- *   speaking) recorded; faults on demand: drop, raw frames.
+ *   speaking) recorded; faults on demand: drop, raw frames;
+ * - client-side function calls on demand (`toolPlans`): the caller's next turn gets
+ *   `FunctionCallRequest {functions[{id, name, arguments, client_side: true}]}` instead of an
+ *   answer; the `FunctionCallResponse {id, name, content}` for it is recorded (`tool-result`) and
+ *   the agent answers.
  */
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { AnswerPacer, FakeVad, bytesPerMsOf, tone, type FakeAudioFormat } from './model-fake-audio.js';
-import { FakeModelServer, Records, rawBytes, rawText } from './model-fake-server.js';
+import { FakeModelServer, Records, rawBytes, rawText, type FakeToolPlan } from './model-fake-server.js';
 
 export interface FakeDeepgramOptions {
   readonly apiKey?: string;
@@ -39,6 +43,7 @@ class DeepgramConnection {
   private vad: FakeVad | undefined;
   private format: FakeAudioFormat | undefined;
   private answer: AnswerPacer | undefined;
+  private readonly pendingCalls = new Map<string, string>();
 
   constructor(
     private readonly fake: FakeDeepgramServer,
@@ -120,6 +125,17 @@ class DeepgramConnection {
         if (this.speaking || this.vad?.speaking === true) this.send({ type: 'InjectionRefused', message: 'busy' });
         else this.respond(1000, String(message.message));
         return;
+      case 'FunctionCallResponse': {
+        const id = typeof message.id === 'string' ? message.id : '';
+        if (this.pendingCalls.get(id) !== message.name || typeof message.content !== 'string') {
+          this.send({ type: 'Error', description: 'FunctionCallResponse does not answer a pending function call', code: 'UNPARSABLE_CLIENT_MESSAGE' });
+          return;
+        }
+        this.pendingCalls.delete(id);
+        this.fake.record(this.id, 'tool-result', message.content);
+        this.respond();
+        return;
+      }
       default:
         this.send({ type: 'Error', description: `Unknown message type ${type}`, code: 'UNPARSABLE_CLIENT_MESSAGE' });
     }
@@ -168,7 +184,15 @@ class DeepgramConnection {
 
   private onSpeechStop(): void {
     this.send({ type: 'ConversationText', role: 'user', content: 'caller speech' });
-    this.respond();
+    const plan = this.fake.toolPlans.shift();
+    if (plan === undefined) {
+      this.respond();
+      return;
+    }
+    const id = `fc_fake_${this.id}_${++this.fake.toolSeq}`;
+    this.pendingCalls.set(id, plan.name);
+    this.send({ type: 'FunctionCallRequest', functions: [{ id, name: plan.name, arguments: JSON.stringify(plan.args), client_side: true }] });
+    this.fake.record(this.id, 'tool-call', JSON.stringify({ id, name: plan.name, args: plan.args }));
   }
 }
 
@@ -177,6 +201,9 @@ export class FakeDeepgramServer {
   readonly server: FakeModelServer;
   readonly records: Records<DeepgramRecord>;
   readonly settings: Records<DeepgramRecord>;
+  /** Function calls to make, one per caller turn, instead of answering. */
+  readonly toolPlans: FakeToolPlan[] = [];
+  toolSeq = 0;
   appendedMs = 0;
   audioSentMs = 0;
   private latest: DeepgramConnection | undefined;

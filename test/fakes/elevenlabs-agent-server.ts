@@ -14,12 +14,15 @@
  *   `agent_response_correction` with the heard part), so an interruption can come after the last
  *   chunk was sent;
  * - `ping` every `pingEveryMs` with an `event_id`, `pong`s recorded; `contextual_update` recorded;
- *   faults on demand: drop, raw frames.
+ *   faults on demand: drop, raw frames;
+ * - client tools on demand (`toolPlans`): the caller's next turn gets `client_tool_call
+ *   {tool_name, tool_call_id, parameters}` instead of an answer; the `client_tool_result
+ *   {tool_call_id, result, is_error}` for it is recorded (`tool-result`) and the agent answers.
  */
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { AnswerPacer, FakeVad, bytesPerMsOf, tone, type FakeAudioFormat } from './model-fake-audio.js';
-import { FakeModelServer, Records, rawText } from './model-fake-server.js';
+import { FakeModelServer, Records, rawText, type FakeToolPlan } from './model-fake-server.js';
 
 export interface FakeElevenOptions {
   readonly apiKey?: string;
@@ -53,6 +56,7 @@ class ElevenConnection {
   private answer: AnswerPacer | undefined;
   private eventId = 0;
   private lastAudioEventId = 0;
+  private readonly pendingCalls = new Set<string>();
   private pingTimer: NodeJS.Timeout | undefined;
   /** When the current answer's playback (estimated in real time) started, and its audio so far. */
   private playback: { startedAt: number; audioMs: number; text: string } | undefined;
@@ -144,6 +148,14 @@ class ElevenConnection {
         return;
       case 'client_tool_result':
         this.fake.record(this.id, 'client-tool-result', JSON.stringify(message));
+        if (typeof message.tool_call_id === 'string' && this.pendingCalls.delete(message.tool_call_id)) {
+          if (typeof message.result !== 'string' || typeof message.is_error !== 'boolean') {
+            this.ws.close(1008, 'client_tool_result needs result and is_error');
+            return;
+          }
+          this.fake.record(this.id, 'tool-result', message.result);
+          this.respond();
+        }
         return;
       case 'user_activity':
         return;
@@ -196,13 +208,24 @@ class ElevenConnection {
 
   private onSpeechStop(): void {
     this.send({ type: 'user_transcript', user_transcription_event: { user_transcript: 'caller speech' } });
-    this.respond();
+    const plan = this.fake.toolPlans.shift();
+    if (plan === undefined) {
+      this.respond();
+      return;
+    }
+    const id = `toolu_fake_${this.id}_${++this.fake.toolSeq}`;
+    this.pendingCalls.add(id);
+    this.send({ type: 'client_tool_call', client_tool_call: { tool_name: plan.name, tool_call_id: id, parameters: plan.args } });
+    this.fake.record(this.id, 'tool-call', JSON.stringify({ id, name: plan.name, args: plan.args }));
   }
 }
 
 export class FakeElevenServer {
   readonly options: Resolved;
   readonly server: FakeModelServer;
+  /** Client tool calls to make, one per caller turn, instead of answering. */
+  readonly toolPlans: FakeToolPlan[] = [];
+  toolSeq = 0;
   readonly records: Records<ElevenRecord>;
   readonly initiations: Records<ElevenRecord>;
   appendedMs = 0;

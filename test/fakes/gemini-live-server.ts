@@ -9,14 +9,17 @@
  *   speech start → `interrupted` if an answer is still generating (generation stops; nothing
  *   once it has completed); silence → `inputTranscription`, then an answer: `modelTurn` audio (`audio/pcm;rate=24000`) faster than real
  *   time with `outputTranscription` fragments, then `generationComplete` and `turnComplete`;
- * - `clientContent` recorded (context notes); faults on demand: `goAway`, drop, raw frames.
+ * - `clientContent` recorded (context notes); faults on demand: `goAway`, drop, raw frames;
+ * - function calling on demand (`toolPlans`): the caller's next turn gets `toolCall.functionCalls
+ *   [{id, name, args}]` instead of an answer; the client's `toolResponse.functionResponses[{id, name,
+ *   response}]` (id and name must match, `response` an object) is recorded and answered.
  *
  * Frames are sent as binary JSON by default, as the real service does.
  */
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { AnswerPacer, FakeVad, PCM_16K, PCM_24K, bytesPerMsOf, tone, wordsDue } from './model-fake-audio.js';
-import { FakeModelServer, Records, rawText } from './model-fake-server.js';
+import { FakeModelServer, Records, rawText, type FakeToolPlan } from './model-fake-server.js';
 
 export interface FakeGeminiOptions {
   readonly apiKey?: string;
@@ -38,11 +41,14 @@ type Resolved = Required<Omit<FakeGeminiOptions, 'dropAfterChunks'>> & { dropAft
 export interface GeminiSetupRecord { readonly at: number; readonly connection: number; readonly setup: Record<string, unknown> }
 export interface GeminiNoteRecord { readonly at: number; readonly connection: number; readonly text: string; readonly turnComplete: boolean }
 export interface GeminiEventRecord { readonly at: number; readonly connection: number; readonly kind: string }
+/** A function call the fake made (`call`) or the client's `toolResponse` to it (`result`, `text` = the response object as JSON). */
+export interface GeminiToolRecord { readonly at: number; readonly connection: number; readonly kind: 'call' | 'result'; readonly id: string; readonly name: string; readonly text: string }
 
 class GeminiConnection {
   private vad: FakeVad;
   private answer: AnswerPacer | undefined;
   private configured = false;
+  private readonly pendingCalls = new Map<string, string>();
 
   constructor(
     private readonly fake: FakeGeminiServer,
@@ -140,6 +146,11 @@ class GeminiConnection {
       this.fake.server.conditions.notify();
       return;
     }
+    const toolResponse = message.toolResponse as { functionResponses?: unknown } | undefined;
+    if (toolResponse !== undefined) {
+      this.onToolResponse(toolResponse.functionResponses);
+      return;
+    }
     const content = message.clientContent as { turns?: Array<{ parts?: Array<{ text?: string }> }>; turnComplete?: boolean } | undefined;
     if (content !== undefined) {
       const text = (content.turns ?? []).flatMap((t) => t.parts ?? []).map((p) => p.text ?? '').join('');
@@ -181,7 +192,34 @@ class GeminiConnection {
   private onSpeechStop(): void {
     this.fake.event(this.id, 'speech-stop');
     this.send({ serverContent: { inputTranscription: { text: 'caller speech' } } });
-    this.respond();
+    const plan = this.fake.toolPlans.shift();
+    if (plan === undefined) this.respond();
+    else this.callTool(plan);
+  }
+
+  private callTool(plan: FakeToolPlan): void {
+    const id = `fake-call-${this.id}-${++this.fake.toolSeq}`;
+    this.pendingCalls.set(id, plan.name);
+    this.send({ toolCall: { functionCalls: [{ id, name: plan.name, args: plan.args }] } });
+    this.fake.tools.push({ at: FakeModelServer.now(), connection: this.id, kind: 'call', id, name: plan.name, text: JSON.stringify(plan.args) });
+  }
+
+  private onToolResponse(responses: unknown): void {
+    if (!Array.isArray(responses) || responses.length === 0) {
+      this.ws.close(1007, 'toolResponse.functionResponses must be a non-empty array');
+      return;
+    }
+    for (const response of responses as Array<{ id?: unknown; name?: unknown; response?: unknown }>) {
+      const id = typeof response.id === 'string' ? response.id : '';
+      if (this.pendingCalls.get(id) !== response.name || typeof response.response !== 'object' || response.response === null) {
+        this.ws.close(1007, 'functionResponses[] must answer a pending call with {id, name, response}');
+        return;
+      }
+      this.pendingCalls.delete(id);
+      this.fake.tools.push({ at: FakeModelServer.now(), connection: this.id, kind: 'result', id, name: String(response.name), text: JSON.stringify(response.response) });
+    }
+    // Gemini goes on by itself once it has the results.
+    if (this.pendingCalls.size === 0) this.respond();
   }
 }
 
@@ -191,6 +229,10 @@ export class FakeGeminiServer {
   readonly setups: Records<GeminiSetupRecord>;
   readonly notes: Records<GeminiNoteRecord>;
   readonly events: Records<GeminiEventRecord>;
+  readonly tools: Records<GeminiToolRecord>;
+  /** Function calls to make, one per caller turn, instead of answering. */
+  readonly toolPlans: FakeToolPlan[] = [];
+  toolSeq = 0;
   readonly issuedHandles = new Set<string>();
   handleSeq = 0;
   appendedMs = 0;
@@ -225,6 +267,7 @@ export class FakeGeminiServer {
     this.setups = new Records(notify);
     this.notes = new Records(notify);
     this.events = new Records(notify);
+    this.tools = new Records(notify);
   }
 
   static async start(options: FakeGeminiOptions = {}): Promise<FakeGeminiServer> {

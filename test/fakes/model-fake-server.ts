@@ -143,3 +143,9 @@ export function rawBytes(data: WebSocket.RawData): Uint8Array {
   if (Array.isArray(data)) return Buffer.concat(data);
   return new Uint8Array(data);
 }
+
+/** A function call a fake model makes instead of answering the caller's next turn (one per turn, in order). */
+export interface FakeToolPlan {
+  readonly name: string;
+  readonly args: Record<string, unknown>;
+}

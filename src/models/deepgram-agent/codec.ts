@@ -7,6 +7,7 @@
  * Parsing never throws: malformed input is a coded error result.
  */
 import { vwError } from '../../errors.js';
+import type { ToolDefinition } from '../model.js';
 import {
   BadField, guard, isObject, optionalArray, optionalNumber, optionalString, parseObject, requiredString, type ParseResult,
 } from '../shared/json-fields.js';
@@ -115,6 +116,8 @@ export interface DeepgramSettings {
   readonly speakModel: string;
   readonly prompt: string | undefined;
   readonly greeting: string | undefined;
+  /** Client-side functions (`agent.think.functions`); none when empty. */
+  readonly functions?: readonly ToolDefinition[];
 }
 
 /** `Settings`: the same encoding both ways, raw (no container), so μ-law callers pass through. */
@@ -128,11 +131,23 @@ export function buildSettings(s: DeepgramSettings): string {
     agent: {
       language: 'en',
       listen: { provider: { type: 'deepgram', model: s.listenModel } },
-      think: { provider: { type: s.thinkProvider, model: s.thinkModel }, ...(s.prompt === undefined ? {} : { prompt: s.prompt }) },
+      think: {
+        provider: { type: s.thinkProvider, model: s.thinkModel },
+        ...(s.prompt === undefined ? {} : { prompt: s.prompt }),
+        // No `endpoint`: the functions are client-side (FunctionCallRequest with client_side true).
+        ...(s.functions === undefined || s.functions.length === 0 ? {} : {
+          functions: s.functions.map((f) => ({ name: f.name, description: f.description, parameters: f.parameters })),
+        }),
+      },
       speak: { provider: { type: 'deepgram', model: s.speakModel } },
       ...(s.greeting === undefined ? {} : { greeting: s.greeting }),
     },
   });
+}
+
+/** The result of a client-side function: `FunctionCallResponse {id, name, content}`. */
+export function buildFunctionCallResponse(id: string, name: string, content: string): string {
+  return JSON.stringify({ type: 'FunctionCallResponse', id, name, content });
 }
 
 export const KEEP_ALIVE = JSON.stringify({ type: 'KeepAlive' });

@@ -15,13 +15,16 @@
  */
 import { type AudioFormat } from '../../audio/format.js';
 import { vwError } from '../../errors.js';
-import type { ModelEvents, ModelSession } from '../model.js';
+import type { ModelEvents, ModelSession, ModelToolCall, ToolDefinition } from '../model.js';
 import { Answers, heardNote, MAX_TEXT_CHARS, type HeardReport } from '../shared/answers.js';
-import { FormatConverter } from '../shared/input.js';
+import { FormatConverter } from '../shared/convert.js';
 import { MalformedFrames } from '../shared/malformed.js';
 import { ModelLink, type LinkStats } from '../shared/model-link.js';
 import { checkSocketUrl, required, resolveLinkOptions, type LinkOptions, type LoggerLike } from '../shared/options.js';
-import { buildSettings, buildUpdatePrompt, KEEP_ALIVE, parseDeepgramMessage, type DeepgramServerEvent } from './codec.js';
+import { PendingToolCalls } from '../shared/tool-calls.js';
+import {
+  buildFunctionCallResponse, buildSettings, buildUpdatePrompt, KEEP_ALIVE, parseDeepgramMessage, type DeepgramFunctionCall, type DeepgramServerEvent,
+} from './codec.js';
 
 export const DEFAULT_DEEPGRAM_AGENT_URL = 'wss://agent.deepgram.com/v1/agent/converse';
 
@@ -37,6 +40,8 @@ export interface DeepgramAgentOptions extends LinkOptions {
   /** Text-to-speech model (default aura-2-thalia-en). */
   readonly speakModel?: string;
   readonly instructions?: string;
+  /** Client-side functions (`agent.think.functions`); their calls go to the agent's tool runner. */
+  readonly tools?: readonly ToolDefinition[];
   /** KeepAlive interval (default 5000 ms; 0 disables). */
   readonly keepAliveMs?: number;
 }
@@ -62,6 +67,7 @@ export class DeepgramAgentSession implements ModelSession {
   /** Assistant text that arrived before its answer's first audio. */
   private pendingText = '';
   private readonly malformed: MalformedFrames;
+  private readonly tools: PendingToolCalls;
 
   constructor(options: DeepgramAgentOptions) {
     this.apiKey = required('apiKey', options.apiKey);
@@ -75,7 +81,9 @@ export class DeepgramAgentSession implements ModelSession {
       listenModel: options.listenModel ?? 'nova-3', thinkProvider: options.thinkProvider ?? 'open_ai',
       thinkModel: options.thinkModel ?? 'gpt-4o-mini', speakModel: options.speakModel ?? 'aura-2-thalia-en',
       prompt: options.instructions, greeting: undefined,
+      ...(options.tools === undefined ? {} : { functions: options.tools }),
     });
+    this.tools = new PendingToolCalls(options.tools, 'deepgram');
     // Same format both ways: the converter is a passthrough that only copies.
     this.answers = new Answers('deepgram', format, new FormatConverter(format, format), () => this.events);
     this.link = new ModelLink(link, {
@@ -86,6 +94,8 @@ export class DeepgramAgentSession implements ModelSession {
       sendAudio: (bytes) => this.link.sendBinary(bytes.slice()),
       interrupted: (reason) => {
         this.answers.finish('failed');
+        // The next socket is a new conversation: its agent never asked for the old calls.
+        this.tools.clear();
         this.logger.info({ reason }, 'deepgram socket ended: a new agent conversation follows (no resumption in this API)');
       },
       restored: () => this.logger.info({}, 'deepgram agent restored (new conversation)'),
@@ -95,6 +105,21 @@ export class DeepgramAgentSession implements ModelSession {
 
   get stats(): DeepgramAgentStats {
     return { ...this.link.stats, ...this.answers.stats, malformedEvents: this.malformed.count, heardReports: this.answers.heardReports };
+  }
+
+  /**
+   * A function's output as `FunctionCallResponse`. The agent answers it by itself once it has the
+   * result, so `respond` cannot be honoured (after a barge-in the caller's new turn leads anyway).
+   */
+  toolResult(callId: string, output: string, _respond: boolean): void {
+    const name = this.tools.take(callId);
+    if (name === undefined) {
+      this.logger.debug({ callId }, 'deepgram function result for a call that is not pending: not sent');
+      return;
+    }
+    if (!this.link.sendText(buildFunctionCallResponse(callId, name, output))) {
+      this.logger.warn({ callId, function: name }, 'deepgram function result not sent: socket not open');
+    }
   }
 
   attach(events: ModelEvents): void {
@@ -178,7 +203,7 @@ export class DeepgramAgentSession implements ModelSession {
         this.logger.warn({ code: event.code, description: event.description }, 'deepgram warning');
         return;
       case 'function-call-request':
-        this.logger.warn({ functions: event.functions.map((f) => f.name) }, 'deepgram function call: tools are not mapped for this backend yet');
+        this.onFunctionCallRequest(event.functions);
         return;
       case 'injection-refused':
       case 'prompt-updated':
@@ -186,6 +211,24 @@ export class DeepgramAgentSession implements ModelSession {
       case 'acknowledged':
         return;
     }
+  }
+
+  /**
+   * Client-side calls of the session's functions go to the agent; a client-side call of anything
+   * else is answered with an error at once. Server-side calls (`client_side: false`) are Deepgram's
+   * own business: the server answers them itself.
+   */
+  private onFunctionCallRequest(functions: readonly DeepgramFunctionCall[]): void {
+    const responseId = this.answers.active?.responseId ?? 'deepgram_tool_turn';
+    const handOn: ModelToolCall[] = [];
+    for (const call of functions) {
+      if (!call.clientSide) continue;
+      const pending = this.tools.add(responseId, call.id, call.name, call.arguments);
+      if (this.tools.offers(call.name) && this.events?.toolCalls !== undefined) handOn.push(pending);
+      else this.toolResult(pending.callId, JSON.stringify({ error: `The function ${call.name} is not available.` }), true);
+    }
+    this.logger.debug({ functions: functions.map((f) => f.name), handedOn: handOn.length }, 'deepgram function call request');
+    if (handOn.length > 0) this.events?.toolCalls?.(handOn);
   }
 
   private flushPendingText(): void {

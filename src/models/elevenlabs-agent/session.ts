@@ -18,12 +18,13 @@
  */
 import { type AudioFormat } from '../../audio/format.js';
 import { vwError } from '../../errors.js';
-import type { ModelEvents, ModelSession } from '../model.js';
+import type { ModelEvents, ModelSession, ToolDefinition } from '../model.js';
 import { Answers, heardNote, type HeardReport, type OutputConversion } from '../shared/answers.js';
-import { FormatConverter } from '../shared/input.js';
+import { FormatConverter } from '../shared/convert.js';
 import { MalformedFrames } from '../shared/malformed.js';
 import { ModelLink, type LinkStats } from '../shared/model-link.js';
 import { checkSocketUrl, required, resolveLinkOptions, type LinkOptions, type LoggerLike } from '../shared/options.js';
+import { isErrorOutput, PendingToolCalls } from '../shared/tool-calls.js';
 import {
   buildClientToolResult, buildContextualUpdate, buildInitiation, buildPong, buildUserAudio, formatOf, parseElevenMessage, type ElevenServerEvent,
 } from './codec.js';
@@ -37,6 +38,12 @@ export interface ElevenLabsAgentOptions extends LinkOptions {
   readonly url?: string;
   /** Sent as a prompt override (the agent must allow it); undefined keeps the agent's prompt. */
   readonly instructions?: string;
+  /**
+   * The client tools voicewire answers. ElevenLabs takes tool definitions only from the agent's
+   * configuration (dashboard or API), never from the conversation: these names must match client
+   * tools defined there. A call of any other tool is answered with an error at once.
+   */
+  readonly tools?: readonly ToolDefinition[];
 }
 
 export interface ElevenLabsAgentStats extends LinkStats {
@@ -81,6 +88,7 @@ export class ElevenLabsAgentSession implements ModelSession {
   private lastInterruptId = -1;
   private conversationId: string | undefined;
   private readonly malformed: MalformedFrames;
+  private readonly tools: PendingToolCalls;
   private pongsSent = 0;
   private earlyInputDroppedMs = 0;
 
@@ -93,6 +101,7 @@ export class ElevenLabsAgentSession implements ModelSession {
     const link = resolveLinkOptions(options);
     this.logger = link.logger;
     this.malformed = new MalformedFrames('elevenlabs-agent', this.logger, () => this.events);
+    this.tools = new PendingToolCalls(options.tools, 'elevenlabs');
     this.initiation = buildInitiation({ prompt: options.instructions });
     this.answers = new Answers('eleven', options.callerFormat, this.output, () => this.events);
     this.link = new ModelLink(link, {
@@ -102,6 +111,7 @@ export class ElevenLabsAgentSession implements ModelSession {
       binary: () => this.malformed.report(vwError('VW_ERR_BINARY_FRAME')),
       sendAudio: (bytes) => this.link.sendText(buildUserAudio(bytes)),
       interrupted: (reason) => {
+        this.tools.clear(); // a new conversation follows: the old calls cannot be answered
         this.answers.finish('failed');
         this.logger.info({ reason }, 'elevenlabs socket ended: a new conversation follows (no resumption in this API)');
       },
@@ -193,16 +203,37 @@ export class ElevenLabsAgentSession implements ModelSession {
       case 'agent-response-correction':
         this.logger.debug({ corrected: event.corrected }, 'elevenlabs corrected its transcript after an interruption');
         return;
-      case 'client-tool-call':
-        // An agent configured with client tools waits for the result: answer with an error so the
-        // conversation goes on until tools are mapped for this backend.
-        this.logger.warn({ tool: event.toolName }, 'elevenlabs client tool call: tools are not mapped for this backend yet');
-        this.link.sendText(buildClientToolResult(event.toolCallId, `The tool ${event.toolName} is not available.`, true));
+      case 'client-tool-call': {
+        // The agent waits for the result of a client tool: one it does not offer is refused at once.
+        const responseId = this.answers.active?.responseId ?? 'elevenlabs_tool_turn';
+        const call = this.tools.add(responseId, event.toolCallId, event.toolName, JSON.stringify(event.parameters));
+        if (this.tools.offers(event.toolName) && this.events?.toolCalls !== undefined) {
+          this.events.toolCalls([call]);
+          return;
+        }
+        this.logger.warn({ tool: event.toolName }, 'elevenlabs client tool call of a tool voicewire does not offer: answered with an error');
+        this.tools.take(call.callId);
+        this.link.sendText(buildClientToolResult(call.callId, `The tool ${event.toolName} is not available.`, true));
         return;
+      }
       case 'vad-score':
       case 'tentative-agent-response':
       case 'notice':
         return;
+    }
+  }
+
+  /**
+   * A tool's output as `client_tool_result` (`is_error` for the tool runner's failure output). The
+   * agent goes on by itself once it has the result, so `respond` cannot be honoured.
+   */
+  toolResult(callId: string, output: string, _respond: boolean): void {
+    if (this.tools.take(callId) === undefined) {
+      this.logger.debug({ callId }, 'elevenlabs tool result for a call that is not pending: not sent');
+      return;
+    }
+    if (!this.link.sendText(buildClientToolResult(callId, output, isErrorOutput(output)))) {
+      this.logger.warn({ callId }, 'elevenlabs tool result not sent: socket not open');
     }
   }
 

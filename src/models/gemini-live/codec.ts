@@ -10,6 +10,7 @@
  */
 import { encodeBase64 } from '../../audio/base64.js';
 import { vwError } from '../../errors.js';
+import type { ToolDefinition } from '../model.js';
 import {
   BadField, base64At, guard, isObject, optionalArray, optionalBoolean, optionalObject, optionalString, parseObject,
   requiredString, type Json, type ParseResult,
@@ -155,6 +156,8 @@ export interface GeminiSetupSettings {
   readonly instructions: string | undefined;
   /** Handle of the session to resume (after goAway or a drop); undefined starts a new session. */
   readonly resumptionHandle: string | undefined;
+  /** Functions the model may call (`setup.tools[].functionDeclarations`); none when empty. */
+  readonly tools?: readonly ToolDefinition[];
 }
 
 /** The first client message: `setup` (BidiGenerateContentSetup). */
@@ -167,6 +170,9 @@ export function buildSetup(settings: GeminiSetupSettings): string {
       ...(settings.voice === undefined ? {} : { speechConfig: { voiceConfig: { prebuiltVoiceConfig: { voiceName: settings.voice } } } }),
     },
     ...(settings.instructions === undefined ? {} : { systemInstruction: { parts: [{ text: settings.instructions }] } }),
+    ...(settings.tools === undefined || settings.tools.length === 0 ? {} : {
+      tools: [{ functionDeclarations: settings.tools.map((t) => ({ name: t.name, description: t.description, parameters: t.parameters })) }],
+    }),
     // Server VAD, and speech from the caller interrupts the model (the documented defaults, explicit).
     realtimeInputConfig: { automaticActivityDetection: { disabled: false }, activityHandling: 'START_OF_ACTIVITY_INTERRUPTS' },
     // Resumption handles survive the ~10 min connection limit; compression lifts the ~15 min session limit.
@@ -181,6 +187,26 @@ export function buildSetup(settings: GeminiSetupSettings): string {
 /** Caller audio: `realtimeInput.audio` as PCM16 16 kHz. */
 export function buildRealtimeAudio(pcm16k: Uint8Array): string {
   return JSON.stringify({ realtimeInput: { audio: { data: encodeBase64(pcm16k), mimeType: INPUT_MIME } } });
+}
+
+/**
+ * A function's result: `toolResponse.functionResponses[{id, name, response}]`. `response` is a JSON
+ * object; Google's docs name `output` for a result and `error` for a failure. An output that is
+ * itself a JSON object (the tool runner's failure output is `{"error": …}`) is sent as it is;
+ * any other output goes as `{output}`.
+ */
+export function buildToolResponse(id: string, name: string, output: string): string {
+  return JSON.stringify({ toolResponse: { functionResponses: [{ id, name, response: responseObject(output) }] } });
+}
+
+function responseObject(output: string): Json {
+  try {
+    const value: unknown = JSON.parse(output);
+    if (isObject(value)) return value;
+  } catch {
+    // not JSON: plain text output
+  }
+  return { output };
 }
 
 /**

@@ -17,13 +17,14 @@
  */
 import { PCM16_16K, PCM16_24K, type AudioFormat, type SampleRate } from '../../audio/format.js';
 import { EnergyVad } from '../../audio/vad.js';
-import type { ModelEvents, ModelSession } from '../model.js';
+import type { ModelEvents, ModelSession, ModelToolCall, ToolDefinition } from '../model.js';
 import { Answers, heardNote, type HeardReport, type OutputConversion } from '../shared/answers.js';
-import { FormatConverter } from '../shared/input.js';
+import { FormatConverter } from '../shared/convert.js';
 import { MalformedFrames } from '../shared/malformed.js';
 import { ModelLink, type LinkRequest, type LinkStats } from '../shared/model-link.js';
+import { PendingToolCalls } from '../shared/tool-calls.js';
 import { checkSocketUrl, required, resolveLinkOptions, type LinkOptions, type LoggerLike } from '../shared/options.js';
-import { buildContextNote, buildRealtimeAudio, buildSetup, parseGeminiMessage, type GeminiServerEvent } from './codec.js';
+import { buildContextNote, buildRealtimeAudio, buildSetup, buildToolResponse, parseGeminiMessage, type GeminiFunctionCall, type GeminiServerEvent } from './codec.js';
 
 export const DEFAULT_GEMINI_LIVE_URL =
   'wss://generativelanguage.googleapis.com/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent';
@@ -38,6 +39,8 @@ export interface GeminiLiveOptions extends LinkOptions {
   /** Prebuilt voice name (e.g. `Puck`); default: the model's. */
   readonly voice?: string;
   readonly instructions?: string;
+  /** Functions the model may call (`setup.tools`); their calls go to the agent's tool runner. */
+  readonly tools?: readonly ToolDefinition[];
 }
 
 export interface GeminiLiveStats extends LinkStats {
@@ -93,8 +96,10 @@ export class GeminiLiveSession implements ModelSession {
   private switchPending = false;
   private localBargeIns = 0;
   private readonly malformed: MalformedFrames;
+  private readonly tools: PendingToolCalls;
 
   constructor(private readonly options: GeminiLiveOptions) {
+    this.tools = new PendingToolCalls(options.tools, 'gemini');
     this.apiKey = required('apiKey', options.apiKey);
     this.url = checkSocketUrl('url', options.url ?? DEFAULT_GEMINI_LIVE_URL);
     const link = resolveLinkOptions(options);
@@ -107,6 +112,7 @@ export class GeminiLiveSession implements ModelSession {
       request: () => this.request(),
       opened: () => this.link.sendSetup(buildSetup({
         model: options.model ?? DEFAULT_GEMINI_MODEL, voice: options.voice, instructions: options.instructions, resumptionHandle: this.handle,
+        ...(options.tools === undefined ? {} : { tools: options.tools }),
       })),
       text: (text) => this.onFrame(text),
       // Gemini sends its JSON in binary frames too.
@@ -151,6 +157,21 @@ export class GeminiLiveSession implements ModelSession {
 
   close(): void {
     this.link.close();
+  }
+
+  /**
+   * A function's output as `toolResponse`. Gemini waits for it and then goes on by itself, so
+   * `respond` cannot be honoured here: after a barge-in the answer that follows is the one Gemini
+   * gives (its VAD has the caller's turn too). A call Gemini cancelled is not answered.
+   */
+  toolResult(callId: string, output: string, _respond: boolean): void {
+    const name = this.tools.take(callId);
+    if (name === undefined) {
+      this.logger.debug({ callId }, 'gemini tool result for a call that is not pending (cancelled or unknown): not sent');
+      return;
+    }
+    const sent = this.link.sendText(buildToolResponse(callId, name, output));
+    if (!sent) this.logger.warn({ callId, tool: name }, 'gemini tool result not sent: socket not open');
   }
 
   bufferedAmount(): number {
@@ -203,15 +224,32 @@ export class GeminiLiveSession implements ModelSession {
         if (event.resumable && event.handle !== undefined) this.handle = event.handle;
         return;
       case 'tool-call':
-        this.logger.warn({ calls: event.calls.map((c) => c.name) }, 'gemini tool call: tools are not mapped for this backend yet');
+        this.onToolCall(event.calls);
         return;
+      case 'tool-call-cancellation': {
+        const cancelled = this.tools.cancel(event.ids);
+        this.logger.info({ ids: event.ids, cancelled }, 'gemini cancelled tool calls: their results will not be sent');
+        return;
+      }
       case 'input-transcription':
       case 'text':
       case 'generation-complete':
-      case 'tool-call-cancellation':
       case 'usage':
         return;
     }
+  }
+
+  /** Calls of the session's tools go to the agent; anything else is answered with an error at once. */
+  private onToolCall(calls: readonly GeminiFunctionCall[]): void {
+    const responseId = this.answers.active?.responseId ?? 'gemini_tool_turn';
+    const handOn: ModelToolCall[] = [];
+    for (const call of calls) {
+      const pending = this.tools.add(responseId, call.id, call.name, JSON.stringify(call.args));
+      if (this.tools.offers(call.name) && this.events?.toolCalls !== undefined) handOn.push(pending);
+      else this.toolResult(pending.callId, JSON.stringify({ error: `The tool ${call.name} is not available.` }), true);
+    }
+    this.logger.debug({ calls: calls.map((c) => c.name), handedOn: handOn.length }, 'gemini tool call');
+    if (handOn.length > 0) this.events?.toolCalls?.(handOn);
   }
 
   /** The gateway's VAD on caller audio (PCM16 16 kHz): speech while no answer is generating is a barge-in. */

@@ -2,27 +2,29 @@
  * The OpenAI Realtime (GA) backend: one WebSocket to the model per call, caller audio in, model
  * audio out, barge-in as `response.cancel` + `conversation.item.truncate`.
  *
+ * Shaped like the other socket-bridged backends: the pure codec (protocol.ts) turns frames into
+ * typed events, this session owns the connection (shared/model-link.ts: connect deadline,
+ * heartbeat, bounded caller-audio queue, reconnects) and decides what each event means through the
+ * handler table in server-events.ts, which sees only the narrow context the session hands it.
+ *
  * Realtime cannot be paused (the model streams faster than real time and the socket must keep
  * being read), so `pausable` is false and `audio()`'s promise is ignored; the session's queue is
- * where backpressure lives. This class owns the connection lifecycle and maps wire events to
- * `ModelEvents`; the codec (protocol.ts), response bookkeeping (responses.ts), input bounding
- * (input-pump.ts), conversion (convert.ts) and the socket itself (socket.ts) live beside it.
+ * where backpressure lives.
  */
 import type { AudioFormat } from '../../audio/format.js';
 import { base64DecodedLength, decodeBase64Into, encodeBase64 } from '../../audio/base64.js';
-import { isVoicewireError, vwError, type VoicewireError } from '../../errors.js';
+import { vwError, type VoicewireError } from '../../errors.js';
 import type { ModelEvents, ModelSession } from '../model.js';
-import { FormatConverter } from './convert.js';
-import { InputPump } from './input-pump.js';
+import { FormatConverter } from '../shared/convert.js';
+import { MalformedFrames } from '../shared/malformed.js';
+import { ModelLink, type LinkState } from '../shared/model-link.js';
 import { audioFormatOfWire, resolveOptions, type OpenAIRealtimeOptions, type ResolvedOptions } from './options.js';
 import {
   buildAppend, buildFunctionCallOutput, buildResponseCancel, buildResponseCreate, buildSessionUpdate, buildTruncate,
   serializeClientEvent, type ClientEvent,
 } from './protocol.js';
 import { ResponseTracker, type ResponseState } from './responses.js';
-import { handleServerEvent } from './server-events.js';
-import { ModelSocket } from './socket.js';
-import { raceSignal, sleep } from './waits.js';
+import { handleServerEvent, type Counters, type EventContext } from './server-events.js';
 
 /**
  * - `idle`: constructed; `connect()` not called yet.
@@ -31,15 +33,7 @@ import { raceSignal, sleep } from './waits.js';
  * - `reconnecting`: the socket dropped; waiting out the backoff or opening a new one.
  * - `closed`: `close()` was called or the connection was lost for good. Final.
  */
-export type ConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
-
-const ALLOWED: Record<ConnectionState, readonly ConnectionState[]> = {
-  idle: ['connecting', 'closed'],
-  connecting: ['open', 'closed'],
-  open: ['reconnecting', 'closed'],
-  reconnecting: ['open', 'closed'],
-  closed: [],
-};
+export type ConnectionState = LinkState;
 
 export interface OpenAIRealtimeStats {
   readonly state: ConnectionState;
@@ -61,50 +55,22 @@ export interface OpenAIRealtimeStats {
   readonly reconnects: number;
 }
 
-/** @internal mutable counters shared with server-events.ts. */
-export interface Counters {
-  outputMs: number;
-  droppedDeltas: number;
-  malformedEvents: number;
-  unknownEvents: number;
-  reconnects: number;
-}
-
-/** @internal what server-events.ts needs from the client (kept narrow on purpose). */
-export interface EventContext {
-  readonly options: ResolvedOptions;
-  readonly responses: ResponseTracker;
-  readonly counters: Counters;
-  readonly events: ModelEvents | undefined;
-  /** Decodes a base64 delta from the wire format into a fresh caller-format buffer. */
-  decodeDelta(base64: string): Uint8Array | undefined;
-  resetOutput(): void;
-  sessionUpdated(): void;
-  eventError(eventId: string | undefined, error: VoicewireError): boolean;
-}
-
-interface PendingConfig {
-  readonly eventId: string;
-  resolve(): void;
-  reject(error: VoicewireError): void;
-}
-
-export class OpenAIRealtimeSession implements ModelSession, EventContext {
+export class OpenAIRealtimeSession implements ModelSession {
   readonly backend = 'openai-realtime' as const;
   readonly pausable = false;
-  readonly options: ResolvedOptions;
-  readonly responses = new ResponseTracker();
-  readonly counters: Counters = { outputMs: 0, droppedDeltas: 0, malformedEvents: 0, unknownEvents: 0, reconnects: 0 };
-  events: ModelEvents | undefined;
 
-  private state: ConnectionState = 'idle';
-  private socket: ModelSocket | undefined;
-  private readonly pump: InputPump;
+  private readonly options: ResolvedOptions;
+  private readonly responses = new ResponseTracker();
+  private readonly counters: Counters = { outputMs: 0, droppedDeltas: 0, malformedEvents: 0, unknownEvents: 0 };
+  private events: ModelEvents | undefined;
+  private readonly link: ModelLink;
   private readonly inbound: FormatConverter;
   private readonly outbound: FormatConverter;
   private readonly wireFormat: AudioFormat;
-  private readonly lifetime = new AbortController();
-  private pending: PendingConfig | undefined;
+  private readonly malformedFrames: MalformedFrames;
+  private readonly context: EventContext;
+  /** event_id of the session.update awaiting its session.updated (or its error). */
+  private pendingUpdateId: string | undefined;
   private eventSeq = 0;
   private deltaScratch = new Uint8Array(0);
 
@@ -113,34 +79,41 @@ export class OpenAIRealtimeSession implements ModelSession, EventContext {
     this.wireFormat = audioFormatOfWire(this.options.wireFormat);
     this.inbound = new FormatConverter(this.options.callerFormat, this.wireFormat);
     this.outbound = new FormatConverter(this.wireFormat, this.options.callerFormat);
-    this.pump = new InputPump({
-      highWaterMarkMs: this.options.inputQueueMs,
-      writable: () => this.writable(),
-      send: (bytes) => this.sendEvent(buildAppend(encodeBase64(bytes))),
-      logger: this.options.logger,
+    this.malformedFrames = new MalformedFrames(this.backend, this.options.logger, () => this.events);
+    this.context = this.eventContext();
+    this.link = new ModelLink(this.options, {
+      request: () => ({ url: this.options.url, headers: this.options.headers }),
+      opened: () => this.sendSessionUpdate(),
+      text: (text) => handleServerEvent(this.context, text),
+      binary: () => handleServerEvent(this.context, undefined),
+      sendAudio: (bytes) => this.link.sendText(serializeClientEvent(buildAppend(encodeBase64(bytes)))),
+      interrupted: (reason) => this.onSocketInterrupted(reason),
+      restored: () => this.options.logger.info({}, 'model session configured on the new socket'),
+      lost: (error) => this.events?.closed(error.message, error),
     });
   }
 
   get connectionState(): ConnectionState {
-    return this.state;
+    return this.link.linkState;
   }
 
   get stats(): OpenAIRealtimeStats {
-    const input = this.pump.stats;
+    const link = this.link.stats;
     return {
-      state: this.state,
+      state: link.state,
       responseState: this.responses.state,
-      inputDroppedMs: input.droppedMs,
-      inputQueuedMs: input.queuedMs,
-      inputSentMs: input.sentMs,
+      inputDroppedMs: link.inputDroppedMs,
+      inputQueuedMs: link.inputQueuedMs,
+      inputSentMs: link.inputSentMs,
       bufferedAmount: this.bufferedAmount(),
       ...this.counters,
+      reconnects: link.reconnects,
     };
   }
 
   /** For the server's slow-consumer watchdog. */
   bufferedAmount(): number {
-    return this.socket?.bufferedAmount ?? 0;
+    return this.link.bufferedAmount;
   }
 
   attach(events: ModelEvents): void {
@@ -149,25 +122,17 @@ export class OpenAIRealtimeSession implements ModelSession, EventContext {
 
   /** Opens the socket and configures the session; resolves on `session.updated`. */
   async connect(): Promise<void> {
-    if (this.state !== 'idle') throw vwError('VW_ERR_CLOSED', `connect() in state ${this.state}`);
-    this.move('connecting');
-    try {
-      await this.establish();
-    } catch (err) {
-      if (this.connectionState !== 'closed') this.shutdown();
-      throw err;
-    }
-    this.move('open');
-    this.pump.flush();
+    if (this.link.linkState !== 'idle') throw vwError('VW_ERR_CLOSED', `connect() in state ${this.link.linkState}`);
+    await this.link.connect();
   }
 
   appendAudio(bytes: Uint8Array, durationMs: number): void {
-    if (this.state === 'closed') return;
-    this.pump.push(this.inbound.convert(bytes), durationMs);
+    if (this.link.linkState === 'closed') return;
+    this.link.appendAudio(this.inbound.convert(bytes), durationMs);
   }
 
   interrupt(heard: { readonly itemId: string; readonly audioEndMs: number } | undefined): void {
-    if (this.state === 'closed') return;
+    if (this.link.linkState === 'closed') return;
     const cancelId = this.responses.interrupt();
     this.outbound.reset();
     if (cancelId !== undefined) this.sendEvent(buildResponseCancel(cancelId, this.nextEventId()));
@@ -178,8 +143,7 @@ export class OpenAIRealtimeSession implements ModelSession, EventContext {
   }
 
   close(): void {
-    if (this.state === 'closed') return;
-    this.shutdown();
+    this.link.close();
   }
 
   /**
@@ -188,7 +152,7 @@ export class OpenAIRealtimeSession implements ModelSession, EventContext {
    * `response.create` would be refused with conversation_already_has_active_response).
    */
   toolResult(callId: string, output: string, respond: boolean): void {
-    if (this.state === 'closed') return;
+    if (this.link.linkState === 'closed') return;
     this.sendEvent(buildFunctionCallOutput(callId, output, this.nextEventId()));
     if (!respond) return;
     if (this.responses.state !== 'idle') {
@@ -200,13 +164,42 @@ export class OpenAIRealtimeSession implements ModelSession, EventContext {
 
   /** The opening line: one response whose instructions are to say `text`. */
   greet(text: string): void {
-    if (this.state !== 'open' || this.responses.state !== 'idle') return;
+    if (this.link.linkState !== 'open' || this.responses.state !== 'idle') return;
     this.createResponse(`Greet the caller by saying exactly this, then wait for them: ${text}`);
   }
 
-  // --- EventContext (used by server-events.ts) ---
+  // --- what the event handlers may touch (closures: nothing here is public) ---
 
-  decodeDelta(base64: string): Uint8Array | undefined {
+  private eventContext(): EventContext {
+    return {
+      options: this.options,
+      responses: this.responses,
+      counters: this.counters,
+      events: () => this.events,
+      decodeDelta: (base64) => this.decodeDelta(base64),
+      resetOutput: () => this.outbound.reset(),
+      sessionUpdated: () => {
+        if (this.pendingUpdateId === undefined) return;
+        this.pendingUpdateId = undefined;
+        this.link.handshakeDone();
+      },
+      malformed: (error) => {
+        this.counters.malformedEvents++;
+        this.malformedFrames.report(error);
+      },
+      eventError: (eventId, error) => this.onEventError(eventId, error),
+    };
+  }
+
+  /** An `error` answering our pending session.update fails the connect (or the reconnect). */
+  private onEventError(eventId: string | undefined, error: VoicewireError): boolean {
+    if (this.pendingUpdateId === undefined || eventId === undefined || eventId !== this.pendingUpdateId) return false;
+    this.pendingUpdateId = undefined;
+    this.link.handshakeFailed(error);
+    return true;
+  }
+
+  private decodeDelta(base64: string): Uint8Array | undefined {
     const length = base64DecodedLength(base64);
     if (length < 0) return undefined;
     if (this.outbound.passthrough) {
@@ -220,141 +213,28 @@ export class OpenAIRealtimeSession implements ModelSession, EventContext {
     return this.outbound.convert(this.deltaScratch.subarray(0, written)).slice();
   }
 
-  resetOutput(): void {
-    this.outbound.reset();
-  }
+  // --- connection lifecycle (the link calls these) ---
 
-  sessionUpdated(): void {
-    const pending = this.pending;
-    this.pending = undefined;
-    pending?.resolve();
-  }
-
-  /** Routes an `error` event: true when it answered our pending session.update (connect fails). */
-  eventError(eventId: string | undefined, error: VoicewireError): boolean {
-    const pending = this.pending;
-    if (pending === undefined || eventId === undefined || eventId !== pending.eventId) return false;
-    this.pending = undefined;
-    pending.reject(error);
-    return true;
-  }
-
-  // --- connection lifecycle ---
-
-  /** Opens one socket, sends session.update and waits for session.updated, all under one deadline. */
-  private async establish(): Promise<void> {
-    const deadline = AbortSignal.timeout(this.options.connectTimeoutMs);
-    const signal = AbortSignal.any([deadline, this.lifetime.signal]);
-    const socket = await ModelSocket.open(
-      {
-        url: this.options.url,
-        headers: this.options.headers,
-        WebSocketImpl: this.options.WebSocketImpl,
-        maxPayload: this.options.maxPayload,
-        openTimeoutMs: this.options.connectTimeoutMs,
-        heartbeatMs: this.options.heartbeatMs,
-        missedPongsLimit: this.options.missedPongsLimit,
-        logger: this.options.logger,
-      },
-      {
-        open: (opened) => this.onSocketOpen(opened),
-        message: (from, text) => this.onSocketMessage(from, text),
-        drop: (from, reason) => this.onSocketDrop(from, reason),
-      },
-      signal,
-    );
-    if (this.socket !== socket) throw vwError('VW_ERR_MODEL_UNAVAILABLE', 'socket closed while opening');
+  /** A socket opened: configure it; the link waits for session.updated under its connect deadline. */
+  private sendSessionUpdate(): void {
     const eventId = this.nextEventId();
-    const configured = new Promise<void>((resolve, reject) => {
-      this.pending = { eventId, resolve, reject };
-    });
-    socket.send(serializeClientEvent(buildSessionUpdate(this.sessionSettings(), eventId)));
-    try {
-      await raceSignal(configured, signal, () =>
-        deadline.aborted
-          ? vwError('VW_ERR_MODEL_UNAVAILABLE', `no session.updated within ${this.options.connectTimeoutMs} ms`)
-          : vwError('VW_ERR_CLOSED', 'connect aborted'),
-      );
-    } catch (err) {
-      this.pending = undefined;
-      if (this.socket === socket) this.socket = undefined;
-      socket.close(1000, 'session not configured');
-      throw err;
-    }
+    this.pendingUpdateId = eventId;
+    this.link.sendSetup(serializeClientEvent(buildSessionUpdate(this.sessionSettings(), eventId)));
   }
 
-  /** Called before any frame of `socket` is delivered (frames can share the upgrade's read). */
-  private onSocketOpen(socket: ModelSocket): void {
-    this.socket = socket;
-  }
-
-  private onSocketMessage(socket: ModelSocket, text: string | undefined): void {
-    if (socket !== this.socket) return;
-    handleServerEvent(this, text);
-  }
-
-  private onSocketDrop(socket: ModelSocket, reason: string): void {
-    if (socket !== this.socket) return;
-    this.socket = undefined;
-    this.pending?.reject(vwError('VW_ERR_MODEL_UNAVAILABLE', reason));
-    this.pending = undefined;
-    if (this.state !== 'open') return;
-    this.options.logger.warn({ reason }, 'model socket dropped: reconnecting');
-    this.move('reconnecting');
+  private onSocketInterrupted(reason: string): void {
+    this.pendingUpdateId = undefined;
     const lost = this.responses.reset();
     this.outbound.reset();
+    this.options.logger.warn({ reason }, 'model socket ended: a new one is configured');
     // The server session died with the socket: a response in flight will never finish.
     if (lost !== undefined) this.events?.responseDone(lost, 'failed');
-    void this.reconnect(reason);
-  }
-
-  private async reconnect(firstReason: string): Promise<void> {
-    let lastError: VoicewireError = vwError('VW_ERR_MODEL_UNAVAILABLE', firstReason);
-    for (let attempt = 1; attempt <= this.options.reconnectAttempts; attempt++) {
-      const waited = await sleep(this.options.reconnectBackoffMs, this.lifetime.signal);
-      if (!waited || this.state !== 'reconnecting') return;
-      try {
-        await this.establish();
-        this.counters.reconnects++;
-        this.move('open');
-        this.options.logger.info({ attempt }, 'model socket reconnected');
-        this.pump.flush();
-        return;
-      } catch (err) {
-        if (this.state !== 'reconnecting') return;
-        // A config rejection (VW_ERR_MODEL_EVENT) on reconnect also means the model is unusable.
-        lastError = isVoicewireError(err, 'VW_ERR_MODEL_UNAVAILABLE')
-          ? err
-          : vwError('VW_ERR_MODEL_UNAVAILABLE', err instanceof Error ? err.message : String(err));
-        this.options.logger.warn({ attempt, err: lastError.message }, 'model reconnect failed');
-      }
-    }
-    if (this.state !== 'reconnecting') return;
-    this.shutdown();
-    this.events?.closed(lastError.message, lastError);
-  }
-
-  private shutdown(): void {
-    this.move('closed');
-    this.lifetime.abort();
-    this.pump.close();
-    this.pending?.reject(vwError('VW_ERR_CLOSED', 'session closed'));
-    this.pending = undefined;
-    this.socket?.close(1000, 'session closed');
-    this.socket = undefined;
-  }
-
-  private writable(): boolean {
-    const socket = this.socket;
-    return this.state === 'open' && socket !== undefined && socket.isOpen && socket.bufferedAmount <= this.options.maxBufferedBytes;
   }
 
   /** Sends on a configured socket only: before session.updated the session has no context yet. */
   private sendEvent(event: ClientEvent): boolean {
-    const sent = this.state === 'open' && (this.socket?.send(serializeClientEvent(event)) ?? false);
-    if (!sent && event.type !== 'input_audio_buffer.append') {
-      this.options.logger.debug({ type: event.type, state: this.state }, 'model socket not open: event not sent');
-    }
+    const sent = this.link.sendText(serializeClientEvent(event));
+    if (!sent) this.options.logger.debug({ type: event.type, state: this.link.linkState }, 'model socket not open: event not sent');
     return sent;
   }
 
@@ -377,10 +257,5 @@ export class OpenAIRealtimeSession implements ModelSession, EventContext {
   private nextEventId(): string {
     this.eventSeq++;
     return `vw_${this.eventSeq}`;
-  }
-
-  private move(next: ConnectionState): void {
-    if (!ALLOWED[this.state].includes(next)) throw new Error(`OpenAIRealtimeSession: ${this.state} → ${next} is not allowed`);
-    this.state = next;
   }
 }

@@ -104,9 +104,17 @@ export function defaultUrl(model: string): string {
   return `wss://api.openai.com/v1/realtime?model=${encodeURIComponent(model)}`;
 }
 
-/** Azure OpenAI resources (`<resource>.openai.azure.com`) take the key in an `api-key` header. */
+/**
+ * Azure hosts that take the key in an `api-key` header: Azure OpenAI (`<resource>.openai.azure.com`)
+ * and Voice Live on a Foundry resource (`<resource>.services.ai.azure.com`) or an older Speech /
+ * AI Services resource (`<resource>.cognitiveservices.azure.com`), per
+ * https://learn.microsoft.com/azure/ai-services/speech-service/voice-live-how-to ("WebSocket endpoint").
+ */
+const API_KEY_HOST_SUFFIXES = ['.openai.azure.com', '.services.ai.azure.com', '.cognitiveservices.azure.com'] as const;
+
 export function pickAuthHeader(url: string): AuthHeader {
-  return new URL(url).hostname.toLowerCase().endsWith('.openai.azure.com') ? 'api-key' : 'bearer';
+  const host = new URL(url).hostname.toLowerCase();
+  return API_KEY_HOST_SUFFIXES.some((suffix) => host.endsWith(suffix)) ? 'api-key' : 'bearer';
 }
 
 /** Headers for the upgrade request. No `OpenAI-Beta`: the beta shape is disabled server-side. */

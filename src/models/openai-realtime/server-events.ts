@@ -2,37 +2,58 @@
  * Maps Realtime server events to `ModelEvents`, one named handler per event type. The table is
  * exhaustive over the codec's known types (`satisfies`), so adding a type to protocol.ts makes the
  * compiler ask what the client does with it. Nothing here throws on wire input: a malformed frame
- * is counted and logged, an unknown type is logged at debug (the API adds events).
+ * is raised as a coded `ModelEvents.error` (the call goes on), an unknown type is counted and
+ * logged at debug (the API adds events).
  */
 import { bytesToMs } from '../../audio/format.js';
-import { vwError } from '../../errors.js';
-import type { ModelToolCall } from '../model.js';
-import type { EventContext } from './client.js';
+import { vwError, type VoicewireError } from '../../errors.js';
+import type { ModelEvents, ModelToolCall } from '../model.js';
+import type { ResolvedOptions } from './options.js';
 import { parseServerEvent, type ServerEventOf, type ServerEventType } from './protocol.js';
+import type { ResponseTracker } from './responses.js';
+
+/** Counters the handlers keep (the session reports them in its stats). */
+export interface Counters {
+  outputMs: number;
+  droppedDeltas: number;
+  malformedEvents: number;
+  unknownEvents: number;
+}
+
+/**
+ * What the handlers may touch, handed in by the session as closures over its private state (the
+ * session exposes none of it): the handlers depend on this interface only, never on the session.
+ */
+export interface EventContext {
+  readonly options: ResolvedOptions;
+  readonly responses: ResponseTracker;
+  readonly counters: Counters;
+  events(): ModelEvents | undefined;
+  /** Decodes a base64 delta from the wire format into a fresh caller-format buffer. */
+  decodeDelta(base64: string): Uint8Array | undefined;
+  resetOutput(): void;
+  sessionUpdated(): void;
+  /** A frame that is not a valid event: raised as a coded `ModelEvents.error`, logged thinly. */
+  malformed(error: VoicewireError): void;
+  /** Routes an `error` event: true when it answered the pending session.update (connect fails). */
+  eventError(eventId: string | undefined, error: VoicewireError): boolean;
+}
 
 type Handler<T extends ServerEventType> = (ctx: EventContext, event: ServerEventOf<T>) => void;
 type HandlerTable = { [T in ServerEventType]: Handler<T> };
 
-/** Logs the first few of a kind, then one in a hundred, so a flood cannot flood the logs. */
-function worthLogging(count: number): boolean {
-  return count <= 5 || count % 100 === 0;
-}
-
 export function handleServerEvent(ctx: EventContext, text: string | undefined): void {
   if (text === undefined) {
-    ctx.counters.malformedEvents++;
-    if (worthLogging(ctx.counters.malformedEvents)) ctx.options.logger.warn({ count: ctx.counters.malformedEvents }, 'binary frame from the model ignored');
+    ctx.malformed(vwError('VW_ERR_BINARY_FRAME'));
     return;
   }
   const parsed = parseServerEvent(text);
   switch (parsed.kind) {
     case 'invalid':
-      ctx.counters.malformedEvents++;
-      if (worthLogging(ctx.counters.malformedEvents)) {
-        ctx.options.logger.warn({ code: parsed.error.code, err: parsed.error.message, count: ctx.counters.malformedEvents }, 'malformed model event ignored');
-      }
+      ctx.malformed(parsed.error);
       return;
     case 'unknown':
+      // Not an error: the API adds event types; counted and logged at debug.
       ctx.counters.unknownEvents++;
       ctx.options.logger.debug({ type: parsed.type }, 'unknown model event ignored');
       return;
@@ -54,11 +75,11 @@ function onSessionUpdated(ctx: EventContext): void {
 }
 
 function onSpeechStarted(ctx: EventContext): void {
-  ctx.events?.speechStarted();
+  ctx.events()?.speechStarted();
 }
 
 function onSpeechStopped(ctx: EventContext): void {
-  ctx.events?.speechStopped();
+  ctx.events()?.speechStopped();
 }
 
 function onCommitted(ctx: EventContext): void {
@@ -71,7 +92,7 @@ function onResponseCreated(ctx: EventContext, event: ServerEventOf<'response.cre
     ctx.options.logger.warn({ replaced, responseId: event.response.id }, 'response created while another was active');
   }
   ctx.resetOutput();
-  ctx.events?.responseStarted(event.response.id);
+  ctx.events()?.responseStarted(event.response.id);
 }
 
 function onAudioDelta(ctx: EventContext, event: ServerEventOf<'response.output_audio.delta'>): void {
@@ -83,14 +104,13 @@ function onAudioDelta(ctx: EventContext, event: ServerEventOf<'response.output_a
   if (verdict.newSentence) ctx.resetOutput();
   const bytes = ctx.decodeDelta(event.delta);
   if (bytes === undefined) {
-    ctx.counters.malformedEvents++;
-    ctx.options.logger.warn({ responseId: event.response_id }, 'audio delta is not valid base64');
+    ctx.malformed(vwError('VW_ERR_BAD_FIELD', 'response.output_audio.delta.delta (not base64)'));
     return;
   }
   if (bytes.length === 0) return;
   const durationMs = bytesToMs(ctx.options.callerFormat, bytes.length);
   ctx.counters.outputMs += durationMs;
-  const events = ctx.events;
+  const events = ctx.events();
   if (events === undefined) return;
   const chunk = { responseId: event.response_id, itemId: event.item_id, sentenceId: verdict.sentenceId, bytes, durationMs };
   // Realtime cannot be paused: the socket must keep being read, so the promise is not awaited.
@@ -108,32 +128,32 @@ function onAudioHandlerFailed(ctx: EventContext, err: unknown): void {
 
 function onAudioDone(ctx: EventContext, event: ServerEventOf<'response.output_audio.done'>): void {
   const sentenceId = ctx.responses.endOfAudio(event.response_id, event.item_id, event.content_index);
-  if (sentenceId !== undefined) ctx.events?.sentenceEnd(event.response_id, sentenceId);
+  if (sentenceId !== undefined) ctx.events()?.sentenceEnd(event.response_id, sentenceId);
 }
 
 function onOutputItemDone(ctx: EventContext, event: ServerEventOf<'response.output_item.done'>): void {
   const itemId = event.item.id;
   if (typeof itemId !== 'string') return;
   const sentenceId = ctx.responses.endOfAudio(event.response_id, itemId);
-  if (sentenceId !== undefined) ctx.events?.sentenceEnd(event.response_id, sentenceId);
+  if (sentenceId !== undefined) ctx.events()?.sentenceEnd(event.response_id, sentenceId);
 }
 
 function onTranscriptDelta(ctx: EventContext, event: ServerEventOf<'response.output_audio_transcript.delta'>): void {
   if (event.response_id !== ctx.responses.activeId || ctx.responses.isInterrupted(event.response_id)) return;
-  ctx.events?.transcript(event.response_id, event.delta);
+  ctx.events()?.transcript(event.response_id, event.delta);
 }
 
 function onResponseDone(ctx: EventContext, event: ServerEventOf<'response.done'>): void {
   const id = event.response.id;
   const interrupted = ctx.responses.isInterrupted(id);
   const open = ctx.responses.onDone(id);
-  if (open !== undefined) ctx.events?.sentenceEnd(id, open);
-  ctx.events?.responseDone(id, event.response.status);
+  if (open !== undefined) ctx.events()?.sentenceEnd(id, open);
+  ctx.events()?.responseDone(id, event.response.status);
   // Function calls are acted on once their response is done: only then are the arguments final
   // (`.done` is also sent for a cancelled response) and may a follow-up response be created.
   if (event.response.status !== 'completed' || interrupted) return;
   const calls = functionCalls(id, event.response.output ?? []);
-  if (calls.length > 0) ctx.events?.toolCalls?.(calls);
+  if (calls.length > 0) ctx.events()?.toolCalls?.(calls);
 }
 
 /** The completed `function_call` items of a response's output, in order. */
@@ -150,7 +170,7 @@ function functionCalls(responseId: string, output: readonly unknown[]): ModelToo
 }
 
 function onInputTranscript(ctx: EventContext, event: ServerEventOf<'conversation.item.input_audio_transcription.completed'>): void {
-  ctx.events?.callerTranscript?.(event.item_id, event.transcript);
+  ctx.events()?.callerTranscript?.(event.item_id, event.transcript);
 }
 
 function onInputTranscriptFailed(ctx: EventContext, event: ServerEventOf<'conversation.item.input_audio_transcription.failed'>): void {
@@ -170,7 +190,7 @@ function onError(ctx: EventContext, event: ServerEventOf<'error'>): void {
   error.cause = { type: details.type, code: details.code ?? null, param: details.param ?? null, eventId: details.event_id ?? null };
   if (ctx.eventError(details.event_id ?? undefined, error)) return;
   ctx.options.logger.warn({ code, type: details.type, param: details.param, eventId: details.event_id, err: details.message }, 'model error');
-  ctx.events?.error(error);
+  ctx.events()?.error(error);
 }
 
 const HANDLERS = {

@@ -10,7 +10,8 @@
  */
 import { isVoicewireError, vwError, type VoicewireError } from '../../errors.js';
 import { setTimeout as delay } from 'node:timers/promises';
-import { InputPump } from './input.js';
+import { atCallStart } from './connect-error.js';
+import { InputPump } from './input-pump.js';
 import { LinkSocket } from './link-socket.js';
 import { KeepAliveTimer, type KeepAlive } from './keep-alive.js';
 import { raceSignal } from './waits.js';
@@ -111,14 +112,15 @@ export class ModelLink {
     return this.socket?.bufferedAmount ?? 0;
   }
 
-  /** Opens the first socket; resolves when the owner reports the handshake done. */
+  /** Opens the first socket; resolves when the owner reports the handshake done. A socket that
+   * cannot be opened or never answers rejects with VW_ERR_MODEL_CONNECT (4012). */
   async connect(): Promise<void> {
     this.move('connecting');
     try {
       await this.establish();
     } catch (err) {
       if (this.state !== 'closed') this.shutdown();
-      throw err;
+      throw atCallStart(err);
     }
     this.move('open');
     this.keepAlive?.start();

@@ -49,9 +49,8 @@ describe('Azure URL forms on the openai-realtime backend', { concurrency: false 
     });
   }
 
-  // docs/operations.md lists 4012 VW_ERR_MODEL_CONNECT for "could not be reached at call start", but
-  // call-session passes the backend's own coded error through, and a refused upgrade is
-  // VW_ERR_MODEL_UNAVAILABLE (4010) from every backend. Pinned as it is; reported to the lead.
+  // A model that cannot be reached at call start is 4012 VW_ERR_MODEL_CONNECT (docs/operations.md);
+  // 4010 VW_ERR_MODEL_UNAVAILABLE is kept for a model lost mid-call.
   test('the same URL with a bearer token is refused (401) and the call ends with a coded close', async () => {
     const fake = await FakeRealtimeServer.start({ auth: 'api-key', apiKey: 'azure-key' });
     cleanups.push(() => fake.close());
@@ -62,7 +61,7 @@ describe('Azure URL forms on the openai-realtime backend', { concurrency: false 
     cleanups.push(() => gateway.close());
     const caller = await gateway.call();
     const closed = await caller.waitForClose(15_000);
-    assert.deepEqual(closed, { code: 4010, reason: 'VW_ERR_MODEL_UNAVAILABLE' });
+    assert.deepEqual(closed, { code: 4012, reason: 'VW_ERR_MODEL_CONNECT' });
     assert.equal(fake.log.connections.length, 0, 'the upgrade was refused before any session');
   });
 });

@@ -14,6 +14,14 @@ export interface FakeAnswerOptions {
   readonly detectionDelayMs: number;
   /** Kill the model socket after this many audio chunks (100 ms each) of the first answer. */
   readonly dropAfterChunks?: number;
+  /** The caller's first turn gets this function call (in the backend's protocol) instead of an answer. */
+  readonly toolCall?: { readonly name: string; readonly args: Record<string, unknown> };
+}
+
+/** One function call the fake made, or the result it got back (`text`: the output as the protocol carried it). */
+export interface ToolTrace {
+  readonly at: number;
+  readonly text: string;
 }
 
 export interface BackendFake {
@@ -27,13 +35,12 @@ export interface BackendFake {
   connections(): number;
   /** Resolves when `check()` holds, re-checked on every record of the fake (no polling). */
   until(check: () => boolean, what: string, timeoutMs: number): Promise<void>;
-  /**
-   * Whether the backend raises malformed model frames as `ModelEvents.error` (counted in
-   * voicewire_model_errors_total). The Realtime client only logs them and counts them in its own
-   * stats (server-events.ts): reported to the lead, not changed here (its code is out of scope).
-   */
-  readonly malformedCounted: boolean;
-  /** Sends malformed frames of this protocol on the live connection; returns how many. */
+  /** Function calls the fake model made (`text`: the arguments as JSON). */
+  toolCalls(): ToolTrace[];
+  /** Results the gateway sent back for them (`text`: the output, JSON for a structured one). */
+  toolResults(): ToolTrace[];
+  /** Sends malformed frames of this protocol on the live connection; returns how many (each one
+   * must become one coded `ModelEvents.error`, counted in voicewire_model_errors_total). */
   sendMalformed(): number;
   close(): Promise<void>;
 }
@@ -49,6 +56,7 @@ const realtime: Backend = {
     const fake = await FakeRealtimeServer.start({
       answerMs: o.answerMs, speedFactor: o.speedFactor, detectionDelayMs: o.detectionDelayMs,
       ...(o.dropAfterChunks === undefined ? {} : { dropAfterDeltas: o.dropAfterChunks }),
+      ...(o.toolCall === undefined ? {} : { script: [{ audioMs: 0, functionCall: { name: o.toolCall.name, arguments: JSON.stringify(o.toolCall.args) } }] }),
     });
     return {
       env: { MODEL_BACKEND: 'openai-realtime', OPENAI_API_KEY: 'test-key', OPENAI_REALTIME_URL: fake.url() },
@@ -56,11 +64,14 @@ const realtime: Backend = {
       heardReports: () => fake.truncates.filter((t) => t.ok).map((t) => `truncate ${t.itemId} at ${t.audioEndMs} ms`),
       connections: () => fake.log.connections.length,
       until: (check, what, timeoutMs) => fake.waitFor(check, what, timeoutMs),
-      malformedCounted: false,
+      toolCalls: () => fake.log.functionCalls.map((c) => ({ at: c.at, text: c.arguments })),
+      toolResults: () => fake.log.functionOutputs.map((r) => ({ at: r.at, text: r.output })),
       sendMalformed: () => {
+        // An unknown type is not malformed for Realtime (the API adds events; counted apart).
         fake.sendRaw('{not json');
         fake.sendRaw(JSON.stringify({ type: 'response.output_audio.delta', delta: 42 }));
         fake.sendRaw(JSON.stringify({ type: 'no.such.event' }));
+        fake.sendRaw('[1,2,3]');
         return 3;
       },
       close: () => fake.close(),
@@ -75,13 +86,16 @@ const gemini: Backend = {
       answerMs: o.answerMs, speedFactor: o.speedFactor, detectionDelayMs: o.detectionDelayMs,
       ...(o.dropAfterChunks === undefined ? {} : { dropAfterChunks: o.dropAfterChunks }),
     });
+    if (o.toolCall !== undefined) fake.toolPlans.push(o.toolCall);
     return {
       env: { MODEL_BACKEND: 'gemini-live', GEMINI_API_KEY: 'test-key', GEMINI_LIVE_URL: fake.url() },
       stopsHonoured: () => fake.eventsOf('interrupted').length,
       heardReports: () => fake.notes.items.map((n) => n.text),
       connections: () => fake.server.upgrades.length,
       until: (check, what, timeoutMs) => fake.until(check, what, timeoutMs),
-      malformedCounted: true,
+      toolCalls: () => fake.tools.items.filter((t) => t.kind === 'call').map((t) => ({ at: t.at, text: t.text })),
+      // Gemini's `response` is an object: a plain output travels as {output}.
+      toolResults: () => fake.tools.items.filter((t) => t.kind === 'result').map((t) => ({ at: t.at, text: unwrapOutput(t.text) })),
       sendMalformed: () => {
         fake.sendRaw('{not json');
         fake.send({ serverContent: { modelTurn: { parts: [{ inlineData: { mimeType: 'audio/pcm;rate=24000', data: '***' } }] } } });
@@ -100,13 +114,15 @@ const deepgram: Backend = {
       answerMs: o.answerMs, speedFactor: o.speedFactor, detectionDelayMs: o.detectionDelayMs,
       ...(o.dropAfterChunks === undefined ? {} : { dropAfterChunks: o.dropAfterChunks }),
     });
+    if (o.toolCall !== undefined) fake.toolPlans.push(o.toolCall);
     return {
       env: { MODEL_BACKEND: 'deepgram-agent', DEEPGRAM_API_KEY: 'test-key', DEEPGRAM_AGENT_URL: fake.url() },
       stopsHonoured: () => fake.recordsOf('interrupted').length,
       heardReports: () => fake.recordsOf('update-prompt').map((r) => r.text ?? ''),
       connections: () => fake.server.upgrades.length,
       until: (check, what, timeoutMs) => fake.until(check, what, timeoutMs),
-      malformedCounted: true,
+      toolCalls: () => fake.recordsOf('tool-call').map((r) => ({ at: r.at, text: JSON.stringify((JSON.parse(r.text ?? '{}') as { args: unknown }).args) })),
+      toolResults: () => fake.recordsOf('tool-result').map((r) => ({ at: r.at, text: r.text ?? '' })),
       sendMalformed: () => {
         fake.sendRaw('{not json');
         fake.send({ type: 'ConversationText', role: 'robot', content: 'x' });
@@ -125,13 +141,15 @@ const elevenlabs: Backend = {
       answerMs: o.answerMs, speedFactor: o.speedFactor, detectionDelayMs: o.detectionDelayMs, pingEveryMs: 500,
       ...(o.dropAfterChunks === undefined ? {} : { dropAfterChunks: o.dropAfterChunks }),
     });
+    if (o.toolCall !== undefined) fake.toolPlans.push(o.toolCall);
     return {
       env: { MODEL_BACKEND: 'elevenlabs-agent', ELEVENLABS_API_KEY: 'test-key', ELEVENLABS_AGENT_ID: 'agent_fake', ELEVENLABS_URL: fake.url() },
       stopsHonoured: () => fake.recordsOf('interrupted').length,
       heardReports: () => fake.recordsOf('contextual-update').map((r) => r.text ?? ''),
       connections: () => fake.server.upgrades.length,
       until: (check, what, timeoutMs) => fake.until(check, what, timeoutMs),
-      malformedCounted: true,
+      toolCalls: () => fake.recordsOf('tool-call').map((r) => ({ at: r.at, text: JSON.stringify((JSON.parse(r.text ?? '{}') as { args: unknown }).args) })),
+      toolResults: () => fake.recordsOf('tool-result').map((r) => ({ at: r.at, text: r.text ?? '' })),
       sendMalformed: () => {
         fake.sendRaw('{not json');
         fake.send({ type: 'audio', audio_event: { audio_base_64: '***', event_id: 1 } });
@@ -142,6 +160,13 @@ const elevenlabs: Backend = {
     };
   },
 };
+
+/** Gemini's `{output: "…"}` wrapper around a plain-text output, removed; objects as they are. */
+function unwrapOutput(responseJson: string): string {
+  const response = JSON.parse(responseJson) as Record<string, unknown>;
+  const keys = Object.keys(response);
+  return keys.length === 1 && keys[0] === 'output' && typeof response.output === 'string' ? response.output : responseJson;
+}
 
 const ALL: readonly Backend[] = [realtime, gemini, deepgram, elevenlabs];
 

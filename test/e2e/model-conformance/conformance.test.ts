@@ -8,12 +8,16 @@
  * - barge-in 3 s in: stale audio ≤ the fake's VAD delay + 40 ms, the model stopped and told what
  *   the caller heard;
  * - the model socket dropping mid-answer: the call reconnects and goes on, or ends with a code;
- * - malformed model events: coded errors, and the call goes on.
+ * - malformed model events: coded errors, and the call goes on;
+ * - a tool round trip in the backend's own function calling: arguments in, the output back to the
+ *   model, the next answer plays; a failing tool gives the model a failure output.
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startGateway, type RunningGateway } from '../harness.js';
 import { toneSamples, type FakeTwilioCaller } from '../../fakes/twilio-caller.js';
+import { FakeHttpEndpoint, jsonOf, type Reply } from '../../fakes/http-endpoint.js';
+import { toolsFile } from '../tools-file.js';
 import { BACKENDS, type BackendFake, type FakeAnswerOptions } from './backends.js';
 
 const WINDOW_MS = 800;
@@ -33,10 +37,13 @@ for (const backend of BACKENDS) {
       for (const cleanup of cleanups.reverse()) await cleanup();
     });
 
-    async function setUp(options: Partial<FakeAnswerOptions> = {}): Promise<{ fake: BackendFake; gateway: RunningGateway; caller: FakeTwilioCaller }> {
+    async function setUp(
+      options: Partial<FakeAnswerOptions> = {},
+      env: Record<string, string> = {},
+    ): Promise<{ fake: BackendFake; gateway: RunningGateway; caller: FakeTwilioCaller }> {
       const fake = await backend.start({ answerMs: 20_000, speedFactor: 5, detectionDelayMs: DETECTION_DELAY_MS, ...options });
       cleanups.push(() => fake.close());
-      const gateway = await startGateway(fake.env, false);
+      const gateway = await startGateway({ ...fake.env, ...env }, false);
       cleanups.push(() => gateway.close());
       const caller = await gateway.call();
       return { fake, gateway, caller };
@@ -115,7 +122,53 @@ for (const backend of BACKENDS) {
       const errors = await modelErrors(gateway);
       console.log(`# ${backend.name} malformed: ${sent} sent, model errors counted ${errors}, caller open ${caller.isOpen}`);
       assert.ok(caller.isOpen);
-      if (fake.malformedCounted) assert.equal(errors, sent, `coded model errors counted: ${errors}`);
+      assert.equal(errors, sent, `coded model errors counted: ${errors}`);
+      await caller.stop();
+    });
+
+    async function toolServer(path: string, reply: Reply): Promise<FakeHttpEndpoint> {
+      const server = await FakeHttpEndpoint.start((request) => (request.path === path ? reply : { status: 404, json: { error: 'no such tool' } }));
+      cleanups.push(() => server.close());
+      return server;
+    }
+
+    test('a tool round trip: arguments in, output back to the model, the next answer plays', async () => {
+      const tools = await toolServer('/lookup', { status: 200, json: { output: { status: 'shipped', eta: 'Friday' } } });
+      const { fake, caller } = await setUp(
+        { answerMs: 2_000, toolCall: { name: 'lookup_order', args: { order_id: 'A-1042' } } },
+        { TOOLS_FILE: toolsFile([{ name: 'lookup_order', description: 'Find an order', parameters: { type: 'object' }, url: tools.url('/lookup') }]) },
+      );
+      await caller.sendSpeech(toneSamples(400));
+      await caller.waitUntil(() => caller.playedMs >= 1_900, 15_000, 'the answer after the tool');
+      const [call] = fake.toolCalls();
+      const [result] = fake.toolResults();
+      assert.ok(call !== undefined && result !== undefined, 'one call and its result');
+      const roundTripMs = result.at - call.at;
+      console.log(`# ${backend.name} tool round trip (function call → output back at the model, tool answering at once over HTTP): ${roundTripMs.toFixed(1)} ms`);
+      assert.deepEqual(JSON.parse(call.text), { order_id: 'A-1042' });
+      assert.equal(tools.requests.length, 1);
+      assert.deepEqual(jsonOf<{ arguments: unknown }>(tools.requests[0]!).arguments, { order_id: 'A-1042' });
+      assert.deepEqual(JSON.parse(result.text), { status: 'shipped', eta: 'Friday' });
+      assert.equal(fake.toolResults().length, 1, 'answered once');
+      assert.ok(roundTripMs < 200, `round trip ${roundTripMs} ms`);
+      assert.ok(caller.isOpen);
+      await caller.stop();
+    });
+
+    test('a failing tool gives the model a failure output and the next answer plays', async () => {
+      const tools = await toolServer('/broken', { status: 500, json: { error: 'database down' } });
+      const { fake, caller } = await setUp(
+        { answerMs: 1_000, toolCall: { name: 'broken', args: {} } },
+        { TOOLS_FILE: toolsFile([{ name: 'broken', url: tools.url('/broken') }]) },
+      );
+      await caller.sendSpeech(toneSamples(400));
+      await caller.waitUntil(() => caller.playedMs >= 900, 15_000, 'the answer after the failed tool');
+      const [result] = fake.toolResults();
+      assert.ok(result !== undefined, 'a result was sent');
+      const output = JSON.parse(result.text) as { error?: unknown };
+      console.log(`# ${backend.name} failing tool: model got ${result.text}`);
+      assert.equal(typeof output.error, 'string');
+      assert.match(String(output.error), /broken/);
       await caller.stop();
     });
   });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import {
-  buildInjectAgentMessage, buildSettings, buildUpdatePrompt, KEEP_ALIVE, parseDeepgramMessage, SERVER_MESSAGE_TYPES, type DeepgramServerEvent,
+  buildFunctionCallResponse, buildInjectAgentMessage, buildSettings, buildUpdatePrompt, KEEP_ALIVE, parseDeepgramMessage, SERVER_MESSAGE_TYPES, type DeepgramServerEvent,
 } from '../../../src/models/deepgram-agent/codec.js';
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures/deepgram');
@@ -72,6 +72,19 @@ describe('Deepgram client messages', () => {
   test('Settings for a μ-law caller match the golden fixture (μ-law both ways, no container)', () => {
     const text = buildSettings({ encoding: 'mulaw', sampleRate: 8000, listenModel: 'nova-3', thinkProvider: 'open_ai', thinkModel: 'gpt-4o-mini', speakModel: 'aura-2-thalia-en', prompt: 'Be brief.', greeting: undefined });
     assert.deepEqual(JSON.parse(text), JSON.parse(fixture('client.Settings.mulaw')));
+  });
+
+  test('client-side functions go in agent.think.functions (golden client.Settings.functions)', () => {
+    const functions = [{
+      name: 'get_weather', description: 'Get the current weather for a specific location',
+      parameters: { type: 'object', properties: { location: { type: 'string' } }, required: ['location'] },
+    }];
+    const text = buildSettings({ encoding: 'mulaw', sampleRate: 8000, listenModel: 'nova-3', thinkProvider: 'open_ai', thinkModel: 'gpt-4o-mini', speakModel: 'aura-2-thalia-en', prompt: 'Be brief.', greeting: undefined, functions });
+    assert.deepEqual(JSON.parse(text), JSON.parse(fixture('client.Settings.functions')));
+  });
+
+  test('a function result is FunctionCallResponse {id, name, content} (golden fixture)', () => {
+    assert.deepEqual(JSON.parse(buildFunctionCallResponse('fc_1', 'get_weather', '{"temperature":12,"sky":"cloudy"}')), JSON.parse(fixture('client.FunctionCallResponse')));
   });
 
   test('KeepAlive, UpdatePrompt and InjectAgentMessage', () => {

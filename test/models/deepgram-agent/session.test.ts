@@ -134,11 +134,11 @@ describe('DeepgramAgentSession', () => {
     await fake.until(() => fake.recordsOf('keep-alive').length >= 2, 'two KeepAlives');
   });
 
-  test('a wrong key is VW_ERR_MODEL_UNAVAILABLE (HTTP 401) at connect', async () => {
+  test('a wrong key is VW_ERR_MODEL_CONNECT (HTTP 401, close 4012) at connect', async () => {
     const fake = await FakeDeepgramServer.start();
     fakes.push(fake);
     const session = new DeepgramAgentSession({ callerFormat: TWILIO_FORMAT, apiKey: 'wrong', url: fake.url() });
-    await assert.rejects(session.connect(), (err) => isVoicewireError(err, 'VW_ERR_MODEL_UNAVAILABLE') && /401/.test(err.message));
+    await assert.rejects(session.connect(), (err) => isVoicewireError(err, 'VW_ERR_MODEL_CONNECT') && /401/.test(err.message));
   });
 
   test('an Error message after the handshake is VW_ERR_MODEL_EVENT and the session goes on', async () => {

@@ -80,6 +80,7 @@ describe('ElevenLabs client messages', () => {
     assert.deepEqual(JSON.parse(buildPong(12)), { type: 'pong', event_id: 12 });
     assert.deepEqual(JSON.parse(buildContextualUpdate('heard')), { type: 'contextual_update', text: 'heard' });
     assert.deepEqual(JSON.parse(buildClientToolResult('call_1', 'nope', true)), { type: 'client_tool_result', tool_call_id: 'call_1', result: 'nope', is_error: true });
+    assert.deepEqual(JSON.parse(buildClientToolResult('call_1', '{"balance":"42.00"}', false)), JSON.parse(fixture('client.client_tool_result')));
   });
 
   test('formatOf knows the formats voicewire can resample', () => {

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { TWILIO_FORMAT } from '../../../src/audio/format.js';
 import { isVoicewireError } from '../../../src/errors.js';
-import type { ModelAudio, ModelEvents } from '../../../src/models/model.js';
+import type { ModelAudio, ModelEvents, ToolDefinition } from '../../../src/models/model.js';
+import { failureOutput } from '../../../src/agent/tool-runner.js';
 import { ElevenLabsAgentSession } from '../../../src/models/elevenlabs-agent/session.js';
 import { FakeElevenServer, type FakeElevenOptions } from '../../fakes/elevenlabs-agent-server.js';
 import { ULAW_8K, tone } from '../../fakes/model-fake-audio.js';
@@ -32,10 +33,12 @@ describe('ElevenLabsAgentSession', () => {
     for (const f of fakes) await f.close();
   });
 
-  async function open(options: FakeElevenOptions = {}): Promise<Opened> {
+  async function open(options: FakeElevenOptions = {}, tools?: readonly ToolDefinition[]): Promise<Opened> {
     const fake = await FakeElevenServer.start({ answerMs: 1000, speedFactor: 20, ...options });
     fakes.push(fake);
-    const session = new ElevenLabsAgentSession({ callerFormat: TWILIO_FORMAT, apiKey: 'test-key', agentId: 'agent_fake', url: fake.url(), instructions: 'Be brief.' });
+    const session = new ElevenLabsAgentSession({
+      callerFormat: TWILIO_FORMAT, apiKey: 'test-key', agentId: 'agent_fake', url: fake.url(), instructions: 'Be brief.', ...(tools ? { tools } : {}),
+    });
     sessions.push(session);
     const log: string[] = [];
     const audio: ModelAudio[] = [];
@@ -58,6 +61,9 @@ describe('ElevenLabsAgentSession', () => {
       transcript: () => undefined,
       error: (e) => push(`error ${e.code}`),
       closed: (_r, e) => push(`closed ${e?.code}`),
+      toolCalls: (calls) => {
+        for (const c of calls) push(`toolCall ${c.callId} ${c.name} ${c.arguments}`);
+      },
     } satisfies ModelEvents);
     await session.connect();
     return {
@@ -118,6 +124,26 @@ describe('ElevenLabsAgentSession', () => {
     });
   });
 
+  test('a call of an offered client tool goes to the agent; its output comes back, is_error only for a failure output', async () => {
+    const { fake, session, seen } = await open({ pingEveryMs: 50 }, [{ name: 'check_account', description: 'd', parameters: { type: 'object' } }]);
+    fake.send({ type: 'client_tool_call', client_tool_call: { tool_name: 'check_account', tool_call_id: 'call_8', parameters: { id: '42' } } });
+    fake.send({ type: 'client_tool_call', client_tool_call: { tool_name: 'check_account', tool_call_id: 'call_9', parameters: {} } });
+    await seen('toolCall call_8 check_account {"id":"42"}');
+    await seen('toolCall call_9 check_account {}');
+    session.toolResult('call_8', '{"balance":"42.00"}', true);
+    session.toolResult('call_9', failureOutput('check_account', 'timeout'), true);
+    session.toolResult('call_8', 'a second result for the same call is not sent', true);
+    await fake.until(() => fake.recordsOf('client-tool-result').length >= 2, 'the two results');
+    // A pong arriving after them was written after them (one ordered socket), so after any third result too.
+    const pongs = fake.recordsOf('pong').length;
+    await fake.until(() => fake.recordsOf('pong').length > pongs, 'a pong after the results');
+    assert.equal(fake.recordsOf('client-tool-result').length, 2);
+    assert.deepEqual(fake.recordsOf('client-tool-result').map((r) => JSON.parse(r.text!) as unknown), [
+      { type: 'client_tool_result', tool_call_id: 'call_8', result: '{"balance":"42.00"}', is_error: false },
+      { type: 'client_tool_result', tool_call_id: 'call_9', result: failureOutput('check_account', 'timeout'), is_error: true },
+    ]);
+  });
+
   test('PCM agents are resampled to the caller format', async () => {
     const { session, audio, until } = await open({ outputFormat: 'pcm_16000', inputFormat: 'pcm_16000' });
     session.appendAudio(tone(ULAW_8K, 0, 300), 300);
@@ -130,13 +156,13 @@ describe('ElevenLabsAgentSession', () => {
     const fake = await FakeElevenServer.start({ outputFormat: 'pcm_44100' });
     fakes.push(fake);
     const session = new ElevenLabsAgentSession({ callerFormat: TWILIO_FORMAT, apiKey: 'test-key', agentId: 'agent_fake', url: fake.url() });
-    await assert.rejects(session.connect(), (err) => isVoicewireError(err, 'VW_ERR_MODEL_UNAVAILABLE') && /pcm_44100/.test(err.message));
+    await assert.rejects(session.connect(), (err) => isVoicewireError(err, 'VW_ERR_MODEL_CONNECT') && /pcm_44100/.test(err.message));
   });
 
-  test('a wrong key is VW_ERR_MODEL_UNAVAILABLE (HTTP 401) at connect', async () => {
+  test('a wrong key is VW_ERR_MODEL_CONNECT (HTTP 401, close 4012) at connect', async () => {
     const fake = await FakeElevenServer.start();
     fakes.push(fake);
     const session = new ElevenLabsAgentSession({ callerFormat: TWILIO_FORMAT, apiKey: 'wrong', agentId: 'agent_fake', url: fake.url() });
-    await assert.rejects(session.connect(), (err) => isVoicewireError(err, 'VW_ERR_MODEL_UNAVAILABLE') && /401/.test(err.message));
+    await assert.rejects(session.connect(), (err) => isVoicewireError(err, 'VW_ERR_MODEL_CONNECT') && /401/.test(err.message));
   });
 });

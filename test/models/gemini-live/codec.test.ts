@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import {
-  buildContextNote, buildRealtimeAudio, buildSetup, durationMs, parseGeminiMessage, pcmRate, type GeminiServerEvent,
+  buildContextNote, buildRealtimeAudio, buildSetup, buildToolResponse, durationMs, parseGeminiMessage, pcmRate, type GeminiServerEvent,
 } from '../../../src/models/gemini-live/codec.js';
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures/gemini');
@@ -79,6 +79,40 @@ describe('Gemini client messages', () => {
   test('setup matches the golden client.setup fixture', () => {
     const text = buildSetup({ model: 'gemini-3.1-flash-live-preview', voice: 'Puck', instructions: 'Be brief.', resumptionHandle: 'CiQ2ZDk0' });
     assert.deepEqual(JSON.parse(text), JSON.parse(fixture('client.setup')));
+  });
+
+  test('tools go in setup.tools[].functionDeclarations (golden client.setup.tools)', () => {
+    const tools = [{
+      name: 'lookup_order', description: 'Find an order by id',
+      parameters: { type: 'object', properties: { order_id: { type: 'string' } }, required: ['order_id'] },
+    }];
+    const text = buildSetup({ model: 'gemini-3.1-flash-live-preview', voice: undefined, instructions: undefined, resumptionHandle: undefined, tools });
+    assert.deepEqual(JSON.parse(text), JSON.parse(fixture('client.setup.tools')));
+    const none = JSON.parse(buildSetup({ model: 'm', voice: undefined, instructions: undefined, resumptionHandle: undefined, tools: [] })) as { setup: Record<string, unknown> };
+    assert.equal('tools' in none.setup, false, 'no tools: no tools field');
+  });
+
+  test('a tool result is toolResponse.functionResponses (golden client.toolResponse); a JSON-object output is the response itself', () => {
+    assert.deepEqual(JSON.parse(buildToolResponse('call-1', 'lookup_order', 'shipped Friday')), JSON.parse(fixture('client.toolResponse')));
+    const failure = JSON.parse(buildToolResponse('call-2', 'x', '{"error":"The tool x failed (timeout)."}')) as Record<string, unknown>;
+    assert.deepEqual(failure, { toolResponse: { functionResponses: [{ id: 'call-2', name: 'x', response: { error: 'The tool x failed (timeout).' } }] } });
+    // JSON that is not an object (a number, an array) is still an output.
+    assert.deepEqual(JSON.parse(buildToolResponse('c', 'n', '[1,2]')), { toolResponse: { functionResponses: [{ id: 'c', name: 'n', response: { output: '[1,2]' } }] } });
+  });
+
+  test('property: any output round-trips through toolResponse (object as is, anything else as output)', () => {
+    fc.assert(fc.property(fc.oneof(fc.string(), fc.json()), (output) => {
+      const sent = JSON.parse(buildToolResponse('id', 'name', output)) as { toolResponse: { functionResponses: Array<{ response: Record<string, unknown> }> } };
+      const response = sent.toolResponse.functionResponses[0]!.response;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(output);
+      } catch {
+        parsed = undefined;
+      }
+      const isObject = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
+      assert.deepEqual(response, isObject ? parsed : { output });
+    }));
   });
 
   test('a new session sends an empty sessionResumption (to receive handles)', () => {

@@ -115,11 +115,11 @@ describe('GeminiLiveSession', () => {
     assert.equal(session.stats.reconnects, 1);
   });
 
-  test('a refused connection is VW_ERR_MODEL_UNAVAILABLE at connect', async () => {
+  test('a refused connection is VW_ERR_MODEL_CONNECT at connect', async () => {
     const fake = await FakeGeminiServer.start();
     fakes.push(fake);
     const session = new GeminiLiveSession({ callerFormat: TWILIO_FORMAT, apiKey: 'wrong', url: fake.url() });
-    await assert.rejects(session.connect(), (err) => isVoicewireError(err, 'VW_ERR_MODEL_UNAVAILABLE') && /401/.test(err.message));
+    await assert.rejects(session.connect(), (err) => isVoicewireError(err, 'VW_ERR_MODEL_CONNECT') && /401/.test(err.message));
   });
 
   test('malformed frames are coded errors and the session goes on', async () => {

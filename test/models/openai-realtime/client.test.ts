@@ -175,10 +175,10 @@ describe('OpenAIRealtimeSession: connect', () => {
     assert.equal(record.url, '/openai/v1/realtime?model=my-deployment');
   });
 
-  test('a wrong key (HTTP 401) rejects connect with VW_ERR_MODEL_UNAVAILABLE', async () => {
+  test('a wrong key (HTTP 401) rejects connect with VW_ERR_MODEL_CONNECT', async () => {
     const fake = await startFake();
     const { session } = makeSession(fake, { apiKey: 'wrong' });
-    await assert.rejects(session.connect(), (err: unknown) => isVoicewireError(err, 'VW_ERR_MODEL_UNAVAILABLE') && /401/.test(err.message));
+    await assert.rejects(session.connect(), (err: unknown) => isVoicewireError(err, 'VW_ERR_MODEL_CONNECT') && /401/.test(err.message));
     assert.equal(session.stats.state, 'closed');
   });
 
@@ -188,10 +188,10 @@ describe('OpenAIRealtimeSession: connect', () => {
     await assert.rejects(session.connect(), (err: unknown) => isVoicewireError(err, 'VW_ERR_MODEL_EVENT') && err.message.includes('invalid_value'));
   });
 
-  test('no session.updated before the deadline rejects connect with VW_ERR_MODEL_UNAVAILABLE', async () => {
+  test('no session.updated before the deadline rejects connect with VW_ERR_MODEL_CONNECT', async () => {
     const fake = await startFake({ sessionUpdateFault: 'ignore' });
     const { session } = makeSession(fake, { connectTimeoutMs: 300 });
-    await assert.rejects(session.connect(), (err: unknown) => isVoicewireError(err, 'VW_ERR_MODEL_UNAVAILABLE'));
+    await assert.rejects(session.connect(), (err: unknown) => isVoicewireError(err, 'VW_ERR_MODEL_CONNECT'));
     await fake.waitFor(() => fake.log.closes.length === 1, 'the socket closed');
   });
 
@@ -341,14 +341,15 @@ describe('OpenAIRealtimeSession: errors and bad input', () => {
     await events.waitFor(() => events.of('responseDone').length === 1, 'a response after the error');
   });
 
-  test('malformed and unknown frames are counted, never thrown', async () => {
+  test('malformed frames are coded errors (the session lives on); unknown types are only counted', async () => {
     const { fake, session, events } = await connected();
     fake.sendRaw('{"type": "response.output_audio.delta", ');
     fake.sendRaw('{"type": "response.output_audio.delta", "response_id": "r"}');
     fake.sendRaw('{"type": "response.brand_new_event"}');
     fake.sendRaw('[1,2,3]');
     fake.sendError({ code: 'marker', message: 'after the junk' });
-    await events.waitFor(() => events.of('error').length === 1, 'the marker error');
+    await events.waitFor(() => events.of('error').length === 4, 'three malformed-frame errors and the marker error');
+    assert.deepEqual(events.of('error').map((e) => e.error.code), ['VW_ERR_BAD_JSON', 'VW_ERR_BAD_FIELD', 'VW_ERR_BAD_FIELD', 'VW_ERR_MODEL_EVENT']);
     assert.equal(session.stats.malformedEvents, 3);
     assert.equal(session.stats.unknownEvents, 1);
     assert.equal(session.stats.state, 'open');

@@ -34,6 +34,18 @@ describe('OpenAI Realtime options', () => {
     assert.equal(pickAuthHeader('wss://evil.openai.azure.com.example.com/x'), 'bearer');
   });
 
+  test('Azure Voice Live hosts (Foundry and older Speech resources) pick the api-key header', () => {
+    const foundry = 'wss://my-foundry.services.ai.azure.com/voice-live/realtime?api-version=2025-10-01&model=gpt-realtime';
+    const speech = 'wss://my-speech.cognitiveservices.azure.com/voice-live/realtime?api-version=2025-10-01&model=gpt-realtime';
+    assert.equal(pickAuthHeader(foundry), 'api-key');
+    assert.equal(pickAuthHeader(speech), 'api-key');
+    assert.equal(pickAuthHeader('WSS://MY-SPEECH.CognitiveServices.Azure.com/voice-live/realtime'), 'api-key');
+    assert.deepEqual(resolveOptions({ callerFormat: TWILIO_FORMAT, apiKey: 'vl', url: foundry }).headers, { 'api-key': 'vl' });
+    assert.equal(pickAuthHeader('wss://services.ai.azure.com.example.com/voice-live/realtime'), 'bearer');
+    assert.equal(pickAuthHeader('wss://cognitiveservices.azure.com.evil.example/voice-live/realtime'), 'bearer');
+    assert.equal(pickAuthHeader('wss://my-res.notcognitiveservices.azure.comx/voice-live/realtime'), 'bearer');
+  });
+
   test('never sends the OpenAI-Beta header (the beta shape is disabled)', () => {
     for (const mode of ['bearer', 'api-key'] as const) {
       assert.ok(!Object.keys(authHeaders('k', mode)).some((h) => h.toLowerCase() === 'openai-beta'));

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { TWILIO_FORMAT } from '../../../src/audio/format.js';
 import type { ModelAudio, ModelEvents } from '../../../src/models/model.js';
 import { Answers, cutAtFraction, heardNote, MAX_TEXT_CHARS } from '../../../src/models/shared/answers.js';
-import { FormatConverter } from '../../../src/models/shared/input.js';
+import { FormatConverter } from '../../../src/models/shared/convert.js';
 
 function recorder(): { events: ModelEvents; log: string[]; audio: ModelAudio[] } {
   const log: string[] = [];

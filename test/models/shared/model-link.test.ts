@@ -75,14 +75,14 @@ describe('ModelLink', () => {
     for (const c of cleanups.reverse()) await c();
   });
 
-  test('a provider that never answers the setup fails connect at the deadline with VW_ERR_MODEL_UNAVAILABLE', async () => {
+  test('a provider that never answers the setup fails connect at the deadline with VW_ERR_MODEL_CONNECT (4012)', async () => {
     const conditions = new Conditions('link test');
     const p = await provider(conditions);
     cleanups.push(() => p.close());
     p.answer = false;
     const l = link(p.url, [], conditions);
     cleanups.push(() => l.close());
-    await assert.rejects(l.connect(), (err) => isVoicewireError(err, 'VW_ERR_MODEL_UNAVAILABLE') && /no handshake answer within 300 ms/.test(err.message));
+    await assert.rejects(l.connect(), (err) => isVoicewireError(err, 'VW_ERR_MODEL_CONNECT') && /no handshake answer within 300 ms/.test(err.message));
     assert.equal(l.linkState, 'closed');
   });
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { PCM16_24K, PCM16_8K, TWILIO_FORMAT } from '../../../src/audio/format.js';
-import { FormatConverter } from '../../../src/models/openai-realtime/convert.js';
+import { FormatConverter } from '../../../src/models/shared/convert.js';
 
 function pcmBytes(samples: number[]): Uint8Array {
   const out = new Uint8Array(samples.length * 2);

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { InputPump } from '../../../src/models/openai-realtime/input-pump.js';
+import { InputPump } from '../../../src/models/shared/input-pump.js';
 import type { LoggerLike } from '../../../src/models/openai-realtime/options.js';
 
 interface LogLine {
