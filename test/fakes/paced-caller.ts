@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import alawmulaw from 'alawmulaw';
 import { WebSocket, type RawData } from 'ws';
 export { from8k, openSocket, toneAt } from './caller-socket.js';
-import { Ring, TwilioPlayer, type DryPeriod, type PlayerEcho } from './twilio-player.js';
+import { Ring, TwilioPlayer, type ClearMarkPolicy, type DryPeriod, type PlayerEcho } from './twilio-player.js';
 import { Conditions } from '../helpers/conditions.js';
 
 export const FRAME_MS = 20;
@@ -36,6 +36,10 @@ export interface PacedCallerOptions {
   readonly logCap?: number;
   /** Most audio the player buffers (default 10 min); more is dropped and logged as a violation. */
   readonly maxBufferedMs?: number;
+  /** Bytes of played audio kept (default 30 s). */
+  readonly playedAudioCap?: number;
+  /** What the player's flush does with pending markers (default: acknowledges them, cause `clear`). */
+  readonly clearMarks?: ClearMarkPolicy;
 }
 
 export interface ReceivedEntry {
@@ -52,7 +56,7 @@ export interface ReceivedEntry {
 export interface ClearEntry {
   readonly at: number;
   readonly droppedMs: number;
-  readonly flushedMarkers: number;
+  readonly flushedMarks: number;
 }
 
 export interface Violation {
@@ -132,6 +136,8 @@ export abstract class PacedCaller {
         else this.flushedMarkers?.push(echo.name);
       },
       ...(base.maxBufferedMs === undefined ? {} : { maxBufferedMs: base.maxBufferedMs }),
+      ...(base.playedAudioCap === undefined ? {} : { playedAudioCap: base.playedAudioCap }),
+      ...(base.clearMarks === undefined ? {} : { clearMarks: base.clearMarks }),
     });
     ws.on('message', (data: RawData, isBinary: boolean) => this.handleMessage(data, isBinary));
     ws.on('close', (code: number, reason: Buffer) => this.handleClose(code, reason.toString('utf8')));
@@ -184,6 +190,11 @@ export abstract class PacedCaller {
     return this.ws.readyState === WebSocket.OPEN;
   }
 
+  /** When the frame clock started (this caller's clock): frame k is due at clockStartedAt + k × 20 ms. */
+  get clockStartedAt(): number | undefined {
+    return this.clockStartAt;
+  }
+
   heardSince(t: number): number {
     this.player.advance(this.playerNow());
     return this.player.heardSince(t);
@@ -200,6 +211,11 @@ export abstract class PacedCaller {
     if (this.speech.length >= 32) return Promise.reject(new Error('fake caller: speech queue full'));
     if (!this.isOpen) return Promise.reject(new Error('fake caller: closed'));
     return new Promise((resolve, reject) => this.speech.push({ samples, offset: 0, done: resolve, fail: reject }));
+  }
+
+  /** True while speech given to `sendSpeech` is still being sent. */
+  get speaking(): boolean {
+    return this.speech.length > 0;
   }
 
   waitUntil(check: () => boolean, timeoutMs: number, what = 'condition'): Promise<void> {
@@ -248,7 +264,7 @@ export abstract class PacedCaller {
 
   protected flush(at: number): ClearEntry {
     const { droppedBytes, flushedMarks } = this.player.clear(at);
-    const entry = { at, droppedMs: droppedBytes / this.bytesPerMs, flushedMarkers: flushedMarks };
+    const entry = { at, droppedMs: droppedBytes / this.bytesPerMs, flushedMarks };
     this.clears.push(entry);
     return entry;
   }
