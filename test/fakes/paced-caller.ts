@@ -182,7 +182,7 @@ export abstract class PacedCaller {
 
   /** Underruns that began before the last audio arrived (the model was still speaking). */
   underrunsWhileSpeaking(): number {
-    const last = this.received.toArray().filter((r) => r.event === 'audio').at(-1)?.at ?? 0;
+    const last = this.received.toArray().filter((r) => r.bytes !== undefined).at(-1)?.at ?? 0;
     return this.underruns.filter((u) => u.start < last).length;
   }
 
