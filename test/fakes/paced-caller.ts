@@ -230,6 +230,27 @@ export abstract class PacedCaller {
     return { code: info.code, reason: info.reason };
   }
 
+  sendJson(message: unknown): void {
+    this.sendRaw(JSON.stringify(message));
+  }
+
+  /**
+   * Hangs up as the carrier does (`hangUpMessage`, e.g. Twilio's `stop`, then a normal close);
+   * resolves once closed, terminating the socket after `timeoutMs`.
+   */
+  async stop(timeoutMs = 2000): Promise<void> {
+    if (!this.isOpen) return;
+    const goodbye = this.hangUpMessage();
+    if (goodbye !== undefined) this.sendJson(goodbye);
+    this.close(1000);
+    await this.waitForClose(timeoutMs).catch(() => this.terminate());
+  }
+
+  /** The message the carrier sends before it closes the stream, if any (Plivo and Vonage send none). */
+  protected hangUpMessage(): unknown {
+    return undefined;
+  }
+
   sendRaw(data: string | Uint8Array): void {
     if (!this.isOpen) return;
     if (typeof data === 'string') this.ws.send(data);

@@ -170,10 +170,6 @@ export class FakeTwilioCaller extends PacedCaller {
     this.sendJson({ ...this.wire.media(this.ids, this.nextSequence(), String(this.mediaSent), timestamp, Buffer.from(bytes).toString('base64')), ...overrides });
   }
 
-  sendJson(message: unknown): void {
-    this.sendRaw(JSON.stringify(message));
-  }
-
   /** Injects a binary frame (Twilio never sends one). */
   sendBinary(bytes: Uint8Array): void {
     this.sendRaw(bytes);
@@ -188,16 +184,9 @@ export class FakeTwilioCaller extends PacedCaller {
     this.ws.resume();
   }
 
-  /** Hangs up as Twilio does: `stop`, then a normal close; resolves once closed (≤ timeoutMs, then terminates). */
-  async stop(timeoutMs = 2000): Promise<void> {
-    if (!this.isOpen) return;
-    this.sendJson(this.wire.stop(this.ids, this.nextSequence()));
-    this.ws.close(1000);
-    try {
-      await this.waitForClose(timeoutMs);
-    } catch {
-      this.ws.terminate();
-    }
+  /** Twilio hangs up with `stop`, then a normal close. */
+  protected override hangUpMessage(): unknown {
+    return this.wire.stop(this.ids, this.nextSequence());
   }
 
   // ------------------------------------------------------------------------------------------

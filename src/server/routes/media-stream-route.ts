@@ -29,10 +29,13 @@ export async function readWebhookBody(req: IncomingMessage, res: ServerResponse)
   }
 }
 
-/** Answers 403 VW_ERR_BAD_SIGNATURE, counts it as bad input of `source` and logs why. */
-export function refuseWebhook(ctx: GatewayContext, res: ServerResponse, source: string, why: string): void {
+/**
+ * Answers 403 VW_ERR_BAD_SIGNATURE with `why`, counts it as bad input of `source` and logs why, with
+ * `detail` (the URL the signature was checked against, a JWT's reason) in the log line only.
+ */
+export function refuseWebhook(ctx: GatewayContext, res: ServerResponse, source: string, why: string, detail: Readonly<Record<string, unknown>> = {}): void {
   ctx.metrics.badInputs.inc({ source, code: 'VW_ERR_BAD_SIGNATURE' });
-  ctx.logger.warn({ code: 'VW_ERR_BAD_SIGNATURE', source }, `webhook rejected: ${why}`);
+  ctx.logger.warn({ ...detail, code: 'VW_ERR_BAD_SIGNATURE', source }, `webhook rejected: ${why}`);
   sendError(res, 403, 'VW_ERR_BAD_SIGNATURE', why);
 }
 

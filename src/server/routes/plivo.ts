@@ -50,7 +50,7 @@ async function answer(ctx: GatewayContext, req: IncomingMessage, res: ServerResp
   const token = ctx.config.carriers.plivoAuthToken;
   if (token !== undefined) {
     const valid = url !== undefined && validatePlivoSignature(token, header(req, SIGNATURE_HEADER), header(req, NONCE_HEADER), method, [url], form);
-    if (!valid) return refuseWebhook(ctx, res, 'plivo-webhook', `${SIGNATURE_PROBLEM} (signed URL expected: ${url ?? 'none: no PUBLIC_URL or Host'})`);
+    if (!valid) return refuseWebhook(ctx, res, 'plivo-webhook', SIGNATURE_PROBLEM, { url });
   }
   const streamUrl = expectedStreamUrl(ctx.config.publicUrl, header(req, 'host'), PLIVO_MEDIA_PATH);
   if (streamUrl === undefined) return sendError(res, 400, 'VW_ERR_BAD_FIELD', 'cannot build the stream URL: set PUBLIC_URL or send a valid Host header');

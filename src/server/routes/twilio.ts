@@ -33,7 +33,7 @@ export function twilioRoutes(ctx: GatewayContext): void {
     if (token !== undefined) {
       const url = webhookUrl(ctx, req);
       if (url === undefined || !validateSignature(token, header(req, 'x-twilio-signature'), url, form)) {
-        return refuseWebhook(ctx, res, 'twilio-webhook', `missing or invalid X-Twilio-Signature (signed URL expected: ${url ?? 'none: no PUBLIC_URL or Host'})`);
+        return refuseWebhook(ctx, res, 'twilio-webhook', 'missing or invalid X-Twilio-Signature', { url });
       }
     }
     const streamUrl = expectedStreamUrl(ctx.config.publicUrl, header(req, 'host'), TWILIO_MEDIA_PATH);

@@ -36,7 +36,7 @@ async function answer(ctx: GatewayContext, req: IncomingMessage, res: ServerResp
   if (secret !== undefined) {
     const payload = method === 'GET' ? queryPayload(url.searchParams) : body;
     const check = verifySignedWebhook(header(req, 'authorization'), secret, payload);
-    if (!check.ok) return refuseWebhook(ctx, res, 'vonage-webhook', `missing or invalid Vonage signed webhook JWT (${check.reason})`);
+    if (!check.ok) return refuseWebhook(ctx, res, 'vonage-webhook', 'missing or invalid Vonage signed webhook JWT', { reason: check.reason });
   }
   const fields = fieldsOf(method, url, body);
   if (fields === undefined) return sendError(res, 400, 'VW_ERR_BAD_JSON', 'the webhook body is not a JSON object');

@@ -44,8 +44,8 @@ function leastMargin(caller: PacedCaller): { heldMs: number; atMs: number } {
   return least;
 }
 
-/** `speak8k` speaks 8 kHz samples in the caller's format; `stop` hangs up as the carrier does. */
-export function pacedCaller(caller: PacedCaller, speak8k: (samples: Int16Array) => Promise<void>, stop: () => Promise<void>): ConformanceCaller {
+/** `speak8k` speaks 8 kHz samples in the caller's format. */
+export function pacedCaller(caller: PacedCaller, speak8k: (samples: Int16Array) => Promise<void>): ConformanceCaller {
   return {
     get playedMs() {
       return caller.playedMs;
@@ -74,12 +74,12 @@ export function pacedCaller(caller: PacedCaller, speak8k: (samples: Int16Array) 
     sendSpeech: speak8k,
     waitUntil: (check, timeoutMs, what) => caller.waitUntil(check, timeoutMs, what),
     sendWire: (message: WireMessage) => caller.sendRaw('text' in message ? message.text : message.binary),
-    stop,
+    stop: () => caller.stop(),
     terminate: () => caller.terminate(),
   };
 }
 
 /** The Twilio-style fake (8 kHz, so speech goes as it is). */
-export function mediaStreamCaller(caller: PacedCaller & { stop(): Promise<void> }): ConformanceCaller {
-  return pacedCaller(caller, (samples) => caller.sendSpeech(samples), () => caller.stop());
+export function mediaStreamCaller(caller: PacedCaller): ConformanceCaller {
+  return pacedCaller(caller, (samples) => caller.sendSpeech(samples));
 }

@@ -16,7 +16,7 @@ function mediaUrl(gateway: RunningGateway): string {
 
 async function plivoCaller(url: string, options: FakePlivoCallerOptions): Promise<ConformanceCaller> {
   const caller = await FakePlivoCaller.connect(url, options);
-  return pacedCaller(caller, (samples) => caller.speak8k(samples), () => caller.stop());
+  return pacedCaller(caller, (samples) => caller.speak8k(samples));
 }
 
 export const plivo: TransportUnderTest = {
