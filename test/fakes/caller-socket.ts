@@ -6,7 +6,18 @@ import { WebSocket } from 'ws';
 
 /** Opens a client socket to `url`; rejects on a refused upgrade (`err.statusCode`) or after `timeoutMs`. */
 export async function openSocket(url: string, headers: Readonly<Record<string, string>> = {}, timeoutMs = 5000): Promise<WebSocket> {
+  return (await openCarrierSocket(url, headers, timeoutMs)).ws;
+}
+
+/** {@link openSocket}, with the headers of the server's 101 answer (e.g. a load balancer's X-Served-By). */
+export async function openCarrierSocket(
+  url: string,
+  headers: Readonly<Record<string, string>> = {},
+  timeoutMs = 5000,
+): Promise<{ ws: WebSocket; upgradeHeaders: Readonly<Record<string, string | string[] | undefined>> }> {
   const ws = new WebSocket(url, { perMessageDeflate: false, headers: { ...headers } });
+  let upgradeHeaders: Readonly<Record<string, string | string[] | undefined>> = {};
+  ws.once('upgrade', (res) => (upgradeHeaders = res.headers));
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       ws.terminate();
@@ -26,7 +37,7 @@ export async function openSocket(url: string, headers: Readonly<Record<string, s
       reject(err);
     });
   });
-  return ws;
+  return { ws, upgradeHeaders };
 }
 
 /** `ms` of a sine tone as PCM16 at `rate` (speech stand-in). */

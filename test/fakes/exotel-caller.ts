@@ -10,40 +10,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ClearMarkPolicy } from './twilio-player.js';
-import type { CallerWire, ServerMessage } from './caller-wire.js';
+import type { CallerWire } from './caller-wire.js';
 import { FakeTwilioCaller, type FakeTwilioCallerOptions } from './twilio-caller.js';
-import { BASE64, exactKeys, isObject } from './twilio-wire.js';
-
-function readExotelServerMessage(text: string, streamSid: string): ServerMessage {
-  let msg: unknown;
-  try {
-    msg = JSON.parse(text);
-  } catch {
-    return { event: 'invalid', violation: 'bad-json', detail: text.slice(0, 80) };
-  }
-  if (!isObject(msg) || typeof msg['event'] !== 'string') return { event: 'invalid', violation: 'no-event', detail: text.slice(0, 80) };
-  const event = msg['event'];
-  if (msg['stream_sid'] !== streamSid) return { event, violation: 'wrong-stream', detail: String(msg['stream_sid']) };
-  const badFields = { event, violation: 'bad-fields', detail: text.slice(0, 120) };
-  switch (event) {
-    case 'media': {
-      const media = msg['media'];
-      if (!exactKeys(msg, ['event', 'stream_sid', 'media']) || !isObject(media) || !exactKeys(media, ['payload'])) return badFields;
-      const payload = media['payload'];
-      if (typeof payload !== 'string' || payload === '' || !BASE64.test(payload)) return { event, violation: 'bad-base64', detail: String(payload).slice(0, 40) };
-      return { event, bytes: new Uint8Array(Buffer.from(payload, 'base64')) };
-    }
-    case 'mark': {
-      const mark = msg['mark'];
-      if (!exactKeys(msg, ['event', 'stream_sid', 'mark']) || !isObject(mark) || !exactKeys(mark, ['name']) || typeof mark['name'] !== 'string') return badFields;
-      return { event, name: mark['name'] };
-    }
-    case 'clear':
-      return exactKeys(msg, ['event', 'stream_sid']) ? { event } : badFields;
-    default:
-      return { event, violation: 'unknown-event', detail: event.slice(0, 40) };
-  }
-}
+import { readTwilioShapedMessage } from './twilio-wire.js';
 
 function exotelSid(prefix: string): string {
   return prefix + randomBytes(12).toString('hex');
@@ -77,7 +46,7 @@ export function exotelWire(clearMarks: ClearMarkPolicy = 'drop'): CallerWire {
     markEcho: (ids, sequence_number, name) => ({ event: 'mark', sequence_number, stream_sid: ids.streamId, mark: { name } }),
     dtmf: (ids, sequence_number, digit) => ({ event: 'dtmf', sequence_number, stream_sid: ids.streamId, dtmf: { digit, duration: '100' } }),
     stop: (ids, sequence_number) => ({ event: 'stop', sequence_number, stream_sid: ids.streamId, stop: { call_sid: ids.callId, account_sid: ids.accountId, reason: 'callended' } }),
-    read: (text, ids) => readExotelServerMessage(text, ids.streamId),
+    read: (text, ids) => readTwilioShapedMessage(text, ids.streamId, 'stream_sid'),
   };
 }
 

@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import alawmulaw from 'alawmulaw';
 import { WebSocket, type RawData } from 'ws';
 export { from8k, openSocket, toneAt } from './caller-socket.js';
-import { Ring, TwilioPlayer, type DryPeriod, type PlayerEcho } from './twilio-player.js';
+import { Ring, TwilioPlayer, type ClearMarkPolicy, type DryPeriod, type PlayerEcho } from './twilio-player.js';
 import { Conditions } from '../helpers/conditions.js';
 
 export const FRAME_MS = 20;
@@ -36,6 +36,10 @@ export interface PacedCallerOptions {
   readonly logCap?: number;
   /** Most audio the player buffers (default 10 min); more is dropped and logged as a violation. */
   readonly maxBufferedMs?: number;
+  /** Bytes of played audio kept (default 30 s). */
+  readonly playedAudioCap?: number;
+  /** What the player's flush does with pending markers (default: acknowledges them, cause `clear`). */
+  readonly clearMarks?: ClearMarkPolicy;
 }
 
 export interface ReceivedEntry {
@@ -52,7 +56,7 @@ export interface ReceivedEntry {
 export interface ClearEntry {
   readonly at: number;
   readonly droppedMs: number;
-  readonly flushedMarkers: number;
+  readonly flushedMarks: number;
 }
 
 export interface Violation {
@@ -132,6 +136,8 @@ export abstract class PacedCaller {
         else this.flushedMarkers?.push(echo.name);
       },
       ...(base.maxBufferedMs === undefined ? {} : { maxBufferedMs: base.maxBufferedMs }),
+      ...(base.playedAudioCap === undefined ? {} : { playedAudioCap: base.playedAudioCap }),
+      ...(base.clearMarks === undefined ? {} : { clearMarks: base.clearMarks }),
     });
     ws.on('message', (data: RawData, isBinary: boolean) => this.handleMessage(data, isBinary));
     ws.on('close', (code: number, reason: Buffer) => this.handleClose(code, reason.toString('utf8')));
@@ -176,12 +182,17 @@ export abstract class PacedCaller {
 
   /** Underruns that began before the last audio arrived (the model was still speaking). */
   underrunsWhileSpeaking(): number {
-    const last = this.received.toArray().filter((r) => r.event === 'audio').at(-1)?.at ?? 0;
+    const last = this.received.toArray().filter((r) => r.bytes !== undefined).at(-1)?.at ?? 0;
     return this.underruns.filter((u) => u.start < last).length;
   }
 
   get isOpen(): boolean {
     return this.ws.readyState === WebSocket.OPEN;
+  }
+
+  /** When the frame clock started (this caller's clock): frame k is due at clockStartedAt + k × 20 ms. */
+  get clockStartedAt(): number | undefined {
+    return this.clockStartAt;
   }
 
   heardSince(t: number): number {
@@ -202,6 +213,11 @@ export abstract class PacedCaller {
     return new Promise((resolve, reject) => this.speech.push({ samples, offset: 0, done: resolve, fail: reject }));
   }
 
+  /** True while speech given to `sendSpeech` is still being sent. */
+  get speaking(): boolean {
+    return this.speech.length > 0;
+  }
+
   waitUntil(check: () => boolean, timeoutMs: number, what = 'condition'): Promise<void> {
     return this.conditions.until(check, timeoutMs, what);
   }
@@ -212,6 +228,27 @@ export abstract class PacedCaller {
     });
     const info = this.closeInfo ?? { code: 1006, reason: '' };
     return { code: info.code, reason: info.reason };
+  }
+
+  sendJson(message: unknown): void {
+    this.sendRaw(JSON.stringify(message));
+  }
+
+  /**
+   * Hangs up as the carrier does (`hangUpMessage`, e.g. Twilio's `stop`, then a normal close);
+   * resolves once closed, terminating the socket after `timeoutMs`.
+   */
+  async stop(timeoutMs = 2000): Promise<void> {
+    if (!this.isOpen) return;
+    const goodbye = this.hangUpMessage();
+    if (goodbye !== undefined) this.sendJson(goodbye);
+    this.close(1000);
+    await this.waitForClose(timeoutMs).catch(() => this.terminate());
+  }
+
+  /** The message the carrier sends before it closes the stream, if any (Plivo and Vonage send none). */
+  protected hangUpMessage(): unknown {
+    return undefined;
   }
 
   sendRaw(data: string | Uint8Array): void {
@@ -248,7 +285,7 @@ export abstract class PacedCaller {
 
   protected flush(at: number): ClearEntry {
     const { droppedBytes, flushedMarks } = this.player.clear(at);
-    const entry = { at, droppedMs: droppedBytes / this.bytesPerMs, flushedMarkers: flushedMarks };
+    const entry = { at, droppedMs: droppedBytes / this.bytesPerMs, flushedMarks };
     this.clears.push(entry);
     return entry;
   }

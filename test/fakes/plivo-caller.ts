@@ -103,17 +103,6 @@ export class FakePlivoCaller extends PacedCaller {
     this.sendJson({ event: 'playedStream', sequenceNumber: this.nextSequence(), streamId: this.streamId, name });
   }
 
-  sendJson(message: unknown): void {
-    this.sendRaw(JSON.stringify(message));
-  }
-
-  /** Hangs up as Plivo does: no `stop`, a normal close; resolves once closed. */
-  async stop(timeoutMs = 2000): Promise<void> {
-    if (!this.isOpen) return;
-    this.close(1000);
-    await this.waitForClose(timeoutMs).catch(() => this.terminate());
-  }
-
   private nextSequence(): number {
     return ++this.sequence;
   }

@@ -6,8 +6,7 @@
  * playAudio events is not supported"), bad base64 and half samples are violations; the fake then
  * drops the message. Shares no code with the gateway's codec.
  */
-
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+import { eventMessage, exactKeys, isObject, payloadBytes } from './twilio-wire.js';
 
 export interface PlivoWireFormat {
   readonly contentType: 'audio/x-mulaw' | 'audio/x-l16';
@@ -20,25 +19,11 @@ export type PlivoServerMessage =
   | { readonly event: 'clearAudio' }
   | { readonly event: string; readonly violation: string; readonly detail: string };
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function exactKeys(obj: Record<string, unknown>, keys: readonly string[]): boolean {
-  const own = Object.keys(obj);
-  return own.length === keys.length && keys.every((k) => Object.hasOwn(obj, k));
-}
-
 /** Checks one text message from the server against the stream `streamId` and its format. */
 export function readPlivoServerMessage(text: string, streamId: string, format: PlivoWireFormat): PlivoServerMessage {
-  let msg: unknown;
-  try {
-    msg = JSON.parse(text);
-  } catch {
-    return { event: 'invalid', violation: 'bad-json', detail: text.slice(0, 80) };
-  }
-  if (!isObject(msg) || typeof msg['event'] !== 'string') return { event: 'invalid', violation: 'no-event', detail: text.slice(0, 80) };
-  const event = msg['event'];
+  const read = eventMessage(text);
+  if ('violation' in read) return read;
+  const { msg, event } = read;
   const badFields = { event, violation: 'bad-fields', detail: text.slice(0, 160) };
   switch (event) {
     case 'playAudio': {
@@ -47,9 +32,8 @@ export function readPlivoServerMessage(text: string, streamId: string, format: P
       if (media['contentType'] !== format.contentType || media['sampleRate'] !== format.sampleRate) {
         return { event, violation: 'format-switch', detail: `${String(media['contentType'])}@${String(media['sampleRate'])}` };
       }
-      const payload = media['payload'];
-      if (typeof payload !== 'string' || payload === '' || !BASE64.test(payload)) return { event, violation: 'bad-base64', detail: String(payload).slice(0, 40) };
-      const bytes = new Uint8Array(Buffer.from(payload, 'base64'));
+      const bytes = payloadBytes(event, media['payload']);
+      if (!(bytes instanceof Uint8Array)) return bytes;
       if (format.contentType === 'audio/x-l16' && bytes.length % 2 !== 0) return { event, violation: 'half-sample', detail: `${bytes.length} bytes` };
       return { event, bytes };
     }

@@ -7,39 +7,9 @@
  * `clear` carry no stream id and no other fields.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { CallerWire, ServerMessage } from './caller-wire.js';
+import type { CallerWire } from './caller-wire.js';
 import { FakeTwilioCaller, type FakeTwilioCallerOptions } from './twilio-caller.js';
-import { BASE64, exactKeys, isObject } from './twilio-wire.js';
-
-function readTelnyxServerMessage(text: string): ServerMessage {
-  let msg: unknown;
-  try {
-    msg = JSON.parse(text);
-  } catch {
-    return { event: 'invalid', violation: 'bad-json', detail: text.slice(0, 80) };
-  }
-  if (!isObject(msg) || typeof msg['event'] !== 'string') return { event: 'invalid', violation: 'no-event', detail: text.slice(0, 80) };
-  const event = msg['event'];
-  const badFields = { event, violation: 'bad-fields', detail: text.slice(0, 120) };
-  switch (event) {
-    case 'media': {
-      const media = msg['media'];
-      if (!exactKeys(msg, ['event', 'media']) || !isObject(media) || !exactKeys(media, ['payload'])) return badFields;
-      const payload = media['payload'];
-      if (typeof payload !== 'string' || payload === '' || !BASE64.test(payload)) return { event, violation: 'bad-base64', detail: String(payload).slice(0, 40) };
-      return { event, bytes: new Uint8Array(Buffer.from(payload, 'base64')) };
-    }
-    case 'mark': {
-      const mark = msg['mark'];
-      if (!exactKeys(msg, ['event', 'mark']) || !isObject(mark) || !exactKeys(mark, ['name']) || typeof mark['name'] !== 'string') return badFields;
-      return { event, name: mark['name'] };
-    }
-    case 'clear':
-      return exactKeys(msg, ['event']) ? { event } : badFields;
-    default:
-      return { event, violation: 'unknown-event', detail: event.slice(0, 40) };
-  }
-}
+import { readTwilioShapedMessage } from './twilio-wire.js';
 
 export const TELNYX_WIRE: CallerWire = {
   name: 'telnyx',
@@ -73,7 +43,7 @@ export const TELNYX_WIRE: CallerWire = {
   markEcho: (ids, sequence_number, name) => ({ event: 'mark', sequence_number, stream_id: ids.streamId, mark: { name } }),
   dtmf: (ids, sequence_number, digit) => ({ event: 'dtmf', stream_id: ids.streamId, occurred_at: new Date().toISOString(), sequence_number, dtmf: { digit } }),
   stop: (ids, sequence_number) => ({ event: 'stop', sequence_number, stop: { user_id: ids.accountId, call_control_id: ids.callId }, stream_id: ids.streamId }),
-  read: (text) => readTelnyxServerMessage(text),
+  read: (text, ids) => readTwilioShapedMessage(text, ids.streamId, undefined),
 };
 
 /** Connects a fake Telnyx caller to `url` (`ws://…/telnyx/media`) and starts its stream. */

@@ -32,8 +32,10 @@ export function exactKeys(obj: Record<string, unknown>, keys: readonly string[])
   return own.length === keys.length && keys.every((k) => Object.hasOwn(obj, k));
 }
 
-/** Checks one text message from the server against the stream `streamSid`. */
-export function readServerMessage(text: string, streamSid: string): ServerMessage {
+type Violation = { readonly event: string; readonly violation: string; readonly detail: string };
+
+/** A server message as a JSON object with a string `event`, or the violation a carrier would log. */
+export function eventMessage(text: string): { readonly msg: Record<string, unknown>; readonly event: string } | Violation {
   let msg: unknown;
   try {
     msg = JSON.parse(text);
@@ -41,30 +43,50 @@ export function readServerMessage(text: string, streamSid: string): ServerMessag
     return { event: 'invalid', violation: 'bad-json', detail: text.slice(0, 80) };
   }
   if (!isObject(msg) || typeof msg['event'] !== 'string') return { event: 'invalid', violation: 'no-event', detail: text.slice(0, 80) };
-  const event = msg['event'];
-  if (msg['streamSid'] !== streamSid) return { event, violation: 'wrong-stream', detail: String(msg['streamSid']) };
+  return { msg, event: msg['event'] };
+}
+
+/** The bytes of a media payload, which must be canonical, non-empty base64. */
+export function payloadBytes(event: string, payload: unknown): Uint8Array | Violation {
+  if (typeof payload !== 'string' || payload === '' || !BASE64.test(payload)) return { event, violation: 'bad-base64', detail: String(payload).slice(0, 40) };
+  return new Uint8Array(Buffer.from(payload, 'base64'));
+}
+
+/**
+ * Checks one text message of Twilio's shapes (`media`, `mark`, `clear`) against the stream
+ * `streamId`, named by `idKey` (`streamSid`; Exotel `stream_sid`; undefined for Telnyx, whose
+ * messages carry no stream id: then the key must be absent like any other extra field).
+ */
+export function readTwilioShapedMessage(text: string, streamId: string, idKey: string | undefined): ServerMessage {
+  const read = eventMessage(text);
+  if ('violation' in read) return read;
+  const { msg, event } = read;
+  if (idKey !== undefined && msg[idKey] !== streamId) return { event, violation: 'wrong-stream', detail: String(msg[idKey]) };
+  const envelope = idKey === undefined ? ['event'] : ['event', idKey];
   const badFields = { event, violation: 'bad-fields', detail: text.slice(0, 120) };
   switch (event) {
     case 'media': {
       const media = msg['media'];
-      if (!exactKeys(msg, ['event', 'streamSid', 'media']) || !isObject(media) || !exactKeys(media, ['payload'])) return badFields;
-      const payload = media['payload'];
-      if (typeof payload !== 'string' || payload === '' || !BASE64.test(payload)) {
-        return { event, violation: 'bad-base64', detail: String(payload).slice(0, 40) };
-      }
-      return { event, bytes: new Uint8Array(Buffer.from(payload, 'base64')) };
+      if (!exactKeys(msg, [...envelope, 'media']) || !isObject(media) || !exactKeys(media, ['payload'])) return badFields;
+      const bytes = payloadBytes(event, media['payload']);
+      return bytes instanceof Uint8Array ? { event, bytes } : bytes;
     }
     case 'mark': {
       const mark = msg['mark'];
-      if (!exactKeys(msg, ['event', 'streamSid', 'mark']) || !isObject(mark) || !exactKeys(mark, ['name'])) return badFields;
+      if (!exactKeys(msg, [...envelope, 'mark']) || !isObject(mark) || !exactKeys(mark, ['name'])) return badFields;
       const name = mark['name'];
       return typeof name === 'string' ? { event, name } : badFields;
     }
     case 'clear':
-      return exactKeys(msg, ['event', 'streamSid']) ? { event } : badFields;
+      return exactKeys(msg, envelope) ? { event } : badFields;
     default:
       return { event, violation: 'unknown-event', detail: event.slice(0, 40) };
   }
+}
+
+/** Checks one text message from the server against the stream `streamSid`. */
+export function readServerMessage(text: string, streamSid: string): ServerMessage {
+  return readTwilioShapedMessage(text, streamSid, 'streamSid');
 }
 
 /** Twilio itself as a fake caller's wire (caller-wire.ts). */

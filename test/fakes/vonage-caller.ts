@@ -74,17 +74,6 @@ export class FakeVonageCaller extends PacedCaller {
     this.sendJson({ event: 'websocket:notify', payload });
   }
 
-  sendJson(message: unknown): void {
-    this.sendRaw(JSON.stringify(message));
-  }
-
-  /** Hangs up as Vonage does: a normal close; resolves once closed. */
-  async stop(timeoutMs = 2000): Promise<void> {
-    if (!this.isOpen) return;
-    this.close(1000);
-    await this.waitForClose(timeoutMs).catch(() => this.terminate());
-  }
-
   protected sendFrame(frame: Uint8Array): void {
     this.sendRaw(frame);
   }

@@ -5,16 +5,13 @@
  * text messages are `{"action":"notify","payload":{…}}` or `{"action":"clear"}`. Anything else is a
  * violation and the fake drops it. Shares no code with the gateway's codec.
  */
+import { isObject } from './twilio-wire.js';
 
 export type VonageServerMessage =
   | { readonly kind: 'audio'; readonly bytes: Uint8Array }
   | { readonly kind: 'notify'; readonly payload: Record<string, unknown> }
   | { readonly kind: 'clear' }
   | { readonly kind: 'violation'; readonly event: string; readonly violation: string; readonly detail: string };
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 export function readVonageBinary(bytes: Uint8Array, frameBytes: number): VonageServerMessage {
   if (bytes.length !== frameBytes) return { kind: 'violation', event: 'audio', violation: 'bad-frame-size', detail: `${bytes.length} bytes, expected ${frameBytes}` };

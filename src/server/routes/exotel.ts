@@ -6,23 +6,19 @@
  * (`key:token`, written into the applet URL as `wss://key:token@host/exotel/media`, which Exotel
  * sends as `Authorization: Basic`), the upgrade needs those credentials: 403 otherwise.
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GatewayContext } from '../gateway.js';
 import { header, sendError, sendJson, sendText } from '../http-util.js';
 import { expectedStreamUrl } from '../../transports/twilio/signature.js';
 import { ExotelTransport } from '../../transports/exotel/adapter.js';
-import { registerMediaUpgrade } from './media-stream-route.js';
+import { registerMediaUpgrade, sameSecret } from './media-stream-route.js';
 
 export const EXOTEL_URL_PATH = '/exotel/url';
 export const EXOTEL_MEDIA_PATH = '/exotel/media';
 
 function basicMatches(expected: string, authorization: string | undefined): boolean {
   const match = /^Basic ([A-Za-z0-9+/=]+)$/.exec(authorization ?? '');
-  if (match?.[1] === undefined) return false;
-  const a = Buffer.from(expected, 'utf8');
-  const b = Buffer.from(match[1], 'base64');
-  return a.length === b.length && timingSafeEqual(a, b);
+  return sameSecret(expected, match?.[1] === undefined ? undefined : Buffer.from(match[1], 'base64'));
 }
 
 export function exotelRoutes(ctx: GatewayContext): void {

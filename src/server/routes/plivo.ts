@@ -5,16 +5,13 @@
  * any 101).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
-import type { WebSocket } from 'ws';
 import type { GatewayContext } from '../gateway.js';
-import { rejectUpgrade } from '../gateway.js';
-import { BodyTooLargeError, header, parseForm, readBody, sendError, sendText } from '../http-util.js';
+import { header, parseForm, sendError, sendText } from '../http-util.js';
 import { expectedStreamUrl } from '../../transports/twilio/signature.js';
 import { validatePlivoSignature } from '../../transports/plivo/signature.js';
 import { PLIVO_XML_CONTENT_TYPE, pickPlivoParameters, plivoStreamXml } from '../../transports/plivo/answer-xml.js';
 import { PlivoTransport } from '../../transports/plivo/adapter.js';
-import { startCall } from './start-call.js';
+import { firstValues, readWebhookBody, refuseWebhook, registerMediaUpgrade } from './media-stream-route.js';
 
 export const PLIVO_ANSWER_PATH = '/plivo/answer';
 export const PLIVO_MEDIA_PATH = '/plivo/media';
@@ -42,35 +39,22 @@ function upgradeUrls(ctx: GatewayContext, req: IncomingMessage): string[] {
   return [wss, wss.replace(/^wss:/, 'https:').replace(/^ws:/, 'http:')];
 }
 
-function forbidden(ctx: GatewayContext, res: ServerResponse, source: string, url: string | undefined): void {
-  ctx.metrics.badInputs.inc({ source, code: 'VW_ERR_BAD_SIGNATURE' });
-  ctx.logger.warn({ route: 'plivo', code: 'VW_ERR_BAD_SIGNATURE', url }, 'webhook rejected: missing or invalid X-Plivo-Signature-V3');
-  sendError(res, 403, 'VW_ERR_BAD_SIGNATURE', 'missing or invalid X-Plivo-Signature-V3');
-}
+const SIGNATURE_PROBLEM = 'missing or invalid X-Plivo-Signature-V3';
 
 async function answer(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse, method: 'GET' | 'POST'): Promise<void> {
-  let body = '';
-  if (method === 'POST') {
-    try {
-      body = await readBody(req);
-    } catch (err) {
-      if (err instanceof BodyTooLargeError) return sendError(res, 413, err.code, err.message);
-      throw err;
-    }
-  }
+  const body = method === 'POST' ? await readWebhookBody(req, res) : '';
+  if (body === undefined) return;
   const form = parseForm(body);
   const base = publicBase(ctx, req);
   const url = base === undefined ? undefined : base + (req.url ?? '');
   const token = ctx.config.carriers.plivoAuthToken;
   if (token !== undefined) {
     const valid = url !== undefined && validatePlivoSignature(token, header(req, SIGNATURE_HEADER), header(req, NONCE_HEADER), method, [url], form);
-    if (!valid) return forbidden(ctx, res, 'plivo-webhook', url);
+    if (!valid) return refuseWebhook(ctx, res, 'plivo-webhook', SIGNATURE_PROBLEM, { url });
   }
   const streamUrl = expectedStreamUrl(ctx.config.publicUrl, header(req, 'host'), PLIVO_MEDIA_PATH);
   if (streamUrl === undefined) return sendError(res, 400, 'VW_ERR_BAD_FIELD', 'cannot build the stream URL: set PUBLIC_URL or send a valid Host header');
-  const fields: Record<string, string> = {};
-  const source = method === 'POST' ? form : parseForm(new URL(req.url ?? '/', 'http://x').search.slice(1));
-  for (const [name, values] of source) if (values[0] !== undefined) fields[name] = values[0];
+  const fields = firstValues(method === 'POST' ? form : parseForm(new URL(req.url ?? '/', 'http://x').search.slice(1)));
   ctx.logger.info({ route: 'plivo', callUuid: fields.CallUUID, from: fields.From }, 'incoming call');
   sendText(res, 200, plivoStreamXml(streamUrl, pickPlivoParameters(fields)), PLIVO_XML_CONTENT_TYPE);
 }
@@ -79,21 +63,16 @@ export function plivoRoutes(ctx: GatewayContext): void {
   ctx.router.add('POST', PLIVO_ANSWER_PATH, (req, res) => answer(ctx, req, res, 'POST'));
   ctx.router.add('GET', PLIVO_ANSWER_PATH, (req, res) => answer(ctx, req, res, 'GET'), { kind: 'call' });
 
-  ctx.router.upgrade(PLIVO_MEDIA_PATH, (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const token = ctx.config.carriers.plivoAuthToken;
-    if (token !== undefined) {
+  registerMediaUpgrade(ctx, {
+    path: PLIVO_MEDIA_PATH,
+    name: 'plivo',
+    refuse: (req) => {
+      const token = ctx.config.carriers.plivoAuthToken;
+      if (token === undefined) return undefined;
       const urls = upgradeUrls(ctx, req);
-      if (!validatePlivoSignature(token, header(req, SIGNATURE_HEADER), header(req, NONCE_HEADER), 'GET', urls)) {
-        ctx.metrics.badInputs.inc({ source: 'plivo-upgrade', code: 'VW_ERR_BAD_SIGNATURE' });
-        ctx.logger.warn({ route: 'plivo', code: 'VW_ERR_BAD_SIGNATURE', url: urls[0] }, 'stream upgrade rejected: missing or invalid X-Plivo-Signature-V3');
-        rejectUpgrade(socket, 403, 'Forbidden');
-        return;
-      }
-    }
-    ctx.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-      const callLog = ctx.logger.child({ transport: 'plivo' });
-      const transport = new PlivoTransport(ws, { logger: callLog, startTimeoutMs: ctx.config.fleet.startTimeoutMs });
-      startCall(ctx, { ws, transport, transportName: 'plivo', logger: callLog });
-    });
+      const valid = validatePlivoSignature(token, header(req, SIGNATURE_HEADER), header(req, NONCE_HEADER), 'GET', urls);
+      return valid ? undefined : `${SIGNATURE_PROBLEM} (signed URL expected: ${urls[0] ?? 'none: no PUBLIC_URL or Host'})`;
+    },
+    create: (ws, logger) => new PlivoTransport(ws, { logger, startTimeoutMs: ctx.config.fleet.startTimeoutMs }),
   });
 }

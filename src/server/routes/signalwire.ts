@@ -5,14 +5,13 @@
  * X-SignalWire-Signature; with SIGNALWIRE_STREAM_TOKEN set the cXML asks SignalWire to present it
  * (`authBearerToken`) and the upgrade must carry `Authorization: Bearer <token>`. 403 otherwise.
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { GatewayContext } from '../gateway.js';
 import { header, parseForm, sendError, sendText } from '../http-util.js';
 import { expectedStreamUrl } from '../../transports/twilio/signature.js';
 import { pickCallParameters, streamTwiml, TWIML_CONTENT_TYPE } from '../../transports/twilio/twiml.js';
 import { SignalWireTransport } from '../../transports/signalwire/adapter.js';
 import { SIGNALWIRE_COMPAT_SIGNATURE_HEADER, SIGNALWIRE_SIGNATURE_HEADER, validateSignalWireSignature } from '../../transports/signalwire/signature.js';
-import { firstValues, readWebhookBody, refuseWebhook, registerMediaUpgrade } from './media-stream-route.js';
+import { firstValues, readWebhookBody, refuseWebhook, registerMediaUpgrade, sameSecret } from './media-stream-route.js';
 import { webhookUrl } from './twilio.js';
 
 export const SIGNALWIRE_VOICE_PATH = '/signalwire/voice';
@@ -20,10 +19,7 @@ export const SIGNALWIRE_MEDIA_PATH = '/signalwire/media';
 
 function bearerMatches(expected: string, authorization: string | undefined): boolean {
   const match = /^Bearer (.+)$/.exec(authorization ?? '');
-  if (match?.[1] === undefined) return false;
-  const a = Buffer.from(expected, 'utf8');
-  const b = Buffer.from(match[1], 'utf8');
-  return a.length === b.length && timingSafeEqual(a, b);
+  return sameSecret(expected, match?.[1]);
 }
 
 export function signalwireRoutes(ctx: GatewayContext): void {

@@ -5,14 +5,13 @@
  * carry a valid Ed25519 signature (telnyx-signature-ed25519 over telnyx-timestamp|body); with
  * TELNYX_STREAM_TOKEN set the upgrade must carry it in x-telnyx-streaming-auth-token. 403 otherwise.
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { GatewayContext } from '../gateway.js';
 import { header, parseForm, sendError, sendText } from '../http-util.js';
 import { expectedStreamUrl } from '../../transports/twilio/signature.js';
 import { pickCallParameters, streamTwiml, TWIML_CONTENT_TYPE } from '../../transports/twilio/twiml.js';
 import { TelnyxTransport } from '../../transports/telnyx/adapter.js';
 import { TELNYX_SIGNATURE_HEADER, TELNYX_TIMESTAMP_HEADER, telnyxPublicKey, verifyTelnyxSignature } from '../../transports/telnyx/signature.js';
-import { firstValues, readWebhookBody, refuseWebhook, registerMediaUpgrade } from './media-stream-route.js';
+import { firstValues, readWebhookBody, refuseWebhook, registerMediaUpgrade, sameSecret } from './media-stream-route.js';
 
 export const TELNYX_VOICE_PATH = '/telnyx/voice';
 export const TELNYX_MEDIA_PATH = '/telnyx/media';
@@ -20,13 +19,6 @@ export const TELNYX_STREAM_TOKEN_HEADER = 'x-telnyx-streaming-auth-token';
 
 /** TeXML's default bidirectional mode is mp3 (files, 1 message/s): RTP is what carries live audio. */
 const STREAM_ATTRIBUTES = { bidirectionalMode: 'rtp', bidirectionalCodec: 'PCMU' } as const;
-
-function sameSecret(expected: string, received: string | undefined): boolean {
-  if (received === undefined) return false;
-  const a = Buffer.from(expected, 'utf8');
-  const b = Buffer.from(received, 'utf8');
-  return a.length === b.length && timingSafeEqual(a, b);
-}
 
 export function telnyxRoutes(ctx: GatewayContext): void {
   const log = ctx.logger.child({ route: 'telnyx' });

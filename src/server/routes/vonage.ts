@@ -5,23 +5,17 @@
  * upgrade the grant the answer put in its URL (403 otherwise, before any 101).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
-import type { WebSocket } from 'ws';
 import type { GatewayContext } from '../gateway.js';
-import { rejectUpgrade } from '../gateway.js';
-import { BodyTooLargeError, header, readBody, sendError, sendText } from '../http-util.js';
+import { header, sendError, sendText } from '../http-util.js';
+import { isObject } from '../../transports/media-stream/json-fields.js';
 import { expectedStreamUrl } from '../../transports/twilio/signature.js';
 import { queryPayload, verifySignedWebhook } from '../../transports/vonage/signed-webhook.js';
 import { NCCO_CONTENT_TYPE, mediaGrantQuery, pickVonageHeaders, verifyMediaGrant, websocketNcco } from '../../transports/vonage/ncco.js';
 import { VonageTransport } from '../../transports/vonage/adapter.js';
-import { startCall } from './start-call.js';
+import { readWebhookBody, refuseWebhook, registerMediaUpgrade } from './media-stream-route.js';
 
 export const VONAGE_ANSWER_PATH = '/vonage/answer';
 export const VONAGE_MEDIA_PATH = '/vonage/media';
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** The webhook's fields: the query of a GET, the JSON body of a POST (Vonage posts JSON). */
 function fieldsOf(method: 'GET' | 'POST', url: URL, body: string): Record<string, unknown> | undefined {
@@ -36,24 +30,13 @@ function fieldsOf(method: 'GET' | 'POST', url: URL, body: string): Record<string
 }
 
 async function answer(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse, url: URL, method: 'GET' | 'POST'): Promise<void> {
-  let body = '';
-  if (method === 'POST') {
-    try {
-      body = await readBody(req);
-    } catch (err) {
-      if (err instanceof BodyTooLargeError) return sendError(res, 413, err.code, err.message);
-      throw err;
-    }
-  }
+  const body = method === 'POST' ? await readWebhookBody(req, res) : '';
+  if (body === undefined) return;
   const secret = ctx.config.carriers.vonageSignatureSecret;
   if (secret !== undefined) {
     const payload = method === 'GET' ? queryPayload(url.searchParams) : body;
     const check = verifySignedWebhook(header(req, 'authorization'), secret, payload);
-    if (!check.ok) {
-      ctx.metrics.badInputs.inc({ source: 'vonage-webhook', code: 'VW_ERR_BAD_SIGNATURE' });
-      ctx.logger.warn({ route: 'vonage', code: 'VW_ERR_BAD_SIGNATURE', reason: check.reason }, 'webhook rejected: missing or invalid signed JWT');
-      return sendError(res, 403, 'VW_ERR_BAD_SIGNATURE', 'missing or invalid Vonage signed webhook JWT');
-    }
+    if (!check.ok) return refuseWebhook(ctx, res, 'vonage-webhook', 'missing or invalid Vonage signed webhook JWT', { reason: check.reason });
   }
   const fields = fieldsOf(method, url, body);
   if (fields === undefined) return sendError(res, 400, 'VW_ERR_BAD_JSON', 'the webhook body is not a JSON object');
@@ -70,18 +53,13 @@ export function vonageRoutes(ctx: GatewayContext): void {
   ctx.router.add('GET', VONAGE_ANSWER_PATH, (req, res, url) => answer(ctx, req, res, url, 'GET'), { kind: 'call' });
   ctx.router.add('POST', VONAGE_ANSWER_PATH, (req, res, url) => answer(ctx, req, res, url, 'POST'));
 
-  ctx.router.upgrade(VONAGE_MEDIA_PATH, (req: IncomingMessage, socket: Duplex, head: Buffer, url: URL) => {
-    const secret = ctx.config.carriers.vonageSignatureSecret;
-    if (secret !== undefined && !verifyMediaGrant(secret, url.searchParams, Date.now() / 1000)) {
-      ctx.metrics.badInputs.inc({ source: 'vonage-upgrade', code: 'VW_ERR_BAD_SIGNATURE' });
-      ctx.logger.warn({ route: 'vonage', code: 'VW_ERR_BAD_SIGNATURE' }, 'media upgrade rejected: missing, expired or invalid grant');
-      rejectUpgrade(socket, 403, 'Forbidden');
-      return;
-    }
-    ctx.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-      const callLog = ctx.logger.child({ transport: 'vonage' });
-      const transport = new VonageTransport(ws, { logger: callLog, startTimeoutMs: ctx.config.fleet.startTimeoutMs });
-      startCall(ctx, { ws, transport, transportName: 'vonage', logger: callLog });
-    });
+  registerMediaUpgrade(ctx, {
+    path: VONAGE_MEDIA_PATH,
+    name: 'vonage',
+    refuse: (_req, url) => {
+      const secret = ctx.config.carriers.vonageSignatureSecret;
+      return secret === undefined || verifyMediaGrant(secret, url.searchParams, Date.now() / 1000) ? undefined : 'missing, expired or invalid grant';
+    },
+    create: (ws, logger) => new VonageTransport(ws, { logger, startTimeoutMs: ctx.config.fleet.startTimeoutMs }),
   });
 }

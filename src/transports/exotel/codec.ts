@@ -16,10 +16,10 @@
  */
 import type { AudioFormat, SampleRate } from '../../audio/format.js';
 import { PCM16_16K, PCM16_24K, PCM16_8K } from '../../audio/format.js';
-import { base64DecodedLength, decodeBase64Into, encodeBase64 } from '../../audio/base64.js';
 import { vwError } from '../../errors.js';
 import type { StreamInbound, StreamParseResult } from '../media-stream/dialect.js';
-import { BadField, digitsAt, idAt, isObject, objectAt, optionalDigitsAt, stringAt, stringMapAt, type Json } from '../media-stream/json-fields.js';
+import { streamSerializers } from '../media-stream/stream-serializers.js';
+import { BadField, base64PayloadAt, digitsAt, idAt, objectAt, optionalDigitsAt, parseJsonMessage, stringAt, stringMapAt, type Json } from '../media-stream/json-fields.js';
 import { DTMF_DIGIT } from '../twilio/messages.js';
 
 export const EXOTEL_MAX_MESSAGE_CHARS = 64 * 1024;
@@ -67,16 +67,10 @@ function parseMedia(root: Json, streamId: string, out: Uint8Array): StreamInboun
   const media = objectAt(root, 'media', 'media');
   optionalDigitsAt(media, 'chunk', 'media.chunk');
   optionalDigitsAt(media, 'timestamp', 'media.timestamp');
-  const text = media['payload'];
-  if (typeof text !== 'string') throw new BadField('media.payload');
-  const size = base64DecodedLength(text);
-  if (size < 0) throw new BadField('media.payload', vwError('VW_ERR_BAD_BASE64'));
-  if (size === 0 || size > out.length) throw new BadField('media.payload', vwError('VW_ERR_BAD_PAYLOAD_SIZE', size));
-  const written = decodeBase64Into(text, out);
-  if (written < 0) throw new BadField('media.payload', vwError('VW_ERR_BAD_BASE64'));
+  const payload = base64PayloadAt(media, 'payload', 'media.payload', out);
   // PCM16: half a sample cannot be played (or split across messages: Exotel sends whole frames).
-  if (written % 2 !== 0) throw new BadField('media.payload', vwError('VW_ERR_BAD_PAYLOAD_SIZE', written));
-  return { event: 'media', streamId, track: undefined, payload: out.subarray(0, written) };
+  if (payload.length % 2 !== 0) throw new BadField('media.payload', vwError('VW_ERR_BAD_PAYLOAD_SIZE', payload.length));
+  return { event: 'media', streamId, track: undefined, payload };
 }
 
 function parseEvent(root: Json, event: string, out: Uint8Array): StreamInbound {
@@ -105,35 +99,11 @@ function parseEvent(root: Json, event: string, out: Uint8Array): StreamInbound {
 
 /** Parses one text frame from Exotel; a media payload is decoded into `mediaOut` (a view, valid until the next parse). */
 export function parseExotelMessage(text: string, mediaOut: Uint8Array): StreamParseResult {
-  if (text.length > EXOTEL_MAX_MESSAGE_CHARS) return { ok: false, error: vwError('VW_ERR_MESSAGE_TOO_LARGE', text.length, EXOTEL_MAX_MESSAGE_CHARS) };
-  let root: unknown;
-  try {
-    root = JSON.parse(text);
-  } catch (err) {
-    return { ok: false, error: vwError('VW_ERR_BAD_JSON', (err instanceof Error ? err.message : String(err)).slice(0, 120)) };
-  }
-  if (!isObject(root)) return { ok: false, error: vwError('VW_ERR_BAD_JSON', 'not a JSON object') };
-  const event = root['event'];
-  if (typeof event !== 'string') return { ok: false, error: vwError('VW_ERR_BAD_FIELD', 'event') };
-  if (!KNOWN.has(event)) return { ok: false, error: vwError('VW_ERR_UNKNOWN_EVENT', JSON.stringify(event.slice(0, 64))) };
-  try {
-    return { ok: true, message: parseEvent(root, event, mediaOut) };
-  } catch (err) {
-    if (!(err instanceof BadField)) throw err;
-    return { ok: false, error: err.error ?? vwError('VW_ERR_BAD_FIELD', err.path) };
-  }
+  return parseJsonMessage(text, EXOTEL_MAX_MESSAGE_CHARS, KNOWN, (root, event) => parseEvent(root, event, mediaOut));
 }
 
-// Server → Exotel. Built as strings: they run per media message.
-
-export function serializeExotelMedia(streamSid: string, bytes: Uint8Array, start = 0, end: number = bytes.length): string {
-  return `{"event":"media","stream_sid":${JSON.stringify(streamSid)},"media":{"payload":"${encodeBase64(bytes, start, end)}"}}`;
-}
-
-export function serializeExotelMark(streamSid: string, name: string): string {
-  return `{"event":"mark","stream_sid":${JSON.stringify(streamSid)},"mark":{"name":${JSON.stringify(name)}}}`;
-}
-
-export function serializeExotelClear(streamSid: string): string {
-  return `{"event":"clear","stream_sid":${JSON.stringify(streamSid)}}`;
-}
+// Server → Exotel: Twilio's shapes, the stream named `stream_sid`.
+const EXOTEL_OUT = streamSerializers('stream_sid');
+export const serializeExotelMedia = EXOTEL_OUT.media;
+export const serializeExotelMark = EXOTEL_OUT.mark;
+export const serializeExotelClear = EXOTEL_OUT.clear;

@@ -6,8 +6,9 @@
  * Unknown extra fields are ignored (Plivo adds fields over time, e.g. `extra_headers` on media).
  * Media payloads decode into a caller-owned buffer whose length is the largest payload accepted.
  */
-import { base64DecodedLength, decodeBase64Into, encodeBase64 } from '../../audio/base64.js';
-import { vwError, type VoicewireError } from '../../errors.js';
+import { encodeBase64 } from '../../audio/base64.js';
+import { vwError } from '../../errors.js';
+import { BadField, DIGITS, base64PayloadAt, idAt as idAtMatching, objectAt, parseJsonMessage, stringAt, tracksAt, type Json, type JsonParseResult } from '../media-stream/json-fields.js';
 import { DTMF_DIGIT } from '../twilio/messages.js';
 import {
   PLIVO_INBOUND_EVENTS,
@@ -27,9 +28,7 @@ export const MAX_EXTRA_HEADERS_CHARS = 1024;
 /** Bound on an acknowledged checkpoint name (ours are < 40 characters). */
 export const MAX_CHECKPOINT_NAME_CHARS = 256;
 
-export type PlivoParseResult =
-  | { readonly ok: true; readonly message: PlivoInbound }
-  | { readonly ok: false; readonly error: VoicewireError; readonly event?: string; readonly field?: string };
+export type PlivoParseResult = JsonParseResult<PlivoInbound>;
 
 export interface PlivoParseOptions {
   /** Where media payloads are decoded; its length is the largest payload accepted. */
@@ -38,42 +37,11 @@ export interface PlivoParseOptions {
   readonly sampleBytes?: 1 | 2;
 }
 
-type Json = Record<string, unknown>;
-
-/** Thrown only inside this module and turned into a result: a bad or missing field at `path`. */
-class BadField extends Error {
-  constructor(
-    readonly path: string,
-    readonly error?: VoicewireError,
-  ) {
-    super(path);
-  }
-}
-
 const KNOWN_EVENTS: ReadonlySet<string> = new Set(PLIVO_INBOUND_EVENTS);
 const ID = /^[A-Za-z0-9-]{1,64}$/;
-const DIGITS = /^[0-9]{1,15}$/;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function objectAt(parent: Json, key: string, path: string): Json {
-  const value = parent[key];
-  if (!isObject(value)) throw new BadField(path);
-  return value;
-}
-
-function stringAt(parent: Json, key: string, path: string, maxChars: number): string {
-  const value = parent[key];
-  if (typeof value !== 'string' || value.length === 0 || value.length > maxChars) throw new BadField(path);
-  return value;
-}
 
 function idAt(parent: Json, key: string, path: string): string {
-  const value = parent[key];
-  if (typeof value !== 'string' || !ID.test(value)) throw new BadField(path);
-  return value;
+  return idAtMatching(parent, key, path, ID);
 }
 
 /** A non-negative whole number, as a JSON number or a string of digits (Plivo's pages show both). */
@@ -84,12 +52,12 @@ function counterAt(parent: Json, key: string, path: string): number {
   throw new BadField(path);
 }
 
-/** `audio/x-mulaw` at 8000, or `audio/x-l16` at 8000/16000; a `;rate=…` suffix on the encoding is tolerated. */
 /** `sequenceNumber`: present on most messages, absent from some documented examples (`playedStream`). */
 function sequenceAt(root: Json): number | undefined {
   return root['sequenceNumber'] === undefined ? undefined : counterAt(root, 'sequenceNumber', 'sequenceNumber');
 }
 
+/** `audio/x-mulaw` at 8000, or `audio/x-l16` at 8000/16000; a `;rate=…` suffix on the encoding is tolerated. */
 function parseMediaFormat(start: Json): PlivoMediaFormat {
   const format = objectAt(start, 'mediaFormat', 'start.mediaFormat');
   const raw = format['encoding'];
@@ -99,13 +67,6 @@ function parseMediaFormat(start: Json): PlivoMediaFormat {
   const allowed = encoding === PLIVO_MULAW ? rate === 8000 : rate === 8000 || rate === 16000;
   if (!allowed) throw new BadField('start.mediaFormat.sampleRate');
   return { encoding, sampleRate: rate as 8000 | 16000 };
-}
-
-function parseTracks(start: Json): readonly string[] {
-  const raw = start['tracks'];
-  if (!Array.isArray(raw) || raw.length === 0 || raw.length > 4) throw new BadField('start.tracks');
-  for (const track of raw) if (typeof track !== 'string' || track.length === 0 || track.length > 32) throw new BadField('start.tracks');
-  return raw as string[];
 }
 
 function parseStart(root: Json): PlivoStart {
@@ -118,24 +79,10 @@ function parseStart(root: Json): PlivoStart {
     streamId: idAt(start, 'streamId', 'start.streamId'),
     callId: idAt(start, 'callId', 'start.callId'),
     accountId: idAt(start, 'accountId', 'start.accountId'),
-    tracks: parseTracks(start),
+    tracks: tracksAt(start, 'tracks', 'start.tracks'),
     mediaFormat: parseMediaFormat(start),
     extraHeaders: extra ?? '',
   };
-}
-
-function parsePayload(media: Json, options: PlivoParseOptions): Uint8Array {
-  const text = media['payload'];
-  if (typeof text !== 'string') throw new BadField('media.payload');
-  const size = base64DecodedLength(text);
-  if (size < 0) throw new BadField('media.payload', vwError('VW_ERR_BAD_BASE64'));
-  const out = options.mediaOut;
-  if (size === 0 || size > out.length || size % (options.sampleBytes ?? 1) !== 0) {
-    throw new BadField('media.payload', vwError('VW_ERR_BAD_PAYLOAD_SIZE', size));
-  }
-  const written = decodeBase64Into(text, out);
-  if (written < 0) throw new BadField('media.payload', vwError('VW_ERR_BAD_BASE64'));
-  return out.subarray(0, written);
 }
 
 function parseEvent(root: Json, event: string, options: PlivoParseOptions): PlivoInbound {
@@ -153,7 +100,7 @@ function parseEvent(root: Json, event: string, options: PlivoParseOptions): Pliv
       const track = stringAt(media, 'track', 'media.track', 32);
       const chunk = counterAt(media, 'chunk', 'media.chunk');
       const timestamp = counterAt(media, 'timestamp', 'media.timestamp');
-      return { event, sequenceNumber, streamId, track, chunk, timestamp, payload: parsePayload(media, options) };
+      return { event, sequenceNumber, streamId, track, chunk, timestamp, payload: base64PayloadAt(media, 'payload', 'media.payload', options.mediaOut, options.sampleBytes) };
     }
     case 'dtmf': {
       const dtmf = objectAt(root, 'dtmf', 'dtmf');
@@ -177,26 +124,7 @@ function parseEvent(root: Json, event: string, options: PlivoParseOptions): Pliv
  * (`message.payload` is a view of it, valid until the next parse).
  */
 export function parsePlivoMessage(text: string, options: PlivoParseOptions): PlivoParseResult {
-  if (text.length > MAX_MESSAGE_CHARS) return { ok: false, error: vwError('VW_ERR_MESSAGE_TOO_LARGE', text.length, MAX_MESSAGE_CHARS) };
-  let root: unknown;
-  try {
-    root = JSON.parse(text);
-  } catch (err) {
-    const detail = err instanceof Error ? err.message : String(err);
-    return { ok: false, error: vwError('VW_ERR_BAD_JSON', detail.slice(0, 120)) };
-  }
-  if (!isObject(root)) return { ok: false, error: vwError('VW_ERR_BAD_JSON', 'not a JSON object') };
-  const event = root['event'];
-  if (typeof event !== 'string') return { ok: false, error: vwError('VW_ERR_BAD_FIELD', 'event'), field: 'event' };
-  if (!KNOWN_EVENTS.has(event)) {
-    return { ok: false, error: vwError('VW_ERR_UNKNOWN_EVENT', JSON.stringify(event.slice(0, 64))), event: event.slice(0, 64) };
-  }
-  try {
-    return { ok: true, message: parseEvent(root, event, options) };
-  } catch (err) {
-    if (!(err instanceof BadField)) throw err;
-    return { ok: false, error: err.error ?? vwError('VW_ERR_BAD_FIELD', err.path), event, field: err.path };
-  }
+  return parseJsonMessage(text, MAX_MESSAGE_CHARS, KNOWN_EVENTS, (root, event) => parseEvent(root, event, options));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -15,10 +15,10 @@
  * extra fields are ignored (carriers add fields over time).
  */
 import { TWILIO_FORMAT } from '../../audio/format.js';
-import { base64DecodedLength, decodeBase64Into, encodeBase64 } from '../../audio/base64.js';
 import { vwError } from '../../errors.js';
 import type { StreamInbound, StreamParseResult } from '../media-stream/dialect.js';
-import { BadField, digitsAt, idAt, isObject, objectAt, optionalDigitsAt, stringAt, stringMapAt, type Json } from '../media-stream/json-fields.js';
+import { streamSerializers } from '../media-stream/stream-serializers.js';
+import { BadField, base64PayloadAt, digitsAt, idAt, isObject, objectAt, optionalDigitsAt, parseJsonMessage, stringAt, stringMapAt, type Json } from '../media-stream/json-fields.js';
 import { DTMF_DIGIT } from '../twilio/messages.js';
 
 /** Largest text message accepted (a 1 s PCMU payload is ~10.7 k characters). */
@@ -56,14 +56,8 @@ function parseMedia(root: Json, streamId: string, out: Uint8Array): StreamInboun
   const track = media['track'] === undefined ? undefined : stringAt(media, 'track', 'media.track', 32);
   optionalDigitsAt(media, 'chunk', 'media.chunk');
   optionalDigitsAt(media, 'timestamp', 'media.timestamp');
-  const text = media['payload'];
-  if (typeof text !== 'string') throw new BadField('media.payload');
-  const size = base64DecodedLength(text);
-  if (size < 0) throw new BadField('media.payload', vwError('VW_ERR_BAD_BASE64'));
-  if (size === 0 || size > out.length) throw new BadField('media.payload', vwError('VW_ERR_BAD_PAYLOAD_SIZE', size));
-  const written = decodeBase64Into(text, out);
-  if (written < 0) throw new BadField('media.payload', vwError('VW_ERR_BAD_BASE64'));
-  return { event: 'media', streamId, track, payload: out.subarray(0, written) };
+  const payload = base64PayloadAt(media, 'payload', 'media.payload', out);
+  return { event: 'media', streamId, track, payload };
 }
 
 function parseError(root: Json): StreamInbound {
@@ -100,35 +94,11 @@ function parseEvent(root: Json, event: string, out: Uint8Array): StreamInbound {
 
 /** Parses one text frame from Telnyx; a media payload is decoded into `mediaOut` (a view, valid until the next parse). */
 export function parseTelnyxMessage(text: string, mediaOut: Uint8Array): StreamParseResult {
-  if (text.length > TELNYX_MAX_MESSAGE_CHARS) return { ok: false, error: vwError('VW_ERR_MESSAGE_TOO_LARGE', text.length, TELNYX_MAX_MESSAGE_CHARS) };
-  let root: unknown;
-  try {
-    root = JSON.parse(text);
-  } catch (err) {
-    return { ok: false, error: vwError('VW_ERR_BAD_JSON', (err instanceof Error ? err.message : String(err)).slice(0, 120)) };
-  }
-  if (!isObject(root)) return { ok: false, error: vwError('VW_ERR_BAD_JSON', 'not a JSON object') };
-  const event = root['event'];
-  if (typeof event !== 'string') return { ok: false, error: vwError('VW_ERR_BAD_FIELD', 'event') };
-  if (!KNOWN.has(event)) return { ok: false, error: vwError('VW_ERR_UNKNOWN_EVENT', JSON.stringify(event.slice(0, 64))) };
-  try {
-    return { ok: true, message: parseEvent(root, event, mediaOut) };
-  } catch (err) {
-    if (!(err instanceof BadField)) throw err;
-    return { ok: false, error: err.error ?? vwError('VW_ERR_BAD_FIELD', err.path) };
-  }
+  return parseJsonMessage(text, TELNYX_MAX_MESSAGE_CHARS, KNOWN, (root, event) => parseEvent(root, event, mediaOut));
 }
 
-// Server → Telnyx: no stream id (one stream per socket). Built as strings: they run per message.
-
-export function serializeTelnyxMedia(_streamId: string, bytes: Uint8Array, start = 0, end: number = bytes.length): string {
-  return `{"event":"media","media":{"payload":"${encodeBase64(bytes, start, end)}"}}`;
-}
-
-export function serializeTelnyxMark(_streamId: string, name: string): string {
-  return `{"event":"mark","mark":{"name":${JSON.stringify(name)}}}`;
-}
-
-export function serializeTelnyxClear(): string {
-  return '{"event":"clear"}';
-}
+// Server → Telnyx: Twilio's shapes with no stream id (one stream per socket).
+const TELNYX_OUT = streamSerializers(undefined);
+export const serializeTelnyxMedia = TELNYX_OUT.media;
+export const serializeTelnyxMark = TELNYX_OUT.mark;
+export const serializeTelnyxClear = TELNYX_OUT.clear;

@@ -7,9 +7,10 @@
  * Media payloads decode into a caller-owned buffer, so a 20 ms frame allocates nothing but the
  * parsed JSON itself; the buffer's length is the largest payload accepted.
  */
-import { base64DecodedLength, decodeBase64Into, encodeBase64 } from '../../audio/base64.js';
-import { vwError, type VoicewireError } from '../../errors.js';
-import { BadField, digitsAt, idAt, isObject, objectAt, stringAt, stringMapAt, type Json } from '../media-stream/json-fields.js';
+import { encodeBase64 } from '../../audio/base64.js';
+import { vwError } from '../../errors.js';
+import { streamSerializers } from '../media-stream/stream-serializers.js';
+import { BadField, base64PayloadAt, digitsAt, idAt, objectAt, parseJsonMessage, stringAt, stringMapAt, tracksAt, type Json, type JsonParseResult } from '../media-stream/json-fields.js';
 import {
   DTMF_DIGIT,
   TWILIO_CHANNELS,
@@ -31,16 +32,8 @@ export const MAX_CUSTOM_PARAMETER_CHARS = 1024;
 /** Bound on an echoed mark name (ours are < 40 characters). */
 export const MAX_MARK_NAME_CHARS = 256;
 
-export type TwilioParseResult =
-  | { readonly ok: true; readonly message: TwilioInbound }
-  | {
-      readonly ok: false;
-      readonly error: VoicewireError;
-      /** The `event` field when it could be read (for logs). */
-      readonly event?: string;
-      /** Path of the offending field (`media.payload`, `start.mediaFormat.sampleRate`, …) when one is to blame. */
-      readonly field?: string;
-    };
+/** On error, `event` when it could be read and `field`, the path to blame (`start.mediaFormat.sampleRate`), for logs. */
+export type TwilioParseResult = JsonParseResult<TwilioInbound>;
 
 const KNOWN_EVENTS: ReadonlySet<string> = new Set(TWILIO_INBOUND_EVENTS);
 /** Twilio sids (`MZ…`, `CA…`, `AC…`): letters and digits. Other dialects pass their own shape. */
@@ -63,15 +56,6 @@ function parseCustomParameters(start: Json): Readonly<Record<string, string>> {
   return stringMapAt(start, 'customParameters', 'start.customParameters', MAX_CUSTOM_PARAMETERS, MAX_CUSTOM_PARAMETER_CHARS);
 }
 
-function parseTracks(start: Json): readonly string[] {
-  const raw = start['tracks'];
-  if (!Array.isArray(raw) || raw.length === 0 || raw.length > 4) throw new BadField('start.tracks');
-  for (const track of raw) {
-    if (typeof track !== 'string' || track.length === 0 || track.length > 32) throw new BadField('start.tracks');
-  }
-  return raw as string[];
-}
-
 function parseStart(root: Json, sequenceNumber: number, streamSid: string, sid: RegExp): TwilioStart {
   const sidAt = (parent: Json, key: string, path: string): string => idAt(parent, key, path, sid);
   const start = objectAt(root, 'start', 'start');
@@ -84,7 +68,7 @@ function parseStart(root: Json, sequenceNumber: number, streamSid: string, sid: 
     streamSid,
     accountSid: sidAt(start, 'accountSid', 'start.accountSid'),
     callSid: sidAt(start, 'callSid', 'start.callSid'),
-    tracks: parseTracks(start),
+    tracks: tracksAt(start, 'tracks', 'start.tracks'),
     customParameters: parseCustomParameters(start),
     mediaFormat: {
       encoding: TWILIO_MEDIA_ENCODING,
@@ -99,15 +83,7 @@ function parseMedia(root: Json, sequenceNumber: number, streamSid: string, out: 
   const track = stringAt(media, 'track', 'media.track', 32);
   const chunk = digitsAt(media, 'chunk', 'media.chunk');
   const timestamp = digitsAt(media, 'timestamp', 'media.timestamp');
-  const text = media['payload'];
-  if (typeof text !== 'string') throw new BadField('media.payload');
-  // Length first: it is free, and a size problem deserves its own code rather than "bad base64".
-  const size = base64DecodedLength(text);
-  if (size < 0) throw new BadField('media.payload', vwError('VW_ERR_BAD_BASE64'));
-  if (size === 0 || size > out.length) throw new BadField('media.payload', vwError('VW_ERR_BAD_PAYLOAD_SIZE', size));
-  const written = decodeBase64Into(text, out);
-  if (written < 0) throw new BadField('media.payload', vwError('VW_ERR_BAD_BASE64'));
-  return { event: 'media', sequenceNumber, streamSid, track, chunk, timestamp, payload: out.subarray(0, written) };
+  return { event: 'media', sequenceNumber, streamSid, track, chunk, timestamp, payload: base64PayloadAt(media, 'payload', 'media.payload', out) };
 }
 
 function parseEvent(root: Json, event: string, out: Uint8Array, sid: RegExp): TwilioInbound {
@@ -155,46 +131,16 @@ function parseEvent(root: Json, event: string, out: Uint8Array, sid: RegExp): Tw
  * largest payload accepted (default {@link MAX_MEDIA_PAYLOAD_BYTES}); an empty payload is rejected.
  */
 export function parseTwilioMessage(text: string, mediaOut: Uint8Array, options: TwilioParseOptions = {}): TwilioParseResult {
-  if (text.length > MAX_MESSAGE_CHARS) {
-    return { ok: false, error: vwError('VW_ERR_MESSAGE_TOO_LARGE', text.length, MAX_MESSAGE_CHARS) };
-  }
-  let root: unknown;
-  try {
-    root = JSON.parse(text);
-  } catch (err) {
-    const detail = err instanceof Error ? err.message : String(err);
-    return { ok: false, error: vwError('VW_ERR_BAD_JSON', detail.slice(0, 120)) };
-  }
-  if (!isObject(root)) return { ok: false, error: vwError('VW_ERR_BAD_JSON', 'not a JSON object') };
-  const event = root['event'];
-  if (typeof event !== 'string') return { ok: false, error: vwError('VW_ERR_BAD_FIELD', 'event'), field: 'event' };
-  if (!KNOWN_EVENTS.has(event)) {
-    return { ok: false, error: vwError('VW_ERR_UNKNOWN_EVENT', JSON.stringify(event.slice(0, 64))), event: event.slice(0, 64) };
-  }
-  try {
-    return { ok: true, message: parseEvent(root, event, mediaOut, options.sidPattern ?? TWILIO_SID) };
-  } catch (err) {
-    if (!(err instanceof BadField)) throw err;
-    return { ok: false, error: err.error ?? vwError('VW_ERR_BAD_FIELD', err.path), event: event.slice(0, 64), field: err.path };
-  }
+  const sid = options.sidPattern ?? TWILIO_SID;
+  return parseJsonMessage(text, MAX_MESSAGE_CHARS, KNOWN_EVENTS, (root, event) => parseEvent(root, event, mediaOut, sid));
 }
 
-// ---------------------------------------------------------------------------------------------
-// Server → Twilio. Built as strings: these run per media message, and the only dynamic values
-// are the streamSid, the mark name (JSON-escaped) and base64 (which needs no escaping).
-
+// Server → Twilio.
+const TWILIO_OUT = streamSerializers('streamSid');
 /** A `media` message carrying `bytes[start, end)` as base64 μ-law. */
-export function serializeMedia(streamSid: string, bytes: Uint8Array, start = 0, end: number = bytes.length): string {
-  return `{"event":"media","streamSid":${JSON.stringify(streamSid)},"media":{"payload":"${encodeBase64(bytes, start, end)}"}}`;
-}
-
-export function serializeMark(streamSid: string, name: string): string {
-  return `{"event":"mark","streamSid":${JSON.stringify(streamSid)},"mark":{"name":${JSON.stringify(name)}}}`;
-}
-
-export function serializeClear(streamSid: string): string {
-  return `{"event":"clear","streamSid":${JSON.stringify(streamSid)}}`;
-}
+export const serializeMedia = TWILIO_OUT.media;
+export const serializeMark = TWILIO_OUT.mark;
+export const serializeClear = TWILIO_OUT.clear;
 
 /**
  * Twilio → server messages back to Twilio's JSON shape (for tests, fixtures and fakes; the

@@ -4,6 +4,7 @@
  * coded error, so the adapter reports it and keeps the call.
  */
 import { vwError, type VoicewireError } from '../../errors.js';
+import { BadField, isObject, parseJsonMessage, type Json, type JsonParseResult } from '../media-stream/json-fields.js';
 import { DTMF_DIGIT } from '../twilio/messages.js';
 import { VONAGE_EVENTS, type VonageEvent, type VonageRate } from './messages.js';
 
@@ -16,22 +17,12 @@ export const MAX_HEADERS = 32;
 /** Bound on an echoed notify payload (ours is one short name). */
 export const MAX_NOTIFY_CHARS = 1024;
 
-export type VonageParseResult =
-  | { readonly ok: true; readonly message: VonageEvent }
-  | { readonly ok: false; readonly error: VoicewireError; readonly field?: string };
+export type VonageParseResult = JsonParseResult<VonageEvent>;
 
 export type VonageAudioResult = { readonly ok: true; readonly bytes: Uint8Array } | { readonly ok: false; readonly error: VoicewireError };
 
 const KNOWN_EVENTS: ReadonlySet<string> = new Set(VONAGE_EVENTS);
 const CONTENT_TYPE = /^audio\/l16\s*;\s*rate\s*=\s*(8000|16000|24000)\s*$/i;
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function bad(field: string): VonageParseResult {
-  return { ok: false, error: vwError('VW_ERR_BAD_FIELD', field), field };
-}
 
 /** The sample rate of an `audio/l16;rate=N` content type, or undefined for anything else. */
 export function rateOfContentType(contentType: string): VonageRate | undefined {
@@ -39,26 +30,13 @@ export function rateOfContentType(contentType: string): VonageRate | undefined {
   return match === null ? undefined : (Number(match[1]) as VonageRate);
 }
 
-/** Parses one text message from Vonage. */
-export function parseVonageText(text: string): VonageParseResult {
-  if (text.length > MAX_TEXT_CHARS) return { ok: false, error: vwError('VW_ERR_MESSAGE_TOO_LARGE', text.length, MAX_TEXT_CHARS) };
-  let root: unknown;
-  try {
-    root = JSON.parse(text);
-  } catch (err) {
-    const detail = err instanceof Error ? err.message : String(err);
-    return { ok: false, error: vwError('VW_ERR_BAD_JSON', detail.slice(0, 120)) };
-  }
-  if (!isObject(root)) return { ok: false, error: vwError('VW_ERR_BAD_JSON', 'not a JSON object') };
-  const event = root['event'];
-  if (typeof event !== 'string') return bad('event');
-  if (!KNOWN_EVENTS.has(event)) return { ok: false, error: vwError('VW_ERR_UNKNOWN_EVENT', JSON.stringify(event.slice(0, 64))) };
+function readEvent(root: Json, event: string): VonageEvent {
   switch (event) {
     case 'websocket:connected': {
       const contentType = root['content-type'];
-      if (typeof contentType !== 'string') return bad('content-type');
+      if (typeof contentType !== 'string') throw new BadField('content-type');
       const rate = rateOfContentType(contentType);
-      if (rate === undefined) return bad('content-type');
+      if (rate === undefined) throw new BadField('content-type');
       const headers: Array<[string, string]> = [];
       for (const [name, value] of Object.entries(root)) {
         if (name === 'event' || name === 'content-type' || typeof value !== 'string') continue;
@@ -66,27 +44,32 @@ export function parseVonageText(text: string): VonageParseResult {
         headers.push([name.slice(0, 64), value.slice(0, 256)]);
       }
       // fromEntries defines own properties, so a "__proto__" header stays a plain key.
-      return { ok: true, message: { event, contentType, rate, headers: Object.fromEntries(headers) } };
+      return { event, contentType, rate, headers: Object.fromEntries(headers) };
     }
     case 'websocket:notify': {
       const payload = root['payload'];
-      if (!isObject(payload) || JSON.stringify(payload).length > MAX_NOTIFY_CHARS) return bad('payload');
-      return { ok: true, message: { event, payload } };
+      if (!isObject(payload) || JSON.stringify(payload).length > MAX_NOTIFY_CHARS) throw new BadField('payload');
+      return { event, payload };
     }
     case 'websocket:cleared':
-      return { ok: true, message: { event } };
+      return { event };
     default: {
       // Digit and duration at the top level, as in the examples; a nested `dtmf` object (seen in
       // some integrations) is read the same way.
       const nested = root['dtmf'];
       const source = root['digit'] === undefined && isObject(nested) ? nested : root;
       const digit = source['digit'];
-      if (typeof digit !== 'string' || !DTMF_DIGIT.test(digit)) return bad('digit');
+      if (typeof digit !== 'string' || !DTMF_DIGIT.test(digit)) throw new BadField('digit');
       const duration = source['duration'];
-      if (duration !== undefined && (typeof duration !== 'number' || !Number.isFinite(duration) || duration < 0)) return bad('duration');
-      return { ok: true, message: { event: 'websocket:dtmf', digit, durationMs: duration } };
+      if (duration !== undefined && (typeof duration !== 'number' || !Number.isFinite(duration) || duration < 0)) throw new BadField('duration');
+      return { event: 'websocket:dtmf', digit, durationMs: duration };
     }
   }
+}
+
+/** Parses one text message from Vonage. */
+export function parseVonageText(text: string): VonageParseResult {
+  return parseJsonMessage(text, MAX_TEXT_CHARS, KNOWN_EVENTS, readEvent);
 }
 
 /** Checks one binary message of caller audio: whole 16-bit samples, not empty, at most `maxBytes`. */

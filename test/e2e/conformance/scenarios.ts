@@ -8,7 +8,10 @@
  * 2. Twenty concurrent calls: nineteen hear a 20 s answer produced at 5× real time with the
  *    caller's buffer ≤ window + one frame (and the window used), no underrun and no protocol
  *    violation, while the twentieth is fed every kind of garbage and a few hundred fuzzed
- *    messages. This is also the "20 s answer" scenario: nineteen times over, under load.
+ *    messages. This is also the "20 s answer" scenario: nineteen times over, under load. Where a
+ *    transport names the model output format its callers need, every call's session is checked.
+ * 3. A transport's variants (another format, another flush behaviour of the carrier) each pass
+ *    the 20 s answer or the barge-in scenario on one call.
  *
  * One gateway per scenario; the scenarios of one transport run one after the other (the bounds
  * are timing bounds). Figures are printed as `# <transport> …` lines for the report.
@@ -18,7 +21,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { startGateway, type RunningGateway } from '../harness.js';
 import { toneSamples } from '../../fakes/twilio-caller.js';
-import type { ConformanceCaller, TransportUnderTest, WireMessage } from './transport-under-test.js';
+import type { ConformanceCaller, TransportUnderTest, TransportVariant, WireMessage } from './transport-under-test.js';
 import { ERRORS } from '../../../src/errors.js';
 
 const DETECTION_DELAY_MS = 100;
@@ -59,31 +62,7 @@ export function conformanceSuite(tut: TransportUnderTest): void {
     });
 
     test(`${tut.name}: barge-in 3 s into an answer: flush, cancel, stale audio ≤ VAD delay + 40 ms, truncate within 40 ms of what was played`, async () => {
-      const r = await startGateway({ ...tut.env }, { answerMs: ANSWER_MS, speedFactor: 5, detectionDelayMs: DETECTION_DELAY_MS, interruptResponse: false });
-      running.push(r);
-      const model = r.model!;
-      const caller = await tut.connect(r);
-      callers.push(caller);
-      await askQuestion(caller);
-      await caller.waitUntil(() => caller.playedMs >= 3_000, 10_000, '3 s of the answer played');
-      const responsesDone = model.log.responses.length;
-      const speechStartsAt = caller.now();
-      const speaking = caller.sendSpeech(toneSamples(1_000));
-      await caller.waitUntil(() => caller.clears >= 1, 5_000, 'a flush');
-      await model.waitFor(() => model.truncates.length >= 1, 'truncate', 5_000);
-      const staleMs = caller.heardSince(speechStartsAt);
-      const truncate = model.truncates[0]!;
-      const truncateErrorMs = Math.abs(truncate.audioEndMs - caller.playedMs);
-      console.log(`# ${tut.name} barge-in: stale audio ${staleMs.toFixed(0)} ms (bound ${DETECTION_DELAY_MS + 40}), truncate ${truncate.audioEndMs} ms vs played ${caller.playedMs.toFixed(0)} ms (error ${truncateErrorMs.toFixed(0)} ms), cancels ${model.cancels.length}`);
-      assert.ok(staleMs <= DETECTION_DELAY_MS + 40, `stale audio heard after speech began: ${staleMs} ms`);
-      assert.ok(truncateErrorMs <= 40, `truncate error ${truncateErrorMs} ms`);
-      assert.equal(truncate.ok, true, 'the model accepted the truncation point');
-      assert.equal(responsesDone, 0, 'the answer was still being generated at barge-in');
-      assert.equal(model.cancels.length, 1);
-      assert.equal(model.cancels[0]!.active, true);
-      await speaking;
-      assert.deepEqual(caller.violations(), []);
-      await caller.stop();
+      await bargeIn(tut.name, tut.env, (r) => tut.connect(r), running, callers);
     });
 
     test(`${tut.name}: ${CONCURRENT_CALLS - 1} calls hear 20 s answers within window + one frame with no underrun while one call is fed garbage and fuzz`, async () => {
@@ -117,14 +96,92 @@ export function conformanceSuite(tut: TransportUnderTest): void {
       for (const c of healthy) {
         assert.ok(c.maxBufferedMs <= tut.windowMs + tut.frameMs, `caller buffered ${c.maxBufferedMs} ms`);
         assert.ok(c.maxBufferedMs >= tut.windowMs - 4 * tut.frameMs, `the window is used (${c.maxBufferedMs} ms)`);
-        assert.equal(c.underrunsWhileSpeaking(), 0);
+        assert.equal(c.underrunsWhileSpeaking(), 0, c.underrunReport?.());
         assert.deepEqual(c.violations(), []);
         assert.ok(c.isOpen, 'healthy call still open');
       }
+      if (tut.modelOutputFormat !== undefined) assertModelOutputFormat(r, tut.modelOutputFormat, CONCURRENT_CALLS);
       // The garbage call is either alive or closed with a coded close (the bad-input limit, 4003, or
       // a protocol violation such as a second start, 4004): never a crash or an anonymous 1011.
       if (!garbage.isOpen) assert.ok(PROTOCOL_CLOSE_CODES.has(garbage.closeCode ?? 0), `garbage call closed with ${garbage.closeCode}`);
       await Promise.all(healthy.map((c) => c.stop()));
     });
+
+    for (const variant of tut.variants ?? []) {
+      const name = `${tut.name} ${variant.label}`;
+      if (variant.scenario === 'answer') {
+        test(`${name}: a 20 s answer at 5× real time stays within the window + one frame with no underrun`, async () => {
+          await answer(name, tut, variant, running, callers);
+        });
+      } else {
+        test(`${name}: barge-in 3 s into an answer: flush, cancel, stale audio ≤ VAD delay + 40 ms, truncate within 40 ms of what was played`, async () => {
+          await bargeIn(name, tut.env, (r) => variant.connect(r), running, callers);
+        });
+      }
+    }
   });
+}
+
+/** Every session the model was asked for (at least `calls`) names `expected` as its output format. */
+function assertModelOutputFormat(r: RunningGateway, expected: unknown, calls: number): void {
+  const updates = r.model!.log.sessionUpdates as Array<{ audio?: { output?: { format?: unknown } } }>;
+  assert.ok(updates.length >= calls, `${updates.length} session updates for ${calls} calls`);
+  for (const update of updates) assert.deepEqual(update.audio?.output?.format, expected);
+}
+
+/** One call hears a 20 s answer made at 5× real time: within the window + one frame, the window used, no underrun. */
+async function answer(name: string, tut: TransportUnderTest, variant: TransportVariant, running: RunningGateway[], callers: ConformanceCaller[]): Promise<void> {
+  const r = await startGateway({ ...tut.env }, { answerMs: ANSWER_MS, speedFactor: 5, detectionDelayMs: DETECTION_DELAY_MS });
+  running.push(r);
+  const caller = await variant.connect(r);
+  callers.push(caller);
+  await askQuestion(caller);
+  await caller.waitUntil(() => caller.playedMs >= ANSWER_MS, ANSWER_MS * 2, 'the whole answer played');
+  const max = caller.maxBufferedMs;
+  const underruns = caller.underrunsWhileSpeaking();
+  console.log(`# ${name} 20 s answer: max buffered at caller ${max.toFixed(0)} ms (window ${tut.windowMs}), underruns while speaking ${underruns}; ${caller.underrunReport?.() ?? ''}`);
+  assert.ok(max <= tut.windowMs + tut.frameMs, `caller buffered ${max} ms`);
+  assert.ok(max >= tut.windowMs - 4 * tut.frameMs, `the window is used (${max} ms)`);
+  assert.equal(underruns, 0, caller.underrunReport?.());
+  if (variant.modelOutputFormat !== undefined) assertModelOutputFormat(r, variant.modelOutputFormat, 1);
+  assert.deepEqual(caller.violations(), []);
+  await caller.stop();
+}
+
+/**
+ * Barge-in 3 s into an answer still being generated: a flush, one cancel of the active response,
+ * stale audio ≤ the VAD's delay + 40 ms, truncation within 40 ms of what the caller played.
+ */
+async function bargeIn(
+  name: string,
+  env: TransportUnderTest['env'],
+  connect: (r: RunningGateway) => Promise<ConformanceCaller>,
+  running: RunningGateway[],
+  callers: ConformanceCaller[],
+): Promise<void> {
+  const r = await startGateway({ ...env }, { answerMs: ANSWER_MS, speedFactor: 5, detectionDelayMs: DETECTION_DELAY_MS, interruptResponse: false });
+  running.push(r);
+  const model = r.model!;
+  const caller = await connect(r);
+  callers.push(caller);
+  await askQuestion(caller);
+  await caller.waitUntil(() => caller.playedMs >= 3_000, 10_000, '3 s of the answer played');
+  const responsesDone = model.log.responses.length;
+  const speechStartsAt = caller.now();
+  const speaking = caller.sendSpeech(toneSamples(1_000));
+  await caller.waitUntil(() => caller.clears >= 1, 5_000, 'a flush');
+  await model.waitFor(() => model.truncates.length >= 1, 'truncate', 5_000);
+  const staleMs = caller.heardSince(speechStartsAt);
+  const truncate = model.truncates[0]!;
+  const truncateErrorMs = Math.abs(truncate.audioEndMs - caller.playedMs);
+  console.log(`# ${name} barge-in: stale audio ${staleMs.toFixed(0)} ms (bound ${DETECTION_DELAY_MS + 40}), truncate ${truncate.audioEndMs} ms vs played ${caller.playedMs.toFixed(0)} ms (error ${truncateErrorMs.toFixed(0)} ms), cancels ${model.cancels.length}`);
+  assert.ok(staleMs <= DETECTION_DELAY_MS + 40, `stale audio heard after speech began: ${staleMs} ms`);
+  assert.ok(truncateErrorMs <= 40, `truncate error ${truncateErrorMs} ms`);
+  assert.equal(truncate.ok, true, 'the model accepted the truncation point');
+  assert.equal(responsesDone, 0, 'the answer was still being generated at barge-in');
+  assert.equal(model.cancels.length, 1);
+  assert.equal(model.cancels[0]!.active, true);
+  await speaking;
+  assert.deepEqual(caller.violations(), []);
+  await caller.stop();
 }

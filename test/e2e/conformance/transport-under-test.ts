@@ -29,6 +29,8 @@ export interface ConformanceCaller {
   readonly closeCode: number | undefined;
   /** Times the player ran dry while the model still had audio on its way. */
   underrunsWhileSpeaking(): number;
+  /** Measurements that tell a flow fault from a starved test process, for an underrun's assertion message. */
+  underrunReport?(): string;
   /** Protocol violations the fake found in what the gateway sent (must stay empty). */
   violations(): readonly string[];
   now(): number;
@@ -86,4 +88,22 @@ export interface TransportUnderTest {
   /** Malformed messages of every kind the protocol can get wrong; each must be a coded bad input. */
   readonly garbage: readonly WireMessage[];
   readonly codec: CodecUnderTest;
+  /** The output format every call's model session must ask for (`{ type: 'audio/pcmu' }` when μ-law passes through). */
+  readonly modelOutputFormat?: unknown;
+  /** Other settings of this transport that one call must pass a scenario with as well. */
+  readonly variants?: readonly TransportVariant[];
+}
+
+/**
+ * Another setting of a transport (a wider format, another documented-or-assumed flush behaviour of
+ * the carrier) and the single-call scenario that proves it: `answer` (a 20 s answer within the
+ * window + one frame, the window used, no underrun) or `barge-in` (the suite's barge-in bounds).
+ */
+export interface TransportVariant {
+  /** What differs, for test titles and logs ('l16-16000', 'flushed checkpoints: ack-after-cleared'). */
+  readonly label: string;
+  readonly scenario: 'answer' | 'barge-in';
+  connect(gateway: RunningGateway): Promise<ConformanceCaller>;
+  /** As {@link TransportUnderTest.modelOutputFormat}, for this setting. */
+  readonly modelOutputFormat?: unknown;
 }

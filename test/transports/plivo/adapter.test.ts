@@ -116,8 +116,8 @@ describe('PlivoTransport: outbound and played-ACKs', () => {
       assert.equal(transport.stats().clearsAcknowledged, 1);
       const epoch0 = recorder.of('played').filter((p) => p.epoch === 0).map((p) => p.ms);
       assert.ok(epoch0.every((ms) => ms <= 400), `epoch 0 confirmations ${epoch0.join(", ")}`);
-      assert.ok(caller.clears.length === 1 && caller.clears.toArray()[0]!.flushedMarkers >= 1);
-      const flushedAcks = policy === 'drop' ? 0 : caller.clears.toArray()[0]!.flushedMarkers;
+      assert.ok(caller.clears.length === 1 && caller.clears.toArray()[0]!.flushedMarks >= 1);
+      const flushedAcks = policy === 'drop' ? 0 : caller.clears.toArray()[0]!.flushedMarks;
       assert.equal(transport.stats().playedFlushed, flushedAcks);
       // 0: the marker sent right behind the clear (the caller is silent); 200: the new audio.
       assert.deepEqual(recorder.of('played').filter((p) => p.epoch === 1).map((p) => p.ms), [0, 200]);

@@ -39,7 +39,7 @@ void describe('Telnyx codec: golden messages from the docs', () => {
   void test('what we send is exactly the documented media, mark and clear', () => {
     assert.deepEqual(JSON.parse(serializeTelnyxMedia('ignored', new Uint8Array([0xff, 0xff, 0xff, 0xff]))), fixture('server-media').wire);
     assert.deepEqual(JSON.parse(serializeTelnyxMark('ignored', 'vw:0:0:200')), fixture('server-mark').wire);
-    assert.deepEqual(JSON.parse(serializeTelnyxClear()), fixture('server-clear').wire);
+    assert.deepEqual(JSON.parse(serializeTelnyxClear('ignored')), fixture('server-clear').wire);
   });
 
   void test('media decodes into the caller buffer as PCMU bytes', () => {

@@ -121,7 +121,7 @@ describe('VonageTransport: outbound and played-ACKs', () => {
       const stats = transport.stats();
       assert.equal(stats.clearsSent, 1);
       assert.equal(stats.clearsAcknowledged, 1);
-      const flushed = caller.clears.toArray()[0]!.flushedMarkers;
+      const flushed = caller.clears.toArray()[0]!.flushedMarks;
       assert.ok(flushed >= 1);
       assert.equal(stats.notifiesFlushed, onClear === 'drop' ? 0 : flushed);
       assert.ok(recorder.of('played').filter((p) => p.epoch === 0).every((p) => p.ms <= 400));

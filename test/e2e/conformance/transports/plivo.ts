@@ -1,43 +1,22 @@
 /** Plivo Audio Streams (bidirectional `<Stream>`): checkpoint → playedStream credit, clearAudio flush. */
-import { FakePlivoCaller } from '../../../fakes/plivo-caller.js';
-import type { PacedCaller } from '../../../fakes/paced-caller.js';
+import { FakePlivoCaller, type FakePlivoCallerOptions } from '../../../fakes/plivo-caller.js';
+import type { RunningGateway } from '../../harness.js';
 import { MAX_MEDIA_PAYLOAD_BYTES, parsePlivoMessage } from '../../../../src/transports/plivo/codec.js';
 import { goldenWire } from '../fixtures.js';
 import { jsonWireFuzz, textOf } from '../fuzz-json.js';
 import type { ConformanceCaller, TransportUnderTest, WireMessage } from '../transport-under-test.js';
+import { pacedCaller } from './media-stream-caller.js';
 
 const goldens = ['start', 'media', 'dtmf', 'playedStream', 'clearedAudio'].map((name) => goldenWire('plivo', name));
 const otherStream = '00000000-0000-0000-0000-000000000000';
 
-/** The conformance view of a fake carrier caller built on PacedCaller (Plivo, Vonage). */
-export function pacedCaller(caller: PacedCaller, speak8k: (samples: Int16Array) => Promise<void>, stop: () => Promise<void>): ConformanceCaller {
-  return {
-    get playedMs() {
-      return caller.playedMs;
-    },
-    get maxBufferedMs() {
-      return caller.maxBufferedMs;
-    },
-    get clears() {
-      return caller.clears.total;
-    },
-    get isOpen() {
-      return caller.isOpen;
-    },
-    get closeCode() {
-      return caller.closeInfo?.code;
-    },
-    underrunsWhileSpeaking: () => caller.underrunsWhileSpeaking(),
-    violations: () => caller.violations.toArray().map((v) => `${v.kind}: ${v.detail}`),
-    now: () => caller.now(),
-    heardSince: (t) => caller.heardSince(t),
-    // The fakes stream silence between utterances, as the carriers do: a VAD sees the turn end.
-    sendSpeech: speak8k,
-    waitUntil: (check, timeoutMs, what) => caller.waitUntil(check, timeoutMs, what),
-    sendWire: (message: WireMessage) => caller.sendRaw('text' in message ? message.text : message.binary),
-    stop,
-    terminate: () => caller.terminate(),
-  };
+function mediaUrl(gateway: RunningGateway): string {
+  return `${gateway.baseUrl.replace(/^http/, 'ws')}/plivo/media`;
+}
+
+async function plivoCaller(url: string, options: FakePlivoCallerOptions): Promise<ConformanceCaller> {
+  const caller = await FakePlivoCaller.connect(url, options);
+  return pacedCaller(caller, (samples) => caller.speak8k(samples));
 }
 
 export const plivo: TransportUnderTest = {
@@ -45,10 +24,16 @@ export const plivo: TransportUnderTest = {
   windowMs: 800,
   frameMs: 20,
   async connect(gateway, options = {}) {
-    const url = `${gateway.baseUrl.replace(/^http/, 'ws')}/plivo/media`;
-    const caller = await FakePlivoCaller.connect(url, { ...(options.headers ? { headers: options.headers } : {}) });
-    return pacedCaller(caller, (samples) => caller.speak8k(samples), () => caller.stop());
+    const url = mediaUrl(gateway);
+    return plivoCaller(url, { ...(options.headers ? { headers: options.headers } : {}) });
   },
+  // μ-law passes through to a μ-law model; L16 16 kHz goes through the resampler to PCM16 24 kHz.
+  modelOutputFormat: { type: 'audio/pcmu' },
+  variants: [
+    { label: 'l16-16000', scenario: 'answer', connect: (r) => plivoCaller(mediaUrl(r), { format: 'l16-16000' }), modelOutputFormat: { type: 'audio/pcm', rate: 24000 } },
+    // What Plivo does with the checkpoints a clearAudio dropped is not documented: silence (the default) or this.
+    { label: 'flushed checkpoints: ack-after-cleared', scenario: 'barge-in', connect: (r) => plivoCaller(mediaUrl(r), { onClear: 'ack-after-cleared' }) },
+  ],
   garbage: [
     { text: '{not json' },
     textOf({ event: 'hangup', streamId: otherStream }),

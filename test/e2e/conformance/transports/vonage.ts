@@ -1,11 +1,12 @@
 /** Vonage Voice API WebSocket: binary L16 frames, notify → websocket:notify credit, clear flush. */
 import fc from 'fast-check';
-import { FakeVonageCaller } from '../../../fakes/vonage-caller.js';
+import { FakeVonageCaller, type FakeVonageCallerOptions } from '../../../fakes/vonage-caller.js';
+import type { RunningGateway } from '../../harness.js';
 import { parseVonageAudio, parseVonageText } from '../../../../src/transports/vonage/codec.js';
 import { goldenWire } from '../fixtures.js';
 import { jsonWireFuzz, textOf } from '../fuzz-json.js';
-import type { TransportUnderTest, WireMessage } from '../transport-under-test.js';
-import { pacedCaller } from './plivo.js';
+import type { ConformanceCaller, TransportUnderTest, WireMessage } from '../transport-under-test.js';
+import { pacedCaller } from './media-stream-caller.js';
 
 const goldens = ['connected', 'notify', 'cleared', 'dtmf'].map((name) => goldenWire('vonage', name));
 /**
@@ -16,15 +17,27 @@ const goldens = ['connected', 'notify', 'cleared', 'dtmf'].map((name) => goldenW
 const fuzzed = goldens.slice(1);
 const frame = new Uint8Array(640);
 
+function mediaUrl(gateway: RunningGateway): string {
+  return `${gateway.baseUrl.replace(/^http/, 'ws')}/vonage/media`;
+}
+
+async function vonageCaller(url: string, options: FakeVonageCallerOptions): Promise<ConformanceCaller> {
+  const caller = await FakeVonageCaller.connect(url, options);
+  return pacedCaller(caller, (samples) => caller.speak8k(samples));
+}
+
 export const vonage: TransportUnderTest = {
   name: 'vonage',
   windowMs: 800,
   frameMs: 20,
   async connect(gateway, options = {}) {
-    const url = `${gateway.baseUrl.replace(/^http/, 'ws')}/vonage/media`;
-    const caller = await FakeVonageCaller.connect(url, { ...(options.headers ? { headers: options.headers } : {}) });
-    return pacedCaller(caller, (samples) => caller.speak8k(samples), () => caller.stop());
+    return vonageCaller(mediaUrl(gateway), { ...(options.headers ? { headers: options.headers } : {}) });
   },
+  variants: [
+    { label: 'L16 8 kHz', scenario: 'answer', connect: (r) => vonageCaller(mediaUrl(r), { rate: 8000 }) },
+    // Whether Vonage echoes the notifies a clear dropped is not documented: not (the default) or this.
+    { label: 'flushed notifies: notify-after-cleared', scenario: 'barge-in', connect: (r) => vonageCaller(mediaUrl(r), { onClear: 'notify-after-cleared' }) },
+  ],
   garbage: [
     { text: '{not json' },
     textOf({ event: 'websocket:bogus' }),
