@@ -3,10 +3,13 @@
  * order. `push` is O(1) and never waits — it runs on the audio path — so a slow or dead endpoint
  * can only make the queue fill: past `maxQueued` the oldest events are dropped, a batch that fails
  * `maxAttempts` times (with doubling backoff) is dropped, and every drop is counted and reported.
+ * One POST holds the events of one call only (a batch ends where the queue switches calls), so it
+ * can carry that call's `traceparent`, taken at push time: the call's trace ids are gone once it ends.
  */
 import { setTimeout as wait } from 'node:timers/promises';
 import type { CallEvent, EventSink } from './events.js';
 import { post } from './http-post.js';
+import { callTraces } from '../telemetry/log-correlation.js';
 
 export interface HttpEventSinkOptions {
   readonly url: string;
@@ -25,8 +28,20 @@ export interface HttpEventSinkOptions {
   readonly onDropped?: (reason: 'queue-full' | 'undeliverable', count: number, detail: string) => void;
 }
 
+interface Queued {
+  readonly event: CallEvent;
+  /** W3C `traceparent` of the event's `voicewire.call` span, when the call is traced. */
+  readonly traceparent: string | undefined;
+}
+
+/** The W3C traceparent of a traced call (its ids are only kept while it is sampled). */
+function traceparentOf(callId: string): string | undefined {
+  const ids = callTraces.size === 0 ? undefined : callTraces.get(callId);
+  return ids === undefined ? undefined : `00-${ids.trace_id}-${ids.span_id}-01`;
+}
+
 export class HttpEventSink implements EventSink {
-  private readonly queue: CallEvent[] = [];
+  private readonly queue: Queued[] = [];
   private head = 0;
   private sending: Promise<void> | undefined;
   private readonly lifetime = new AbortController();
@@ -46,7 +61,7 @@ export class HttpEventSink implements EventSink {
       this.head++;
       this.drop('queue-full', 1, 'events queue full');
     }
-    this.queue.push(event);
+    this.queue.push({ event, traceparent: traceparentOf(event.callId) });
     // Started a microtask later, so the events of one turn of the loop share a POST.
     if (this.sending === undefined) this.sending = Promise.resolve().then(() => this.pump());
   }
@@ -71,17 +86,26 @@ export class HttpEventSink implements EventSink {
   private async pump(): Promise<void> {
     try {
       while (this.queued > 0 && !this.lifetime.signal.aborted) {
-        const batch = this.queue.slice(this.head, this.head + (this.options.batchSize ?? 100));
+        const batch = this.nextBatch();
         this.head += batch.length;
         this.compact();
-        await this.deliver(batch);
+        await this.deliver(batch.map((q) => q.event), batch[0]!.traceparent);
       }
     } finally {
       this.sending = undefined;
     }
   }
 
-  private async deliver(batch: CallEvent[]): Promise<void> {
+  /** From the head: up to `batchSize` events, all of the head's call (the queue's order is kept). */
+  private nextBatch(): Queued[] {
+    const end = Math.min(this.queue.length, this.head + (this.options.batchSize ?? 100));
+    const callId = this.queue[this.head]!.event.callId;
+    let i = this.head + 1;
+    while (i < end && this.queue[i]!.event.callId === callId) i++;
+    return this.queue.slice(this.head, i);
+  }
+
+  private async deliver(batch: CallEvent[], traceparent: string | undefined): Promise<void> {
     const attempts = this.options.maxAttempts ?? 4;
     let backoffMs = this.options.backoffMs ?? 250;
     let detail = '';
@@ -93,7 +117,9 @@ export class HttpEventSink implements EventSink {
       return this.drop('undeliverable', batch.length, err instanceof Error ? err.message : String(err));
     }
     for (let attempt = 1; attempt <= attempts; attempt++) {
-      const outcome = await post(this.options.url, { body, timeoutMs: this.options.timeoutMs ?? 5_000, signal: this.lifetime.signal });
+      const outcome = await post(this.options.url, {
+        body, timeoutMs: this.options.timeoutMs ?? 5_000, signal: this.lifetime.signal, ...(traceparent === undefined ? {} : { headers: { traceparent } }),
+      });
       if (outcome.ok) {
         this.delivered += batch.length;
         this.options.onDelivered?.(batch.length);

@@ -7,6 +7,7 @@ import { afterEach, describe, test } from 'node:test';
 import { performance } from 'node:perf_hooks';
 import { HttpEventSink } from '../../src/agent/http-event-sink.js';
 import type { CallEvent } from '../../src/agent/events.js';
+import { callTraces } from '../../src/telemetry/log-correlation.js';
 import { FakeHttpEndpoint, jsonOf, type Handler } from '../fakes/http-endpoint.js';
 
 const closers: Array<() => Promise<void> | void> = [];
@@ -75,12 +76,40 @@ describe('HttpEventSink', () => {
     const pushMs = performance.now() - startedAt;
     await server.until(() => server.requests.length === 1, 'the first batch');
     const queueFull = drops.filter(([reason]) => reason === 'queue-full').reduce((n, [, c]) => n + c, 0);
-    // 1000 pushed in one turn of the loop into a queue of 100: 900 dropped, 100 in the hanging POST.
+    // 1000 pushed in one turn of the loop into a queue of 100: 900 dropped; the hanging POST holds
+    // the oldest event (one call's events per POST, and the calls alternate), 99 wait behind it.
     assert.equal(queueFull, 900);
-    assert.equal(s.queued, 0);
-    console.log(`# events sink, endpoint never answers: 1000 pushes in ${pushMs.toFixed(2)} ms, ${queueFull} dropped (queue-full), 100 in flight`);
+    assert.equal(jsonOf<CallEvent[]>(server.requests[0]!).length, 1);
+    assert.equal(s.queued, 99);
+    console.log(`# events sink, endpoint never answers: 1000 pushes in ${pushMs.toFixed(2)} ms, ${queueFull} dropped (queue-full), 100 held`);
     s.close();
     await s.flush(1_000);
-    assert.equal(s.dropped, 1_000, 'the batch in flight at close is counted too');
+    assert.equal(s.dropped, 1_000, 'the queued events and the batch in flight at close are counted too');
+  });
+
+  test('one POST holds one call\'s events: batches end where the queue switches calls, order kept', async () => {
+    const server = await endpoint(() => ({ status: 204 }));
+    const { s } = sink(server.url('/events'), { batchSize: 3 });
+    const pushed = [event('CA1', 1), event('CA1', 2), event('CA2', 1), event('CA1', 3), event('CA1', 4), event('CA1', 5), event('CA1', 6)];
+    for (const e of pushed) s.push(e);
+    await s.flush(2_000);
+    const batches = server.requests.map((r) => jsonOf<CallEvent[]>(r).map((e) => `${e.callId}#${e.seq}`));
+    assert.deepEqual(batches, [['CA1#1', 'CA1#2'], ['CA2#1'], ['CA1#3', 'CA1#4', 'CA1#5'], ['CA1#6']]);
+    assert.equal(s.delivered, 7);
+  });
+
+  test('a traced call\'s POST carries its traceparent, taken at push (the ids may be gone before it is sent)', async () => {
+    const server = await endpoint(() => ({ status: 204 }));
+    const { s } = sink(server.url('/events'));
+    const ids = { trace_id: '0af7651916cd43dd8448eb211c80319c', span_id: 'b7ad6b7169203331' };
+    callTraces.set('CA-traced', ids);
+    s.push(event('CA-traced', 1));
+    callTraces.delete('CA-traced'); // the call ended before the sender ran
+    s.push(event('CA-plain', 1));
+    await s.flush(2_000);
+    assert.deepEqual(server.requests.map((r) => [jsonOf<CallEvent[]>(r)[0]!.callId, r.headers.traceparent]), [
+      ['CA-traced', `00-${ids.trace_id}-${ids.span_id}-01`],
+      ['CA-plain', undefined],
+    ]);
   });
 });
