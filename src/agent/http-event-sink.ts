@@ -1,22 +1,29 @@
 /**
- * EVENTS_URL: call events POSTed as JSON arrays by one sender, so each call's events arrive in
- * order. `push` is O(1) and never waits — it runs on the audio path — so a slow or dead endpoint
- * can only make the queue fill: past `maxQueued` the oldest events are dropped, a batch that fails
- * `maxAttempts` times (with doubling backoff) is dropped, and every drop is counted and reported.
+ * EVENTS_URL: call events POSTed as JSON arrays, each call's events in order. `push` is O(1) and
+ * never waits — it runs on the audio path — so a slow or dead endpoint can only make the queue
+ * fill: past `maxQueued` the oldest events are dropped, a POST that fails `maxAttempts` times (with
+ * doubling backoff) is dropped, and every drop is counted and reported.
+ * The sender works in rounds: up to `batchSize` events from the head of the queue, split by call
+ * (each call's order kept), every call's share sent as its own POST with that call's `traceparent`
+ * (taken at push time: the call's trace ids are gone once it ends), all of them concurrently. A
+ * POST never mixes calls, yet interleaved calls cost one round trip per round, not per call; the
+ * next round starts only once every POST of this one is delivered or dropped, so a call's later
+ * events never overtake its earlier ones, and at most `batchSize` POSTs are ever in flight.
  */
 import { setTimeout as wait } from 'node:timers/promises';
 import type { CallEvent, EventSink } from './events.js';
 import { post } from './http-post.js';
+import { callTraces } from '../telemetry/log-correlation.js';
 
 export interface HttpEventSinkOptions {
   readonly url: string;
   /** Events waiting at most (default 10000); the oldest are dropped past it. */
   readonly maxQueued?: number;
-  /** Events per POST at most (default 100). */
+  /** Events per round at most (default 100): a round is split into one POST per call, sent concurrently. */
   readonly batchSize?: number;
   /** Deadline of one POST (default 5000 ms). */
   readonly timeoutMs?: number;
-  /** Tries per batch (default 4). */
+  /** Tries per POST (default 4). */
   readonly maxAttempts?: number;
   /** Wait before the first retry, doubled each time (default 250 ms). */
   readonly backoffMs?: number;
@@ -25,8 +32,36 @@ export interface HttpEventSinkOptions {
   readonly onDropped?: (reason: 'queue-full' | 'undeliverable', count: number, detail: string) => void;
 }
 
+interface Queued {
+  readonly event: CallEvent;
+  /** W3C `traceparent` of the event's `voicewire.call` span, when the call is traced. */
+  readonly traceparent: string | undefined;
+}
+
+/** The W3C traceparent of a traced call (its ids are only kept while it is sampled). */
+function traceparentOf(callId: string): string | undefined {
+  const ids = callTraces.size === 0 ? undefined : callTraces.get(callId);
+  return ids === undefined ? undefined : `00-${ids.trace_id}-${ids.span_id}-01`;
+}
+
+/** The round's events grouped by call, in order of each call's first event, each call's order kept. */
+function byCall(round: readonly Queued[]): Map<string, Queued[]> {
+  const groups = new Map<string, Queued[]>();
+  for (const q of round) {
+    const group = groups.get(q.event.callId);
+    if (group === undefined) groups.set(q.event.callId, [q]);
+    else group.push(q);
+  }
+  return groups;
+}
+
+/** The call's traceparent as taken at push (the first event queued while the call was traced). */
+function traceparentOfGroup(group: readonly Queued[]): string | undefined {
+  return group.find((q) => q.traceparent !== undefined)?.traceparent;
+}
+
 export class HttpEventSink implements EventSink {
-  private readonly queue: CallEvent[] = [];
+  private readonly queue: Queued[] = [];
   private head = 0;
   private sending: Promise<void> | undefined;
   private readonly lifetime = new AbortController();
@@ -46,8 +81,8 @@ export class HttpEventSink implements EventSink {
       this.head++;
       this.drop('queue-full', 1, 'events queue full');
     }
-    this.queue.push(event);
-    // Started a microtask later, so the events of one turn of the loop share a POST.
+    this.queue.push({ event, traceparent: traceparentOf(event.callId) });
+    // Started a microtask later, so the events of one turn of the loop share a round.
     if (this.sending === undefined) this.sending = Promise.resolve().then(() => this.pump());
   }
 
@@ -71,17 +106,20 @@ export class HttpEventSink implements EventSink {
   private async pump(): Promise<void> {
     try {
       while (this.queued > 0 && !this.lifetime.signal.aborted) {
-        const batch = this.queue.slice(this.head, this.head + (this.options.batchSize ?? 100));
-        this.head += batch.length;
+        const round = this.queue.slice(this.head, this.head + (this.options.batchSize ?? 100));
+        this.head += round.length;
         this.compact();
-        await this.deliver(batch);
+        // Every call's POST settles before the next round, so no call's events overtake each other.
+        const settled = await Promise.allSettled([...byCall(round)].map(([, group]) => this.deliver(group.map((q) => q.event), traceparentOfGroup(group))));
+        const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed !== undefined) throw failed.reason;
       }
     } finally {
       this.sending = undefined;
     }
   }
 
-  private async deliver(batch: CallEvent[]): Promise<void> {
+  private async deliver(batch: CallEvent[], traceparent: string | undefined): Promise<void> {
     const attempts = this.options.maxAttempts ?? 4;
     let backoffMs = this.options.backoffMs ?? 250;
     let detail = '';
@@ -93,7 +131,9 @@ export class HttpEventSink implements EventSink {
       return this.drop('undeliverable', batch.length, err instanceof Error ? err.message : String(err));
     }
     for (let attempt = 1; attempt <= attempts; attempt++) {
-      const outcome = await post(this.options.url, { body, timeoutMs: this.options.timeoutMs ?? 5_000, signal: this.lifetime.signal });
+      const outcome = await post(this.options.url, {
+        body, timeoutMs: this.options.timeoutMs ?? 5_000, signal: this.lifetime.signal, ...(traceparent === undefined ? {} : { headers: { traceparent } }),
+      });
       if (outcome.ok) {
         this.delivered += batch.length;
         this.options.onDelivered?.(batch.length);

@@ -41,6 +41,12 @@ export interface ModelCallSettings {
   readonly tools?: readonly ToolDefinition[];
 }
 
+/** Tokens one response consumed and produced, as the model reported them. */
+export interface TokenUsage {
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+}
+
 export interface ModelEvents {
   /** The model (or its VAD) detected the caller starting to speak: barge-in. */
   speechStarted(): void;
@@ -53,7 +59,8 @@ export interface ModelEvents {
   audio(chunk: ModelAudio): Promise<void>;
   /** The last audio of a sentence was delivered (the cascade; Realtime reports item ends). */
   sentenceEnd(responseId: string, sentenceId: number): void;
-  responseDone(responseId: string, status: string): void;
+  /** The response ended with `status`; `usage` when the model reported its token counts. */
+  responseDone(responseId: string, status: string, usage?: TokenUsage): void;
   /** Text the model said (transcript), for logs and the browser demo. */
   transcript(responseId: string, text: string): void;
   /**

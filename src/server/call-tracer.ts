@@ -141,12 +141,15 @@ export function callTracer(options: CallTracerOptions): SessionObserver {
       responses.set(responseId, span);
       responseCtx = trace.setSpan(turnCtx, span);
     },
-    responseDone(responseId, status) {
+    responseDone(responseId, status, usage) {
       const span = responses.get(responseId);
       if (!span) return;
       responses.delete(responseId);
       if (responses.size === 0) responseCtx = undefined;
       span.setAttribute('gen_ai.response.finish_reasons', [status]);
+      if (usage !== undefined) {
+        span.setAttributes({ 'gen_ai.usage.input_tokens': usage.inputTokens, 'gen_ai.usage.output_tokens': usage.outputTokens });
+      }
       span.end();
     },
     modelError(code) {

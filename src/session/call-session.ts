@@ -13,7 +13,7 @@
 import type { Logger } from 'pino';
 import { isVoicewireError, vwError, type VoicewireError } from '../errors.js';
 import { EpochClock } from '../flow/epoch.js';
-import type { ModelAudio, ModelSession } from '../models/model.js';
+import type { ModelAudio, ModelSession, TokenUsage } from '../models/model.js';
 import { creditWindow, modelSettings, type CallPlan } from '../agent/services.js';
 import { AgentBridge } from './agent-bridge.js';
 import { OutboundAudio } from './outbound.js';
@@ -156,7 +156,7 @@ export class CallSession {
       responseStarted: (id) => this.onResponseStarted(id),
       audio: (chunk) => this.onModelAudio(chunk),
       sentenceEnd: (responseId, sentenceId) => this.onSentenceEnd(responseId, sentenceId),
-      responseDone: (id, status) => this.onResponseDone(id, status),
+      responseDone: (id, status, usage) => this.onResponseDone(id, status, usage),
       transcript: (id, text) => {
         this.logger.debug({ responseId: id, text }, 'transcript');
         this.agent?.transcript(id, text);
@@ -232,10 +232,10 @@ export class CallSession {
     this.logger.debug({ responseId }, 'response started');
   }
 
-  private onResponseDone(responseId: string, status: string): void {
+  private onResponseDone(responseId: string, status: string, usage: TokenUsage | undefined): void {
     if (this.activeResponseId === responseId) this.activeResponseId = undefined;
     this.agent?.responseDone(responseId);
-    this.options.observer?.responseDone?.(responseId, status);
+    this.options.observer?.responseDone?.(responseId, status, usage);
     this.logger.debug({ responseId, status }, 'response done');
   }
 

@@ -2,6 +2,7 @@
  * What a session reports to whoever watches it (the server's metrics, tests). The session knows
  * nothing of Prometheus: imports point downward.
  */
+import type { TokenUsage } from '../models/model.js';
 import type { CallStart } from '../transports/transport.js';
 
 export interface SessionSample {
@@ -73,7 +74,8 @@ export interface SessionObserver {
   speechStarted?(): void;
   speechStopped?(): void;
   responseStarted?(responseId: string): void;
-  responseDone?(responseId: string, status: string): void;
+  /** `usage`: the model's token counts for this response, when it reported them. */
+  responseDone?(responseId: string, status: string, usage?: TokenUsage): void;
   /** Caller speech end → model response started (ms). */
   turnLatency?(responseId: string, ms: number): void;
   firstAudio?(report: FirstAudioReport): void;

@@ -39,6 +39,12 @@ export interface FakeGeminiOptions {
 type Resolved = Required<Omit<FakeGeminiOptions, 'dropAfterChunks'>> & { dropAfterChunks: number | undefined };
 
 export interface GeminiSetupRecord { readonly at: number; readonly connection: number; readonly setup: Record<string, unknown> }
+/**
+ * The usage every completed fake answer reports, with its turnComplete, in the shape of
+ * test/fixtures/gemini/server.serverContent.turnComplete.json (`UsageMetadata` of @google/genai).
+ */
+export const FAKE_USAGE_METADATA = { promptTokenCount: 90, responseTokenCount: 30, totalTokenCount: 120 } as const;
+
 export interface GeminiNoteRecord { readonly at: number; readonly connection: number; readonly text: string; readonly turnComplete: boolean }
 export interface GeminiEventRecord { readonly at: number; readonly connection: number; readonly kind: string }
 /** A function call the fake made (`call`) or the client's `toolResponse` to it (`result`, `text` = the response object as JSON). */
@@ -103,7 +109,7 @@ class GeminiConnection {
       if (this.fake.takeDrop(index + 1)) this.drop();
     }, () => {
       this.send({ serverContent: { generationComplete: true } });
-      this.send({ serverContent: { turnComplete: true } });
+      this.send({ serverContent: { turnComplete: true }, usageMetadata: FAKE_USAGE_METADATA });
       this.fake.event(this.id, 'turn-complete');
       this.sendHandle();
     });

@@ -18,12 +18,13 @@ export interface RecordedRequest {
   readonly body: string;
 }
 
-/** What the handler does with a request: answer now, answer after `delayMs`, or never. */
+/** What the handler does with a request: answer now, answer after `delayMs`, or never. A handler
+ * may also return a promise of it, to answer when the test says so (a barrier, not a timer). */
 export type Reply =
   | { readonly status: number; readonly json?: unknown; readonly text?: string; readonly delayMs?: number; readonly headers?: Record<string, string> }
   | 'hang';
 
-export type Handler = (request: RecordedRequest) => Reply;
+export type Handler = (request: RecordedRequest) => Reply | Promise<Reply>;
 
 const MAX_RECORDED = 10_000;
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -88,7 +89,17 @@ export class FakeHttpEndpoint {
       };
       if (this.requests.length < MAX_RECORDED) this.requests.push(request);
       this.conditions.notify();
-      this.reply(res, this.handler(request));
+      const reply = this.handler(request);
+      if (!(reply instanceof Promise)) return this.reply(res, reply);
+      // Held like a hanging answer meanwhile, so close() ends it.
+      this.hanging.add(res);
+      reply.then(
+        (r) => {
+          this.hanging.delete(res);
+          if (!res.destroyed) this.reply(res, r);
+        },
+        () => res.destroy(),
+      );
     });
   }
 

@@ -445,9 +445,23 @@ export class FakeConnection {
       status_details: status === 'completed' || status === 'in_progress' ? null : { type: status, reason },
       output, conversation_id: 'conv_fake', output_modalities: ['audio'],
       audio: { output: { format: this.session.audio.output.format, voice: this.session.audio.output.voice } },
+      // The API reports usage once a response is over (null in response.created).
+      usage: status === 'in_progress' ? null : FAKE_RESPONSE_USAGE,
     };
   }
 }
+
+/**
+ * The usage every finished fake response reports: fixed, known numbers in the GA shape of
+ * test/fixtures/openai/server.response.done.json (`response.usage`).
+ */
+export const FAKE_RESPONSE_USAGE = {
+  total_tokens: 168,
+  input_tokens: 120,
+  output_tokens: 48,
+  input_token_details: { text_tokens: 100, audio_tokens: 20, image_tokens: 0, cached_tokens: 0 },
+  output_token_details: { text_tokens: 12, audio_tokens: 36 },
+} as const;
 
 function rawText(data: WebSocket.RawData): string {
   if (Buffer.isBuffer(data)) return data.toString('utf8');

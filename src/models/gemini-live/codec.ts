@@ -10,7 +10,8 @@
  */
 import { encodeBase64 } from '../../audio/base64.js';
 import { vwError } from '../../errors.js';
-import type { ToolDefinition } from '../model.js';
+import type { TokenUsage, ToolDefinition } from '../model.js';
+import { geminiUsage } from '../shared/token-usage.js';
 import {
   BadField, base64At, guard, isObject, optionalArray, optionalBoolean, optionalObject, optionalString, parseObject,
   requiredString, type Json, type ParseResult,
@@ -36,7 +37,8 @@ export type GeminiServerEvent =
   | { readonly kind: 'resumption-update'; readonly handle: string | undefined; readonly resumable: boolean }
   | { readonly kind: 'tool-call'; readonly calls: readonly GeminiFunctionCall[] }
   | { readonly kind: 'tool-call-cancellation'; readonly ids: readonly string[] }
-  | { readonly kind: 'usage' };
+  /** Token counts (`usageMetadata`); `usage` undefined when the report is malformed (ignored, not an error). */
+  | { readonly kind: 'usage'; readonly usage: TokenUsage | undefined };
 
 export interface GeminiFunctionCall {
   readonly id: string | undefined;
@@ -63,6 +65,8 @@ export function parseGeminiMessage(text: string): ParseResult<GeminiServerEvent>
       if (!isObject(message.setupComplete)) throw new BadField('setupComplete');
       events.push({ kind: 'setup-complete' });
     }
+    // Usage first: when it shares a message with `turnComplete`, the answer it counts is still open.
+    if (message.usageMetadata !== undefined) events.push({ kind: 'usage', usage: geminiUsage(message.usageMetadata) });
     const content = optionalObject(message, 'serverContent', 'serverContent');
     if (content !== undefined) events.push(...serverContentEvents(content));
     const toolCall = optionalObject(message, 'toolCall', 'toolCall');
@@ -83,7 +87,6 @@ export function parseGeminiMessage(text: string): ParseResult<GeminiServerEvent>
       const resumable = optionalBoolean(update, 'resumable', 'sessionResumptionUpdate.resumable') ?? false;
       events.push({ kind: 'resumption-update', handle: handle === '' ? undefined : handle, resumable });
     }
-    if (message.usageMetadata !== undefined) events.push({ kind: 'usage' });
     return events;
   });
 }

@@ -17,7 +17,7 @@
  */
 import { PCM16_16K, PCM16_24K, type AudioFormat, type SampleRate } from '../../audio/format.js';
 import { EnergyVad } from '../../audio/vad.js';
-import type { ModelEvents, ModelSession, ModelToolCall, ToolDefinition } from '../model.js';
+import type { ModelEvents, ModelSession, ModelToolCall, TokenUsage, ToolDefinition } from '../model.js';
 import { Answers, heardNote, type HeardReport, type OutputConversion } from '../shared/answers.js';
 import { FormatConverter } from '../shared/convert.js';
 import { MalformedFrames } from '../shared/malformed.js';
@@ -92,6 +92,8 @@ export class GeminiLiveSession implements ModelSession {
   private readonly url: string;
   private readonly apiKey: string;
   private handle: string | undefined;
+  /** The latest `usageMetadata`, waiting for the turnComplete of the answer it counts. */
+  private usage: TokenUsage | undefined;
   /** goAway arrived while an answer was generating: switch sockets at its turnComplete. */
   private switchPending = false;
   private localBargeIns = 0;
@@ -212,7 +214,8 @@ export class GeminiLiveSession implements ModelSession {
         this.answers.interrupt(false);
         return;
       case 'turn-complete':
-        this.answers.finish('completed');
+        this.answers.finish('completed', this.usage);
+        this.usage = undefined;
         if (this.switchPending) this.switchSockets();
         return;
       case 'go-away':
@@ -234,7 +237,10 @@ export class GeminiLiveSession implements ModelSession {
       case 'input-transcription':
       case 'text':
       case 'generation-complete':
+        return;
       case 'usage':
+        // Reported with (or before) the turnComplete of the answer it counts.
+        if (event.usage !== undefined) this.usage = event.usage;
         return;
     }
   }

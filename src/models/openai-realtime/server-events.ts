@@ -11,6 +11,7 @@ import type { ModelEvents, ModelToolCall } from '../model.js';
 import type { ResolvedOptions } from './options.js';
 import { parseServerEvent, type ServerEventOf, type ServerEventType } from './protocol.js';
 import type { ResponseTracker } from './responses.js';
+import { realtimeUsage } from '../shared/token-usage.js';
 
 /** Counters the handlers keep (the session reports them in its stats). */
 export interface Counters {
@@ -148,7 +149,8 @@ function onResponseDone(ctx: EventContext, event: ServerEventOf<'response.done'>
   const interrupted = ctx.responses.isInterrupted(id);
   const open = ctx.responses.onDone(id);
   if (open !== undefined) ctx.events()?.sentenceEnd(id, open);
-  ctx.events()?.responseDone(id, event.response.status);
+  // `usage` is read leniently outside the validated fields: a malformed one must not lose the event.
+  ctx.events()?.responseDone(id, event.response.status, realtimeUsage((event.response as Record<string, unknown>).usage));
   // Function calls are acted on once their response is done: only then are the arguments final
   // (`.done` is also sent for a cancelled response) and may a follow-up response be created.
   if (event.response.status !== 'completed' || interrupted) return;

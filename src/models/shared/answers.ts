@@ -9,7 +9,7 @@
  * `memory` answers only.
  */
 import { bytesPerMs, type AudioFormat } from '../../audio/format.js';
-import type { ModelEvents } from '../model.js';
+import type { ModelEvents, TokenUsage } from '../model.js';
 
 /** Model audio (wire format) → caller format; `convert` may return a view it reuses. */
 export interface OutputConversion {
@@ -143,13 +143,13 @@ export class Answers {
     this.events()?.transcript(answer.responseId, text);
   }
 
-  /** Ends the current answer with `status` (completed, cancelled, failed). */
-  finish(status: string): AnswerRecord | undefined {
+  /** Ends the current answer with `status` (completed, cancelled, failed) and the model's token counts, if reported. */
+  finish(status: string, usage?: TokenUsage): AnswerRecord | undefined {
     const answer = this.current;
     if (answer === undefined) return undefined;
     this.current = undefined;
     answer.complete = status === 'completed';
-    this.events()?.responseDone(answer.responseId, status);
+    this.events()?.responseDone(answer.responseId, status, usage);
     return answer;
   }
 

@@ -126,7 +126,7 @@ function combineObservers(a: SessionObserver, b: SessionObserver): SessionObserv
     speechStarted: () => (a.speechStarted?.(), b.speechStarted?.()),
     speechStopped: () => (a.speechStopped?.(), b.speechStopped?.()),
     responseStarted: (id) => (a.responseStarted?.(id), b.responseStarted?.(id)),
-    responseDone: (id, status) => (a.responseDone?.(id, status), b.responseDone?.(id, status)),
+    responseDone: (id, status, usage) => (a.responseDone?.(id, status, usage), b.responseDone?.(id, status, usage)),
     turnLatency: (id, ms) => (a.turnLatency?.(id, ms), b.turnLatency?.(id, ms)),
     firstAudio: (report) => (a.firstAudio?.(report), b.firstAudio?.(report)),
     underruns: (count) => (a.underruns?.(count), b.underruns?.(count)),

@@ -15,11 +15,12 @@ import { exporterCount } from '../../../src/telemetry/telemetry.js';
 import { callTraces, traceMixin } from '../../../src/telemetry/log-correlation.js';
 import { parseMarkName } from '../../../src/transports/twilio/marks.js';
 import { FakeRealtimeServer } from '../../fakes/realtime-server.js';
+import { FAKE_RESPONSE_USAGE } from '../../fakes/realtime-server-connection.js';
 import { FakeTwilioCaller, toneSamples } from '../../fakes/twilio-caller.js';
 import { OtlpReceiver } from '../../fakes/otlp/receiver.js';
 import type { OtlpSpan } from '../../fakes/otlp/decode.js';
 import { startGateway } from '../harness.js';
-import { FakeHttpEndpoint } from '../../fakes/http-endpoint.js';
+import { FakeHttpEndpoint, jsonOf } from '../../fakes/http-endpoint.js';
 import { toolsFile } from '../tools-file.js';
 
 const BOUND = 1_000;
@@ -109,6 +110,9 @@ describe('OpenTelemetry export of a call', { concurrency: false }, () => {
       assert.equal(chats[0]!.attributes['gen_ai.operation.name'], 'chat');
       assert.equal(chats[0]!.attributes['gen_ai.provider.name'], 'openai');
       assert.equal(typeof chats[0]!.attributes['gen_ai.response.id'], 'string');
+      // The usage the fake model reported in its response.done.
+      assert.equal(chats[0]!.attributes['gen_ai.usage.input_tokens'], FAKE_RESPONSE_USAGE.input_tokens);
+      assert.equal(chats[0]!.attributes['gen_ai.usage.output_tokens'], FAKE_RESPONSE_USAGE.output_tokens);
       assert.equal(first.attributes['voicewire.turn.interrupted'], true);
       const events = first.events.filter((e) => e.name === 'voicewire.barge_in');
       assert.equal(events.length, 1);
@@ -146,17 +150,18 @@ describe('OpenTelemetry export of a call', { concurrency: false }, () => {
     });
   }
 
-  test('a tool call is an execute_tool span, and the setup webhook and the tool get the call\'s traceparent', async () => {
+  test('a tool call is an execute_tool span, and the setup webhook, the tool and the events webhook get the call\'s traceparent', async () => {
     const receiver = await OtlpReceiver.start();
     cleanups.push(() => receiver.close());
     const app = await FakeHttpEndpoint.start((request) =>
-      request.path === '/setup' ? { status: 200, json: {} } : { status: 200, json: { output: { status: 'shipped' } } },
+      request.path === '/setup' ? { status: 200, json: {} } : request.path === '/events' ? { status: 204 } : { status: 200, json: { output: { status: 'shipped' } } },
     );
     cleanups.push(() => app.close());
     const r = await startGateway(
       {
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
         CALL_SETUP_URL: app.url('/setup'),
+        EVENTS_URL: app.url('/events'),
         TOOLS_FILE: toolsFile([{ name: 'lookup_order', description: 'Find an order', parameters: { type: 'object' }, url: app.url('/lookup') }]),
       },
       { speedFactor: 10, detectionDelayMs: 100, script: [{ audioMs: 0, functionCall: { name: 'lookup_order', arguments: '{"order_id":"A-1"}' } }, { audioMs: 1_000, text: 'It ships Friday.' }] },
@@ -189,6 +194,14 @@ describe('OpenTelemetry export of a call', { concurrency: false }, () => {
     const header = (path: string) => app.requests.find((q) => q.path === path)?.headers.traceparent;
     assert.equal(header('/lookup'), `00-${root.traceId}-${tool.spanId}-01`);
     assert.equal(header('/setup'), `00-${root.traceId}-${setup.spanId}-01`);
+    // Every events POST holds this call's events only and carries its voicewire.call span context.
+    const eventsPosted = () => app.requests.filter((q) => q.path === '/events');
+    await app.until(() => eventsPosted().some((q) => jsonOf<Array<{ type: string }>>(q).some((e) => e.type === 'call.ended')), 'the call.ended event');
+    assert.ok(eventsPosted().length >= 1);
+    for (const q of eventsPosted()) {
+      assert.deepEqual([...new Set(jsonOf<Array<{ callId: string }>>(q).map((e) => e.callId))], [caller.callSid]);
+      assert.equal(q.headers.traceparent, `00-${root.traceId}-${root.spanId}-01`);
+    }
   });
 
   test('without an endpoint no exporter is constructed and no call ids are kept', async () => {

@@ -21,7 +21,7 @@ const EXPECTED: Record<string, GeminiServerEvent[]> = {
   'server.serverContent.inputTranscription': [{ kind: 'input-transcription', text: 'what is the' }],
   'server.serverContent.interrupted': [{ kind: 'interrupted' }],
   'server.serverContent.generationComplete': [{ kind: 'generation-complete' }],
-  'server.serverContent.turnComplete': [{ kind: 'turn-complete' }, { kind: 'usage' }],
+  'server.serverContent.turnComplete': [{ kind: 'usage', usage: { inputTokens: 12, outputTokens: 40 } }, { kind: 'turn-complete' }],
   'server.goAway': [{ kind: 'go-away', timeLeftMs: 9500 }],
   'server.sessionResumptionUpdate': [{ kind: 'resumption-update', handle: 'CiQ2ZDk0', resumable: true }],
   'server.sessionResumptionUpdate.notResumable': [{ kind: 'resumption-update', handle: undefined, resumable: false }],
@@ -44,6 +44,16 @@ describe('parseGeminiMessage on golden fixtures', () => {
     }));
     assert.ok(parsed.ok);
     assert.deepEqual(parsed.events.map((e) => e.kind), ['interrupted', 'audio', 'turn-complete']);
+  });
+});
+
+describe('parseGeminiMessage on usageMetadata', () => {
+  test('a malformed usageMetadata is ignored (usage undefined) and the rest of the message still acts', () => {
+    for (const usageMetadata of ['lots', [], { promptTokenCount: 'x', responseTokenCount: 2 }, { promptTokenCount: 1 }, null]) {
+      const parsed = parseGeminiMessage(JSON.stringify({ serverContent: { turnComplete: true }, usageMetadata }));
+      assert.ok(parsed.ok, JSON.stringify(usageMetadata));
+      assert.deepEqual(parsed.events, [{ kind: 'usage', usage: undefined }, { kind: 'turn-complete' }]);
+    }
   });
 });
 

@@ -7,13 +7,13 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { TWILIO_FORMAT } from '../../../src/audio/format.js';
 import { isVoicewireError } from '../../../src/errors.js';
-import type { ModelEvents } from '../../../src/models/model.js';
+import type { ModelEvents, TokenUsage } from '../../../src/models/model.js';
 import { GeminiLiveSession } from '../../../src/models/gemini-live/session.js';
-import { FakeGeminiServer } from '../../fakes/gemini-live-server.js';
+import { FAKE_USAGE_METADATA, FakeGeminiServer } from '../../fakes/gemini-live-server.js';
 import { ULAW_8K, tone } from '../../fakes/model-fake-audio.js';
 import { Conditions } from '../../helpers/conditions.js';
 
-function events(log: string[], audioMs: { value: number }, conditions: Conditions): ModelEvents {
+function events(log: string[], audioMs: { value: number }, conditions: Conditions, usages: TokenUsage[]): ModelEvents {
   const push = (line: string): void => {
     log.push(line);
     conditions.notify();
@@ -27,7 +27,10 @@ function events(log: string[], audioMs: { value: number }, conditions: Condition
       return Promise.resolve();
     },
     sentenceEnd: () => undefined,
-    responseDone: (id, status) => push(`done ${id} ${status}`),
+    responseDone: (id, status, usage) => {
+      if (usage !== undefined) usages.push(usage);
+      push(`done ${id} ${status}`);
+    },
     transcript: () => undefined,
     error: (e) => push(`error ${e.code}`),
     closed: (_reason, e) => push(`closed ${e?.code}`),
@@ -42,7 +45,7 @@ describe('GeminiLiveSession', () => {
     for (const f of fakes) await f.close();
   });
 
-  interface Opened { fake: FakeGeminiServer; session: GeminiLiveSession; log: string[]; audioMs: { value: number }; seen: (line: string) => Promise<void> }
+  interface Opened { fake: FakeGeminiServer; session: GeminiLiveSession; log: string[]; audioMs: { value: number }; usages: TokenUsage[]; seen: (line: string) => Promise<void> }
   async function open(options: Parameters<typeof FakeGeminiServer.start>[0] = {}): Promise<Opened> {
     const fake = await FakeGeminiServer.start({ answerMs: 1000, speedFactor: 20, ...options });
     fakes.push(fake);
@@ -51,13 +54,14 @@ describe('GeminiLiveSession', () => {
     const log: string[] = [];
     const audioMs = { value: 0 };
     const conditions = new Conditions('gemini session test');
-    session.attach(events(log, audioMs, conditions));
+    const usages: TokenUsage[] = [];
+    session.attach(events(log, audioMs, conditions, usages));
     await session.connect();
-    return { fake, session, log, audioMs, seen: (line) => conditions.until(() => log.includes(line), 5000, line) };
+    return { fake, session, log, audioMs, usages, seen: (line) => conditions.until(() => log.includes(line), 5000, line) };
   }
 
   test('sends setup, converts caller μ-law to 16 kHz PCM and model 24 kHz PCM to μ-law', async () => {
-    const { fake, session, log, audioMs, seen } = await open();
+    const { fake, session, log, audioMs, usages, seen } = await open();
     const setup = fake.setups.at(0)!.setup as { model: string; generationConfig: { responseModalities: string[] } };
     assert.equal(setup.model, 'models/gemini-3.1-flash-live-preview');
     assert.deepEqual(setup.generationConfig.responseModalities, ['AUDIO']);
@@ -71,6 +75,8 @@ describe('GeminiLiveSession', () => {
     // The gateway's own VAD heard the question while no answer was generating (the session ignores
     // such a speechStarted when the caller holds nothing unplayed).
     assert.deepEqual(log, ['speechStarted', 'started gemini_resp_1', 'done gemini_resp_1 completed']);
+    // The turnComplete's usageMetadata reaches responseDone.
+    assert.deepEqual(usages, [{ inputTokens: FAKE_USAGE_METADATA.promptTokenCount, outputTokens: FAKE_USAGE_METADATA.responseTokenCount }]);
     assert.equal(session.stats.localBargeIns, 1);
   });
 

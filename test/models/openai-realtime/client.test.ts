@@ -11,8 +11,9 @@ import { TWILIO_FORMAT } from '../../../src/audio/format.js';
 import { isVoicewireError, type VoicewireError } from '../../../src/errors.js';
 import { OpenAIRealtimeSession } from '../../../src/models/openai-realtime/client.js';
 import type { OpenAIRealtimeOptions } from '../../../src/models/openai-realtime/options.js';
-import type { ModelAudio, ModelEvents } from '../../../src/models/model.js';
+import type { ModelAudio, ModelEvents, TokenUsage } from '../../../src/models/model.js';
 import { silenceBytes, toneBytes } from '../../fakes/realtime-server-audio.js';
+import { FAKE_RESPONSE_USAGE } from '../../fakes/realtime-server-connection.js';
 import { FakeRealtimeServer, type FakeRealtimeOptions } from '../../fakes/realtime-server.js';
 
 type Recorded =
@@ -21,7 +22,7 @@ type Recorded =
   | { kind: 'responseStarted'; responseId: string }
   | { kind: 'audio'; chunk: ModelAudio }
   | { kind: 'sentenceEnd'; responseId: string; sentenceId: number }
-  | { kind: 'responseDone'; responseId: string; status: string }
+  | { kind: 'responseDone'; responseId: string; status: string; usage?: TokenUsage }
   | { kind: 'transcript'; responseId: string; text: string }
   | { kind: 'error'; error: VoicewireError }
   | { kind: 'closed'; reason: string; error: VoicewireError | undefined };
@@ -52,8 +53,8 @@ class RecordingEvents extends EventEmitter implements ModelEvents {
   sentenceEnd(responseId: string, sentenceId: number): void {
     this.record({ kind: 'sentenceEnd', responseId, sentenceId });
   }
-  responseDone(responseId: string, status: string): void {
-    this.record({ kind: 'responseDone', responseId, status });
+  responseDone(responseId: string, status: string, usage?: TokenUsage): void {
+    this.record({ kind: 'responseDone', responseId, status, ...(usage === undefined ? {} : { usage }) });
   }
   transcript(responseId: string, text: string): void {
     this.record({ kind: 'transcript', responseId, text });
@@ -241,7 +242,10 @@ describe('OpenAIRealtimeSession: audio both ways', () => {
     assert.deepEqual(new Uint8Array(Buffer.concat(audio.map((a) => a.bytes))), toneBytes('pcmu', 0, 1000), 'pcmu passthrough out');
     const kinds = events.calls.map((c) => c.kind).filter((k) => k !== 'audio' && k !== 'transcript');
     assert.deepEqual(kinds, ['responseStarted', 'sentenceEnd', 'responseDone']);
-    assert.deepEqual(events.of('responseDone')[0], { kind: 'responseDone', responseId: id, status: 'completed' });
+    assert.deepEqual(events.of('responseDone')[0], {
+      kind: 'responseDone', responseId: id, status: 'completed',
+      usage: { inputTokens: FAKE_RESPONSE_USAGE.input_tokens, outputTokens: FAKE_RESPONSE_USAGE.output_tokens },
+    });
     assert.deepEqual(events.of('sentenceEnd'), [{ kind: 'sentenceEnd', responseId: id, sentenceId: 0 }]);
     assert.equal(events.of('transcript').map((t) => t.text).join(''), fake.options.transcript);
   });
@@ -285,7 +289,10 @@ describe('OpenAIRealtimeSession: interruption', () => {
     assert.deepEqual(order, ['response.cancel', 'conversation.item.truncate']);
     assert.equal(events.audioOf(id).length, deliveredAtInterrupt, 'no audio after interrupt');
     assert.ok(session.stats.droppedDeltas >= 3, `dropped ${session.stats.droppedDeltas}`);
-    assert.deepEqual(events.of('responseDone')[0], { kind: 'responseDone', responseId: id, status: 'cancelled' });
+    assert.deepEqual(events.of('responseDone')[0], {
+      kind: 'responseDone', responseId: id, status: 'cancelled',
+      usage: { inputTokens: FAKE_RESPONSE_USAGE.input_tokens, outputTokens: FAKE_RESPONSE_USAGE.output_tokens },
+    });
     assert.equal(events.of('sentenceEnd').length, 0, 'an interrupted response reports no sentence end');
     assert.equal(events.of('error').length, 0);
   });
