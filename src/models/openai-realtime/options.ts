@@ -7,22 +7,19 @@ import { isSameFormat, PCM16_24K, TWILIO_FORMAT, type AudioFormat } from '../../
 import { vwError } from '../../errors.js';
 import type { ToolDefinition } from '../model.js';
 import { DEFAULT_TURN_DETECTION, type ServerVadTurnDetection, type WireFormat } from './protocol.js';
+import { SILENT_LOGGER, type LinkOptions, type LoggerLike, type WebSocketConstructor } from '../shared/options.js';
 
-/** The subset of pino's API the backend uses; a pino Logger fits. */
-export interface LoggerLike {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+export { SILENT_LOGGER, type LoggerLike, type WebSocketConstructor };
 
 /** How the API key is sent: OpenAI `Authorization: Bearer`, or Azure's `api-key` header. */
 export type AuthHeader = 'bearer' | 'api-key';
 
-/** The `ws` constructor, or a compatible one (tests, instrumentation). */
-export type WebSocketConstructor = new (url: string, options: WebSocket.ClientOptions) => WebSocket;
-
-export interface OpenAIRealtimeOptions {
+/**
+ * The Realtime backend's own settings, plus the bounds, deadlines and reconnect policy every
+ * socket-bridged backend shares (LinkOptions; here the connect deadline also covers
+ * `session.updated`).
+ */
+export interface OpenAIRealtimeOptions extends LinkOptions {
   /** Caller audio format; model audio is delivered in it and caller audio is accepted in it. */
   readonly callerFormat: AudioFormat;
   readonly apiKey: string;
@@ -43,22 +40,6 @@ export interface OpenAIRealtimeOptions {
   readonly wireFormat?: WireFormat;
   /** Overrides of the server VAD settings (defaults: the API's, with create/interrupt_response on). */
   readonly turnDetection?: Partial<Omit<ServerVadTurnDetection, 'type'>>;
-  readonly logger?: LoggerLike;
-  /** Reconnects after an unexpected drop: attempts per drop (default 1) and the wait before each (500 ms). */
-  readonly reconnect?: { readonly attempts?: number; readonly backoffMs?: number };
-  /** Bound on caller audio waiting for the model socket, in ms (default 2000); the oldest is dropped. */
-  readonly inputQueueMs?: number;
-  /** Above this many bytes in the socket's send buffer, caller audio waits in the queue (256 KiB). */
-  readonly maxBufferedBytes?: number;
-  /** Deadline for the socket to open and `session.updated` to arrive (default 10000 ms). */
-  readonly connectTimeoutMs?: number;
-  /** Ping interval on the model socket (default 10000 ms; 0 disables). */
-  readonly heartbeatMs?: number;
-  /** Pings left unanswered before the socket is terminated and treated as dropped (default 2). */
-  readonly missedPongsLimit?: number;
-  /** Largest message accepted from the model (default 16 MiB; audio deltas are large). */
-  readonly maxPayload?: number;
-  readonly WebSocketImpl?: WebSocketConstructor;
 }
 
 export interface ResolvedOptions {
@@ -96,9 +77,6 @@ export const DEFAULTS = {
   maxPayload: 16 * 1024 * 1024,
 } as const;
 
-const noop = (): void => undefined;
-/** Used when no logger is given: the backend never requires one. */
-export const SILENT_LOGGER: LoggerLike = { debug: noop, info: noop, warn: noop, error: noop };
 
 export function defaultUrl(model: string): string {
   return `wss://api.openai.com/v1/realtime?model=${encodeURIComponent(model)}`;
