@@ -20,7 +20,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { AnswerPacer, FakeVad, bytesPerMsOf, tone, type FakeAudioFormat } from './model-fake-audio.js';
-import { FakeModelServer, Records, rawBytes, rawText, type FakeToolPlan } from './model-fake-server.js';
+import { FakeModelServer, Records, rawBytes, rawText, type FakeToolPlan, FakeModelApi } from './model-fake-server.js';
 
 export interface FakeDeepgramOptions {
   readonly apiKey?: string;
@@ -196,7 +196,7 @@ class DeepgramConnection {
   }
 }
 
-export class FakeDeepgramServer {
+export class FakeDeepgramServer extends FakeModelApi<DeepgramConnection> {
   readonly options: Resolved;
   readonly server: FakeModelServer;
   readonly records: Records<DeepgramRecord>;
@@ -206,10 +206,9 @@ export class FakeDeepgramServer {
   toolSeq = 0;
   appendedMs = 0;
   audioSentMs = 0;
-  private latest: DeepgramConnection | undefined;
-  private dropsLeft = 1;
 
   private constructor(options: FakeDeepgramOptions) {
+    super('fake deepgram', options.dropAfterChunks);
     this.options = {
       apiKey: options.apiKey ?? 'test-key',
       detectionDelayMs: options.detectionDelayMs ?? 100,
@@ -249,40 +248,5 @@ export class FakeDeepgramServer {
 
   record(connection: number, kind: string, text?: string): void {
     this.records.push({ at: FakeModelServer.now(), connection, kind, ...(text === undefined ? {} : { text }) });
-  }
-
-  takeDrop(chunks: number): boolean {
-    if (this.options.dropAfterChunks === undefined || this.dropsLeft <= 0 || chunks < this.options.dropAfterChunks) return false;
-    this.dropsLeft--;
-    return true;
-  }
-
-  respond(ms?: number): void {
-    this.require().respond(ms);
-  }
-
-  drop(): void {
-    this.require().drop();
-  }
-
-  sendRaw(text: string): void {
-    this.require().sendRaw(text);
-  }
-
-  send(message: Record<string, unknown>): void {
-    this.require().send(message);
-  }
-
-  until(check: () => boolean, what: string, timeoutMs?: number): Promise<void> {
-    return this.server.until(check, what, timeoutMs);
-  }
-
-  close(): Promise<void> {
-    return this.server.close();
-  }
-
-  private require(): DeepgramConnection {
-    if (this.latest === undefined || !this.latest.isOpen) throw new Error('fake deepgram: no open connection');
-    return this.latest;
   }
 }

@@ -22,7 +22,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { AnswerPacer, FakeVad, bytesPerMsOf, tone, type FakeAudioFormat } from './model-fake-audio.js';
-import { FakeModelServer, Records, rawText, type FakeToolPlan } from './model-fake-server.js';
+import { FakeModelServer, Records, rawText, type FakeToolPlan, FakeModelApi } from './model-fake-server.js';
 
 export interface FakeElevenOptions {
   readonly apiKey?: string;
@@ -220,7 +220,7 @@ class ElevenConnection {
   }
 }
 
-export class FakeElevenServer {
+export class FakeElevenServer extends FakeModelApi<ElevenConnection> {
   readonly options: Resolved;
   readonly server: FakeModelServer;
   /** Client tool calls to make, one per caller turn, instead of answering. */
@@ -230,10 +230,9 @@ export class FakeElevenServer {
   readonly initiations: Records<ElevenRecord>;
   appendedMs = 0;
   audioSentMs = 0;
-  private latest: ElevenConnection | undefined;
-  private dropsLeft = 1;
 
   private constructor(options: FakeElevenOptions) {
+    super('fake elevenlabs', options.dropAfterChunks);
     this.options = {
       apiKey: options.apiKey ?? 'test-key',
       agentId: options.agentId ?? 'agent_fake',
@@ -279,40 +278,5 @@ export class FakeElevenServer {
 
   record(connection: number, kind: string, text?: string, eventId?: number): void {
     this.records.push({ at: FakeModelServer.now(), connection, kind, ...(text === undefined ? {} : { text }), ...(eventId === undefined ? {} : { eventId }) });
-  }
-
-  takeDrop(chunks: number): boolean {
-    if (this.options.dropAfterChunks === undefined || this.dropsLeft <= 0 || chunks < this.options.dropAfterChunks) return false;
-    this.dropsLeft--;
-    return true;
-  }
-
-  respond(ms?: number): void {
-    this.require().respond(ms);
-  }
-
-  drop(): void {
-    this.require().drop();
-  }
-
-  sendRaw(text: string): void {
-    this.require().sendRaw(text);
-  }
-
-  send(message: Record<string, unknown>): void {
-    this.require().send(message);
-  }
-
-  until(check: () => boolean, what: string, timeoutMs?: number): Promise<void> {
-    return this.server.until(check, what, timeoutMs);
-  }
-
-  close(): Promise<void> {
-    return this.server.close();
-  }
-
-  private require(): ElevenConnection {
-    if (this.latest === undefined || !this.latest.isOpen) throw new Error('fake elevenlabs: no open connection');
-    return this.latest;
   }
 }

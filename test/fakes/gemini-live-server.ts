@@ -19,7 +19,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { AnswerPacer, FakeVad, PCM_16K, PCM_24K, bytesPerMsOf, tone, wordsDue } from './model-fake-audio.js';
-import { FakeModelServer, Records, rawText, type FakeToolPlan } from './model-fake-server.js';
+import { FakeModelServer, Records, rawText, type FakeToolPlan, FakeModelApi } from './model-fake-server.js';
 
 export interface FakeGeminiOptions {
   readonly apiKey?: string;
@@ -229,7 +229,7 @@ class GeminiConnection {
   }
 }
 
-export class FakeGeminiServer {
+export class FakeGeminiServer extends FakeModelApi<GeminiConnection> {
   readonly options: Resolved;
   readonly server: FakeModelServer;
   readonly setups: Records<GeminiSetupRecord>;
@@ -244,10 +244,9 @@ export class FakeGeminiServer {
   appendedMs = 0;
   audioSentMs = 0;
   private readonly connections = new Map<number, GeminiConnection>();
-  private latest: GeminiConnection | undefined;
-  private dropsLeft = 1;
 
   private constructor(options: FakeGeminiOptions) {
+    super('fake gemini', options.dropAfterChunks);
     this.options = {
       apiKey: options.apiKey ?? 'test-key',
       detectionDelayMs: options.detectionDelayMs ?? 100,
@@ -298,43 +297,8 @@ export class FakeGeminiServer {
     this.events.push({ at: FakeModelServer.now(), connection, kind });
   }
 
-  takeDrop(chunks: number): boolean {
-    if (this.options.dropAfterChunks === undefined || this.dropsLeft <= 0 || chunks < this.options.dropAfterChunks) return false;
-    this.dropsLeft--;
-    return true;
-  }
-
-  respond(ms?: number): void {
-    this.require().respond(ms);
-  }
-
   goAway(timeLeftMs = 1000): void {
     this.require().goAway(timeLeftMs);
-  }
-
-  drop(): void {
-    this.require().drop();
-  }
-
-  sendRaw(text: string): void {
-    this.require().sendRaw(text);
-  }
-
-  send(message: Record<string, unknown>): void {
-    this.require().send(message);
-  }
-
-  until(check: () => boolean, what: string, timeoutMs?: number): Promise<void> {
-    return this.server.until(check, what, timeoutMs);
-  }
-
-  close(): Promise<void> {
-    return this.server.close();
-  }
-
-  private require(): GeminiConnection {
-    if (this.latest === undefined || !this.latest.isOpen) throw new Error('fake gemini: no open connection');
-    return this.latest;
   }
 
   private authorized(req: IncomingMessage): boolean {

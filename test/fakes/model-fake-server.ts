@@ -149,3 +149,64 @@ export interface FakeToolPlan {
   readonly name: string;
   readonly args: Record<string, unknown>;
 }
+
+/** What a fake model API's tests drive on its newest open connection. */
+export interface DrivenConnection {
+  readonly isOpen: boolean;
+  respond(ms?: number): void;
+  drop(): void;
+  sendRaw(text: string): void;
+  send(message: Record<string, unknown>): void;
+}
+
+/**
+ * The test-facing half every fake model API shares: commands to the newest open connection, waits
+ * on what was recorded, closing, and the one planned socket drop (`dropAfterChunks`).
+ */
+export abstract class FakeModelApi<C extends DrivenConnection> {
+  abstract readonly server: FakeModelServer;
+  /** The newest connection (set by the subclass's connection hook). */
+  protected latest: C | undefined;
+  private dropsLeft = 1;
+
+  constructor(
+    private readonly label: string,
+    private readonly dropAfterChunks: number | undefined,
+  ) {}
+
+  /** True once, when a connection has sent `dropAfterChunks` chunks: it should drop its socket. */
+  takeDrop(chunks: number): boolean {
+    if (this.dropAfterChunks === undefined || this.dropsLeft <= 0 || chunks < this.dropAfterChunks) return false;
+    this.dropsLeft--;
+    return true;
+  }
+
+  respond(ms?: number): void {
+    this.require().respond(ms);
+  }
+
+  drop(): void {
+    this.require().drop();
+  }
+
+  sendRaw(text: string): void {
+    this.require().sendRaw(text);
+  }
+
+  send(message: Record<string, unknown>): void {
+    this.require().send(message);
+  }
+
+  until(check: () => boolean, what: string, timeoutMs?: number): Promise<void> {
+    return this.server.until(check, what, timeoutMs);
+  }
+
+  close(): Promise<void> {
+    return this.server.close();
+  }
+
+  protected require(): C {
+    if (this.latest === undefined || !this.latest.isOpen) throw new Error(`${this.label}: no open connection`);
+    return this.latest;
+  }
+}
