@@ -23,13 +23,9 @@ import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { printTable, writeResults } from './report.js';
-import { askQuestions, connectCallers, hangUp, markCallers, summarizeCallers } from './load/callers.js';
-import { ServerChild } from './load/child-link.js';
+import { GeneratorChild, ServerChild } from './load/child-link.js';
 import { comparisonRows, figuresOf, type RunResult } from './load/figures.js';
 import { BENCH_API_KEY, type ServerKind } from './load/protocol.js';
-import { SelfMeter } from './load/self-meter.js';
-import { FakeRealtimeServer } from '../test/fakes/realtime-server.js';
-import type { FakeTwilioCaller } from '../test/fakes/twilio-caller.js';
 import { OtlpReceiver } from '../test/fakes/otlp/receiver.js';
 
 export interface LoadBenchOptions {
@@ -60,39 +56,22 @@ const ANSWER_MARGIN_MS = 10_000;
 
 async function measure(kind: ServerKind, options: LoadBenchOptions, otlpUrl?: string): Promise<RunResult> {
   const { calls, seconds } = options;
-  const model = await FakeRealtimeServer.start({
-    apiKey: BENCH_API_KEY,
-    answerMs: seconds * 1000 + ANSWER_MARGIN_MS,
-    speedFactor: SPEED_FACTOR,
-    // Small logs: the fake's lists are trimmed on every push, and the bench reads none of them but these.
-    logLimit: Math.max(64, 2 * calls),
-    appendLimitBytes: 16 * 1024,
-  });
+  const generator = await GeneratorChild.start({ apiKey: BENCH_API_KEY, answerMs: seconds * 1000 + ANSWER_MARGIN_MS, speedFactor: SPEED_FACTOR });
   let child: ServerChild | undefined;
-  let callers: FakeTwilioCaller[] = [];
   try {
-    const started = await ServerChild.start(kind, model.url(), otlpUrl);
+    const started = await ServerChild.start(kind, generator.modelUrl, otlpUrl);
     child = started.child;
-    callers = await connectCallers(`ws://127.0.0.1:${started.port}/twilio/media`, calls);
-    await model.waitFor(() => model.log.sessionUpdates.length >= calls, `${calls} model sessions`, 30_000);
-
-    const self = new SelfMeter();
+    await generator.connect(`ws://127.0.0.1:${started.port}/twilio/media`, calls);
     child.begin();
-    const windowStart = performance.now();
-    const atStart = markCallers(callers);
-    const asking = askQuestions(callers, ASK_SPREAD_MS);
+    generator.begin(ASK_SPREAD_MS);
     // The window is a fixed stretch of wall time: this sleep is the measurement, not a synchronisation.
     await sleep(seconds * 1000);
-    const windowEnd = performance.now();
-    const callerTotals = summarizeCallers(callers, windowStart, atStart, windowEnd);
-    const fakes = self.stop();
+    const load = await generator.end();
     const server = await child.end();
-    await asking;
-    return { kind, calls, seconds, server, callers: callerTotals, fakesCpuPercent: fakes.cpuPercent, fakesLagP99Ms: fakes.lagP99Ms };
+    return { kind, calls, seconds, server, callers: load.callers, fakesCpuPercent: load.cpuPercent, fakesLagP99Ms: load.lagP99Ms };
   } finally {
-    await hangUp(callers);
+    await generator.stop().catch(() => generator.kill());
     if (child !== undefined) await child.stop();
-    await model.close();
   }
 }
 

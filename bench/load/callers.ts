@@ -1,23 +1,8 @@
 /**
- * The load of the load bench, in the parent process: N fake Twilio callers (test/fakes) that
- * connect, ask one question each (a tone the fake model's VAD hears), then play what they get in
- * real time and echo marks; and what they experienced over the measurement window.
+ * What the load generator's callers (lean-caller.ts) experienced over the measurement window, added
+ * up over all of them. Runs in the generator process, on its clock.
  */
-import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { FakeTwilioCaller, toneSamples, type FakeTwilioCallerOptions } from '../../test/fakes/twilio-caller.js';
-
-/** Connections opened at once while ramping up (a burst of N upgrades would measure the ramp). */
-const CONNECT_BATCH = 10;
-/** Length of the question each caller asks; the fake model answers after 500 ms of silence. */
-const QUESTION_MS = 400;
-
-const CALLER_OPTIONS: FakeTwilioCallerOptions = {
-  connectTimeoutMs: 10_000,
-  // The bench reads counters, not logs: small rings keep the parent light with many callers.
-  logCap: 2_000,
-  playedAudioCap: 8_000,
-};
+import type { LeanCaller } from './lean-caller.js';
 
 /** What the callers experienced during the window, added up over all of them. */
 export interface CallerTotals {
@@ -50,43 +35,8 @@ export interface CallerMark {
   readonly received: number;
 }
 
-export function markCallers(callers: readonly FakeTwilioCaller[]): CallerMark[] {
-  return callers.map((caller) => ({ playedMs: caller.playedMs, received: caller.received.total }));
-}
-
-/** Connects `count` callers to `url`, `CONNECT_BATCH` at a time. */
-export async function connectCallers(url: string, count: number): Promise<FakeTwilioCaller[]> {
-  const callers: FakeTwilioCaller[] = [];
-  try {
-    for (let first = 0; first < count; first += CONNECT_BATCH) {
-      const batch = Math.min(CONNECT_BATCH, count - first);
-      callers.push(...(await Promise.all(Array.from({ length: batch }, () => FakeTwilioCaller.connect(url, CALLER_OPTIONS)))));
-    }
-  } catch (err) {
-    for (const caller of callers) caller.terminate();
-    throw err;
-  }
-  return callers;
-}
-
-/**
- * Every caller asks its question, their starts spread evenly over `spreadMs` (real calls are not in
- * lock-step). Resolves when the last question has been spoken.
- */
-export async function askQuestions(callers: readonly FakeTwilioCaller[], spreadMs: number): Promise<void> {
-  const question = toneSamples(QUESTION_MS);
-  const step = callers.length > 1 ? spreadMs / (callers.length - 1) : 0;
-  await Promise.all(
-    callers.map(async (caller, i) => {
-      await sleep(i * step);
-      await caller.sendSpeech(question);
-    }),
-  );
-}
-
-/** Hangs every caller up (stop + close), each within its own deadline. */
-export async function hangUp(callers: readonly FakeTwilioCaller[]): Promise<void> {
-  await Promise.all(callers.map((caller) => caller.stop(2_000)));
+export function markCallers(callers: readonly LeanCaller[]): CallerMark[] {
+  return callers.map((caller) => ({ playedMs: caller.player.playedMs, received: caller.received }));
 }
 
 function median(values: readonly number[]): number {
@@ -96,11 +46,8 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-/**
- * What the callers experienced between `windowStart` and `windowEnd` (performance.now() of this
- * process). Each caller keeps its own clock, so the window is moved onto it first.
- */
-export function summarizeCallers(callers: readonly FakeTwilioCaller[], windowStart: number, atStart: readonly CallerMark[], windowEnd: number): CallerTotals {
+/** What the callers experienced between `windowStart` and `windowEnd` (performance.now() of this process). */
+export function summarizeCallers(callers: readonly LeanCaller[], windowStart: number, atStart: readonly CallerMark[], windowEnd: number): CallerTotals {
   let underruns = 0;
   let underrunMs = 0;
   let callsWithUnderruns = 0;
@@ -111,19 +58,17 @@ export function summarizeCallers(callers: readonly FakeTwilioCaller[], windowSta
   let received = 0;
   const maxBuffered: number[] = [];
   callers.forEach((caller, i) => {
-    const offset = performance.now() - caller.now();
-    const start = windowStart - offset;
-    const end = windowEnd - offset;
-    const dry = caller.underruns.filter((d) => d.start >= start && d.start < end);
+    caller.player.advance(windowEnd);
+    const dry = caller.dryPeriods.filter((d) => d.start >= windowStart && d.start < windowEnd);
     underruns += dry.length;
-    underrunMs += dry.reduce((sum, d) => sum + Math.min(d.end ?? end, end) - d.start, 0);
+    underrunMs += dry.reduce((sum, d) => sum + Math.min(d.end ?? windowEnd, windowEnd) - d.start, 0);
     if (dry.length > 0) callsWithUnderruns++;
-    const playedMs = caller.playedMs - (atStart[i]?.playedMs ?? 0);
-    received += caller.received.total - (atStart[i]?.received ?? 0);
+    const playedMs = caller.player.playedMs - (atStart[i]?.playedMs ?? 0);
+    received += caller.received - (atStart[i]?.received ?? 0);
     played += playedMs;
     if (playedMs === 0) silentCalls++;
-    violations += caller.violations.total;
-    if (caller.closeInfo !== undefined && caller.closeInfo.at < end) closedEarly++;
+    violations += caller.violations;
+    if (caller.closedAt !== undefined && caller.closedAt < windowEnd) closedEarly++;
     maxBuffered.push(caller.maxBufferedMs);
   });
   return {
@@ -131,7 +76,7 @@ export function summarizeCallers(callers: readonly FakeTwilioCaller[], windowSta
     underruns,
     underrunMs,
     callsWithUnderruns,
-    maxBufferedMs: Math.max(0, ...maxBuffered),
+    maxBufferedMs: maxBuffered.reduce((a, b) => Math.max(a, b), 0),
     medianMaxBufferedMs: median(maxBuffered),
     meanPlayedMs: callers.length > 0 ? played / callers.length : 0,
     silentCalls,

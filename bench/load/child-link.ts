@@ -1,77 +1,88 @@
 /**
- * The parent's side of the server child (server-child.ts): forks it under tsx with --expose-gc,
- * and waits for each of its answers with a deadline, so a child that hangs or dies fails the bench
- * instead of parking it.
+ * The parent's side of the bench's child processes (server-child.ts, generator.ts): forks each
+ * under tsx, pinned to a CPU with `taskset` (util-linux) so the server under test and the load
+ * generator never share a core, and waits for each of its answers with a deadline, so a child that
+ * hangs or dies fails the bench instead of parking it.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ChildMessage, MemorySample, ParentMessage, ServerKind, ServerMeasurement } from './protocol.js';
+import type { ChildMessage, GeneratorMessage, GeneratorResult, MemorySample, ParentMessage, ServerKind, ServerMeasurement, ToGeneratorMessage } from './protocol.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = join(HERE, '..', '..');
-const CHILD_SCRIPT = join(HERE, 'server-child.ts');
 /**
- * Extra node flags for the child only, to look inside the server under load, e.g.
+ * Extra node flags for the server child only, to look inside the server under load, e.g.
  * `BENCH_LOAD_CHILD_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/prof'` (flags NODE_OPTIONS refuses).
  */
 const EXTRA_FLAGS = (process.env['BENCH_LOAD_CHILD_FLAGS'] ?? '').split(/\s+/).filter((f) => f !== '');
 
-type Expected = ChildMessage['type'];
-type MessageOf<T extends Expected> = Extract<ChildMessage, { type: T }>;
+/** CPU of the server under test and CPU of the load generator (`BENCH_LOAD_CPUS=0,1`; `none` to not pin). */
+const CPUS = (process.env['BENCH_LOAD_CPUS'] ?? '0,1').split(',');
+export const SERVER_CPU = CPUS[0] === 'none' ? undefined : CPUS[0];
+export const GENERATOR_CPU = CPUS[0] === 'none' ? undefined : (CPUS[1] ?? CPUS[0]);
 
-export class ServerChild {
-  private readonly inbox: ChildMessage[] = [];
+function hasTaskset(): boolean {
+  try {
+    execFileSync('taskset', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+const TASKSET = hasTaskset();
+
+type Message = { readonly type: string };
+
+/** A forked child that answers typed messages; `failed` from the child rejects the wait. */
+export class ChildLink<Out, In extends Message> {
+  private readonly inbox: In[] = [];
   private wake: (() => void) | undefined;
   private exited: string | undefined;
 
-  private constructor(private readonly child: ChildProcess) {
-    child.on('message', (message: ChildMessage) => {
-      // At most a handful of messages ever arrive (ready, result, failed): bounded by the protocol.
+  constructor(
+    private readonly child: ChildProcess,
+    private readonly name: string,
+  ) {
+    child.on('message', (message: In) => {
+      // A handful of messages ever arrive per phase: bounded by the protocol.
       if (this.inbox.length < 16) this.inbox.push(message);
       this.wake?.();
     });
     child.on('exit', (code, signal) => {
-      this.exited = `server child exited (code ${code}, signal ${signal})`;
+      this.exited = `${name} exited (code ${code}, signal ${signal})`;
       this.wake?.();
     });
   }
 
-  /** Forks the child for `kind` and waits for it to listen; resolves with its port and idle memory. */
-  static async start(kind: ServerKind, modelUrl: string, otlpUrl?: string, timeoutMs = 30_000): Promise<{ child: ServerChild; port: number; idle: MemorySample }> {
-    const child = new ServerChild(
-      fork(CHILD_SCRIPT, [kind, modelUrl, ...(otlpUrl === undefined ? [] : [otlpUrl])], {
-        env: { ...process.env, ...(kind === 'gateway-traced' ? { OTEL_TRACES_SAMPLER: 'always_on' } : {}) },
-        cwd: REPO_ROOT,
-        execArgv: ['--import', 'tsx', '--expose-gc', ...EXTRA_FLAGS],
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      }),
-    );
-    try {
-      const ready = await child.expect('ready', timeoutMs);
-      return { child, port: ready.port, idle: ready.idle };
-    } catch (err) {
-      child.kill();
-      throw err;
-    }
+  /** Forks `script` under tsx, pinned to `cpu` when taskset is there. */
+  static fork<Out, In extends Message>(name: string, script: string, args: string[], cpu: string | undefined, flags: string[] = [], env: NodeJS.ProcessEnv = {}): ChildLink<Out, In> {
+    const nodeFlags = ['--import', 'tsx', '--expose-gc', ...flags];
+    const pinned = TASKSET && cpu !== undefined;
+    const child = fork(join(HERE, script), args, {
+      env: { ...process.env, ...env },
+      cwd: REPO_ROOT,
+      // fork runs `execPath ...execArgv script ...args`: taskset -c CPU node <flags> script.
+      ...(pinned ? { execPath: 'taskset', execArgv: ['-c', cpu, process.execPath, ...nodeFlags] } : { execArgv: nodeFlags }),
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    return new ChildLink<Out, In>(child, name);
   }
 
-  /** Starts the measurement window in the child. */
-  begin(): void {
-    this.send({ type: 'begin' });
+  get pid(): number | undefined {
+    return this.child.pid;
   }
 
-  /** Ends the window; resolves with what the child measured. */
-  async end(timeoutMs = 15_000): Promise<ServerMeasurement> {
-    this.send({ type: 'end' });
-    return (await this.expect('result', timeoutMs)).measurement;
+  send(message: Out): void {
+    if (this.exited !== undefined) throw new Error(this.exited);
+    this.child.send(message as object);
   }
 
-  /** Asks the child to close its server and exit; kills it past the deadline. */
-  async stop(timeoutMs = 10_000): Promise<void> {
+  /** Asks the child to exit with `message`; kills it past the deadline. */
+  async stop(message: Out, timeoutMs = 10_000): Promise<void> {
     if (this.exited !== undefined) return;
     const gone = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    this.send({ type: 'exit' });
+    this.send(message);
     const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
     await gone;
     clearTimeout(timer);
@@ -81,21 +92,16 @@ export class ServerChild {
     if (this.exited === undefined) this.child.kill('SIGKILL');
   }
 
-  private send(message: ParentMessage): void {
-    if (this.exited !== undefined) throw new Error(this.exited);
-    this.child.send(message);
-  }
-
-  private async expect<T extends Expected>(type: T, timeoutMs: number): Promise<MessageOf<T>> {
+  async expect<T extends In['type']>(type: T, timeoutMs: number): Promise<Extract<In, { type: T }>> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const index = this.inbox.findIndex((m) => m.type === type || m.type === 'failed');
       const found = index >= 0 ? this.inbox.splice(index, 1)[0] : undefined;
-      if (found?.type === 'failed') throw new Error(`server child failed: ${found.message}`);
-      if (found !== undefined) return found as MessageOf<T>;
+      if (found?.type === 'failed') throw new Error(`${this.name} failed: ${(found as unknown as { message: string }).message}`);
+      if (found !== undefined) return found as Extract<In, { type: T }>;
       if (this.exited !== undefined) throw new Error(`${this.exited} while waiting for '${type}'`);
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`server child: no '${type}' within ${timeoutMs} ms`);
+      if (left <= 0) throw new Error(`${this.name}: no '${type}' within ${timeoutMs} ms`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.wake = () => {
@@ -105,5 +111,91 @@ export class ServerChild {
       });
       this.wake = undefined;
     }
+  }
+}
+
+/** The server under test in its child, on SERVER_CPU. */
+export class ServerChild {
+  private constructor(private readonly link: ChildLink<ParentMessage, ChildMessage>) {}
+
+  /** Forks the child for `kind` and waits for it to listen; resolves with its port and idle memory. */
+  static async start(kind: ServerKind, modelUrl: string, otlpUrl?: string, timeoutMs = 30_000): Promise<{ child: ServerChild; port: number; idle: MemorySample }> {
+    const link = ChildLink.fork<ParentMessage, ChildMessage>(
+      'server child', 'server-child.ts', [kind, modelUrl, ...(otlpUrl === undefined ? [] : [otlpUrl])], SERVER_CPU, EXTRA_FLAGS,
+      kind === 'gateway-traced' ? { OTEL_TRACES_SAMPLER: 'always_on' } : {},
+    );
+    try {
+      const ready = await link.expect('ready', timeoutMs);
+      return { child: new ServerChild(link), port: ready.port, idle: ready.idle };
+    } catch (err) {
+      link.kill();
+      throw err;
+    }
+  }
+
+  begin(): void {
+    this.link.send({ type: 'begin' });
+  }
+
+  async end(timeoutMs = 15_000): Promise<ServerMeasurement> {
+    this.link.send({ type: 'end' });
+    return (await this.link.expect('result', timeoutMs)).measurement;
+  }
+
+  /** Heap and RSS after forced GCs, calls live (the soak's sample). */
+  async sample(timeoutMs = 15_000): Promise<MemorySample> {
+    this.link.send({ type: 'sample' });
+    return (await this.link.expect('sample', timeoutMs)).memory;
+  }
+
+  stop(): Promise<void> {
+    return this.link.stop({ type: 'exit' });
+  }
+
+  kill(): void {
+    this.link.kill();
+  }
+}
+
+/** The load generator (lean model + lean callers) in its child, on GENERATOR_CPU. */
+export class GeneratorChild {
+  private constructor(
+    private readonly link: ChildLink<ToGeneratorMessage, GeneratorMessage>,
+    readonly modelUrl: string,
+  ) {}
+
+  static async start(options: { answerMs: number; speedFactor: number; apiKey: string }, timeoutMs = 30_000): Promise<GeneratorChild> {
+    const link = ChildLink.fork<ToGeneratorMessage, GeneratorMessage>('generator', 'generator.ts', [JSON.stringify(options)], GENERATOR_CPU);
+    try {
+      const ready = await link.expect('ready', timeoutMs);
+      return new GeneratorChild(link, ready.modelUrl);
+    } catch (err) {
+      link.kill();
+      throw err;
+    }
+  }
+
+  /** Connects `calls` callers to the server and waits for as many model sessions. */
+  async connect(url: string, calls: number, timeoutMs = 120_000): Promise<void> {
+    this.link.send({ type: 'connect', url, calls });
+    await this.link.expect('connected', timeoutMs);
+  }
+
+  /** Opens the window: the callers ask their questions, spread over `askSpreadMs`. */
+  begin(askSpreadMs: number): void {
+    this.link.send({ type: 'begin', askSpreadMs });
+  }
+
+  async end(timeoutMs = 15_000): Promise<GeneratorResult> {
+    this.link.send({ type: 'end' });
+    return (await this.link.expect('result', timeoutMs)).result;
+  }
+
+  stop(): Promise<void> {
+    return this.link.stop({ type: 'exit' });
+  }
+
+  kill(): void {
+    this.link.kill();
   }
 }

@@ -4,6 +4,8 @@
  * callers and the fake model, which cost as much again, stay in the parent.
  */
 
+import type { CallerTotals } from './callers.js';
+
 /** Which server the child runs; `gateway-traced` exports every span (always_on) to an OTLP receiver. */
 export type ServerKind = 'gateway' | 'gateway-traced' | 'naive';
 
@@ -50,9 +52,33 @@ export interface ServerMeasurement {
   readonly liveCalls: number;
 }
 
-export type ParentMessage = { readonly type: 'begin' } | { readonly type: 'end' } | { readonly type: 'exit' };
+export type ParentMessage = { readonly type: 'begin' } | { readonly type: 'end' } | { readonly type: 'sample' } | { readonly type: 'exit' };
 
 export type ChildMessage =
   | { readonly type: 'ready'; readonly port: number; readonly idle: MemorySample }
   | { readonly type: 'result'; readonly measurement: ServerMeasurement }
+  | { readonly type: 'sample'; readonly memory: MemorySample }
+  | { readonly type: 'failed'; readonly message: string };
+
+/** What the load generator (generator.ts) reports for the window. */
+export interface GeneratorResult {
+  readonly callers: CallerTotals;
+  /** CPU of the generator process (lean callers + lean model) over the window, % of one core. */
+  readonly cpuPercent: number;
+  /** Its event-loop lag p99, ms: high values mean the callers' clocks, not the server, starved. */
+  readonly lagP99Ms: number;
+  /** Model sessions open at the end of the window. */
+  readonly modelSessions: number;
+}
+
+export type ToGeneratorMessage =
+  | { readonly type: 'connect'; readonly url: string; readonly calls: number }
+  | { readonly type: 'begin'; readonly askSpreadMs: number }
+  | { readonly type: 'end' }
+  | { readonly type: 'exit' };
+
+export type GeneratorMessage =
+  | { readonly type: 'ready'; readonly modelUrl: string }
+  | { readonly type: 'connected' }
+  | { readonly type: 'result'; readonly result: GeneratorResult }
   | { readonly type: 'failed'; readonly message: string };

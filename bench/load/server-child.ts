@@ -125,7 +125,11 @@ async function main(): Promise<void> {
   };
 
   process.on('message', (message: ParentMessage) => {
-    const handled = message.type === 'begin' ? Promise.resolve(begin()) : message.type === 'end' ? end() : exit();
+    const handled =
+      message.type === 'begin' ? Promise.resolve(begin())
+      : message.type === 'end' ? end()
+      : message.type === 'sample' ? settledMemory().then((memory) => send({ type: 'sample', memory }))
+      : exit();
     handled.catch(fail);
   });
   // An orphaned child must not linger: the parent's channel closing ends it.
