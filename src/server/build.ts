@@ -67,6 +67,7 @@ export function modelFactory(config: GatewayConfig, logger: Logger, overrides: B
         ...(callerFormat.sampleRate === 8000 ? { wireFormat: openai.audioFormat } : {}),
         ...(openai.authHeader ? { authHeader: openai.authHeader } : {}),
         inputQueueMs: config.callerQueueMs,
+        inputBatchMs: config.modelInputBatchMs,
         maxBufferedBytes: config.bufferedWarnBytes,
         heartbeatMs: config.heartbeatMs,
         logger: logger.child({ callSid: callId, model: 'openai-realtime' }),

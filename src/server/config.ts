@@ -78,6 +78,8 @@ export interface GatewayConfig {
   readonly maxQueuedAudioMs: number;
   /** Cap of caller audio waiting for a slow model socket (ms); oldest dropped past it. */
   readonly callerQueueMs: number;
+  /** Caller audio gathered into one model message (OpenAI Realtime `input_audio_buffer.append`), ms; 0 = one per frame. */
+  readonly modelInputBatchMs: number;
   readonly bufferedWarnBytes: number;
   readonly slowConsumerBytes: number;
   readonly slowConsumerMs: number;
@@ -297,6 +299,7 @@ export function loadConfig(env: Env = process.env): ConfigResult {
     creditWindowMs: read.int('CREDIT_WINDOW_MS', 800, 200, 2000),
     maxQueuedAudioMs: read.int('MAX_QUEUED_AUDIO_MS', 120_000, 1_000, 600_000),
     callerQueueMs: read.int('CALLER_QUEUE_MS', 2_000, 100, 60_000),
+    modelInputBatchMs: read.int('MODEL_INPUT_BATCH_MS', 100, 0, 200),
     bufferedWarnBytes: read.int('BUFFERED_WARN_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
     slowConsumerBytes: read.int('SLOW_CONSUMER_BYTES', 1024 * 1024, 4096, 256 * 1024 * 1024),
     slowConsumerMs: read.int('SLOW_CONSUMER_MS', 5_000, 100, 600_000),

@@ -6,9 +6,17 @@
  *
  * Drops are counted and logged once per episode (first drop, then a summary when the queue has
  * drained), never per frame. `ws` has no drain event, so while audio waits the pump polls.
+ *
+ * With `batchMs` > 0, consecutive frames are first gathered into one chunk of at least `batchMs`
+ * (a 20 ms Twilio frame per message is 50 messages a second per call to the model; 100 ms is 10):
+ * the model hears each frame up to `batchMs` − one frame later. A partial batch never waits longer
+ * than `batchMs` after its first frame: one shared timer (SharedTicker) sends it.
  */
 import { AudioQueue } from '../../flow/audio-queue.js';
-import type { LoggerLike } from './options.js';
+import { MAX_INPUT_BATCH_MS, type LoggerLike } from './options.js';
+import { SharedTicker } from './shared-ticker.js';
+/** Serves the partial-batch deadline of every pump in the process. */
+const BATCH_TICKER = new SharedTicker(20);
 
 /** One piece of caller audio in the wire format, owned by the queue. */
 interface InputChunk {
@@ -25,6 +33,16 @@ export interface InputPumpOptions {
   readonly logger: LoggerLike;
   /** How often to retry while audio waits (default 20 ms, one Twilio frame). */
   readonly pollMs?: number;
+  /** Gather frames into chunks of at least this many ms before sending (default 0: each push as is); ≤ {@link MAX_INPUT_BATCH_MS}. */
+  readonly batchMs?: number;
+}
+
+/** Frames gathered for one send: `bytes[0, length)`, `durationMs` of audio since `firstAt`. */
+interface Batch {
+  bytes: Uint8Array;
+  length: number;
+  durationMs: number;
+  firstAt: number;
 }
 
 export interface InputPumpStats {
@@ -49,10 +67,17 @@ export class InputPump {
   /** ms dropped in the current episode; undefined when no episode is open. */
   private episodeDroppedMs: number | undefined;
   private closed = false;
+  private readonly batchMs: number;
+  private readonly batch: Batch = { bytes: new Uint8Array(0), length: 0, durationMs: 0, firstAt: 0 };
+  private readonly onBatchTick = (now: number): void => {
+    if (now - this.batch.firstAt >= this.batchMs) this.sendBatch();
+  };
 
   constructor(options: InputPumpOptions) {
     this.options = options;
     this.pollMs = options.pollMs ?? 20;
+    this.batchMs = options.batchMs ?? 0;
+    if (!(this.batchMs >= 0 && this.batchMs <= MAX_INPUT_BATCH_MS)) throw new RangeError(`batchMs must be in 0–${MAX_INPUT_BATCH_MS} (got ${this.batchMs})`);
     this.queue = new AudioQueue<InputChunk>({
       highWaterMarkMs: options.highWaterMarkMs,
       overflow: 'drop-oldest',
@@ -61,16 +86,55 @@ export class InputPump {
   }
 
   get stats(): InputPumpStats {
-    return { droppedMs: this.droppedMs, queuedMs: this.queue.queuedMs, sentMs: this.sentMs, dropEpisodes: this.dropEpisodes };
+    return { droppedMs: this.droppedMs, queuedMs: this.queue.queuedMs + this.batch.durationMs, sentMs: this.sentMs, dropEpisodes: this.dropEpisodes };
   }
 
   /**
    * Sends `bytes` now if nothing waits and the socket is writable; otherwise queues a copy
-   * (the caller's buffer may be reused after this call).
+   * (the caller's buffer may be reused after this call). With `batchMs`, gathers first.
    */
   push(bytes: Uint8Array, durationMs: number): void {
     if (this.closed) return;
     if (!(durationMs > 0) || bytes.length === 0) return;
+    if (this.batchMs > 0 && durationMs < this.batchMs) {
+      this.gather(bytes, durationMs);
+      return;
+    }
+    this.sendBatch();
+    this.forward(bytes, durationMs);
+  }
+
+  /** Sends the partial batch now (before anything that must follow the audio already pushed). */
+  sendBatch(): void {
+    const batch = this.batch;
+    if (batch.length === 0) return;
+    BATCH_TICKER.delete(this.onBatchTick);
+    const durationMs = batch.durationMs;
+    const bytes = batch.bytes.subarray(0, batch.length);
+    batch.length = 0;
+    batch.durationMs = 0;
+    this.forward(bytes, durationMs);
+  }
+
+  private gather(bytes: Uint8Array, durationMs: number): void {
+    const batch = this.batch;
+    if (batch.length + bytes.length > batch.bytes.length) {
+      this.sendBatch();
+      // Room for a whole batch of frames this size plus one (sized once per call, in practice).
+      const capacity = Math.ceil((bytes.length * this.batchMs) / durationMs) + bytes.length;
+      if (capacity > batch.bytes.length) batch.bytes = new Uint8Array(capacity);
+    }
+    if (batch.length === 0) {
+      batch.firstAt = performance.now();
+      BATCH_TICKER.add(this.onBatchTick);
+    }
+    batch.bytes.set(bytes, batch.length);
+    batch.length += bytes.length;
+    batch.durationMs += durationMs;
+    if (batch.durationMs >= this.batchMs) this.sendBatch();
+  }
+
+  private forward(bytes: Uint8Array, durationMs: number): void {
     if (this.queue.length === 0 && this.options.writable()) {
       this.sendOne(bytes, durationMs);
       return;
@@ -98,6 +162,9 @@ export class InputPump {
   /** Drops everything and stops polling for good (the session is closing). */
   close(): void {
     this.closed = true;
+    BATCH_TICKER.delete(this.onBatchTick);
+    this.batch.length = 0;
+    this.batch.durationMs = 0;
     this.stopTimer();
     this.queue.abort('input pump closed');
   }

@@ -92,6 +92,7 @@ export class ModelLink {
       writable: () => this.writable(),
       send: (bytes) => handlers.sendAudio(bytes),
       logger: options.logger,
+      batchMs: options.inputBatchMs,
     });
   }
 

@@ -6,6 +6,9 @@
 import WebSocket from 'ws';
 import { vwError } from '../../errors.js';
 
+/** Largest `inputBatchMs` accepted: a bound on the latency batching may add to what the model hears. */
+export const MAX_INPUT_BATCH_MS = 200;
+
 /** The subset of pino's API the backends use; a pino Logger fits. */
 export interface LoggerLike {
   debug(obj: object, msg?: string): void;
@@ -23,6 +26,11 @@ export interface LinkOptions {
   readonly reconnect?: { readonly attempts?: number; readonly backoffMs?: number };
   /** Bound on caller audio waiting for the model socket, in ms (default 2000); the oldest is dropped. */
   readonly inputQueueMs?: number;
+  /**
+   * Gather caller frames into messages of at least this many ms (default 0: one message per frame;
+   * at most 200). Fewer, larger messages cost less CPU; the model hears audio up to this much later.
+   */
+  readonly inputBatchMs?: number;
   /** Above this many bytes in the socket's send buffer, caller audio waits in the queue (256 KiB). */
   readonly maxBufferedBytes?: number;
   /** Deadline for the socket to open and the provider's handshake answer to arrive (10000 ms). */
@@ -41,6 +49,7 @@ export interface ResolvedLinkOptions {
   readonly reconnectAttempts: number;
   readonly reconnectBackoffMs: number;
   readonly inputQueueMs: number;
+  readonly inputBatchMs: number;
   readonly maxBufferedBytes: number;
   readonly connectTimeoutMs: number;
   readonly heartbeatMs: number;
@@ -60,6 +69,15 @@ function bounded(name: string, value: number, allowZero: boolean): number {
   return value;
 }
 
+/** `inputBatchMs` checked: a whole number in 0–{@link MAX_INPUT_BATCH_MS}, default 0; VW_ERR_CONFIG otherwise. */
+export function inputBatchMsOf(value: number | undefined): number {
+  const ms = value ?? 0;
+  if (!Number.isInteger(ms) || ms < 0 || ms > MAX_INPUT_BATCH_MS) {
+    throw vwError('VW_ERR_CONFIG', `inputBatchMs must be a whole number in 0–${MAX_INPUT_BATCH_MS} (got ${ms})`);
+  }
+  return ms;
+}
+
 /** Applies defaults and checks every bound is finite; throws VW_ERR_CONFIG on a bad value. */
 export function resolveLinkOptions(options: LinkOptions): ResolvedLinkOptions {
   const reconnect = options.reconnect ?? {};
@@ -68,6 +86,7 @@ export function resolveLinkOptions(options: LinkOptions): ResolvedLinkOptions {
     reconnectAttempts: bounded('reconnect.attempts', reconnect.attempts ?? 1, true),
     reconnectBackoffMs: bounded('reconnect.backoffMs', reconnect.backoffMs ?? 500, true),
     inputQueueMs: bounded('inputQueueMs', options.inputQueueMs ?? 2000, false),
+    inputBatchMs: inputBatchMsOf(options.inputBatchMs),
     maxBufferedBytes: bounded('maxBufferedBytes', options.maxBufferedBytes ?? 256 * 1024, true),
     connectTimeoutMs: bounded('connectTimeoutMs', options.connectTimeoutMs ?? 10_000, false),
     heartbeatMs: bounded('heartbeatMs', options.heartbeatMs ?? 10_000, true),
