@@ -11,6 +11,7 @@ import { encodeBase64 } from '../../audio/base64.js';
 import { vwError } from '../../errors.js';
 import { streamSerializers } from '../media-stream/stream-serializers.js';
 import { BadField, base64PayloadAt, digitsAt, idAt, objectAt, parseJsonMessage, stringAt, stringMapAt, tracksAt, type Json, type JsonParseResult } from '../media-stream/json-fields.js';
+import { parseTwilioMediaFast } from './media-fast-path.js';
 import {
   DTMF_DIGIT,
   TWILIO_CHANNELS,
@@ -131,6 +132,15 @@ function parseEvent(root: Json, event: string, out: Uint8Array, sid: RegExp): Tw
  * largest payload accepted (default {@link MAX_MEDIA_PAYLOAD_BYTES}); an empty payload is rejected.
  */
 export function parseTwilioMessage(text: string, mediaOut: Uint8Array, options: TwilioParseOptions = {}): TwilioParseResult {
+  const sid = options.sidPattern ?? TWILIO_SID;
+  // Media frames in Twilio's own layout skip JSON.parse (media-fast-path.ts); all else is parsed in full.
+  const media = parseTwilioMediaFast(text, mediaOut, MAX_MESSAGE_CHARS, sid);
+  if (media !== undefined) return { ok: true, message: media };
+  return parseTwilioMessageInFull(text, mediaOut, options);
+}
+
+/** {@link parseTwilioMessage} without the media fast path (@internal: the fast path's tests compare with it). */
+export function parseTwilioMessageInFull(text: string, mediaOut: Uint8Array, options: TwilioParseOptions = {}): TwilioParseResult {
   const sid = options.sidPattern ?? TWILIO_SID;
   return parseJsonMessage(text, MAX_MESSAGE_CHARS, KNOWN_EVENTS, (root, event) => parseEvent(root, event, mediaOut, sid));
 }
