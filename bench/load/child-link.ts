@@ -182,8 +182,8 @@ export class GeneratorChild {
   }
 
   /** Opens the window: the callers ask their questions, spread over `askSpreadMs`. */
-  begin(askSpreadMs: number): void {
-    this.link.send({ type: 'begin', askSpreadMs });
+  begin(askSpreadMs: number, askEveryMs?: number): void {
+    this.link.send({ type: 'begin', askSpreadMs, ...(askEveryMs === undefined ? {} : { askEveryMs }) });
   }
 
   async end(timeoutMs = 15_000): Promise<GeneratorResult> {

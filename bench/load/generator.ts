@@ -29,9 +29,9 @@ async function main(): Promise<void> {
     await model.waitForConnections(calls, 60_000);
     send({ type: 'connected' });
   };
-  const begin = (askSpreadMs: number): void => {
+  const begin = (askSpreadMs: number, askEveryMs: number | undefined): void => {
     window = { t0: performance.now(), atStart: markCallers(fleet.callers), meter: new SelfMeter() };
-    fleet.askSpread(askSpreadMs);
+    fleet.askSpread(askSpreadMs, askEveryMs);
   };
   const end = (): void => {
     if (window === undefined) throw new Error('generator: end before begin');
@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   process.on('message', (message: ToGeneratorMessage) => {
     const handled =
       message.type === 'connect' ? connect(message.url, message.calls)
-      : message.type === 'begin' ? Promise.resolve(begin(message.askSpreadMs))
+      : message.type === 'begin' ? Promise.resolve(begin(message.askSpreadMs, message.askEveryMs))
       : message.type === 'end' ? Promise.resolve(end())
       : exit();
     handled.catch(fail);

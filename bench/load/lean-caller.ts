@@ -188,6 +188,7 @@ export class LeanCaller {
 export class CallerFleet {
   readonly callers: LeanCaller[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private rounds: NodeJS.Timeout | undefined;
 
   constructor(private readonly tickMs = 10) {}
 
@@ -208,8 +209,16 @@ export class CallerFleet {
     }, this.tickMs);
   }
 
-  /** Every caller asks its question, the starts spread evenly over `spreadMs`, from the one timer. */
-  askSpread(spreadMs: number): void {
+  /**
+   * Every caller asks its question, the starts spread evenly over `spreadMs`; with `everyMs`, again
+   * every `everyMs` (the soak's turns), until `stop`.
+   */
+  askSpread(spreadMs: number, everyMs?: number): void {
+    this.askRound(spreadMs);
+    if (everyMs !== undefined) this.rounds = setInterval(() => this.askRound(spreadMs), everyMs);
+  }
+
+  private askRound(spreadMs: number): void {
     const step = this.callers.length > 1 ? spreadMs / (this.callers.length - 1) : 0;
     const t0 = performance.now();
     let next = 0;
@@ -221,6 +230,7 @@ export class CallerFleet {
   }
 
   stop(): void {
+    clearInterval(this.rounds);
     clearInterval(this.timer);
     this.timer = undefined;
     for (const caller of this.callers) caller.hangUp();

@@ -73,7 +73,7 @@ export interface GeneratorResult {
 
 export type ToGeneratorMessage =
   | { readonly type: 'connect'; readonly url: string; readonly calls: number }
-  | { readonly type: 'begin'; readonly askSpreadMs: number }
+  | { readonly type: 'begin'; readonly askSpreadMs: number; readonly askEveryMs?: number }
   | { readonly type: 'end' }
   | { readonly type: 'exit' };
 
