@@ -3,19 +3,21 @@
  * forwarder (bench/naive-forwarder.ts, the public sample's way) measured the same way in the same
  * run, reported as ratios.
  *
- *   npx tsx bench/load.bench.ts [--calls N] [--seconds S] [--traced]   (defaults: 50 calls, 20 s each)
+ *   npx tsx bench/load.bench.ts [--calls N] [--seconds S] [--lead-ms L] [--traced]   (defaults: 50 calls, 20 s, 3000 ms)
  *
  * `--traced` adds a third server in the same run: the gateway exporting every span (sampler
  * always_on) and its metrics to an in-process OTLP receiver; the report gives its CPU per
  * call-second against the untraced gateway's (the tracing overhead; goal ≤ 1.05).
  *
- * For each server in turn: a fresh fake OpenAI Realtime server and N fake Twilio callers run in this
- * process; the server under test runs alone in a child process (bench/load/server-child.ts) that
- * measures its own CPU, RSS / heap and event-loop lag over the window. Every caller asks one
- * question; the fake model answers with more audio than the window lasts, 10× faster than real
- * time, so every call is streaming for the whole window; callers play in real time and echo marks.
- * The callers count underruns (buffer drained while the answer was still coming) and the most audio
- * banked in their buffer, which is what a barge-in has to throw away.
+ * For each server in turn, three processes: the server under test alone in a child
+ * (bench/load/server-child.ts) pinned to CPU 0, measuring its own CPU, RSS / heap and event-loop lag
+ * over the window; the load generator (bench/load/generator.ts) pinned to CPU 1: a lean fake OpenAI
+ * Realtime model and N lean Twilio callers driven by one timer, reporting its own CPU and lag; and
+ * this parent, which only orchestrates (`BENCH_LOAD_CPUS=a,b` picks other CPUs, `none` does not pin).
+ * Every caller asks one question; the fake model answers with more audio than the window lasts, 10×
+ * faster than real time, so every call is streaming for the whole window; callers play in real time
+ * and echo marks. The callers count underruns (buffer drained while the answer was still coming) and
+ * the most audio banked in their buffer, which is what a barge-in has to throw away.
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -23,7 +25,7 @@ import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { printTable, writeResults } from './report.js';
-import { GeneratorChild, ServerChild } from './load/child-link.js';
+import { GENERATOR_CPU, GeneratorChild, SERVER_CPU, ServerChild } from './load/child-link.js';
 import { comparisonRows, figuresOf, type RunResult } from './load/figures.js';
 import { BENCH_API_KEY, type ServerKind } from './load/protocol.js';
 import { OtlpReceiver } from '../test/fakes/otlp/receiver.js';
@@ -35,19 +37,28 @@ export interface LoadBenchOptions {
   readonly seconds: number;
   /** Also run the gateway with tracing on (always_on, exported to a local OTLP receiver). */
   readonly traced?: boolean;
+  /**
+   * The first `leadMs` of each answer come 10× faster than real time, the rest in real time
+   * (default {@link DEFAULT_LEAD_MS}); `--lead-ms 600000` sends the whole answer fast (the shape before).
+   */
+  readonly leadMs?: number;
 }
 
 /**
- * 50 calls × 20 s: the whole bench (both servers) takes about a minute on 2 cores, and the fakes in
- * the parent stay well under one core (their CPU and lag are printed to check it).
+ * A model that got 3 s ahead and then keeps pace: the server holds ≈ 2 s per call, and a thousand
+ * calls' answers do not all land in the same three seconds (with the whole answer 10× fast they did,
+ * 100 000 deltas a second, which no one core receives).
  */
+export const DEFAULT_LEAD_MS = 3_000;
+
+/** 50 calls × 20 s: the whole bench (both servers) takes about a minute. */
 export const DEFAULT_LOAD: LoadBenchOptions = { calls: 50, seconds: 20 };
 
-const LIMITS = { calls: [1, 1000], seconds: [2, 600] } as const;
+const LIMITS = { calls: [1, 1000], seconds: [2, 600], leadMs: [0, 600_000] } as const;
 /** The fake model speaks this many times faster than real time (the public API: 3–10×). */
 const SPEED_FACTOR = 10;
-/** Questions start spread over this long, so the calls are not in lock-step. */
-const ASK_SPREAD_MS = 1_000;
+/** Questions start spread over this long (5 ms per call, at least 1 s), so the calls are not in lock-step. */
+const askSpreadMs = (calls: number): number => Math.max(1_000, calls * 5);
 /**
  * The answer outlasts the window by this much: the first audio comes ≈ 1–2.5 s into the window
  * (spread, question, the VAD's 500 ms of silence), so every call still has audio coming at its end.
@@ -56,19 +67,21 @@ const ANSWER_MARGIN_MS = 10_000;
 
 async function measure(kind: ServerKind, options: LoadBenchOptions, otlpUrl?: string): Promise<RunResult> {
   const { calls, seconds } = options;
-  const generator = await GeneratorChild.start({ apiKey: BENCH_API_KEY, answerMs: seconds * 1000 + ANSWER_MARGIN_MS, speedFactor: SPEED_FACTOR });
+  const generator = await GeneratorChild.start({
+    apiKey: BENCH_API_KEY, answerMs: seconds * 1000 + ANSWER_MARGIN_MS, speedFactor: SPEED_FACTOR, leadMs: options.leadMs ?? DEFAULT_LEAD_MS,
+  });
   let child: ServerChild | undefined;
   try {
     const started = await ServerChild.start(kind, generator.modelUrl, otlpUrl);
     child = started.child;
     await generator.connect(`ws://127.0.0.1:${started.port}/twilio/media`, calls);
     child.begin();
-    generator.begin(ASK_SPREAD_MS);
+    generator.begin(askSpreadMs(calls));
     // The window is a fixed stretch of wall time: this sleep is the measurement, not a synchronisation.
     await sleep(seconds * 1000);
     const load = await generator.end();
     const server = await child.end();
-    return { kind, calls, seconds, server, callers: load.callers, fakesCpuPercent: load.cpuPercent, fakesLagP99Ms: load.lagP99Ms };
+    return { kind, calls, seconds, server, callers: load.callers, fakesCpuPercent: load.cpuPercent, fakesLagP99Ms: load.lagP99Ms, audioHeldMs: load.audioHeldMs };
   } finally {
     await generator.stop().catch(() => generator.kill());
     if (child !== undefined) await child.stop();
@@ -84,7 +97,7 @@ function warningsOf(run: RunResult): string[] {
   if (callers.violations > 0) out.push(`${run.kind}: callers saw ${callers.violations} Twilio protocol violations`);
   if (server.liveCalls !== run.calls) out.push(`${run.kind}: the server held ${server.liveCalls} calls at the end, not ${run.calls}`);
   if (run.fakesCpuPercent > 80 || run.fakesLagP99Ms > 20) {
-    out.push(`${run.kind}: the fakes were busy (${run.fakesCpuPercent.toFixed(0)} % CPU, lag p99 ${run.fakesLagP99Ms.toFixed(1)} ms): lower --calls; underruns may be the fakes' own`);
+    out.push(`${run.kind}: the load generator was busy or starved (${run.fakesCpuPercent.toFixed(0)} % CPU, lag p99 ${run.fakesLagP99Ms.toFixed(1)} ms): underruns may be its own`);
   }
   return out;
 }
@@ -120,6 +133,9 @@ export async function run(options: LoadBenchOptions = DEFAULT_LOAD): Promise<voi
   const path = writeResults('load', {
     options,
     speedFactor: SPEED_FACTOR,
+    leadMs: options.leadMs ?? DEFAULT_LEAD_MS,
+    askSpreadMs: askSpreadMs(options.calls),
+    cpus: { server: SERVER_CPU ?? 'any', generator: GENERATOR_CPU ?? 'any' },
     answerMs: options.seconds * 1000 + ANSWER_MARGIN_MS,
     runSeconds,
     loadavg: loadavg(),
@@ -133,7 +149,7 @@ export async function run(options: LoadBenchOptions = DEFAULT_LOAD): Promise<voi
 
 /** `--calls N --seconds S --traced` (any may be left out). */
 export function parseArgs(argv: readonly string[]): LoadBenchOptions {
-  const values: { calls: number; seconds: number; traced?: boolean } = { ...DEFAULT_LOAD };
+  const values: { calls: number; seconds: number; traced?: boolean; leadMs?: number } = { ...DEFAULT_LOAD };
   for (let i = 0; i < argv.length; i += 2) {
     const flag = argv[i];
     if (flag === '--traced') {
@@ -142,8 +158,8 @@ export function parseArgs(argv: readonly string[]): LoadBenchOptions {
       continue;
     }
     const raw = argv[i + 1];
-    const key = flag === '--calls' ? 'calls' : flag === '--seconds' ? 'seconds' : undefined;
-    if (key === undefined) throw new Error(`unknown argument ${flag}: use --calls N --seconds S`);
+    const key = flag === '--calls' ? 'calls' : flag === '--seconds' ? 'seconds' : flag === '--lead-ms' ? 'leadMs' : undefined;
+    if (key === undefined) throw new Error(`unknown argument ${flag}: use --calls N --seconds S --lead-ms L --traced`);
     const value = Number(raw);
     const [min, max] = LIMITS[key];
     if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${flag} must be a whole number in ${min}–${max} (got ${raw})`);

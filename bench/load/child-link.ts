@@ -164,7 +164,7 @@ export class GeneratorChild {
     readonly modelUrl: string,
   ) {}
 
-  static async start(options: { answerMs: number; speedFactor: number; apiKey: string }, timeoutMs = 30_000): Promise<GeneratorChild> {
+  static async start(options: { answerMs: number; speedFactor: number; apiKey: string; leadMs?: number }, timeoutMs = 30_000): Promise<GeneratorChild> {
     const link = ChildLink.fork<ToGeneratorMessage, GeneratorMessage>('generator', 'generator.ts', [JSON.stringify(options)], GENERATOR_CPU);
     try {
       const ready = await link.expect('ready', timeoutMs);

@@ -15,8 +15,10 @@ export interface RunResult {
   readonly callers: CallerTotals;
   /** CPU of the parent (fake callers + fake model) over the window, % of one core. */
   readonly fakesCpuPercent: number;
-  /** Event-loop lag p99 of the parent, ms: high values mean the callers' clocks, not the server, starved. */
+  /** Event-loop lag p99 of the generator, ms: high values mean the callers' clocks, not the server, starved. */
   readonly fakesLagP99Ms: number;
+  /** Model audio the server held (sent by the model, not yet at the callers) at the end, ms, all calls. */
+  readonly audioHeldMs: number;
 }
 
 /** The headline figures of one run, each normalised so runs of different N compare. */
@@ -27,6 +29,12 @@ export interface Figures {
   readonly rssPerCallKiB: number;
   /** (heap used with calls − idle), both after a forced GC, ÷ N, KiB. */
   readonly heapPerCallKiB: number;
+  /** The same for ArrayBuffers (Buffers and typed arrays: audio bytes live there, outside the heap), KiB. */
+  readonly arrayBuffersPerCallKiB: number;
+  /** Model audio the server held per call at the end of the window (μ-law, 8 bytes per ms), KiB. */
+  readonly audioHeldPerCallKiB: number;
+  /** heap per call ÷ audio held per call (goal ≤ 1.5). */
+  readonly heapPerAudioHeld: number;
   readonly lagP99Ms: number;
   readonly underruns: number;
   readonly underrunMs: number;
@@ -40,10 +48,15 @@ export interface Figures {
 export function figuresOf(run: RunResult): Figures {
   const { server, callers, calls } = run;
   const callSeconds = (calls * server.wallMs) / 1000;
+  const heapKiB = (server.endAfterGc.heapUsed - server.idle.heapUsed) / calls / 1024;
+  const heldKiB = (run.audioHeldMs * 8) / calls / 1024;
   return {
     cpuMsPerCallSecond: server.cpuMs / callSeconds,
     rssPerCallKiB: (server.end.rss - server.idle.rss) / calls / 1024,
-    heapPerCallKiB: (server.endAfterGc.heapUsed - server.idle.heapUsed) / calls / 1024,
+    heapPerCallKiB: heapKiB,
+    arrayBuffersPerCallKiB: (server.endAfterGc.arrayBuffers - server.idle.arrayBuffers) / calls / 1024,
+    audioHeldPerCallKiB: heldKiB,
+    heapPerAudioHeld: heldKiB > 0 ? heapKiB / heldKiB : Number.NaN,
     lagP99Ms: server.lagP99Ms,
     underruns: callers.underruns,
     underrunMs: callers.underrunMs,
@@ -64,6 +77,9 @@ const COLUMNS = {
   cpuMsPerCallSecond: 'CPU ms / call-s',
   rssPerCallKiB: 'RSS / call (KiB)',
   heapPerCallKiB: 'heap / call (KiB)',
+  arrayBuffersPerCallKiB: 'ArrayBuffers / call (KiB)',
+  audioHeldPerCallKiB: 'audio held / call (KiB)',
+  heapPerAudioHeld: 'heap ÷ audio held',
   lagP99Ms: 'loop lag p99 (ms)',
   underruns: 'underruns',
   underrunMs: 'underrun ms',
@@ -86,7 +102,7 @@ function row(label: string, value: (key: keyof Figures) => number | string, fake
 }
 
 function fakesColumns(run: RunResult): Row {
-  return { 'fakes CPU % (parent)': run.fakesCpuPercent, 'fakes lag p99 (ms)': run.fakesLagP99Ms };
+  return { 'generator CPU %': run.fakesCpuPercent, 'generator lag p99 (ms)': run.fakesLagP99Ms };
 }
 
 /** Rows A, B and A ÷ B, for printTable (default names: gateway and the naive forwarder). */
@@ -96,6 +112,6 @@ export function comparisonRows(gateway: RunResult, naive: RunResult, names = { a
   return [
     row(names.a, (k) => g[k], fakesColumns(gateway)),
     row(names.b, (k) => n[k], fakesColumns(naive)),
-    row(names.ratio, (k) => ratio(g[k], n[k]), { 'fakes CPU % (parent)': '—', 'fakes lag p99 (ms)': '—' }),
+    row(names.ratio, (k) => ratio(g[k], n[k]), { 'generator CPU %': '—', 'generator lag p99 (ms)': '—' }),
   ];
 }

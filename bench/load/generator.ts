@@ -19,7 +19,7 @@ function send(message: GeneratorMessage): void {
 }
 
 async function main(): Promise<void> {
-  const options = JSON.parse(process.argv[2] ?? '{}') as { answerMs: number; speedFactor: number; apiKey: string };
+  const options = JSON.parse(process.argv[2] ?? '{}') as { answerMs: number; speedFactor: number; apiKey: string; leadMs?: number };
   const model = await LeanModel.start(options);
   const fleet = new CallerFleet();
   let window: { t0: number; atStart: CallerMark[]; meter: SelfMeter } | undefined;
@@ -38,7 +38,9 @@ async function main(): Promise<void> {
     const t1 = performance.now();
     const self = window.meter.stop();
     const callers = summarizeCallers(fleet.callers, window.t0, window.atStart, t1);
-    send({ type: 'result', result: { callers, cpuPercent: self.cpuPercent, lagP99Ms: self.lagP99Ms, modelSessions: model.connections.size } });
+    const receivedMs = fleet.callers.reduce((sum, caller) => sum + caller.audioReceivedBytes, 0) / 8;
+    const audioHeldMs = Math.max(0, model.audioSentMs - receivedMs);
+    send({ type: 'result', result: { callers, cpuPercent: self.cpuPercent, lagP99Ms: self.lagP99Ms, modelSessions: model.connections.size, audioHeldMs } });
   };
   const exit = async (): Promise<void> => {
     fleet.stop();

@@ -70,6 +70,8 @@ export class LeanCaller {
   violations = 0;
   lastViolation = '';
   maxBufferedMs = 0;
+  /** μ-law bytes received in `media` messages. */
+  audioReceivedBytes = 0;
   closedAt: number | undefined;
 
   constructor(private readonly ws: WebSocket) {
@@ -171,7 +173,10 @@ export class LeanCaller {
     if (isBinary) return this.violation('binary-frame');
     const msg = readServerMessage(rawText(data), this.streamSid);
     if ('violation' in msg) return this.violation(msg.violation);
-    if ('bytes' in msg) this.player.enqueueAudio(msg.bytes, at);
+    if ('bytes' in msg) {
+      this.audioReceivedBytes += msg.bytes.length;
+      this.player.enqueueAudio(msg.bytes, at);
+    }
     else if ('name' in msg) {
       if (!this.player.enqueueMark(msg.name, at)) this.violation('too-many-marks');
     } else this.player.clear(at);

@@ -25,6 +25,11 @@ export interface LeanModelOptions {
   readonly speedFactor: number;
   /** Audio per delta, ms (the API sends ≈ 100 ms pieces). */
   readonly deltaMs?: number;
+  /**
+   * The first `leadMs` of every answer come `speedFactor` × faster than real time, the rest in real
+   * time (a model that got ahead, then keeps pace). Default: the whole answer fast.
+   */
+  readonly leadMs?: number;
 }
 
 const SILENCE_MS_TO_STOP = 500;
@@ -79,11 +84,12 @@ class LeanConnection {
   tick(now: number): void {
     const answer = this.answer;
     if (answer === undefined || !this.isOpen) return;
-    const { deltaMs, speedFactor, answerMs } = this.model.options;
-    while (answer.sentMs < answerMs && answer.startedAt + (answer.deltas * deltaMs) / speedFactor <= now) {
+    const { answerMs } = this.model.options;
+    while (answer.sentMs < answerMs && answer.startedAt + this.model.dueAfter(answer.sentMs) <= now) {
       this.ws.send(`{"event_id":"${this.eventId()}",${answer.deltaPrefix}`);
       answer.deltas++;
-      answer.sentMs += deltaMs;
+      answer.sentMs += this.model.options.deltaMs;
+      this.model.audioSentMs += this.model.options.deltaMs;
     }
     if (answer.sentMs >= answerMs) this.finish('completed', null);
   }
@@ -206,6 +212,8 @@ export class LeanModel {
   readonly options: Required<LeanModelOptions>;
   readonly deltaB64: string;
   readonly connections = new Set<LeanConnection>();
+  /** Audio sent in deltas so far, all connections, ms. */
+  audioSentMs = 0;
   private readonly timer: NodeJS.Timeout;
   private waiter: { readonly count: number; readonly resolve: () => void } | undefined;
 
@@ -214,7 +222,7 @@ export class LeanModel {
     private readonly http: Server,
     private readonly wss: WebSocketServer,
   ) {
-    this.options = { deltaMs: 100, ...options };
+    this.options = { ...options, deltaMs: options.deltaMs ?? 100, leadMs: options.leadMs ?? options.answerMs };
     this.deltaB64 = toneB64(this.options.deltaMs);
     wss.on('connection', (ws) => {
       const connection = new LeanConnection(ws, this);
@@ -243,6 +251,12 @@ export class LeanModel {
     });
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
     return new LeanModel(options, http, wss);
+  }
+
+  /** When the delta that starts at `audioMs` into an answer is due, ms after the answer started. */
+  dueAfter(audioMs: number): number {
+    const { leadMs, speedFactor } = this.options;
+    return audioMs <= leadMs ? audioMs / speedFactor : leadMs / speedFactor + (audioMs - leadMs);
   }
 
   /** Resolves once `count` sessions are open; rejects after `timeoutMs`. */

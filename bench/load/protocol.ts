@@ -69,6 +69,11 @@ export interface GeneratorResult {
   readonly lagP99Ms: number;
   /** Model sessions open at the end of the window. */
   readonly modelSessions: number;
+  /**
+   * Audio the model had sent but the callers had not received at the end of the window, ms, all
+   * calls: what the server held (queued; a few ms more in socket buffers).
+   */
+  readonly audioHeldMs: number;
 }
 
 export type ToGeneratorMessage =
