@@ -78,7 +78,7 @@ export interface GatewayConfig {
   readonly maxQueuedAudioMs: number;
   /** Cap of caller audio waiting for a slow model socket (ms); oldest dropped past it. */
   readonly callerQueueMs: number;
-  /** Caller audio gathered into one model message (OpenAI Realtime `input_audio_buffer.append`), ms; 0 = one per frame. */
+  /** Quiet caller audio gathered into one model message (OpenAI Realtime `input_audio_buffer.append`), ms; 0 = one per frame. */
   readonly modelInputBatchMs: number;
   readonly bufferedWarnBytes: number;
   readonly slowConsumerBytes: number;

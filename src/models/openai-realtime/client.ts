@@ -17,6 +17,7 @@ import { vwError, type VoicewireError } from '../../errors.js';
 import type { ModelEvents, ModelSession } from '../model.js';
 import { FormatConverter } from '../shared/convert.js';
 import { MalformedFrames } from '../shared/malformed.js';
+import { isQuietMulaw } from '../shared/quiet-frame.js';
 import { ModelLink, type LinkState } from '../shared/model-link.js';
 import { audioFormatOfWire, resolveOptions, type OpenAIRealtimeOptions, type ResolvedOptions } from './options.js';
 import {
@@ -128,7 +129,11 @@ export class OpenAIRealtimeSession implements ModelSession {
 
   appendAudio(bytes: Uint8Array, durationMs: number): void {
     if (this.link.linkState === 'closed') return;
-    this.link.appendAudio(this.inbound.convert(bytes), durationMs);
+    const wire = this.inbound.convert(bytes);
+    // Only quiet μ-law may wait in an input batch (inputBatchMs): speech goes at once, so barge-in
+    // is not delayed. Other wire formats are not batched.
+    const urgent = this.options.wireFormat !== 'pcmu' || !isQuietMulaw(wire);
+    this.link.appendAudio(wire, durationMs, urgent);
   }
 
   interrupt(heard: { readonly itemId: string; readonly audioEndMs: number } | undefined): void {

@@ -7,10 +7,12 @@
  * Drops are counted and logged once per episode (first drop, then a summary when the queue has
  * drained), never per frame. `ws` has no drain event, so while audio waits the pump polls.
  *
- * With `batchMs` > 0, consecutive frames are first gathered into one chunk of at least `batchMs`
- * (a 20 ms Twilio frame per message is 50 messages a second per call to the model; 100 ms is 10):
- * the model hears each frame up to `batchMs` − one frame later. A partial batch never waits longer
- * than `batchMs` after its first frame: one shared timer (SharedTicker) sends it.
+ * With `batchMs` > 0, consecutive QUIET frames are first gathered into one chunk of at least
+ * `batchMs` (a 20 ms Twilio frame per message is 50 messages a second per call to the model; 100 ms
+ * is 10): the model hears them up to `batchMs` − one frame later. A frame pushed as `urgent` (loud:
+ * speech) goes at once, after the batch before it, so the onset of speech is never delayed. A
+ * partial batch never waits longer than `batchMs` after its first frame: one shared timer
+ * (SharedTicker) sends it.
  */
 import { AudioQueue } from '../../flow/audio-queue.js';
 import { MAX_INPUT_BATCH_MS, type LoggerLike } from './options.js';
@@ -91,12 +93,13 @@ export class InputPump {
 
   /**
    * Sends `bytes` now if nothing waits and the socket is writable; otherwise queues a copy
-   * (the caller's buffer may be reused after this call). With `batchMs`, gathers first.
+   * (the caller's buffer may be reused after this call). With `batchMs`, gathers first unless
+   * `urgent` (then what was gathered goes first, and this right behind it).
    */
-  push(bytes: Uint8Array, durationMs: number): void {
+  push(bytes: Uint8Array, durationMs: number, urgent = false): void {
     if (this.closed) return;
     if (!(durationMs > 0) || bytes.length === 0) return;
-    if (this.batchMs > 0 && durationMs < this.batchMs) {
+    if (this.batchMs > 0 && durationMs < this.batchMs && !urgent) {
       this.gather(bytes, durationMs);
       return;
     }

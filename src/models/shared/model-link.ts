@@ -147,10 +147,13 @@ export class ModelLink {
     return this.pending !== undefined;
   }
 
-  /** Caller audio in the wire format: sent now, or queued (bounded, oldest dropped). */
-  appendAudio(bytes: Uint8Array, durationMs: number): void {
+  /**
+   * Caller audio in the wire format: sent now, or queued (bounded, oldest dropped). With
+   * `inputBatchMs`, gathered into larger messages unless `urgent` (speech: InputPump).
+   */
+  appendAudio(bytes: Uint8Array, durationMs: number, urgent = false): void {
     if (this.state === 'closed') return;
-    this.pump.push(bytes, durationMs);
+    this.pump.push(bytes, durationMs, urgent);
   }
 
   /** Sends a control frame on the open, configured socket; false when not sent. */

@@ -221,6 +221,22 @@ describe('OpenAIRealtimeSession: audio both ways', () => {
     assert.equal(session.stats.inputSentMs, 1000);
   });
 
+  test('inputBatchMs: quiet frames go in 100 ms appends, a loud frame goes at once right behind them, bytes in order', async () => {
+    const { fake, session } = await connected({}, { inputBatchMs: 100 });
+    const quiet = silenceBytes('pcmu', 20);
+    for (let i = 0; i < 10; i++) session.appendAudio(quiet, 20);
+    await fake.waitFor(() => fake.log.appendedMs === 200, '200 ms appended');
+    const loud = toneBytes('pcmu', 20, 20);
+    session.appendAudio(quiet, 20);
+    session.appendAudio(quiet, 20);
+    session.appendAudio(loud, 20);
+    await fake.waitFor(() => fake.log.appendedMs === 260, '260 ms appended');
+    const sizes = fake.log.received.filter((r) => r.type === 'input_audio_buffer.append').map((r) => r.event['audioBytes']);
+    // Two full batches, then the partial quiet batch flushed by the loud frame, then the loud frame alone.
+    assert.deepEqual(sizes, [800, 800, 320, 160]);
+    assert.deepEqual(new Uint8Array(fake.log.appendedBytes()), new Uint8Array(Buffer.concat([...Array.from({ length: 12 }, () => quiet), loud])));
+  });
+
   test('audio appended before connect waits (bounded) and is sent once configured', async () => {
     const fake = await startFake();
     const { session } = makeSession(fake);

@@ -80,6 +80,19 @@ describe('InputPump batching (batchMs)', () => {
     assert.equal(pump.stats.queuedMs, 0);
   });
 
+  test('an urgent frame (speech) goes at once, right behind the quiet batch before it', () => {
+    const { pump, sent } = batching(100);
+    pump.push(frame(1), 20);
+    pump.push(frame(2), 20);
+    assert.equal(sent.length, 0);
+    pump.push(frame(3), 20, true);
+    assert.deepEqual(sent.map((s) => s.ms), [40, 20]);
+    assert.deepEqual(sent.flatMap((s) => s.bytes), [...frame(1), ...frame(2), ...frame(3)]);
+    pump.push(frame(4), 20, true);
+    assert.deepEqual(sent.map((s) => s.ms), [40, 20, 20]);
+    pump.close();
+  });
+
   test('a chunk of batchMs or more passes straight through, after the partial batch before it', () => {
     const { pump, sent } = batching(100);
     pump.push(frame(1), 20);
