@@ -21,8 +21,8 @@ import { isQuietMulaw } from '../shared/quiet-frame.js';
 import { ModelLink, type LinkState } from '../shared/model-link.js';
 import { audioFormatOfWire, resolveOptions, type OpenAIRealtimeOptions, type ResolvedOptions } from './options.js';
 import {
-  buildAppend, buildFunctionCallOutput, buildResponseCancel, buildResponseCreate, buildSessionUpdate, buildTruncate,
-  serializeClientEvent, type ClientEvent,
+  buildFunctionCallOutput, buildResponseCancel, buildResponseCreate, buildSessionUpdate, buildTruncate,
+  serializeAppend, serializeClientEvent, type ClientEvent,
 } from './protocol.js';
 import { ResponseTracker, type ResponseState } from './responses.js';
 import { handleServerEvent, type Counters, type EventContext } from './server-events.js';
@@ -87,7 +87,7 @@ export class OpenAIRealtimeSession implements ModelSession {
       opened: () => this.sendSessionUpdate(),
       text: (text) => handleServerEvent(this.context, text),
       binary: () => handleServerEvent(this.context, undefined),
-      sendAudio: (bytes) => this.link.sendText(serializeClientEvent(buildAppend(encodeBase64(bytes)))),
+      sendAudio: (bytes) => this.link.sendText(serializeAppend(encodeBase64(bytes))),
       interrupted: (reason) => this.onSocketInterrupted(reason),
       restored: () => this.options.logger.info({}, 'model session configured on the new socket'),
       lost: (error) => this.events?.closed(error.message, error),

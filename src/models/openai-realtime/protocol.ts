@@ -310,6 +310,14 @@ export function buildAppend(audioBase64: string, eventId?: string): InputAudioBu
   return withEventId(event, eventId);
 }
 
+/**
+ * `serializeClientEvent(buildAppend(audioBase64))` from a template: the same text without building and
+ * stringifying an object per message. Only for base64 (which JSON never escapes).
+ */
+export function serializeAppend(audioBase64: string): string {
+  return `{"type":"input_audio_buffer.append","audio":"${audioBase64}"}`;
+}
+
 export function buildResponseCancel(responseId?: string, eventId?: string): ResponseCancelEvent {
   const event: ResponseCancelEvent = { type: 'response.cancel' };
   if (responseId !== undefined) event.response_id = responseId;

@@ -35,6 +35,8 @@ export class LinkSocket {
   private state: SocketState = 'opening';
   private heartbeat: NodeJS.Timeout | undefined;
   private missedPongs = 0;
+  /** One callback for every send (not a bound function per message). */
+  private readonly onSent = (err?: Error): void => onSent(this, err);
 
   private constructor(
     private readonly ws: WebSocket,
@@ -99,14 +101,14 @@ export class LinkSocket {
   /** Sends a text frame; false when the socket is not open (nothing sent). */
   sendText(text: string): boolean {
     if (!this.isOpen) return false;
-    this.ws.send(text, onSent.bind(undefined, this));
+    this.ws.send(text, this.onSent);
     return true;
   }
 
   /** Sends a binary frame. `ws` may hold `bytes` until written: pass bytes nobody will reuse. */
   sendBinary(bytes: Uint8Array): boolean {
     if (!this.isOpen) return false;
-    this.ws.send(bytes, { binary: true }, onSent.bind(undefined, this));
+    this.ws.send(bytes, { binary: true }, this.onSent);
     return true;
   }
 

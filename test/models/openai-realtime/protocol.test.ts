@@ -13,6 +13,7 @@ import { isVoicewireError } from '../../../src/errors.js';
 import {
   buildAppend, buildFunctionCallOutput, buildResponseCancel, buildResponseCreate, buildSessionUpdate, buildTruncate,
   DEFAULT_TURN_DETECTION, parseServerEvent, SERVER_EVENT_FIELDS, serializeClientEvent, type ServerEventType,
+  serializeAppend,
 } from '../../../src/models/openai-realtime/protocol.js';
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures/openai');
@@ -231,5 +232,17 @@ describe('client event builders', () => {
     for (const bad of [Number.NaN, Infinity, -Infinity]) {
       assert.throws(() => buildTruncate('item', bad), (err: unknown) => isVoicewireError(err, 'VW_ERR_INVALID_SIZE'));
     }
+  });
+});
+
+describe('serializeAppend (the template for input_audio_buffer.append)', () => {
+  test('property: the same text as serializeClientEvent(buildAppend(base64)) for any audio', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 2000 }), (bytes) => {
+        const audio = Buffer.from(bytes).toString('base64');
+        assert.equal(serializeAppend(audio), serializeClientEvent(buildAppend(audio)));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
