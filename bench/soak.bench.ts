@@ -102,7 +102,7 @@ export async function run(options: SoakOptions): Promise<void> {
       { figure: 'RSS', 'trend % / 10 min': trends.rss, 'first kept (MiB)': (kept[0]?.rss ?? 0) / 2 ** 20, 'last (MiB)': (kept.at(-1)?.rss ?? 0) / 2 ** 20 },
       { figure: 'arrayBuffers', 'trend % / 10 min': trends.arrayBuffers, 'first kept (MiB)': (kept[0]?.arrayBuffers ?? 0) / 2 ** 20, 'last (MiB)': (kept.at(-1)?.arrayBuffers ?? 0) / 2 ** 20 },
     ]);
-    console.log(`\n${within ? 'within' : 'OUTSIDE'} the goal (|trend| ≤ ${GOAL_PERCENT_PER_10_MIN} % per 10 min for heap and RSS); underruns ${load.callers.underruns}, played ${(load.callers.meanPlayedMs / 1000).toFixed(0)} s per call; gateway CPU ${((server.cpuMs / server.wallMs) * 100).toFixed(1)} %, lag p99 ${server.lagP99Ms.toFixed(1)} ms; generator CPU ${load.cpuPercent.toFixed(0)} %, lag p99 ${load.lagP99Ms.toFixed(1)} ms`);
+    console.log(`\n${within ? 'within' : 'OUTSIDE'} the goal (|trend| ≤ ${GOAL_PERCENT_PER_10_MIN} % per 10 min for heap and RSS); dry periods ${load.callers.underruns} (each answer's end counts: not underruns), played ${(load.callers.meanPlayedMs / 1000).toFixed(0)} s per call; gateway CPU ${((server.cpuMs / server.wallMs) * 100).toFixed(1)} %, lag p99 ${server.lagP99Ms.toFixed(1)} ms; generator CPU ${load.cpuPercent.toFixed(0)} %, lag p99 ${load.lagP99Ms.toFixed(1)} ms`);
     for (const warning of warnings) console.log(`> warning: ${warning}`);
     const path = writeResults('soak', {
       options, answerMs: ANSWER_MS, askEveryMs: ASK_EVERY_MS, speedFactor: SPEED_FACTOR, loadavg: loadavg(),
