@@ -38,11 +38,24 @@ async function startServer(kind: ServerKind, modelUrl: string, otlpUrl: string |
     UPGRADE_RATE_PER_SEC: '0',
     // Traced: every span exported (the parent sets OTEL_TRACES_SAMPLER=always_on, read by the SDK).
     ...(kind === 'gateway-traced' && otlpUrl !== undefined ? { OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl, OTEL_METRIC_EXPORT_INTERVAL: '5000' } : {}),
+    // Settings under test, e.g. BENCH_LOAD_GATEWAY_ENV='{"MODEL_INPUT_BATCH_MS":"0"}' (validated by loadConfig).
+    ...gatewayEnv(),
   });
   if (!config.ok) throw new Error(config.problems.join('; '));
   const gateway = await buildGateway(config.config, silentLogger());
   const address = await gateway.listen(0, '127.0.0.1');
   return { port: address.port, liveCalls: () => gateway.context.calls.size, close: () => gateway.close() };
+}
+
+/** Extra gateway settings from BENCH_LOAD_GATEWAY_ENV (a JSON object of strings). */
+function gatewayEnv(): Record<string, string> {
+  const raw = process.env['BENCH_LOAD_GATEWAY_ENV'];
+  if (raw === undefined || raw === '') return {};
+  const parsed: unknown = JSON.parse(raw);
+  if (typeof parsed !== 'object' || parsed === null || Object.values(parsed).some((v) => typeof v !== 'string')) {
+    throw new Error('BENCH_LOAD_GATEWAY_ENV must be a JSON object of strings');
+  }
+  return parsed as Record<string, string>;
 }
 
 function send(message: ChildMessage): void {
