@@ -16,6 +16,8 @@ const REPO_ROOT = join(HERE, '..', '..');
  * `BENCH_LOAD_CHILD_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/prof'` (flags NODE_OPTIONS refuses).
  */
 const EXTRA_FLAGS = (process.env['BENCH_LOAD_CHILD_FLAGS'] ?? '').split(/\s+/).filter((f) => f !== '');
+/** The same for the load generator (`BENCH_LOAD_GENERATOR_FLAGS`), to check that it is not the bottleneck. */
+const GENERATOR_FLAGS = (process.env['BENCH_LOAD_GENERATOR_FLAGS'] ?? '').split(/\s+/).filter((f) => f !== '');
 
 /** CPU of the server under test and CPU of the load generator (`BENCH_LOAD_CPUS=0,1`; `none` to not pin). */
 const CPUS = (process.env['BENCH_LOAD_CPUS'] ?? '0,1').split(',');
@@ -165,7 +167,7 @@ export class GeneratorChild {
   ) {}
 
   static async start(options: { answerMs: number; speedFactor: number; apiKey: string; leadMs?: number }, timeoutMs = 30_000): Promise<GeneratorChild> {
-    const link = ChildLink.fork<ToGeneratorMessage, GeneratorMessage>('generator', 'generator.ts', [JSON.stringify(options)], GENERATOR_CPU);
+    const link = ChildLink.fork<ToGeneratorMessage, GeneratorMessage>('generator', 'generator.ts', [JSON.stringify(options)], GENERATOR_CPU, GENERATOR_FLAGS);
     try {
       const ready = await link.expect('ready', timeoutMs);
       return new GeneratorChild(link, ready.modelUrl);
