@@ -19,6 +19,8 @@ import { MAX_INPUT_BATCH_MS, type LoggerLike } from './options.js';
 import { SharedTicker } from './shared-ticker.js';
 /** Serves the partial-batch deadline of every pump in the process. */
 const BATCH_TICKER = new SharedTicker(20);
+/** Bound on one batch's buffer (200 ms of 48 kHz PCM16 is 19 200 bytes); frames that would need more are not batched. */
+export const MAX_BATCH_BYTES = 64 * 1024;
 
 /** One piece of caller audio in the wire format, owned by the queue. */
 interface InputChunk {
@@ -125,6 +127,10 @@ export class InputPump {
       this.sendBatch();
       // Room for a whole batch of frames this size plus one (sized once per call, in practice).
       const capacity = Math.ceil((bytes.length * this.batchMs) / durationMs) + bytes.length;
+      if (capacity > MAX_BATCH_BYTES) {
+        this.forward(bytes, durationMs);
+        return;
+      }
       if (capacity > batch.bytes.length) batch.bytes = new Uint8Array(capacity);
     }
     if (batch.length === 0) {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { InputPump } from '../../../src/models/shared/input-pump.js';
+import { InputPump, MAX_BATCH_BYTES } from '../../../src/models/shared/input-pump.js';
 import { MAX_INPUT_BATCH_MS, SILENT_LOGGER, inputBatchMsOf, resolveLinkOptions } from '../../../src/models/shared/options.js';
 import { resolveOptions } from '../../../src/models/openai-realtime/options.js';
 import { TWILIO_FORMAT } from '../../../src/audio/format.js';
@@ -98,6 +98,15 @@ describe('InputPump batching (batchMs)', () => {
     pump.push(frame(1), 20);
     pump.push(new Uint8Array(800).fill(9), 100);
     assert.deepEqual(sent.map((s) => s.ms), [20, 100]);
+    pump.close();
+  });
+
+  test('frames whose batch would need more than MAX_BATCH_BYTES are not batched (the buffer is bounded)', () => {
+    const { pump, sent } = batching(100);
+    const dense = new Uint8Array(MAX_BATCH_BYTES / 2); // 1 ms of it would make a 100 ms batch of 3 MiB
+    pump.push(dense, 1);
+    pump.push(dense, 1);
+    assert.deepEqual(sent.map((s) => s.ms), [1, 1]);
     pump.close();
   });
 
