@@ -22,8 +22,8 @@ export interface CreditGateOptions {
   readonly windowMs?: number;
   /** Predictive credit: the clock (ms) the consumer's playback is modelled on. Absent: reports only. */
   readonly clock?: () => number;
-  /** Predictive credit: lead allowed past the last report besides the RTT (PlayoutModel). */
-  readonly leadBaseMs?: number;
+  /** Predictive credit: how far the prediction may run past the last report (PlayoutModel; default 250). */
+  readonly leadMs?: number;
 }
 
 export const DEFAULT_WINDOW_MS = 800;
@@ -63,7 +63,7 @@ export class CreditGate {
     this.window = clampWindow(options.windowMs ?? DEFAULT_WINDOW_MS);
     this.creditMs = this.window;
     this.clock = options.clock;
-    if (this.clock) this.model = new PlayoutModel(options.leadBaseMs === undefined ? {} : { leadBaseMs: options.leadBaseMs });
+    if (this.clock) this.model = new PlayoutModel(options.leadMs === undefined ? {} : { leadMs: options.leadMs });
   }
 
   /** Window in ms (clamped to 200–2000); `setWindow` changes it. */
@@ -77,7 +77,7 @@ export class CreditGate {
     return this.creditMs;
   }
 
-  /** The playout model of a predictive gate (round trip, lead bound); undefined otherwise. */
+  /** The playout model of a predictive gate; undefined otherwise. */
   get playout(): PlayoutModel | undefined {
     return this.model;
   }

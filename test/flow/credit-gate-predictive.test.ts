@@ -17,15 +17,21 @@ function mockClock(t: TestContext): void {
   t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
 }
 
-function predictive(windowMs: number, leadBaseMs = NO_LEAD_BOUND): CreditGate {
-  return new CreditGate({ windowMs, clock: () => Date.now(), leadBaseMs });
+function predictive(windowMs: number, leadMs = NO_LEAD_BOUND): CreditGate {
+  return new CreditGate({ windowMs, clock: () => Date.now(), leadMs });
+}
+
+/** Fills the window at `now` and confirms position 0 then: from here the model runs. */
+function fillAndStart(gate: CreditGate): void {
+  assert.equal(gate.trySpend(gate.windowMs), true);
+  gate.played(0);
 }
 
 describe('CreditGate predictive credit', () => {
-  test('credit grows with time as the modelled player drains, without any report', (t) => {
+  test('credit grows with time from the last report as the modelled player drains', (t) => {
     mockClock(t);
     const gate = predictive(800);
-    assert.equal(gate.trySpend(800), true);
+    fillAndStart(gate);
     assert.equal(gate.credit, 0);
     t.mock.timers.tick(300);
     assert.deepEqual([gate.credit, gate.inFlightMs, gate.playedMs], [300, 500, 0]);
@@ -33,10 +39,18 @@ describe('CreditGate predictive credit', () => {
     assert.equal(gate.credit, 800); // played out: never more than the window
   });
 
-  test('a waiting spend is woken by its deadline, not by a report', async (t) => {
+  test('before the first report of an answer credit does not grow with time (playback starts on arrival)', (t) => {
     mockClock(t);
     const gate = predictive(800);
     gate.trySpend(800);
+    t.mock.timers.tick(5_000);
+    assert.equal(gate.credit, 0);
+  });
+
+  test('a waiting spend is woken by its deadline, not by a report', async (t) => {
+    mockClock(t);
+    const gate = predictive(800);
+    fillAndStart(gate);
     const spend = gate.spend(100);
     t.mock.timers.tick(99);
     assert.equal(await stateOf(spend), 'pending');
@@ -45,26 +59,28 @@ describe('CreditGate predictive credit', () => {
     assert.deepEqual([gate.sentMs, gate.credit], [900, 0]);
   });
 
-  test('a report behind the prediction pulls credit back; the model then runs from the report', (t) => {
+  test('a report behind the prediction never takes credit back; the prediction runs on from the report', (t) => {
     mockClock(t);
     const gate = predictive(800);
-    gate.trySpend(800);
+    fillAndStart(gate);
     t.mock.timers.tick(300);
-    gate.played(100); // the caller had played 100 ms when its echo left (the echo took 200 ms)
-    assert.equal(gate.credit, 100);
-    t.mock.timers.tick(50);
-    assert.equal(gate.credit, 150);
+    gate.played(100); // the echo was held 200 ms on the way
+    assert.equal(gate.credit, 300);
+    t.mock.timers.tick(150);
+    assert.equal(gate.credit, 300); // extrapolated 250: below what was already granted
+    t.mock.timers.tick(100);
+    assert.equal(gate.credit, 350);
   });
 
   test('past the lead bound only a report brings credit: the waiting sender has no timer then', async (t) => {
     mockClock(t);
     const gate = predictive(400, 100);
-    gate.trySpend(400);
+    fillAndStart(gate);
     const spend = gate.spend(200); // needs 200 played; the prediction stops at 0 + 100
     t.mock.timers.tick(5_000);
     assert.equal(await stateOf(spend), 'pending');
     assert.equal(gate.credit, 100);
-    gate.played(150); // 150 confirmed at 5 000: credit 150, and the model runs again from there
+    gate.played(150); // credit 150, and the model runs again from there
     assert.equal(await stateOf(spend), 'pending');
     t.mock.timers.tick(50);
     await spend;
@@ -90,10 +106,12 @@ describe('CreditGate predictive credit', () => {
 });
 
 describe('CreditGate predictive wake-up timer (real timers)', () => {
+  const realGate = (): CreditGate => new CreditGate({ windowMs: 200, clock: () => performance.now(), leadMs: NO_LEAD_BOUND });
+
   test('several waiting senders share one timer, and none is left once they are served', async () => {
     const before = activeTimers();
-    const gate = new CreditGate({ windowMs: 200, clock: () => performance.now(), leadBaseMs: NO_LEAD_BOUND });
-    gate.trySpend(200);
+    const gate = realGate();
+    fillAndStart(gate);
     const spends = [gate.spend(20), gate.spend(20), gate.spend(20)];
     assert.equal(activeTimers(), before + 1);
     await Promise.all(spends);
@@ -102,8 +120,8 @@ describe('CreditGate predictive wake-up timer (real timers)', () => {
 
   test('abort clears the timer of a waiting sender', async () => {
     const before = activeTimers();
-    const gate = new CreditGate({ windowMs: 200, clock: () => performance.now(), leadBaseMs: NO_LEAD_BOUND });
-    gate.trySpend(200);
+    const gate = realGate();
+    fillAndStart(gate);
     const spend = gate.spend(100);
     assert.equal(activeTimers(), before + 1);
     gate.abort('call ended');
@@ -112,8 +130,8 @@ describe('CreditGate predictive wake-up timer (real timers)', () => {
   });
 
   test('`ready` resolves when time alone gives credit', async () => {
-    const gate = new CreditGate({ windowMs: 200, clock: () => performance.now(), leadBaseMs: NO_LEAD_BOUND });
-    gate.trySpend(200);
+    const gate = realGate();
+    fillAndStart(gate);
     await gate.ready;
     assert.ok(gate.credit > 0, `credit ${gate.credit}`);
   });
@@ -184,8 +202,10 @@ describe('CreditGate predictive invariants', () => {
             played = Math.max(played, Math.min(o.played, gate.sentMs));
             gate.played(played);
           } else if ('wait' in o) t.mock.timers.tick(o.wait);
-          else if ('reset' in o) (gate.reset(), (played = 0));
-          else gate.setWindow(o.window);
+          else if ('reset' in o) {
+            gate.reset();
+            played = 0;
+          } else gate.setWindow(o.window);
           assert.ok(gate.credit >= 0 && gate.credit <= gate.windowMs, `credit ${gate.credit} outside 0–${gate.windowMs}`);
           assert.ok(gate.playedMs <= gate.sentMs, `played ${gate.playedMs} > sent ${gate.sentMs}`);
         }
