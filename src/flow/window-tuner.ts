@@ -10,7 +10,7 @@
  *   (the first confirmation after a send from dry, or the marker behind a clear).
  * - stall: the largest lateness of a confirmation against the model's prediction, decaying with a
  *   20 s half-life; an underrun (the gateway's view) grows the window by 200 ms at once and raises
- *   stall so that need covers the new window (it then decays like any stall).
+ *   stall so that need covers the new window (it then decays like any stall; below 5 ms it is 0).
  *
  * Grow at once when need exceeds the window (to need, rounded up to 50 ms). Shrink by one 50 ms
  * step at most every 5 s, only while the window is more than need + 100 ms (hysteresis: a window
@@ -28,6 +28,7 @@ const UNDERRUN_STEP_MS = 200;
 const HYSTERESIS_MS = 100;
 const SHRINK_EVERY_MS = 5_000;
 const STALL_HALF_LIFE_MS = 20_000;
+const STALL_GONE_MS = 5;
 
 export type WindowReason = 'rtt' | 'late-echo' | 'underrun' | 'clean';
 
@@ -136,7 +137,9 @@ export class WindowTuner {
 
   private stall(now: number): number {
     if (this.stallMs === 0) return 0;
-    return this.stallMs * 2 ** (-Math.max(0, now - this.stallAt) / STALL_HALF_LIFE_MS);
+    const decayed = this.stallMs * 2 ** (-Math.max(0, now - this.stallAt) / STALL_HALF_LIFE_MS);
+    // A decayed stall of a few ms is gone: otherwise it would hold the window one step up forever.
+    return decayed < STALL_GONE_MS ? 0 : decayed;
   }
 
   private raiseStall(ms: number, now: number): void {
