@@ -144,6 +144,10 @@ export class CallSession {
       epochs: this.epochs,
       windowMs,
       ...(adaptive ? { adaptiveWindow: info.creditWindowMs === undefined ? {} : { maxMs: info.creditWindowMs } } : {}),
+      // A carrier queues whatever it is sent, so credit may run ahead of its mark echoes on the
+      // predicted playout. A browser's player is a ring bounded at the window that drops what does
+      // not fit: credit must never run ahead of its reports (which come every 50 ms anyway).
+      ...(this.options.transport.kind === 'browser' ? { predictionLeadMs: 0 } : {}),
       onWindow: (change) => {
         this.logger.info({ window: change.windowMs, previous: change.previousMs, reason: change.reason, needMs: change.needMs }, 'credit window changed');
         this.options.observer?.windowChanged?.(change);

@@ -35,6 +35,12 @@ export interface OutboundOptions {
    * (a browser's player), which the window never exceeds.
    */
   readonly adaptiveWindow?: { readonly maxMs?: number };
+  /**
+   * How far credit may run ahead of the caller's last played report on the predicted playout
+   * (flow/playout-model.ts). Default 250; 0 = credit from reports only (the round trip is still
+   * measured for the adaptive window).
+   */
+  readonly predictionLeadMs?: number;
   /** The adaptive window changed (for the log and the metrics). */
   readonly onWindow?: (change: WindowChange) => void;
   /** A pausable producer waits for room; one that is not gets `onCap` when the queue is full. */
@@ -102,7 +108,11 @@ export class OutboundAudio {
   constructor(private readonly options: OutboundOptions) {
     const adaptive = options.adaptiveWindow;
     this.tuner = adaptive && new WindowTuner({ initialMs: options.windowMs, ...(adaptive.maxMs === undefined ? {} : { maxMs: adaptive.maxMs }) });
-    this.credit = new CreditGate({ windowMs: this.tuner?.windowMs ?? options.windowMs, clock: options.now });
+    this.credit = new CreditGate({
+      windowMs: this.tuner?.windowMs ?? options.windowMs,
+      clock: options.now,
+      ...(options.predictionLeadMs === undefined ? {} : { leadMs: options.predictionLeadMs }),
+    });
     this.queue = options.pausable
       ? new AudioQueue<OutboundItem>({ highWaterMarkMs: options.queueMs })
       : new AudioQueue<OutboundItem>({ highWaterMarkMs: options.queueMs, overflow: 'reject' });

@@ -20,7 +20,7 @@ class WatchedTransport extends RecordingTransport {
   }
 }
 
-function outbound(options: { pausable?: boolean; windowMs?: number; queueMs?: number; adaptive?: { maxMs?: number }; now?: () => number } = {}) {
+function outbound(options: { pausable?: boolean; windowMs?: number; queueMs?: number; adaptive?: { maxMs?: number }; now?: () => number; leadMs?: number } = {}) {
   const transport = new WatchedTransport();
   const epochs = new EpochClock();
   const caps: Array<{ responseId: string; droppedMs: number }> = [];
@@ -31,6 +31,7 @@ function outbound(options: { pausable?: boolean; windowMs?: number; queueMs?: nu
     windowMs: options.windowMs ?? 800, pausable: options.pausable ?? false, queueMs: options.queueMs ?? 10_000,
     sendChunkMs: 100, playoutStallMs: 60_000, now: options.now ?? (() => clock.now),
     ...(options.adaptive ? { adaptiveWindow: options.adaptive } : {}),
+    ...(options.leadMs === undefined ? {} : { predictionLeadMs: options.leadMs }),
     onWindow: (change) => windows.push(change),
     onCap: (responseId, droppedMs) => caps.push({ responseId, droppedMs }), onFatal: () => assert.fail('no fatal error expected'),
   });
@@ -170,6 +171,19 @@ describe('OutboundAudio', () => {
     assert.equal(transport.sentMs(), 700); // 400 + 350 − 50 of credit left, under one 100 ms piece
     out.played(1_000); // echoes resume
     await transport.untilSent(1_100);
+    out.close();
+  });
+
+  test('with a prediction lead of 0 (a browser player that drops what exceeds the window) credit comes from reports only', async (t) => {
+    const { out, transport } = outbound({ windowMs: 400, now: mockClock(t), leadMs: 0 });
+    void out.enqueue(delta(2_000));
+    await transport.untilSent(400);
+    t.mock.timers.tick(300);
+    out.played(100);
+    await transport.untilSent(500);
+    t.mock.timers.tick(5_000);
+    await settle();
+    assert.equal(transport.sentMs(), 500);
     out.close();
   });
 
