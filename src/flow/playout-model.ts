@@ -141,6 +141,9 @@ export class PlayoutModel {
     }
     this.floor = Math.max(this.predicted(now), position);
     this.confirmed = position;
+    // Position 0 (the marker behind a clear) says the caller is silent, not that playback of what
+    // follows has started: the prediction stays frozen until audio is confirmed.
+    if (position === 0) return sample;
     this.anchorMs = position;
     this.anchorAt = now;
     return sample;

@@ -21,28 +21,31 @@ function predictive(windowMs: number, leadMs = NO_LEAD_BOUND): CreditGate {
   return new CreditGate({ windowMs, clock: () => Date.now(), leadMs });
 }
 
-/** Fills the window at `now` and confirms position 0 then: from here the model runs. */
-function fillAndStart(gate: CreditGate): void {
+/** Fills the window at `now` and confirms `playedMs` then: from here the model runs. */
+function fillAndStart(gate: CreditGate, playedMs: number): void {
   assert.equal(gate.trySpend(gate.windowMs), true);
-  gate.played(0);
+  gate.played(playedMs);
 }
 
 describe('CreditGate predictive credit', () => {
   test('credit grows with time from the last report as the modelled player drains', (t) => {
     mockClock(t);
     const gate = predictive(800);
-    fillAndStart(gate);
-    assert.equal(gate.credit, 0);
+    fillAndStart(gate, 100);
+    assert.equal(gate.credit, 100);
     t.mock.timers.tick(300);
-    assert.deepEqual([gate.credit, gate.inFlightMs, gate.playedMs], [300, 500, 0]);
+    assert.deepEqual([gate.credit, gate.inFlightMs, gate.playedMs], [400, 400, 100]);
     t.mock.timers.tick(10_000);
     assert.equal(gate.credit, 800); // played out: never more than the window
   });
 
-  test('before the first report of an answer credit does not grow with time (playback starts on arrival)', (t) => {
+  test('before the first report of played audio credit does not grow with time (playback starts on arrival)', (t) => {
     mockClock(t);
     const gate = predictive(800);
     gate.trySpend(800);
+    t.mock.timers.tick(5_000);
+    assert.equal(gate.credit, 0);
+    gate.played(0); // a report of position 0 (the marker behind a clear) confirms no playback
     t.mock.timers.tick(5_000);
     assert.equal(gate.credit, 0);
   });
@@ -50,39 +53,39 @@ describe('CreditGate predictive credit', () => {
   test('a waiting spend is woken by its deadline, not by a report', async (t) => {
     mockClock(t);
     const gate = predictive(800);
-    fillAndStart(gate);
-    const spend = gate.spend(100);
+    fillAndStart(gate, 100);
+    const spend = gate.spend(200);
     t.mock.timers.tick(99);
     assert.equal(await stateOf(spend), 'pending');
     t.mock.timers.tick(1);
     await spend;
-    assert.deepEqual([gate.sentMs, gate.credit], [900, 0]);
+    assert.deepEqual([gate.sentMs, gate.credit], [1_000, 0]);
   });
 
   test('a report behind the prediction never takes credit back; the prediction runs on from the report', (t) => {
     mockClock(t);
     const gate = predictive(800);
-    fillAndStart(gate);
+    fillAndStart(gate, 100);
     t.mock.timers.tick(300);
-    gate.played(100); // the echo was held 200 ms on the way
-    assert.equal(gate.credit, 300);
+    gate.played(200); // the echo was held 200 ms on the way
+    assert.equal(gate.credit, 400);
     t.mock.timers.tick(150);
-    assert.equal(gate.credit, 300); // extrapolated 250: below what was already granted
+    assert.equal(gate.credit, 400); // extrapolated 350: below what was already granted
     t.mock.timers.tick(100);
-    assert.equal(gate.credit, 350);
+    assert.equal(gate.credit, 450);
   });
 
   test('past the lead bound only a report brings credit: the waiting sender has no timer then', async (t) => {
     mockClock(t);
     const gate = predictive(400, 100);
-    fillAndStart(gate);
-    const spend = gate.spend(200); // needs 200 played; the prediction stops at 0 + 100
+    fillAndStart(gate, 50);
+    const spend = gate.spend(200); // needs 200 played; the prediction stops at 50 + 100
     t.mock.timers.tick(5_000);
     assert.equal(await stateOf(spend), 'pending');
-    assert.equal(gate.credit, 100);
-    gate.played(150); // credit 150, and the model runs again from there
+    assert.equal(gate.credit, 150);
+    gate.played(160); // credit 160, and the model runs again from there
     assert.equal(await stateOf(spend), 'pending');
-    t.mock.timers.tick(50);
+    t.mock.timers.tick(40);
     await spend;
   });
 
@@ -111,7 +114,7 @@ describe('CreditGate predictive wake-up timer (real timers)', () => {
   test('several waiting senders share one timer, and none is left once they are served', async () => {
     const before = activeTimers();
     const gate = realGate();
-    fillAndStart(gate);
+    fillAndStart(gate, 1);
     const spends = [gate.spend(20), gate.spend(20), gate.spend(20)];
     assert.equal(activeTimers(), before + 1);
     await Promise.all(spends);
@@ -121,7 +124,7 @@ describe('CreditGate predictive wake-up timer (real timers)', () => {
   test('abort clears the timer of a waiting sender', async () => {
     const before = activeTimers();
     const gate = realGate();
-    fillAndStart(gate);
+    fillAndStart(gate, 1);
     const spend = gate.spend(100);
     assert.equal(activeTimers(), before + 1);
     gate.abort('call ended');
@@ -131,7 +134,7 @@ describe('CreditGate predictive wake-up timer (real timers)', () => {
 
   test('`ready` resolves when time alone gives credit', async () => {
     const gate = realGate();
-    fillAndStart(gate);
+    fillAndStart(gate, 1);
     await gate.ready;
     assert.ok(gate.credit > 0, `credit ${gate.credit}`);
   });

@@ -103,11 +103,13 @@ describe('PlayoutModel samples', () => {
     assert.equal(model.confirm(400, 1_530)?.kind, 'lateness');
   });
 
-  test('the marker behind a clear (position 0 right after a reset) measures the round trip', () => {
+  test('the marker behind a clear (position 0 right after a reset) measures the round trip, and starts no playback', () => {
     const model = new PlayoutModel();
-    model.sent(500, 0);
     model.reset(2_000);
+    model.sent(500, 2_050); // the next answer's audio, sent before the marker's echo arrived
     assert.deepEqual(model.confirm(0, 2_090), { kind: 'rtt', ms: 90 });
+    assert.equal(model.predicted(3_000), 0);
+    assert.deepEqual(model.confirm(100, 3_000), { kind: 'rtt', ms: 850 }); // from the send at 2 050
   });
 
   test('without a marker the clear gives no sample: the first audio confirmation measures from its send', () => {
@@ -153,7 +155,8 @@ describe('PlayoutModel invariants', () => {
 
   test('with confirmations withheld, the prediction stops at the last confirmation + the lead', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 5_000 }), fc.integer({ min: 0, max: 5_000 }), fc.integer({ min: 0, max: 600 }), fc.integer({ min: 0, max: 20_000 }), (sent, confirmed, leadMs, later) => {
+      // confirmed ≥ 1: a confirmation of 0 starts no playback (tested above).
+      fc.property(fc.integer({ min: 1, max: 5_000 }), fc.integer({ min: 1, max: 5_000 }), fc.integer({ min: 0, max: 600 }), fc.integer({ min: 0, max: 20_000 }), (sent, confirmed, leadMs, later) => {
         const model = new PlayoutModel({ leadMs });
         model.sent(sent, 0);
         model.confirm(confirmed, 0);
