@@ -9,7 +9,8 @@
  * lateness samples and from underruns (flow/window-tuner.ts).
  *
  * Audio is queued in pieces of at most `sendChunkMs` (views into the model's delta): one credit
- * spend and one message per piece, so the caller never holds more than the window.
+ * spend and one message per piece, so the caller never holds more than the window (after a downlink
+ * stall that emptied its player, at most the prediction lead more: see flow/playout-model.ts).
  */
 import { bytesPerMs, type AudioFormat } from '../audio/format.js';
 import { isVoicewireError, vwError, type VoicewireError } from '../errors.js';
