@@ -40,6 +40,7 @@ export function metricsObserver(metrics: GatewayMetrics, transport: string, otel
     },
     windowChanged(change) {
       metrics.creditWindowChanges.inc({ reason: change.reason });
+      otel?.creditWindowChanges.add(1, { reason: change.reason });
     },
     underruns(count) {
       metrics.underruns.inc(labels, count);
