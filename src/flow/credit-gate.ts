@@ -5,15 +5,25 @@
  * 3 400 ms since the last clear"). A played report recomputes credit from totals,
  * credit = window − (sent − played), so a lost or duplicated grant heals at the next report
  * instead of leaking credit for the rest of the call.
+ *
+ * Predictive credit (`clock` given): the consumer's played position is not only what it reported
+ * but what a PlayoutModel predicts (it plays in real time from the last report), so credit grows
+ * with time and a delayed report no longer starves the consumer. A spender waiting for credit
+ * that time alone will bring gets one timer, at the moment the prediction gets there.
  */
 import { vwError, type VoicewireError } from '../errors.js';
 import type { WaitOptions } from './audio-queue.js';
+import { PlayoutModel, type EchoSample } from './playout-model.js';
 import { assertSize } from './sizes.js';
 import { Waiter, WaiterList, throwIfAborted } from './waiters.js';
 
 export interface CreditGateOptions {
   /** Window in ms of audio the consumer can buffer. Default 800; clamped to 200–2000. */
   readonly windowMs?: number;
+  /** Predictive credit: the clock (ms) the consumer's playback is modelled on. Absent: reports only. */
+  readonly clock?: () => number;
+  /** Predictive credit: how far the prediction may run past the last report (PlayoutModel; default 250). */
+  readonly leadMs?: number;
 }
 
 export const DEFAULT_WINDOW_MS = 800;
@@ -37,24 +47,39 @@ interface PendingReady {
  * Waiting spenders are served in arrival order; `trySpend()` does not overtake them.
  */
 export class CreditGate {
-  readonly windowMs: number;
+  private window: number;
   private creditMs: number;
   private sent = 0;
   private playedPosition = 0;
   private readonly spenders = new WaiterList();
   private pendingReady: PendingReady | undefined;
+  private readonly clock: (() => number) | undefined;
+  private readonly model: PlayoutModel | undefined;
+  /** The one wake-up of a predictive gate: when the prediction gives the first waiter its credit. */
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private wakeAt = Infinity;
 
   constructor(options: CreditGateOptions = {}) {
-    const requested = options.windowMs ?? DEFAULT_WINDOW_MS;
-    if (typeof requested !== 'number' || Number.isNaN(requested) || requested < 0) {
-      throw vwError('VW_ERR_INVALID_SIZE', String(requested));
-    }
-    this.windowMs = Math.min(MAX_WINDOW_MS, Math.max(MIN_WINDOW_MS, requested));
-    this.creditMs = this.windowMs;
+    this.window = clampWindow(options.windowMs ?? DEFAULT_WINDOW_MS);
+    this.creditMs = this.window;
+    this.clock = options.clock;
+    if (this.clock) this.model = new PlayoutModel(options.leadMs === undefined ? {} : { leadMs: options.leadMs });
   }
 
+  /** Window in ms (clamped to 200–2000); `setWindow` changes it. */
+  get windowMs(): number {
+    return this.window;
+  }
+
+  /** Credit now: stored for a report-only gate, window − (sent − predicted played) for a predictive one. */
   get credit(): number {
+    if (this.model) this.creditMs = this.predictedCredit();
     return this.creditMs;
+  }
+
+  /** The playout model of a predictive gate; undefined otherwise. */
+  get playout(): PlayoutModel | undefined {
+    return this.model;
   }
 
   /** Total ms spent since the last reset. */
@@ -67,35 +92,64 @@ export class CreditGate {
     return this.playedPosition;
   }
 
-  /** sentMs − playedMs: audio believed to be buffered at the consumer. */
+  /** Audio believed to be buffered at the consumer: sent − reported (or, predictive, predicted) played. */
   get inFlightMs(): number {
+    if (this.model && this.clock) return this.sent - this.model.predicted(this.clock());
     return this.sent - this.playedPosition;
   }
 
-  /** Incremental grant: credit += ms, capped at the window. NaN, negative, infinite: VW_ERR_INVALID_SIZE. */
+  /**
+   * Incremental grant: credit += ms, capped at the window. NaN, negative, infinite: VW_ERR_INVALID_SIZE.
+   * A predictive gate takes it as a report of ms more played (that is what room for ms more means).
+   */
   grant(ms: number): void {
     assertSize(ms);
-    this.creditMs = Math.min(this.windowMs, this.creditMs + ms);
+    if (this.model) {
+      this.played(this.playedPosition + ms);
+      return;
+    }
+    this.creditMs = Math.min(this.window, this.creditMs + ms);
     this.credited();
   }
 
   /**
    * Cumulative played position since the last reset; regressions are ignored, clamped to sentMs.
    * A report equal to the last one still recomputes credit (that is what heals a lost grant).
+   * A predictive gate corrects its model and returns the round-trip or lateness sample it gave.
    */
-  played(totalMs: number): void {
+  played(totalMs: number): EchoSample | undefined {
     assertSize(totalMs);
-    if (totalMs < this.playedPosition) return;
+    if (totalMs < this.playedPosition) return undefined;
     this.playedPosition = Math.min(totalMs, this.sent);
-    // Grants may have let in-flight audio exceed the window; the clamp keeps credit ≥ 0 then.
-    this.creditMs = Math.min(this.windowMs, Math.max(0, this.windowMs - (this.sent - this.playedPosition)));
+    let sample: EchoSample | undefined;
+    if (this.model && this.clock) {
+      sample = this.model.confirm(this.playedPosition, this.clock());
+      this.creditMs = this.predictedCredit();
+    } else {
+      // Grants may have let in-flight audio exceed the window; the clamp keeps credit ≥ 0 then.
+      this.creditMs = Math.min(this.window, Math.max(0, this.window - (this.sent - this.playedPosition)));
+    }
     this.credited();
+    return sample;
+  }
+
+  /**
+   * A new window (clamped to 200–2000). Credit follows at once: a smaller window may leave more in
+   * flight than it allows, then credit is 0 until the consumer has played the difference.
+   */
+  setWindow(ms: number): void {
+    const next = clampWindow(ms);
+    if (next === this.window) return;
+    const grew = next > this.window;
+    this.window = next;
+    this.creditMs = this.model ? this.predictedCredit() : Math.min(next, Math.max(0, next - (this.sent - this.playedPosition)));
+    if (grew) this.credited();
   }
 
   /** Spend without waiting if credit ≥ ms; false otherwise (and while earlier spenders wait). */
   trySpend(ms: number): boolean {
     this.checkSpend(ms);
-    if (this.spenders.size > 0 || this.creditMs < ms) return false;
+    if (this.spenders.size > 0 || this.credit < ms) return false;
     this.take(ms);
     return true;
   }
@@ -104,24 +158,37 @@ export class CreditGate {
   async spend(ms: number, options?: WaitOptions): Promise<void> {
     this.checkSpend(ms);
     throwIfAborted(options?.signal);
-    if (this.spenders.size === 0 && this.creditMs >= ms) {
+    if (this.spenders.size === 0 && this.credit >= ms) {
       this.take(ms);
       return;
     }
     const waiter = new Waiter(this.spenders, 'credit', options);
     try {
-      while (!(this.spenders.isFirst(waiter) && this.creditMs >= ms)) await waiter.park();
+      for (;;) {
+        const first = this.spenders.isFirst(waiter);
+        // The window may have shrunk under a waiting spender: it may never exceed it.
+        if (ms > this.window) throw vwError('VW_ERR_CHUNK_TOO_LARGE', ms, this.window);
+        if (first && this.credit >= ms) break;
+        if (first) this.wakeWhenCredit(ms);
+        await waiter.park();
+      }
       this.take(ms);
     } finally {
       waiter.leave();
+      if (this.spenders.size === 0 && this.pendingReady === undefined) this.cancelWake();
     }
   }
 
-  /** Interruption: the consumer dropped its buffer. sent = played = 0, credit = window. Waiters stay waiting (they now may proceed). */
+  /**
+   * Interruption: the consumer dropped its buffer. sent = played = 0, credit = window. Waiters stay
+   * waiting (they now may proceed). A predictive gate takes the reset as the moment the clear was
+   * sent: the first report of position 0 after it (the marker behind the clear) measures the round trip.
+   */
   reset(): void {
     this.sent = 0;
     this.playedPosition = 0;
-    this.creditMs = this.windowMs;
+    this.model?.reset(this.clock?.());
+    this.creditMs = this.window;
     this.credited();
   }
 
@@ -131,6 +198,7 @@ export class CreditGate {
    */
   abort(reason: string): void {
     const error = vwError('VW_ERR_ABORTED', reason);
+    this.cancelWake();
     this.spenders.failAll(error);
     const pending = this.pendingReady;
     this.pendingReady = undefined;
@@ -139,31 +207,78 @@ export class CreditGate {
 
   /** Resolves when credit > 0 (a WHATWG-style `ready`). */
   get ready(): Promise<void> {
-    if (this.creditMs > 0) return RESOLVED;
+    if (this.credit > 0) return RESOLVED;
     this.pendingReady ??= createPendingReady();
+    this.wakeWhenCredit(Number.MIN_VALUE);
     return this.pendingReady.promise;
   }
 
   private checkSpend(ms: number): void {
     assertSize(ms);
-    if (ms > this.windowMs) throw vwError('VW_ERR_CHUNK_TOO_LARGE', ms, this.windowMs);
+    if (ms > this.window) throw vwError('VW_ERR_CHUNK_TOO_LARGE', ms, this.window);
   }
 
   private take(ms: number): void {
     // credit ≥ ms was checked, and IEEE subtraction of a smaller number never goes below zero.
     this.creditMs -= ms;
     this.sent += ms;
+    if (this.model && this.clock) {
+      this.model.sent(ms, this.clock());
+      this.creditMs = this.predictedCredit();
+    }
+  }
+
+  /** window − (sent − predicted), clamped to 0–window (a shrunk window may be overdrawn). */
+  private predictedCredit(): number {
+    const played = this.model && this.clock ? this.model.predicted(this.clock()) : this.playedPosition;
+    return Math.min(this.window, Math.max(0, this.window - (this.sent - played)));
+  }
+
+  /**
+   * Predictive gate: one timer for the moment the prediction gives `ms` of credit; none when only a
+   * report can (the prediction is at what was sent or at its lead bound). An earlier timer stays.
+   */
+  private wakeWhenCredit(ms: number): void {
+    if (!this.model || !this.clock) return;
+    const now = this.clock();
+    const at = this.model.reachesAt(this.sent - this.window + ms, now);
+    if (at === undefined || at >= this.wakeAt) return;
+    this.cancelWake();
+    this.wakeAt = at;
+    // ≥ 1 ms: a timer of 0 at the edge of float rounding would spin.
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = undefined;
+      this.wakeAt = Infinity;
+      this.creditMs = this.predictedCredit();
+      this.credited();
+    }, Math.max(1, Math.ceil(at - now)));
+  }
+
+  private cancelWake(): void {
+    if (this.wakeTimer !== undefined) clearTimeout(this.wakeTimer);
+    this.wakeTimer = undefined;
+    this.wakeAt = Infinity;
   }
 
   /** Credit may have grown: wake spenders and settle `ready`. */
   private credited(): void {
     if (this.spenders.size > 0) this.spenders.wakeAll();
-    if (this.creditMs > 0 && this.pendingReady) {
+    if (this.pendingReady && this.credit > 0) {
       const pending = this.pendingReady;
       this.pendingReady = undefined;
       pending.resolve();
+      if (this.spenders.size === 0) this.cancelWake();
+    } else if (this.pendingReady) {
+      this.wakeWhenCredit(Number.MIN_VALUE);
     }
   }
+}
+
+function clampWindow(requested: number): number {
+  if (typeof requested !== 'number' || Number.isNaN(requested) || requested < 0) {
+    throw vwError('VW_ERR_INVALID_SIZE', String(requested));
+  }
+  return Math.min(MAX_WINDOW_MS, Math.max(MIN_WINDOW_MS, requested));
 }
 
 function createPendingReady(): PendingReady {

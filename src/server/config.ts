@@ -73,7 +73,10 @@ export interface GatewayConfig {
   readonly twilioAuthToken: string | undefined;
   /** Credentials and options of the other carriers (Telnyx, SignalWire, Exotel, Plivo, Vonage). */
   readonly carriers: CarrierConfig;
+  /** Credit window (ms): the fixed one, or with `creditWindowAuto` the one a call starts with. */
   readonly creditWindowMs: number;
+  /** `CREDIT_WINDOW_MS=auto`: each call's window adapts to its link (400–1500 ms). */
+  readonly creditWindowAuto: boolean;
   /** Cap of the per-call model-audio queue (ms); past it the response is cancelled. */
   readonly maxQueuedAudioMs: number;
   /** Cap of caller audio waiting for a slow model socket (ms); oldest dropped past it. */
@@ -191,6 +194,20 @@ class ConfigReader {
   }
 }
 
+/**
+ * `CREDIT_WINDOW_MS`: a fixed window (200–2000 ms), or `auto`: adaptive (400–1500 ms, see
+ * flow/window-tuner.ts), starting at the default 800.
+ */
+function readCreditWindow(read: ConfigReader): Pick<GatewayConfig, 'creditWindowMs' | 'creditWindowAuto'> {
+  const raw = read.string('CREDIT_WINDOW_MS');
+  if (raw?.toLowerCase() === 'auto') return { creditWindowMs: 800, creditWindowAuto: true };
+  if (raw !== undefined && !/^\d+$/.test(raw)) {
+    read.problems.push(`CREDIT_WINDOW_MS=${JSON.stringify(raw)} is neither a whole number (200–2000) nor auto`);
+    return { creditWindowMs: 800, creditWindowAuto: false };
+  }
+  return { creditWindowMs: read.int('CREDIT_WINDOW_MS', 800, 200, 2000), creditWindowAuto: false };
+}
+
 function readCarriers(read: ConfigReader): CarrierConfig {
   const telnyxPublicKey = read.string('TELNYX_PUBLIC_KEY');
   if (telnyxPublicKey !== undefined && telnyxPublicKey.length > 0 && telnyxPublicKeyObject(telnyxPublicKey) === undefined) {
@@ -296,7 +313,7 @@ export function loadConfig(env: Env = process.env): ConfigResult {
     },
     twilioAuthToken: read.string('TWILIO_AUTH_TOKEN'),
     carriers: readCarriers(read),
-    creditWindowMs: read.int('CREDIT_WINDOW_MS', 800, 200, 2000),
+    ...readCreditWindow(read),
     maxQueuedAudioMs: read.int('MAX_QUEUED_AUDIO_MS', 120_000, 1_000, 600_000),
     callerQueueMs: read.int('CALLER_QUEUE_MS', 2_000, 100, 60_000),
     modelInputBatchMs: read.int('MODEL_INPUT_BATCH_MS', 100, 0, 200),

@@ -6,6 +6,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 const MS_BUCKETS = [0, 20, 50, 100, 200, 400, 600, 800, 1000, 1500, 2000, 5000, 10000, 30000, 120000];
+/** The adaptive window moves in 50 ms steps within 400–1500; fixed windows are 200–2000. */
+const WINDOW_BUCKETS = [200, 400, 500, 600, 700, 800, 900, 1000, 1200, 1500, 2000];
 const LATENCY_BUCKETS = [0.5, 1, 2, 5, 10, 20, 40, 80, 150, 300, 1000];
 /** Latencies measured at the caller (ms): first audio, barge-in → silence, turn latency. */
 export const CALLER_LATENCY_BUCKETS = [10, 25, 50, 100, 150, 200, 300, 400, 500, 750, 1000, 1500, 2000, 3000, 5000, 10000];
@@ -32,6 +34,16 @@ export class GatewayMetrics {
   readonly creditMs = new Histogram({
     name: 'voicewire_credit_ms', help: 'Send credit left (ms), sampled',
     labelNames: ['transport', 'backend'], buckets: MS_BUCKETS, registers: [this.registry],
+  });
+  readonly creditWindowMs = new Histogram({
+    name: 'voicewire_credit_window_ms',
+    help: 'Credit window of each call (ms), sampled: fixed, or chosen by CREDIT_WINDOW_MS=auto (400–1500)',
+    labelNames: ['transport', 'backend'], buckets: WINDOW_BUCKETS, registers: [this.registry],
+  });
+  readonly creditWindowChanges = new Counter({
+    name: 'voicewire_credit_window_changes_total',
+    help: 'Changes of the adaptive credit window, by reason (rtt, late-echo, underrun: grown; clean: shrunk)',
+    labelNames: ['reason'], registers: [this.registry],
   });
   readonly queueDepthMs = new Histogram({
     name: 'voicewire_queue_depth_ms', help: 'Model audio queued in the gateway for the caller (ms), sampled',

@@ -16,6 +16,7 @@ export interface OtelMeasures {
   readonly bargeIns: Counter;
   readonly droppedAudioMs: Counter;
   readonly modelErrors: Counter;
+  readonly creditWindowChanges: Counter;
 }
 
 const cache = new WeakMap<Meter, OtelMeasures>();
@@ -46,5 +47,8 @@ function otelMeasures(meter: Meter): OtelMeasures {
     bargeIns: meter.createCounter('voicewire_barge_ins_total', { description: 'Interruptions handled' }),
     droppedAudioMs: meter.createCounter('voicewire_dropped_audio_ms_total', { description: 'Audio dropped (ms) by reason', unit: 'ms' }),
     modelErrors: meter.createCounter('voicewire_model_errors_total', { description: 'Error events from the model, by code' }),
+    creditWindowChanges: meter.createCounter('voicewire_credit_window_changes_total', {
+      description: 'Changes of the adaptive credit window, by reason (rtt, late-echo, underrun: grown; clean: shrunk)',
+    }),
   };
 }

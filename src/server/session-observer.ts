@@ -17,6 +17,7 @@ export function metricsObserver(metrics: GatewayMetrics, transport: string, otel
     sample(s) {
       metrics.callerBufferedMs.observe(labels, s.callerBufferedMs);
       metrics.creditMs.observe(labels, s.creditMs);
+      metrics.creditWindowMs.observe(labels, s.windowMs);
       metrics.queueDepthMs.observe(labels, s.queuedMs);
       metrics.bufferedAmountBytes.observe({ socket: 'model' }, s.modelBufferedBytes);
     },
@@ -36,6 +37,10 @@ export function metricsObserver(metrics: GatewayMetrics, transport: string, otel
     turnLatency(_id, ms) {
       metrics.turnLatencyMs.observe(labels, ms);
       otel?.turnLatencyMs.record(ms, labels);
+    },
+    windowChanged(change) {
+      metrics.creditWindowChanges.inc({ reason: change.reason });
+      otel?.creditWindowChanges.add(1, { reason: change.reason });
     },
     underruns(count) {
       metrics.underruns.inc(labels, count);

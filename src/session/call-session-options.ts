@@ -11,6 +11,11 @@ export interface CallSessionOptions {
   readonly logger: Logger;
   /** Default credit window (ms) when the caller does not ask for one. */
   readonly creditWindowMs: number;
+  /**
+   * `CREDIT_WINDOW_MS=auto`: the window adapts to the link (400–1 500 ms, starting at
+   * `creditWindowMs`); a window set by the call's setup stays fixed.
+   */
+  readonly adaptiveWindow?: boolean;
   /** Cap of model audio queued for the caller (ms); past it the response is cancelled. */
   readonly maxQueuedAudioMs: number;
   /** Queue bound for a pausable backend (ms): a full queue pauses it. */

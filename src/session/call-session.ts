@@ -136,11 +136,22 @@ export class CallSession {
     const model = this.options.createModel({ callerFormat: info.format, callId: info.callId, ...(plan ? { settings: modelSettings(plan) } : {}) });
     this.model = model;
     const windowMs = creditWindow(info.creditWindowMs, setup?.creditWindowMs, this.options.creditWindowMs);
+    // A window the call's setup asks for is fixed; otherwise `auto` adapts, within the caller's capacity.
+    const adaptive = this.options.adaptiveWindow === true && setup?.creditWindowMs === undefined;
     const outbound = new OutboundAudio({
       transport: this.options.transport,
       format: info.format,
       epochs: this.epochs,
       windowMs,
+      ...(adaptive ? { adaptiveWindow: info.creditWindowMs === undefined ? {} : { maxMs: info.creditWindowMs } } : {}),
+      // A carrier queues whatever it is sent, so credit may run ahead of its mark echoes on the
+      // predicted playout. A browser's player is a ring bounded at the window that drops what does
+      // not fit: credit must never run ahead of its reports (which come every 50 ms anyway).
+      ...(this.options.transport.kind === 'browser' ? { predictionLeadMs: 0 } : {}),
+      onWindow: (change) => {
+        this.logger.info({ window: change.windowMs, previous: change.previousMs, reason: change.reason, needMs: change.needMs }, 'credit window changed');
+        this.options.observer?.windowChanged?.(change);
+      },
       pausable: model.pausable,
       queueMs: model.pausable ? (this.options.pausableQueueMs ?? DEFAULT_PAUSABLE_QUEUE_MS) : this.options.maxQueuedAudioMs,
       sendChunkMs: this.options.sendChunkMs ?? DEFAULT_SEND_CHUNK_MS,
@@ -167,7 +178,7 @@ export class CallSession {
       error: (error) => this.onModelError(error),
       closed: (reason, error) => this.onModelClosed(reason, error),
     });
-    this.options.observer?.started?.(info, model.backend, windowMs);
+    this.options.observer?.started?.(info, model.backend, outbound.credit.windowMs);
     this.logger.info({ backend: model.backend, window: outbound.credit.windowMs }, 'call started');
     this.sampleTimer = setInterval(() => this.sample(), this.options.sampleEveryMs ?? 500);
     this.sampleTimer.unref();

@@ -4,6 +4,7 @@
  */
 import type { TokenUsage } from '../models/model.js';
 import type { CallStart } from '../transports/transport.js';
+import type { WindowChange } from '../flow/window-tuner.js';
 
 export interface SessionSample {
   readonly creditMs: number;
@@ -79,6 +80,8 @@ export interface SessionObserver {
   /** Caller speech end → model response started (ms). */
   turnLatency?(responseId: string, ms: number): void;
   firstAudio?(report: FirstAudioReport): void;
+  /** The adaptive credit window changed (`CREDIT_WINDOW_MS=auto`). */
+  windowChanged?(change: WindowChange): void;
   /** The caller's player ran dry in the middle of an answer `count` more times (the gateway's estimate). */
   underruns?(count: number): void;
   dropped?(reason: DropReason, ms: number): void;

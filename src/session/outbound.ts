@@ -4,8 +4,13 @@
  *   model audio ─► AudioQueue (ms, capped) ─► CreditGate (window − unplayed) ─► transport.sendAudio
  *   caller played reports ─► CreditGate.played + PlayoutTracker.confirm
  *
+ * Credit is predictive (the gate models the caller's player on `now`, see flow/playout-model.ts),
+ * and with `adaptiveWindow` a WindowTuner resizes the window from the model's round-trip and
+ * lateness samples and from underruns (flow/window-tuner.ts).
+ *
  * Audio is queued in pieces of at most `sendChunkMs` (views into the model's delta): one credit
- * spend and one message per piece, so the caller never holds more than the window.
+ * spend and one message per piece, so the caller never holds more than the window (after a downlink
+ * stall that emptied its player, at most the prediction lead more: see flow/playout-model.ts).
  */
 import { bytesPerMs, type AudioFormat } from '../audio/format.js';
 import { isVoicewireError, vwError, type VoicewireError } from '../errors.js';
@@ -13,6 +18,7 @@ import { AudioQueue } from '../flow/audio-queue.js';
 import { CreditGate } from '../flow/credit-gate.js';
 import type { EpochClock } from '../flow/epoch.js';
 import { PlayoutTracker } from '../flow/playout-tracker.js';
+import { WindowTuner, type WindowChange } from '../flow/window-tuner.js';
 import { Waiter, WaiterList } from '../flow/waiters.js';
 import type { WaitOptions } from '../flow/audio-queue.js';
 import type { ModelAudio } from '../models/model.js';
@@ -23,7 +29,21 @@ export interface OutboundOptions {
   readonly format: AudioFormat;
   /** The call's epochs (shared with the session, which advances them on barge-in). */
   readonly epochs: EpochClock;
+  /** The window; with `adaptiveWindow`, the one to start with. */
   readonly windowMs: number;
+  /**
+   * Adapt the window to the link (`CREDIT_WINDOW_MS=auto`). `maxMs`: the caller's own capacity
+   * (a browser's player), which the window never exceeds.
+   */
+  readonly adaptiveWindow?: { readonly maxMs?: number };
+  /**
+   * How far credit may run ahead of the caller's last played report on the predicted playout
+   * (flow/playout-model.ts). Default 250; 0 = credit from reports only (the round trip is still
+   * measured for the adaptive window).
+   */
+  readonly predictionLeadMs?: number;
+  /** The adaptive window changed (for the log and the metrics). */
+  readonly onWindow?: (change: WindowChange) => void;
   /** A pausable producer waits for room; one that is not gets `onCap` when the queue is full. */
   readonly pausable: boolean;
   /** Queue bound (ms): the cap for a non-pausable producer, the pause point for a pausable one. */
@@ -71,6 +91,7 @@ export class OutboundAudio {
   readonly credit: CreditGate;
   private readonly queue: AudioQueue<OutboundItem>;
   private readonly tracker = new PlayoutTracker();
+  private readonly tuner: WindowTuner | undefined;
   /** The piece the sender has taken from the queue and holds while it waits for credit. */
   private held: AudioItem | undefined;
   /** Tail of the chain of pausable writes (see `enqueue`). */
@@ -80,13 +101,19 @@ export class OutboundAudio {
   /** `whenPlayedOut` callers, woken at every played report, drop and close. */
   private readonly playedOutWaiters = new WaiterList();
   private lastSentItemId: string | undefined;
-  /** Most audio the caller held unplayed (ms, by confirmed reports), over the call. */
+  /** Most audio the caller held unplayed (ms, by the credit's playout model), over the call. */
   maxBufferedMs = 0;
   /** Times the caller's player ran dry in the middle of an item (the gateway's view). */
   underruns = 0;
 
   constructor(private readonly options: OutboundOptions) {
-    this.credit = new CreditGate({ windowMs: options.windowMs });
+    const adaptive = options.adaptiveWindow;
+    this.tuner = adaptive && new WindowTuner({ initialMs: options.windowMs, ...(adaptive.maxMs === undefined ? {} : { maxMs: adaptive.maxMs }) });
+    this.credit = new CreditGate({
+      windowMs: this.tuner?.windowMs ?? options.windowMs,
+      clock: options.now,
+      ...(options.predictionLeadMs === undefined ? {} : { leadMs: options.predictionLeadMs }),
+    });
     this.queue = options.pausable
       ? new AudioQueue<OutboundItem>({ highWaterMarkMs: options.queueMs })
       : new AudioQueue<OutboundItem>({ highWaterMarkMs: options.queueMs, overflow: 'reject' });
@@ -133,8 +160,10 @@ export class OutboundAudio {
 
   /** The caller's cumulative played position in the current epoch. */
   played(playedMs: number): void {
-    this.credit.played(playedMs);
-    this.tracker.confirm(playedMs, this.options.now());
+    const sample = this.credit.played(playedMs);
+    const now = this.options.now();
+    this.tracker.confirm(playedMs, now);
+    if (this.tuner) this.retune((sample && this.tuner.observe(sample, now)) ?? this.tuner.tick(now));
     this.playedOutWaiters.wakeAll();
   }
 
@@ -211,7 +240,10 @@ export class OutboundAudio {
       if (item.epoch !== epochs.current || this.closed) continue;
       const now = this.options.now();
       // Dry in the middle of an item: the caller heard a gap (the gateway's estimate).
-      if (item.itemId === this.lastSentItemId && this.tracker.estimatePlayed(now) >= this.tracker.sentMs) this.underruns++;
+      if (item.itemId === this.lastSentItemId && this.tracker.estimatePlayed(now) >= this.tracker.sentMs) {
+        this.underruns++;
+        this.retune(this.tuner?.underrun(now));
+      }
       transport.sendAudio(item);
       this.tracker.sent(item.itemId, item.durationMs, now);
       this.lastSentItemId = item.itemId;
@@ -228,6 +260,12 @@ export class OutboundAudio {
     this.credit.abort('call ended');
     this.tracker.reset();
     this.playedOutWaiters.failAll(vwError('VW_ERR_CLOSED', 'call ended'));
+  }
+
+  private retune(change: WindowChange | undefined): void {
+    if (change === undefined) return;
+    this.credit.setWindow(change.windowMs);
+    this.options.onWindow?.(change);
   }
 
   private async write(chunk: ModelAudio): Promise<void> {

@@ -15,6 +15,24 @@ describe('loadConfig', () => {
     assert.equal(result.config.openai.realtimeUrl, 'wss://api.openai.com/v1/realtime?model=gpt-realtime');
   });
 
+  test('CREDIT_WINDOW_MS is a fixed window, or auto (adaptive, starting at 800); anything else is a problem', () => {
+    const fixed = loadConfig({ CREDIT_WINDOW_MS: '600' });
+    assert.ok(fixed.ok);
+    assert.deepEqual([fixed.config.creditWindowMs, fixed.config.creditWindowAuto], [600, false]);
+    const auto = loadConfig({ CREDIT_WINDOW_MS: 'auto' });
+    assert.ok(auto.ok);
+    assert.deepEqual([auto.config.creditWindowMs, auto.config.creditWindowAuto], [800, true]);
+    const unset = loadConfig({});
+    assert.ok(unset.ok);
+    assert.equal(unset.config.creditWindowAuto, false);
+    const bad = loadConfig({ CREDIT_WINDOW_MS: 'fast' });
+    assert.ok(!bad.ok);
+    assert.deepEqual(bad.problems, ['CREDIT_WINDOW_MS="fast" is neither a whole number (200–2000) nor auto']);
+    const outside = loadConfig({ CREDIT_WINDOW_MS: '5000' });
+    assert.ok(!outside.ok);
+    assert.deepEqual(outside.problems, ['CREDIT_WINDOW_MS=5000 is outside 200–2000']);
+  });
+
   test('OPENAI_API_KEY selects Realtime unless MODEL_BACKEND=cascade', () => {
     const realtime = loadConfig({ OPENAI_API_KEY: 'sk-test' });
     assert.ok(realtime.ok);

@@ -16,6 +16,8 @@ import type { ModelCallSettings, ModelEvents, ModelFactoryOptions } from '../../
 import { Conditions } from '../helpers/conditions.js';
 import type { OutboundAudio } from '../../src/transports/transport.js';
 import { RecordingModel, RecordingTransport } from './fakes.js';
+import type { CallSessionOptions } from '../../src/session/call-session-options.js';
+import type { WindowChange } from '../../src/flow/window-tuner.js';
 
 class ToolModel extends RecordingModel {
   readonly results: Array<{ callId: string; output: string; respond: boolean }> = [];
@@ -51,7 +53,7 @@ function deferredTool(name: string): { tool: FunctionTool; finish(callId: string
   };
 }
 
-function start(services: Partial<AgentServices>) {
+function start(services: Partial<AgentServices>, extra: Partial<CallSessionOptions> = {}) {
   const transport = new WatchedTransport();
   const model = new ToolModel(false, TWILIO_FORMAT);
   const events: CallEvent[] = [];
@@ -69,6 +71,7 @@ function start(services: Partial<AgentServices>) {
         ...services,
       },
     },
+    ...extra,
   });
   transport.events.start({ callId: 'CA1', streamId: 'MZ1', parameters: { From: '+15550001111' }, format: TWILIO_FORMAT });
   const until = (check: () => boolean, what: string) => eventsChanged.until(check, 2000, what);
@@ -76,6 +79,28 @@ function start(services: Partial<AgentServices>) {
   const ready = () => model.conditions.until(() => model.attached, 2000, 'the model');
   return { session, transport, model, events, until, ready };
 }
+
+describe('credit window and the call setup', () => {
+  for (const setupWindow of [600, undefined]) {
+    test(`CREDIT_WINDOW_MS=auto ${setupWindow === undefined ? 'adapts without a setup window' : 'keeps a window set by the call setup fixed'}`, async () => {
+      const clock = { now: 0 };
+      const windows: WindowChange[] = [];
+      const h = start(
+        { setup: { kind: 'function', setupCall: () => (setupWindow === undefined ? {} : { creditWindowMs: setupWindow }) } },
+        { adaptiveWindow: true, now: () => clock.now, observer: { windowChanged: (c) => windows.push(c) } },
+      );
+      await h.ready();
+      h.model.events.responseStarted('r1');
+      await h.model.deliver('r1', 2_000);
+      await h.transport.conditions.until(() => h.transport.sentMs() >= (setupWindow ?? 800), 2000, 'the window sent');
+      clock.now = 600;
+      h.transport.events.played(0, 100); // a 500 ms round trip: need 1 600
+      assert.deepEqual(windows.map((w) => w.windowMs), setupWindow === undefined ? [1_500] : []);
+      assert.equal(h.session.snapshot().windowMs, setupWindow ?? 1_500);
+      h.session.end('test');
+    });
+  }
+});
 
 describe('AgentBridge in a call', () => {
   test('two calls of one response: the first result adds, the last one asks for the answer', async () => {

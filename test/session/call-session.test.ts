@@ -5,6 +5,7 @@ import { TWILIO_FORMAT } from '../../src/audio/format.js';
 import { silentLogger } from '../../src/server/logger.js';
 import type { BargeInReport, DropReason } from '../../src/session/observer.js';
 import { RecordingModel, RecordingTransport, settle } from './fakes.js';
+import type { WindowChange } from '../../src/flow/window-tuner.js';
 
 interface Harness {
   session: CallSession;
@@ -13,14 +14,16 @@ interface Harness {
   clock: { now: number };
   bargeIns: BargeInReport[];
   drops: Array<{ reason: DropReason; ms: number }>;
+  windows: WindowChange[];
 }
 
-function startCall(options: { pausable?: boolean; windowMs?: number; maxQueuedAudioMs?: number } = {}): Harness {
+function startCall(options: { pausable?: boolean; windowMs?: number; maxQueuedAudioMs?: number; adaptiveWindow?: boolean } = {}): Harness {
   const transport = new RecordingTransport();
   const model = new RecordingModel(options.pausable ?? false, TWILIO_FORMAT);
   const clock = { now: 1_000 };
   const bargeIns: BargeInReport[] = [];
   const drops: Array<{ reason: DropReason; ms: number }> = [];
+  const windows: WindowChange[] = [];
   const session = new CallSession({
     transport,
     createModel: () => model,
@@ -29,10 +32,11 @@ function startCall(options: { pausable?: boolean; windowMs?: number; maxQueuedAu
     maxQueuedAudioMs: options.maxQueuedAudioMs ?? 120_000,
     pausableQueueMs: 400,
     now: () => clock.now,
-    observer: { bargeIn: (r) => bargeIns.push(r), dropped: (reason, ms) => drops.push({ reason, ms }) },
+    ...(options.adaptiveWindow === undefined ? {} : { adaptiveWindow: options.adaptiveWindow }),
+    observer: { bargeIn: (r) => bargeIns.push(r), dropped: (reason, ms) => drops.push({ reason, ms }), windowChanged: (c) => windows.push(c) },
   });
   transport.events.start({ callId: 'CA1', streamId: 'MZ1', parameters: {}, format: TWILIO_FORMAT });
-  return { session, transport, model, clock, bargeIns, drops };
+  return { session, transport, model, clock, bargeIns, drops, windows };
 }
 
 describe('CallSession', () => {
@@ -58,6 +62,21 @@ describe('CallSession', () => {
     await settle();
     assert.equal(h.transport.sentMs(), 1_400);
     h.session.end('test');
+  });
+
+  test('CREDIT_WINDOW_MS=auto: the window follows the measured round trip and the change is reported', async () => {
+    for (const adaptiveWindow of [true, false]) {
+      const h = startCall({ windowMs: 800, adaptiveWindow });
+      h.model.events.responseStarted('r1');
+      await h.model.deliver('r1', 3_000);
+      await settle();
+      h.clock.now += 600;
+      h.transport.events.played(0, 100); // the first echo: a 500 ms round trip
+      const expected = adaptiveWindow ? [{ windowMs: 1_500, previousMs: 800, reason: 'rtt', needMs: 1_600 }] : [];
+      assert.deepEqual(h.windows, expected);
+      assert.equal(h.session.snapshot().windowMs, adaptiveWindow ? 1_500 : 800);
+      h.session.end('test');
+    }
   });
 
   test('sends audio in pieces of at most 100 ms', async () => {

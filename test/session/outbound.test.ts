@@ -1,24 +1,47 @@
-import { describe, test } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { OutboundAudio } from '../../src/session/outbound.js';
 import { EpochClock } from '../../src/flow/epoch.js';
 import { TWILIO_FORMAT } from '../../src/audio/format.js';
 import { RecordingTransport, settle } from './fakes.js';
+import type { WindowChange } from '../../src/flow/window-tuner.js';
 
-function outbound(options: { pausable?: boolean; windowMs?: number; queueMs?: number } = {}) {
-  const transport = new RecordingTransport();
+/** Records sends and resolves `untilSent(ms)` once that much audio has gone out (an event, not a turn count). */
+class WatchedTransport extends RecordingTransport {
+  private waiting: { ms: number; resolve: () => void } | undefined;
+  override sendAudio(chunk: Parameters<RecordingTransport['sendAudio']>[0]): void {
+    super.sendAudio(chunk);
+    if (this.waiting && this.sentMs() >= this.waiting.ms) this.waiting.resolve();
+  }
+  untilSent(ms: number): Promise<void> {
+    if (this.sentMs() >= ms) return Promise.resolve();
+    return new Promise((resolve) => (this.waiting = { ms, resolve }));
+  }
+}
+
+function outbound(options: { pausable?: boolean; windowMs?: number; queueMs?: number; adaptive?: { maxMs?: number }; now?: () => number; leadMs?: number } = {}) {
+  const transport = new WatchedTransport();
   const epochs = new EpochClock();
   const caps: Array<{ responseId: string; droppedMs: number }> = [];
+  const windows: WindowChange[] = [];
   const clock = { now: 0 };
   const out = new OutboundAudio({
     transport, format: TWILIO_FORMAT, epochs,
     windowMs: options.windowMs ?? 800, pausable: options.pausable ?? false, queueMs: options.queueMs ?? 10_000,
-    sendChunkMs: 100, playoutStallMs: 60_000, now: () => clock.now,
+    sendChunkMs: 100, playoutStallMs: 60_000, now: options.now ?? (() => clock.now),
+    ...(options.adaptive ? { adaptiveWindow: options.adaptive } : {}),
+    ...(options.leadMs === undefined ? {} : { predictionLeadMs: options.leadMs }),
+    onWindow: (change) => windows.push(change),
     onCap: (responseId, droppedMs) => caps.push({ responseId, droppedMs }), onFatal: () => assert.fail('no fatal error expected'),
   });
   void out.run();
-  return { out, transport, epochs, caps, clock };
+  return { out, transport, epochs, caps, clock, windows };
+}
+
+function mockClock(t: TestContext): () => number {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
+  return () => Date.now();
 }
 
 const delta = (ms: number, itemId = 'item', sentenceId = 0) => ({
@@ -131,6 +154,73 @@ describe('OutboundAudio', () => {
     await out.enqueue(delta(100, 'a'));
     await settle();
     await assert.rejects(out.whenPlayedOut({ timeoutMs: 20 }), (err: { code?: string }) => err.code === 'VW_ERR_DEADLINE');
+    out.close();
+  });
+
+  test('credit follows the predicted playout between echoes, and stops at the lead bound when echoes stop', async (t) => {
+    const { out, transport } = outbound({ windowMs: 400, now: mockClock(t) });
+    void out.enqueue(delta(2_000));
+    await transport.untilSent(400);
+    t.mock.timers.tick(300);
+    out.played(100); // the first echo (100 ms played) arrives at 300
+    await transport.untilSent(500); // credit 100 at once
+    t.mock.timers.tick(100); // no echo: the model has the caller at 200
+    await transport.untilSent(600);
+    t.mock.timers.tick(5_000); // still no echo: the prediction stops at 100 + 250
+    await settle();
+    assert.equal(transport.sentMs(), 700); // 400 + 350 − 50 of credit left, under one 100 ms piece
+    out.played(1_000); // echoes resume
+    await transport.untilSent(1_100);
+    out.close();
+  });
+
+  test('with a prediction lead of 0 (a browser player that drops what exceeds the window) credit comes from reports only', async (t) => {
+    const { out, transport } = outbound({ windowMs: 400, now: mockClock(t), leadMs: 0 });
+    void out.enqueue(delta(2_000));
+    await transport.untilSent(400);
+    t.mock.timers.tick(300);
+    out.played(100);
+    await transport.untilSent(500);
+    t.mock.timers.tick(5_000);
+    await settle();
+    assert.equal(transport.sentMs(), 500);
+    out.close();
+  });
+
+  test('adaptive: an underrun grows the window by 200 ms and reports the change', async () => {
+    const { out, transport, clock, windows } = outbound({ windowMs: 800, adaptive: {} });
+    await out.enqueue(delta(300, 'a'));
+    await transport.untilSent(300);
+    clock.now = 500;
+    out.played(300); // all played; the estimate has run dry
+    await out.enqueue(delta(100, 'a')); // the same item resumes after a gap
+    await transport.untilSent(400);
+    assert.equal(out.underruns, 1);
+    assert.deepEqual(windows.map((w) => [w.previousMs, w.windowMs, w.reason]), [[800, 1_000, 'underrun']]);
+    assert.equal(out.credit.windowMs, 1_000);
+    out.close();
+  });
+
+  test('adaptive: a round trip past the window grows it; a fixed window never changes', async () => {
+    for (const adaptive of [true, false]) {
+      const { out, transport, clock, windows } = outbound({ windowMs: 400, ...(adaptive ? { adaptive: {} } : {}) });
+      await out.enqueue(delta(1_000, 'a'));
+      await transport.untilSent(400);
+      clock.now = 600;
+      out.played(100); // first echo of the answer: a 500 ms round trip → need 500 + 1 000 + 100
+      assert.deepEqual(windows.map((w) => [w.windowMs, w.reason]), adaptive ? [[1_500, 'rtt']] : []);
+      assert.equal(out.credit.windowMs, adaptive ? 1_500 : 400);
+      out.close();
+    }
+  });
+
+  test("adaptive: a browser's capacity caps the window", async () => {
+    const { out, transport, clock } = outbound({ windowMs: 600, adaptive: { maxMs: 600 } });
+    await out.enqueue(delta(1_000, 'a'));
+    await transport.untilSent(600);
+    clock.now = 2_000;
+    out.played(100);
+    assert.equal(out.credit.windowMs, 600);
     out.close();
   });
 });
