@@ -15,18 +15,20 @@ for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+
 const PAD = 0x3d; // '='
 
 /**
- * Buffer views of caller-owned Uint8Arrays, so a caller who decodes every frame into the same
- * array gets the same view back instead of a new Buffer object per frame. Weak: a view lives only
- * as long as the array it wraps.
+ * A Buffer over the whole ArrayBuffer of each caller-owned Uint8Array, so decoding and encoding
+ * write/read at `byteOffset` instead of wrapping each array in a new Buffer. Keyed on the
+ * ArrayBuffer, not on the array: every `subarray` of one buffer (a batch, a queued piece) shares
+ * the entry instead of missing and inserting a new one per call. Weak: an entry lives only as
+ * long as its ArrayBuffer.
  */
-const views = new WeakMap<Uint8Array, Buffer>();
+const views = new WeakMap<ArrayBufferLike, Buffer>();
 
-function viewOf(bytes: Uint8Array): Buffer {
-  if (Buffer.isBuffer(bytes)) return bytes;
-  let view = views.get(bytes);
+function wholeBufferOf(bytes: Uint8Array): Buffer {
+  const backing = bytes.buffer;
+  let view = views.get(backing);
   if (view === undefined) {
-    view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    views.set(bytes, view);
+    view = Buffer.from(backing);
+    views.set(backing, view);
   }
   return view;
 }
@@ -76,12 +78,30 @@ export function decodeBase64Into(text: string, out: Uint8Array): number {
   const decoded = base64DecodedLength(text);
   if (decoded < 0 || decoded > out.length || !isValidBase64(text)) return -1;
   if (decoded === 0) return 0;
-  const written = viewOf(out).write(text, 0, decoded, 'base64');
+  return writeBase64(text, out, decoded);
+}
+
+/**
+ * Decodes `text`, already known to be canonical base64 (alphabet, padding, length: e.g. matched
+ * by an anchored pattern and measured with {@link base64DecodedLength}) whose decoded length is
+ * `decoded` (≤ `out.length`), into `out`; returns `decoded`, or -1 if Node's decoder disagrees.
+ * Skips the alphabet scan of {@link decodeBase64Into}: callers must have checked the characters.
+ */
+export function decodeCheckedBase64Into(text: string, out: Uint8Array, decoded: number): number {
+  if (decoded < 0 || decoded > out.length) return -1;
+  if (decoded === 0) return 0;
+  return writeBase64(text, out, decoded);
+}
+
+function writeBase64(text: string, out: Uint8Array, decoded: number): number {
+  const written = Buffer.isBuffer(out) ? out.write(text, 0, decoded, 'base64') : wholeBufferOf(out).write(text, out.byteOffset, decoded, 'base64');
   // Cannot differ after validation; kept as a guard against a future change in Node's decoder.
   return written === decoded ? written : -1;
 }
 
 /** Encode `bytes[start, end)` to base64 with no intermediate copy. */
 export function encodeBase64(bytes: Uint8Array, start = 0, end: number = bytes.length): string {
-  return viewOf(bytes).toString('base64', start, end);
+  if (Buffer.isBuffer(bytes)) return bytes.toString('base64', start, end);
+  const offset = bytes.byteOffset;
+  return wholeBufferOf(bytes).toString('base64', offset + start, offset + end);
 }

@@ -67,6 +67,17 @@ export function rawText(data: RawData): string {
   return data.toString('utf8');
 }
 
+/**
+ * The TCP socket under a ws WebSocket (ws keeps it as `_socket`, null until open, and corks it
+ * itself around a frame's header and payload); undefined if a future ws no longer has it, and
+ * then corking is simply skipped.
+ */
+function socketOf(ws: WebSocket): { cork(): void; uncork(): void } | undefined {
+  const socket = (ws as unknown as { _socket?: { cork?: unknown; uncork?: unknown } | null })._socket;
+  if (socket === null || socket === undefined || typeof socket.cork !== 'function' || typeof socket.uncork !== 'function') return undefined;
+  return socket as { cork(): void; uncork(): void };
+}
+
 /** The moves allowed between an adapter's phases; every phase may also move to 'closed'. */
 export type LinkMoves<P extends string> = Readonly<Record<P, readonly P[]>>;
 
@@ -229,6 +240,20 @@ export class SocketLink<P extends string> {
       this.log.warn({ err, ...this.options.logContext() }, `${this.options.label} send threw`);
       return false;
     }
+  }
+
+  /**
+   * Holds the messages sent until {@link uncork} in the socket's buffer, so that several messages
+   * sent together (a `media` and the `mark` after it) leave in one write (one `writev` syscall)
+   * instead of one each. Calls nest; every `cork` needs its `uncork` (in a `finally`).
+   */
+  cork(): void {
+    socketOf(this.ws)?.cork();
+  }
+
+  /** Ends a {@link cork}: what was held is written now, in one write. */
+  uncork(): void {
+    socketOf(this.ws)?.uncork();
   }
 
   /** Counts a message the owner would not send (e.g. before its stream started); `why` is logged at debug. */

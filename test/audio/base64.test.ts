@@ -2,7 +2,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { base64DecodedLength, decodeBase64Into, encodeBase64, isValidBase64 } from '../../src/audio/base64.js';
+import { base64DecodedLength, decodeBase64Into, decodeCheckedBase64Into, encodeBase64, isValidBase64 } from '../../src/audio/base64.js';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 /** Characters Node's lenient decoder skips or maps (base64url), none valid in standard base64. */
@@ -155,5 +155,51 @@ describe('base64DecodedLength', () => {
     assert.equal(base64DecodedLength('AQ=='), 1);
     assert.equal(base64DecodedLength('A' + '='.repeat(3)), -1);
     assert.equal(base64DecodedLength('AQI'), -1);
+  });
+});
+
+describe('views of one ArrayBuffer (the encoder and decoder share one Buffer per ArrayBuffer)', () => {
+  test('property: encoding and decoding at any offsets of one ArrayBuffer, in any order, read and write only the view', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ at: fc.nat(255), bytes: fc.uint8Array({ maxLength: 64 }), decode: fc.boolean() }), { minLength: 1, maxLength: 20 }),
+        (steps) => {
+          const backing = new Uint8Array(320);
+          const model = new Uint8Array(320);
+          for (const { at, bytes, decode } of steps) {
+            const view = backing.subarray(at, at + bytes.length);
+            if (decode) {
+              assert.equal(decodeBase64Into(Buffer.from(bytes).toString('base64'), view), bytes.length);
+              model.set(bytes, at);
+            } else {
+              assert.equal(encodeBase64(view), Buffer.from(model.subarray(at, at + bytes.length)).toString('base64'));
+            }
+            assert.deepEqual(backing, model);
+          }
+        },
+      ),
+    );
+  });
+});
+
+describe('decodeCheckedBase64Into', () => {
+  test('property: decodes what decodeBase64Into decodes, into a view at an offset', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(40), (bytes, at) => {
+        const text = Buffer.from(bytes).toString('base64');
+        const out = new Uint8Array(at + 300).fill(7);
+        const view = out.subarray(at);
+        assert.equal(decodeCheckedBase64Into(text, view, base64DecodedLength(text)), bytes.length);
+        assert.deepEqual(view.subarray(0, bytes.length), bytes);
+        assert.ok(out.subarray(0, at).every((b) => b === 7), 'nothing written before the view');
+      }),
+    );
+  });
+
+  test('returns -1 for a negative length or one that does not fit, and writes nothing', () => {
+    const out = new Uint8Array(2).fill(9);
+    assert.equal(decodeCheckedBase64Into('AAAA', out, 3), -1);
+    assert.equal(decodeCheckedBase64Into('AAA', out, -1), -1);
+    assert.deepEqual(out, new Uint8Array(2).fill(9));
   });
 });

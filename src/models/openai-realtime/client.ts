@@ -208,7 +208,8 @@ export class OpenAIRealtimeSession implements ModelSession {
     const length = base64DecodedLength(base64);
     if (length < 0) return undefined;
     if (this.outbound.passthrough) {
-      const out = new Uint8Array(length);
+      // A Buffer (not pooled: the session keeps it): encoding it for the caller needs no wrapper.
+      const out = Buffer.allocUnsafeSlow(length);
       return decodeBase64Into(base64, out) === length ? out : undefined;
     }
     if (this.deltaScratch.length < length) this.deltaScratch = new Uint8Array(length);

@@ -170,9 +170,21 @@ export class MediaStreamTransport implements CallerTransport {
    */
   sendAudio(chunk: OutboundAudio): void {
     const streamId = this.streamingId('sendAudio');
-    if (streamId === undefined || !this.enterEpoch(chunk.epoch)) return;
-    this.aligner.push(chunk.bytes, (bytes) => this.sendMarked(streamId, bytes));
+    if (streamId === undefined) return;
+    // A media message and the mark after it leave in one socket write.
+    this.link.cork();
+    try {
+      if (!this.enterEpoch(chunk.epoch)) return;
+      this.aligner.push(chunk.bytes, this.sendMarkedOnStream);
+    } finally {
+      this.link.uncork();
+    }
   }
+
+  /** `sendMarked` on the current stream, made once (sendAudio runs per piece of audio). */
+  private readonly sendMarkedOnStream = (bytes: Uint8Array): void => {
+    if (this.sid !== undefined) this.sendMarked(this.sid, bytes);
+  };
 
   /** A mark carrying the sentence id at the current position; its echo raises `sentencePlayed`. */
   endSentence(epoch: number, sentenceId: number): void {
@@ -282,7 +294,7 @@ export class MediaStreamTransport implements CallerTransport {
     const max = this.dialect.maxMessageChars;
     if (size > max) return this.link.reject(vwError('VW_ERR_MESSAGE_TOO_LARGE', size, max));
     let result;
-    if (!isBinary) result = this.dialect.parse(rawText(data), this.media);
+    if (!isBinary) result = this.dialect.parse(rawText(data), this.media, this.sid);
     else if (this.dialect.parseBinary !== undefined) result = this.dialect.parseBinary(rawBytes(data));
     else return this.link.reject(vwError('VW_ERR_BINARY_FRAME'));
     if (!result.ok) return this.link.reject(result.error);

@@ -84,7 +84,11 @@ export interface MediaStreamDialect {
    * other messages are then not checked against it. Default true.
    */
   readonly messagesNameStream?: boolean;
-  parse(text: string, mediaOut: Uint8Array): StreamParseResult;
+  /**
+   * `streamId`, once known (from `start`), lets a parser skip re-checking the shape of an id equal
+   * to it (it was checked on `start`); the result must be the same with or without it.
+   */
+  parse(text: string, mediaOut: Uint8Array, streamId?: string): StreamParseResult;
   /** Binary frames (a carrier that sends audio as binary); absent: a binary frame is VW_ERR_BINARY_FRAME. */
   parseBinary?(bytes: Uint8Array): StreamParseResult;
   /**

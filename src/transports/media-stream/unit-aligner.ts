@@ -22,6 +22,11 @@ export class UnitAligner {
    * rest. `emit` gets views that are only valid during the call.
    */
   push(chunk: Uint8Array, emit: (bytes: Uint8Array) => void): void {
+    // The common case (nothing held, whole units: always for 1-byte units): no views to make.
+    if (this.heldBytes === 0 && chunk.length % this.unit === 0) {
+      if (chunk.length > 0) emit(chunk);
+      return;
+    }
     let bytes = chunk;
     if (this.heldBytes > 0) {
       const take = Math.min(this.unit - this.heldBytes, bytes.length);

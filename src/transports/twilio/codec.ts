@@ -130,11 +130,13 @@ function parseEvent(root: Json, event: string, out: Uint8Array, sid: RegExp): Tw
  * Parses one text frame from Twilio. A media payload is decoded into `mediaOut`
  * (`message.payload` is a view of it, valid until the next parse); `mediaOut.length` is the
  * largest payload accepted (default {@link MAX_MEDIA_PAYLOAD_BYTES}); an empty payload is rejected.
+ * `knownStreamSid` (the sid of this stream's `start`, already checked) only saves re-checking an
+ * equal sid's shape; the result is the same without it.
  */
-export function parseTwilioMessage(text: string, mediaOut: Uint8Array, options: TwilioParseOptions = {}): TwilioParseResult {
+export function parseTwilioMessage(text: string, mediaOut: Uint8Array, options: TwilioParseOptions = {}, knownStreamSid?: string): TwilioParseResult {
   const sid = options.sidPattern ?? TWILIO_SID;
   // Media frames in Twilio's own layout skip JSON.parse (media-fast-path.ts); all else is parsed in full.
-  const media = parseTwilioMediaFast(text, mediaOut, MAX_MESSAGE_CHARS, sid);
+  const media = parseTwilioMediaFast(text, mediaOut, MAX_MESSAGE_CHARS, sid, knownStreamSid);
   if (media !== undefined) return { ok: true, message: media };
   return parseTwilioMessageInFull(text, mediaOut, options);
 }

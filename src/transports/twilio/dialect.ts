@@ -54,8 +54,8 @@ export function twilioLikeDialect(options: TwilioLikeOptions): MediaStreamDialec
     maxPayloadBytes: MAX_MEDIA_PAYLOAD_BYTES,
     callerTrack: 'inbound',
     outboundAlignBytes: 1,
-    parse(text: string, mediaOut: Uint8Array): StreamParseResult {
-      const result = parseTwilioMessage(text, mediaOut, parseOptions);
+    parse(text: string, mediaOut: Uint8Array, streamId?: string): StreamParseResult {
+      const result = parseTwilioMessage(text, mediaOut, parseOptions, streamId);
       return result.ok ? { ok: true, message: toStreamInbound(result.message) } : { ok: false, error: result.error };
     },
     serializeMedia,

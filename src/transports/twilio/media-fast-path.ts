@@ -10,7 +10,7 @@
  * full parser decides, so the fast path accepts a subset of what the full parser accepts, with the
  * same result (test/transports/twilio/media-fast-path.test.ts checks both with fast-check).
  */
-import { base64DecodedLength, decodeBase64Into } from '../../audio/base64.js';
+import { base64DecodedLength, decodeCheckedBase64Into } from '../../audio/base64.js';
 import type { TwilioMedia } from './messages.js';
 
 /**
@@ -24,17 +24,20 @@ const MEDIA_LAYOUT =
 /**
  * The media message in `text` if it has Twilio's exact layout and every field is valid, its payload
  * decoded into `out` (a view of it); undefined otherwise (then parse in full). `maxChars` and
- * `sid` are the full parser's bounds.
+ * `sid` are the full parser's bounds; a sid equal to `knownSid` (checked against `sid` when the
+ * stream started) is not tested again.
  */
-export function parseTwilioMediaFast(text: string, out: Uint8Array, maxChars: number, sid: RegExp): TwilioMedia | undefined {
+export function parseTwilioMediaFast(text: string, out: Uint8Array, maxChars: number, sid: RegExp, knownSid?: string): TwilioMedia | undefined {
   if (text.length > maxChars || text.charCodeAt(10) !== 0x6d /* 'm' of "media" */) return undefined;
   const fields = MEDIA_LAYOUT.exec(text);
   if (fields === null) return undefined;
   const [, sequence, track, chunk, timestamp, payload, streamSid] = fields as unknown as [string, string, string, string, string, string, string];
-  if (!sid.test(streamSid)) return undefined;
+  if (streamSid !== knownSid && !sid.test(streamSid)) return undefined;
   const size = base64DecodedLength(payload);
   if (size <= 0 || size > out.length) return undefined;
-  const written = decodeBase64Into(payload, out);
+  // The layout's payload class already holds only the alphabet, with "=" only at the end: the
+  // length (checked just above) is all that is left to check, so the alphabet is not scanned again.
+  const written = decodeCheckedBase64Into(payload, out, size);
   if (written < 0) return undefined;
   return {
     event: 'media',
