@@ -25,7 +25,7 @@ import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { printTable, writeResults } from './report.js';
-import { GENERATOR_CPU, GeneratorChild, SERVER_CPU, ServerChild } from './load/child-link.js';
+import { COMPILED, GENERATOR_CPU, GeneratorChild, SERVER_CPU, ServerChild } from './load/child-link.js';
 import { comparisonRows, figuresOf, type RunResult } from './load/figures.js';
 import { BENCH_API_KEY, type ServerKind } from './load/protocol.js';
 import { OtlpReceiver } from '../test/fakes/otlp/receiver.js';
@@ -129,13 +129,14 @@ export async function run(options: LoadBenchOptions = DEFAULT_LOAD): Promise<voi
   }
   const warnings = [...warningsOf(gateway), ...(traced ? warningsOf(traced.run) : []), ...warningsOf(naive)];
   for (const warning of warnings) console.log(`\n> warning: ${warning}`);
-  console.log(`\nrun time ${runSeconds.toFixed(1)} s`);
+  console.log(`\nrun time ${runSeconds.toFixed(1)} s; server child run ${COMPILED ? 'from tsc output' : 'under tsx'}`);
   const path = writeResults('load', {
     options,
     speedFactor: SPEED_FACTOR,
     leadMs: options.leadMs ?? DEFAULT_LEAD_MS,
     askSpreadMs: askSpreadMs(options.calls),
     cpus: { server: SERVER_CPU ?? 'any', generator: GENERATOR_CPU ?? 'any' },
+    serverRuntime: COMPILED ? 'tsc output (BENCH_LOAD_COMPILED=1)' : 'tsx',
     answerMs: options.seconds * 1000 + ANSWER_MARGIN_MS,
     runSeconds,
     loadavg: loadavg(),

@@ -19,6 +19,25 @@ const EXTRA_FLAGS = (process.env['BENCH_LOAD_CHILD_FLAGS'] ?? '').split(/\s+/).f
 /** The same for the load generator (`BENCH_LOAD_GENERATOR_FLAGS`), to check that it is not the bottleneck. */
 const GENERATOR_FLAGS = (process.env['BENCH_LOAD_GENERATOR_FLAGS'] ?? '').split(/\s+/).filter((f) => f !== '');
 
+/**
+ * `BENCH_LOAD_COMPILED=1`: run the server child (gateway and naive forwarder alike) from tsc's
+ * output, as `npm start` runs the gateway, instead of under tsx. tsx compiles with esbuild's
+ * `keepNames`, which renames every function it creates with Object.defineProperty: each closure
+ * made at run time then costs a dictionary of its own properties (≈ 330 bytes; ≈ 25 KiB per call
+ * of the gateway's heap) and a defineProperty call. The parent compiles first (tsc, ≈ 15 s) into
+ * dist/bench-build (inside the repo, so package.json's "type": "module" applies).
+ */
+export const COMPILED = process.env['BENCH_LOAD_COMPILED'] === '1';
+const COMPILED_DIR = join(REPO_ROOT, 'dist', 'bench-build');
+let compiled = false;
+
+/** Compiles the repo into COMPILED_DIR (once per bench run). */
+function compileOnce(): void {
+  if (compiled) return;
+  execFileSync(process.execPath, [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(REPO_ROOT, 'tsconfig.json'), '--noEmit', 'false', '--declaration', 'false', '--outDir', COMPILED_DIR], { stdio: 'inherit', cwd: REPO_ROOT });
+  compiled = true;
+}
+
 /** CPU of the server under test and CPU of the load generator (`BENCH_LOAD_CPUS=0,1`; `none` to not pin). */
 const CPUS = (process.env['BENCH_LOAD_CPUS'] ?? '0,1').split(',');
 export const SERVER_CPU = CPUS[0] === 'none' ? undefined : CPUS[0];
@@ -58,10 +77,12 @@ export class ChildLink<Out, In extends Message> {
   }
 
   /** Forks `script` under tsx, pinned to `cpu` when taskset is there. */
-  static fork<Out, In extends Message>(name: string, script: string, args: string[], cpu: string | undefined, flags: string[] = [], env: NodeJS.ProcessEnv = {}): ChildLink<Out, In> {
-    const nodeFlags = ['--import', 'tsx', '--expose-gc', ...flags];
+  static fork<Out, In extends Message>(name: string, script: string, args: string[], cpu: string | undefined, flags: string[] = [], env: NodeJS.ProcessEnv = {}, fromBuild = false): ChildLink<Out, In> {
+    if (fromBuild) compileOnce();
+    const nodeFlags = [...(fromBuild ? [] : ['--import', 'tsx']), '--expose-gc', ...flags];
     const pinned = TASKSET && cpu !== undefined;
-    const child = fork(join(HERE, script), args, {
+    const path = fromBuild ? join(COMPILED_DIR, 'bench', 'load', script.replace(/\.ts$/, '.js')) : join(HERE, script);
+    const child = fork(path, args, {
       env: { ...process.env, ...env },
       cwd: REPO_ROOT,
       // fork runs `execPath ...execArgv script ...args`: taskset -c CPU node <flags> script.
@@ -125,6 +146,7 @@ export class ServerChild {
     const link = ChildLink.fork<ParentMessage, ChildMessage>(
       'server child', 'server-child.ts', [kind, modelUrl, ...(otlpUrl === undefined ? [] : [otlpUrl])], SERVER_CPU, EXTRA_FLAGS,
       kind === 'gateway-traced' ? { OTEL_TRACES_SAMPLER: 'always_on' } : {},
+      COMPILED,
     );
     try {
       const ready = await link.expect('ready', timeoutMs);
