@@ -75,6 +75,24 @@ export interface MediaStreamStats {
 type StreamPhase = 'awaiting-start' | 'streaming';
 const MOVES: LinkMoves<StreamPhase> = { 'awaiting-start': ['streaming'], streaming: [] };
 
+/**
+ * Inbound payload buffers shared by every stream of the process, one per size: a payload is
+ * decoded into it and handed to the `audio` handler synchronously (before attach, a copy is
+ * queued), so no two streams ever need it at once, and a call does not hold its own (8 kB for
+ * Twilio's bound). Few sizes exist (one per dialect and option); past MAX_SHARED_SIZES a stream
+ * gets its own.
+ */
+const sharedPayloadBuffers = new Map<number, Uint8Array>();
+const MAX_SHARED_SIZES = 16;
+
+function payloadBuffer(size: number): Uint8Array {
+  let buffer = sharedPayloadBuffers.get(size);
+  if (buffer !== undefined) return buffer;
+  buffer = new Uint8Array(size);
+  if (sharedPayloadBuffers.size < MAX_SHARED_SIZES) sharedPayloadBuffers.set(size, buffer);
+  return buffer;
+}
+
 /** Unknown mark echoes (and carrier errors) logged at warn per call; later ones at debug. */
 const MAX_WARNED = 10;
 const DEFAULT_MARK_EVERY_MS = 200;
@@ -87,7 +105,7 @@ export class MediaStreamTransport implements CallerTransport {
   private sid: string | undefined;
   private callId: string | undefined;
   private readonly log: TransportLogger;
-  /** Reused for every inbound payload: `audio` handlers get a view of it. */
+  /** Reused for every inbound payload (shared by all streams): `audio` handlers get a view of it, valid during the call. */
   private readonly media: Uint8Array;
   private readonly markEveryMs: number;
   private format: AudioFormat;
@@ -124,7 +142,7 @@ export class MediaStreamTransport implements CallerTransport {
     this.ledger = this.newLedger(this.format);
     this.framed = dialect.outboundFrameBytes !== undefined;
     this.aligner = new UnitAligner(this.unitOf(this.format));
-    this.media = new Uint8Array(options.maxPayloadBytes ?? dialect.maxPayloadBytes);
+    this.media = payloadBuffer(options.maxPayloadBytes ?? dialect.maxPayloadBytes);
     this.log = options.logger ?? NOOP_LOGGER;
     this.link = new SocketLink(ws, {
       label: dialect.label,
