@@ -21,7 +21,7 @@ import { OutboundAudio } from './outbound.js';
 import type { CallStart } from '../transports/transport.js';
 import { RecentIds } from './recent-ids.js';
 import type { SessionSample, TruncateSource } from './observer.js';
-import { PendingTruncation, type HeardAt } from './truncation.js';
+import { PendingTruncation, type EchoStamp, type HeardAt } from './truncation.js';
 import { CallerTimings } from './caller-timings.js';
 import {
   DEFAULT_PAUSABLE_QUEUE_MS, DEFAULT_PLAYOUT_STALL_MS, DEFAULT_SEND_CHUNK_MS, DEFAULT_TRUNCATE_DEADLINE_MS, type CallSessionOptions,
@@ -59,6 +59,10 @@ export class CallSession {
   /** The last barge-in, until the caller confirms its clear (or the deadline). */
   private pendingTruncation: PendingTruncation | undefined;
   private truncateTimer: NodeJS.Timeout | undefined;
+  /** Caller audio received so far (ms): the caller's clock, read at each played report (truncation.ts). */
+  private callerAudioMs = 0;
+  /** The last played report of the current epoch that moved its position. */
+  private lastEcho: EchoStamp | undefined;
 
   constructor(private readonly options: CallSessionOptions) {
     this.logger = options.logger;
@@ -66,7 +70,10 @@ export class CallSession {
     this.endedPromise = new Promise((resolve) => (this.resolveEnded = resolve));
     options.transport.attach({
       start: (info) => this.onStart(info),
-      audio: (bytes, ms) => this.model?.appendAudio(bytes, ms),
+      audio: (bytes, ms) => {
+        this.callerAudioMs += ms;
+        this.model?.appendAudio(bytes, ms);
+      },
       played: (epoch, playedMs) => this.onPlayed(epoch, playedMs),
       sentencePlayed: (epoch, sentenceId) => this.onSentencePlayed(epoch, sentenceId),
       dtmf: (digit) => this.logger.info({ digit }, 'dtmf'),
@@ -277,7 +284,9 @@ export class CallSession {
     if (this.activeResponseId !== undefined) this.droppedResponses.add(this.activeResponseId);
     this.bargeIns++;
     this.options.observer?.bargeInStarted?.(newEpoch);
-    const pending = new PendingTruncation(newEpoch, report.timeline, startedAt, report.droppedMs, report.heardMs);
+    const oldEpoch = newEpoch - 1;
+    const echo = this.lastEcho?.epoch === oldEpoch ? this.lastEcho : undefined;
+    const pending = new PendingTruncation(newEpoch, report.timeline, startedAt, report.droppedMs, report.heardMs, echo);
     const model = this.model;
     if (report.timeline.sentMs === 0 || model?.heard === undefined) {
       model?.interrupt(report.heard);
@@ -304,7 +313,8 @@ export class CallSession {
     clearTimeout(this.truncateTimer);
     this.truncateTimer = undefined;
     const at = this.now();
-    const point = pending.settle(at);
+    // Only the clear's confirmation dates the clear's arrival on the caller's clock.
+    const point = pending.settle(at, source === 'marker' ? this.callerAudioMs : undefined);
     this.model?.heard?.(point.heard);
     this.reportBargeIn(pending, point, source, at);
   }
@@ -334,6 +344,9 @@ export class CallSession {
     // The marker behind a clear came back: what had played when the clear arrived is known now.
     if (this.pendingTruncation?.confirmedBy(epoch) === true) this.settleTruncation('marker');
     if (!this.epochs.isCurrent(epoch)) return; // an echo from before a clear
+    if (this.lastEcho === undefined || this.lastEcho.epoch !== epoch || playedMs > this.lastEcho.positionMs) {
+      this.lastEcho = { epoch, positionMs: playedMs, at: this.now(), callerMs: this.callerAudioMs };
+    }
     this.outbound?.played(playedMs);
     this.agent?.played(playedMs);
     const { silence, firstAudio } = this.timings.played(epoch, playedMs, this.now());

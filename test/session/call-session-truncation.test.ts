@@ -133,6 +133,53 @@ describe('CallSession: exact truncation at barge-in', () => {
   });
 });
 
+describe('CallSession: the time between the echoes is read on the caller\'s clock', () => {
+  /** `ms` of caller audio in 20 ms frames (the caller streams continuously, like every carrier). */
+  function callerAudio(h: ReturnType<typeof startCall>, ms: number): void {
+    for (let sent = 0; sent < ms; sent += 20) h.transport.events.audio(new Uint8Array(160), 20);
+  }
+
+  test('an uplink stall that delays the marker echo does not move the point: caller audio dates both echoes', async () => {
+    const h = startCall();
+    h.model.events.responseStarted('r1');
+    await h.model.deliver('r1', 5_000, 0, 'item-1');
+    await settle();
+    callerAudio(h, 300);
+    h.clock.now = 1_300;
+    h.transport.events.played(0, 300); // sent by the caller after 300 ms of its audio
+    await settle();
+    h.clock.now = 1_400;
+    h.model.events.speechStarted();
+    await settle();
+    // The caller sent the marker's echo 340 ms (of its audio) after the last echo; a lost segment
+    // held all of it, so it arrives at 1900 instead of 1640.
+    callerAudio(h, 340);
+    h.clock.now = 1_900;
+    h.transport.events.played(1, 0);
+    assert.deepEqual(h.model.calls.filter((c) => c.kind === 'heard'), [{ kind: 'heard', heard: { itemId: 'item-1', audioEndMs: 640 } }]);
+    assert.equal(h.bargeIns[0]!.truncateSource, 'marker');
+    h.session.end('test');
+  });
+
+  test('a caller whose audio covers less than half the wall time between the echoes: the wall clock is used', async () => {
+    const h = startCall();
+    h.model.events.responseStarted('r1');
+    await h.model.deliver('r1', 5_000, 0, 'item-1');
+    await settle();
+    h.clock.now = 1_300;
+    h.transport.events.played(0, 300);
+    await settle();
+    h.clock.now = 1_400;
+    h.model.events.speechStarted();
+    await settle();
+    callerAudio(h, 200); // 200 ms of audio in 500 ms of wall time
+    h.clock.now = 1_800;
+    h.transport.events.played(1, 0);
+    assert.deepEqual(h.model.calls.filter((c) => c.kind === 'heard'), [{ kind: 'heard', heard: { itemId: 'item-1', audioEndMs: 800 } }]);
+    h.session.end('test');
+  });
+});
+
 describe('heardAt', () => {
   test('last echo position plus the time from its arrival to the marker echo, capped at what was sent, per item', () => {
     const tracker = new PlayoutTracker();
