@@ -7,7 +7,9 @@
  * Scenarios (issue 14, part 2):
  *   a  RTT 100 ms, 5 % loss each way, cubic                       (default 10 runs)
  *   b  the same + 30 ms jitter each way                            (default 10 runs)
- *   c  16 kB/s each way, 100 ms each way                           (default 5 runs)
+ *   c  16 kB/s towards the caller, 100 ms each way                 (default 5 runs)
+ *      (the uplink is not rate-limited: the caller's own audio, Twilio's JSON μ-law at ~14 kB/s,
+ *      would not fit in 16 kB/s beside the echoes and ACKs — measured: no answer played)
  *
  * Per scenario the link is brought up once (instance vw_tr1, subnets 10.200.170–171) with one
  * gateway (fake OpenAI Realtime on its loopback: only the caller's link is impaired) in the server
@@ -36,7 +38,7 @@ interface Scenario {
 const SCENARIOS: Record<string, Scenario> = {
   a: { title: 'RTT 100 ms, 5 % loss each way, cubic', impairment: ['--rtt', '100ms', '--loss', '5%', '--cc', 'cubic'], rttMs: 100, runs: 10 },
   b: { title: 'RTT 100 ms, 5 % loss, 30 ms jitter each way, cubic', impairment: ['--rtt', '100ms', '--jitter', '30ms', '--loss', '5%', '--cc', 'cubic'], rttMs: 100, runs: 10 },
-  c: { title: '16 kB/s and 100 ms each way, cubic', impairment: ['--delay', '100ms', '--rate', '16kbps', '--cc', 'cubic'], rttMs: 200, runs: 5 },
+  c: { title: '16 kB/s towards the caller, 100 ms each way, cubic', impairment: ['--delay', '100ms', '--down-rate', '16kbps', '--cc', 'cubic'], rttMs: 200, runs: 5 },
 };
 
 const NAME = 'vw_tr1';
@@ -179,6 +181,7 @@ async function main(): Promise<void> {
   if (why !== undefined) throw new Error(`cannot run: ${why}`);
   const resultsPath = join(REPO_ROOT, 'bench/results/netimpair.json');
   let previous: Record<string, unknown> = {};
+  // Series are added to what the file holds: every run ever recorded stays.
   try {
     previous = (JSON.parse(readFileSync(resultsPath, 'utf8')) as { data?: { scenarios?: Record<string, unknown> } }).data?.scenarios ?? {};
   } catch {
@@ -188,7 +191,10 @@ async function main(): Promise<void> {
   const commit = git(['rev-parse', '--short', 'HEAD']);
   const scenarios: Record<string, unknown> = { ...previous };
   for (const key of args.scenarios) {
-    const id = `${key}-window-${args.window}`;
+    // Every series is kept: `<scenario>-window-<w>@<commit>`, a re-run on the same commit adds `#2`, …
+    const base = `${key}-window-${args.window}@${commit}`;
+    let id = base;
+    for (let n = 2; scenarios[id] !== undefined; n++) id = `${base}#${n}`;
     const result = await runScenario(key, SCENARIOS[key]!, args);
     scenarios[id] = { ...result, branch, commit, at: new Date().toISOString() };
     printTable(`${id}: ${SCENARIOS[key]!.title} (${branch} ${commit})`, rowsOf(key, result));

@@ -49,20 +49,50 @@ export interface EchoStamp {
 
 /** The caller's audio must cover this share of the wall time between two echoes for its clock to be used. */
 const CALLER_CLOCK_MIN_SHARE = 0.5;
+/** Echoes of the interrupted epoch remembered after the clear (a flush echoes at most a window's marks). */
+const MAX_LATE_ECHOES = 64;
+
+/** An echo of the interrupted epoch that arrived after the clear was sent, on the caller's clock. */
+export interface LateEcho {
+  readonly positionMs: number;
+  readonly callerMs: number;
+}
+
+/** What the caller's clock says at the clear's confirmation. */
+export interface ConfirmationClock {
+  /** Caller audio received before the confirmation (ms). */
+  readonly callerMs: number;
+  /** The last echo before the barge-in, if any. */
+  readonly echo: EchoStamp | undefined;
+  /**
+   * Echoes of marks sent before the clear that arrived after it. Sent earlier on the caller's
+   * clock than the confirmation: played before the clear arrived (later anchors); sent with it:
+   * flushed by it (each an upper bound: that mark had not played).
+   */
+  readonly late: readonly LateEcho[];
+}
 
 /**
  * Evaluates a frozen epoch timeline at `at` (the arrival of the clear's confirmation). With the
- * last echo of the epoch and the caller's clock at `at`, the time since that echo is read on the
- * caller's clock when it ran; otherwise the timeline's own (wall-clock) estimate.
+ * caller's clock, the latest echo played before the clear is the anchor and the time since it is
+ * read on that clock (when it ran, see above); otherwise the timeline's own wall-clock estimate.
+ * Either way the point is below every mark the clear flushed, and within what was sent.
  */
-export function heardAt(timeline: PlayoutTracker, at: number, echo?: EchoStamp, callerMs?: number): HeardAt {
+export function heardAt(timeline: PlayoutTracker, at: number, clock?: ConfirmationClock): HeardAt {
   let heardMs = timeline.estimatePlayed(at);
-  if (echo !== undefined && callerMs !== undefined) {
-    const wallElapsed = Math.max(0, at - echo.at);
-    const callerElapsed = Math.max(0, callerMs - echo.callerMs);
-    if (callerElapsed >= CALLER_CLOCK_MIN_SHARE * wallElapsed) {
-      heardMs = Math.max(timeline.playedMs, Math.min(timeline.sentMs, echo.positionMs + callerElapsed));
+  if (clock !== undefined) {
+    let anchor: LateEcho | undefined = clock.echo;
+    let flushedBelow = Infinity;
+    for (const late of clock.late) {
+      if (late.callerMs >= clock.callerMs) flushedBelow = Math.min(flushedBelow, late.positionMs);
+      else if (anchor === undefined || late.positionMs > anchor.positionMs) anchor = late;
     }
+    // Does the caller stream? Judged from the last echo before the barge-in (a late echo earlier
+    // on the caller's clock than the confirmation proves by itself that its audio flowed).
+    const echo = clock.echo;
+    const streams = echo === undefined || clock.callerMs - echo.callerMs >= CALLER_CLOCK_MIN_SHARE * Math.max(0, at - echo.at);
+    if (anchor !== undefined && streams) heardMs = anchor.positionMs + Math.max(0, clock.callerMs - anchor.callerMs);
+    heardMs = Math.max(timeline.playedMs, anchor?.positionMs ?? 0, Math.min(heardMs, flushedBelow, timeline.sentMs));
   }
   const playing = timeline.sentMs > 0 ? timeline.itemAt(heardMs) : undefined;
   return {
@@ -88,6 +118,14 @@ export class PendingTruncation {
     readonly lastEcho: EchoStamp | undefined,
   ) {}
 
+  private readonly late: LateEcho[] = [];
+
+  /** An echo of a mark sent before a clear (played just before it arrived, or flushed by it). */
+  echoAfterClear(epoch: number, positionMs: number, callerMs: number): void {
+    if (epoch !== this.epoch - 1 || this.late.length >= MAX_LATE_ECHOES) return;
+    this.late.push({ positionMs, callerMs });
+  }
+
   /** True when a played report of `epoch` confirms this clear. */
   confirmedBy(epoch: number): boolean {
     return epoch >= this.epoch;
@@ -95,6 +133,6 @@ export class PendingTruncation {
 
   /** The truncation point if settled at `at`; `callerMs` (the caller's clock then) when the clear's confirmation arrived. */
   settle(at: number, callerMs?: number): HeardAt {
-    return heardAt(this.timeline, at, this.lastEcho, callerMs);
+    return heardAt(this.timeline, at, callerMs === undefined ? undefined : { callerMs, echo: this.lastEcho, late: this.late });
   }
 }

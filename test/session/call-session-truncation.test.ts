@@ -161,6 +161,53 @@ describe('CallSession: the time between the echoes is read on the caller\'s cloc
     h.session.end('test');
   });
 
+  test('echoes that crossed the clear: one played before it arrived is the anchor, the ones it flushed cap the point', async () => {
+    const h = startCall();
+    h.model.events.responseStarted('r1');
+    await h.model.deliver('r1', 5_000, 0, 'item-1');
+    await settle();
+    callerAudio(h, 300);
+    h.clock.now = 1_300;
+    h.transport.events.played(0, 300);
+    await settle();
+    h.clock.now = 1_400;
+    h.model.events.speechStarted();
+    await settle();
+    // The caller ran dry for 200 ms after 300, played on, and echoed the mark at 500 at its 700 ms
+    // (the echo crossed the clear). The clear arrived at its 760 ms: the marks at 600 and 700
+    // were flushed, echoed with the confirmation.
+    callerAudio(h, 400);
+    h.transport.events.echoAfterClear!(0, 500);
+    callerAudio(h, 60);
+    h.transport.events.echoAfterClear!(0, 600);
+    h.transport.events.echoAfterClear!(0, 700);
+    h.clock.now = 1_900;
+    h.transport.events.played(1, 0);
+    // Without the late echoes: 300 + 460 = 760.
+    assert.deepEqual(h.model.calls.filter((c) => c.kind === 'heard'), [{ kind: 'heard', heard: { itemId: 'item-1', audioEndMs: 560 } }]);
+    h.session.end('test');
+  });
+
+  test('a flushed mark caps the point when no echo crossed the clear', async () => {
+    const h = startCall();
+    h.model.events.responseStarted('r1');
+    await h.model.deliver('r1', 5_000, 0, 'item-1');
+    await settle();
+    callerAudio(h, 300);
+    h.clock.now = 1_300;
+    h.transport.events.played(0, 300);
+    await settle();
+    h.clock.now = 1_400;
+    h.model.events.speechStarted();
+    await settle();
+    callerAudio(h, 460);
+    h.transport.events.echoAfterClear!(0, 500);
+    h.clock.now = 1_900;
+    h.transport.events.played(1, 0);
+    assert.deepEqual(h.model.calls.filter((c) => c.kind === 'heard'), [{ kind: 'heard', heard: { itemId: 'item-1', audioEndMs: 500 } }]);
+    h.session.end('test');
+  });
+
   test('a caller whose audio covers less than half the wall time between the echoes: the wall clock is used', async () => {
     const h = startCall();
     h.model.events.responseStarted('r1');
