@@ -65,11 +65,47 @@ export interface ConfirmationClock {
   /** The last echo before the barge-in, if any. */
   readonly echo: EchoStamp | undefined;
   /**
-   * Echoes of marks sent before the clear that arrived after it. Sent earlier on the caller's
-   * clock than the confirmation: played before the clear arrived (later anchors); sent with it:
-   * flushed by it (each an upper bound: that mark had not played).
+   * Echoes of marks sent before the clear that arrived after it, in arrival order: played before
+   * the clear arrived (later anchors), then those it flushed (each an upper bound: that mark had
+   * not played); see splitLateEchoes.
    */
   readonly late: readonly LateEcho[];
+}
+
+/** The caller's clock advances a frame at a time: two stamps this close may be the same instant. */
+const FRAME_SLACK_MS = 20;
+
+/**
+ * Splits the echoes that arrived after the clear into those played before it arrived and those it
+ * flushed. The caller sends them in that order (it flushes when the clear arrives, all at once,
+ * and plays nothing of the old epoch after), so the first echo that cannot have been played ends
+ * the played ones: one stamped with the confirmation or later, one stamped with the next (a
+ * flush sends them in one burst; played marks are a mark interval apart), or one ahead of real
+ * time since the anchor. The clear arrived when the first flushed echo was sent — earlier than
+ * the confirmation when the marker behind the clear was held up on its own.
+ */
+function splitLateEchoes(echo: LateEcho | undefined, clock: ConfirmationClock): { anchor: LateEcho | undefined; clearAtMs: number; flushedBelowMs: number } {
+  let anchor = echo;
+  const late = clock.late;
+  let flushedFrom = late.length;
+  for (let i = 0; i < late.length; i++) {
+    const current = late[i]!;
+    const next = late[i + 1];
+    const withConfirmation = current.callerMs >= clock.callerMs;
+    const sameBurst = next !== undefined && next.callerMs - current.callerMs < FRAME_SLACK_MS;
+    const aheadOfRealTime = anchor !== undefined && current.positionMs - anchor.positionMs > current.callerMs - anchor.callerMs + FRAME_SLACK_MS;
+    if (withConfirmation || sameBurst || aheadOfRealTime) {
+      flushedFrom = i;
+      break;
+    }
+    if (anchor === undefined || current.positionMs > anchor.positionMs) anchor = current;
+  }
+  const flushed = late.slice(flushedFrom);
+  return {
+    anchor,
+    clearAtMs: Math.min(clock.callerMs, ...flushed.map((f) => f.callerMs)),
+    flushedBelowMs: Math.min(Infinity, ...flushed.map((f) => f.positionMs)),
+  };
 }
 
 /**
@@ -81,18 +117,12 @@ export interface ConfirmationClock {
 export function heardAt(timeline: PlayoutTracker, at: number, clock?: ConfirmationClock): HeardAt {
   let heardMs = timeline.estimatePlayed(at);
   if (clock !== undefined) {
-    let anchor: LateEcho | undefined = clock.echo;
-    let flushedBelow = Infinity;
-    for (const late of clock.late) {
-      if (late.callerMs >= clock.callerMs) flushedBelow = Math.min(flushedBelow, late.positionMs);
-      else if (anchor === undefined || late.positionMs > anchor.positionMs) anchor = late;
-    }
-    // Does the caller stream? Judged from the last echo before the barge-in (a late echo earlier
-    // on the caller's clock than the confirmation proves by itself that its audio flowed).
+    // Does the caller stream? Judged from the last echo before the barge-in.
     const echo = clock.echo;
     const streams = echo === undefined || clock.callerMs - echo.callerMs >= CALLER_CLOCK_MIN_SHARE * Math.max(0, at - echo.at);
-    if (anchor !== undefined && streams) heardMs = anchor.positionMs + Math.max(0, clock.callerMs - anchor.callerMs);
-    heardMs = Math.max(timeline.playedMs, anchor?.positionMs ?? 0, Math.min(heardMs, flushedBelow, timeline.sentMs));
+    const { anchor, clearAtMs, flushedBelowMs } = splitLateEchoes(echo, clock);
+    if (anchor !== undefined && streams) heardMs = anchor.positionMs + Math.max(0, clearAtMs - anchor.callerMs);
+    heardMs = Math.max(timeline.playedMs, anchor?.positionMs ?? 0, Math.min(heardMs, flushedBelowMs, timeline.sentMs));
   }
   const playing = timeline.sentMs > 0 ? timeline.itemAt(heardMs) : undefined;
   return {

@@ -188,6 +188,30 @@ describe('CallSession: the time between the echoes is read on the caller\'s cloc
     h.session.end('test');
   });
 
+  test('the marker held up behind the clear: the flush burst dates the clear\'s arrival, not the late confirmation', async () => {
+    const h = startCall();
+    h.model.events.responseStarted('r1');
+    await h.model.deliver('r1', 5_000, 0, 'item-1');
+    await settle();
+    callerAudio(h, 300);
+    h.clock.now = 1_300;
+    h.transport.events.played(0, 300);
+    await settle();
+    h.clock.now = 1_400;
+    h.model.events.speechStarted();
+    await settle();
+    // The clear arrived at the caller's 760 ms and flushed the marks at 800 and 1000 (one burst);
+    // the marker behind it arrived 140 ms later (a lost segment between them).
+    callerAudio(h, 460);
+    h.transport.events.echoAfterClear!(0, 800);
+    h.transport.events.echoAfterClear!(0, 1_000);
+    callerAudio(h, 140);
+    h.clock.now = 2_000;
+    h.transport.events.played(1, 0);
+    assert.deepEqual(h.model.calls.filter((c) => c.kind === 'heard'), [{ kind: 'heard', heard: { itemId: 'item-1', audioEndMs: 760 } }]);
+    h.session.end('test');
+  });
+
   test('a flushed mark caps the point when no echo crossed the clear', async () => {
     const h = startCall();
     h.model.events.responseStarted('r1');
