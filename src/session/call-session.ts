@@ -75,7 +75,7 @@ export class CallSession {
         this.model?.appendAudio(bytes, ms);
       },
       played: (epoch, playedMs) => this.onPlayed(epoch, playedMs),
-      echoAfterClear: (epoch, playedMs) => this.pendingTruncation?.echoAfterClear(epoch, playedMs, this.callerAudioMs),
+      echoAfterClear: (epoch, playedMs) => this.pendingTruncation?.echoAfterClear(epoch, playedMs, this.callerAudioMs, this.now()),
       sentencePlayed: (epoch, sentenceId) => this.onSentencePlayed(epoch, sentenceId),
       dtmf: (digit) => this.logger.info({ digit }, 'dtmf'),
       badInput: (error) => this.onBadInput(error),

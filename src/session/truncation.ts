@@ -56,6 +56,8 @@ const MAX_LATE_ECHOES = 64;
 export interface LateEcho {
   readonly positionMs: number;
   readonly callerMs: number;
+  /** Wall time of its arrival. */
+  readonly at: number;
 }
 
 /** What the caller's clock says at the clear's confirmation. */
@@ -84,7 +86,11 @@ const FRAME_SLACK_MS = 20;
  * time since the anchor. The clear arrived when the first flushed echo was sent — earlier than
  * the confirmation when the marker behind the clear was held up on its own.
  */
-function splitLateEchoes(echo: LateEcho | undefined, clock: ConfirmationClock): { anchor: LateEcho | undefined; clearAtMs: number; flushedBelowMs: number } {
+function splitLateEchoes(
+  echo: LateEcho | undefined,
+  clock: ConfirmationClock,
+  confirmedAt: number,
+): { anchor: LateEcho | undefined; clearAtMs: number; clearArrivedAt: number; flushedBelowMs: number } {
   let anchor = echo;
   const late = clock.late;
   let flushedFrom = late.length;
@@ -104,6 +110,7 @@ function splitLateEchoes(echo: LateEcho | undefined, clock: ConfirmationClock): 
   return {
     anchor,
     clearAtMs: Math.min(clock.callerMs, ...flushed.map((f) => f.callerMs)),
+    clearArrivedAt: Math.min(confirmedAt, ...flushed.map((f) => f.at)),
     flushedBelowMs: Math.min(Infinity, ...flushed.map((f) => f.positionMs)),
   };
 }
@@ -120,8 +127,14 @@ export function heardAt(timeline: PlayoutTracker, at: number, clock?: Confirmati
     // Does the caller stream? Judged from the last echo before the barge-in.
     const echo = clock.echo;
     const streams = echo === undefined || clock.callerMs - echo.callerMs >= CALLER_CLOCK_MIN_SHARE * Math.max(0, at - echo.at);
-    const { anchor, clearAtMs, flushedBelowMs } = splitLateEchoes(echo, clock);
-    if (anchor !== undefined && streams) heardMs = anchor.positionMs + Math.max(0, clearAtMs - anchor.callerMs);
+    const { anchor, clearAtMs, clearArrivedAt, flushedBelowMs } = splitLateEchoes(echo, clock, at);
+    if (anchor !== undefined && streams) {
+      // The caller's clock counts whole frames; when the wall clock agrees with it to a frame
+      // (the two echoes were not held up differently), the wall clock's finer reading is used.
+      const callerElapsed = Math.max(0, clearAtMs - anchor.callerMs);
+      const wallElapsed = Math.max(0, clearArrivedAt - anchor.at);
+      heardMs = anchor.positionMs + (Math.abs(wallElapsed - callerElapsed) <= FRAME_SLACK_MS ? wallElapsed : callerElapsed);
+    }
     heardMs = Math.max(timeline.playedMs, anchor?.positionMs ?? 0, Math.min(heardMs, flushedBelowMs, timeline.sentMs));
   }
   const playing = timeline.sentMs > 0 ? timeline.itemAt(heardMs) : undefined;
@@ -151,9 +164,9 @@ export class PendingTruncation {
   private readonly late: LateEcho[] = [];
 
   /** An echo of a mark sent before a clear (played just before it arrived, or flushed by it). */
-  echoAfterClear(epoch: number, positionMs: number, callerMs: number): void {
+  echoAfterClear(epoch: number, positionMs: number, callerMs: number, at: number): void {
     if (epoch !== this.epoch - 1 || this.late.length >= MAX_LATE_ECHOES) return;
-    this.late.push({ positionMs, callerMs });
+    this.late.push({ positionMs, callerMs, at });
   }
 
   /** True when a played report of `epoch` confirms this clear. */

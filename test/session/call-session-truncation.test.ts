@@ -232,6 +232,25 @@ describe('CallSession: the time between the echoes is read on the caller\'s cloc
     h.session.end('test');
   });
 
+  test('when the wall clock agrees with the caller\'s to a frame, its finer reading is used', async () => {
+    const h = startCall();
+    h.model.events.responseStarted('r1');
+    await h.model.deliver('r1', 5_000, 0, 'item-1');
+    await settle();
+    callerAudio(h, 300);
+    h.clock.now = 1_300;
+    h.transport.events.played(0, 300);
+    await settle();
+    h.clock.now = 1_400;
+    h.model.events.speechStarted();
+    await settle();
+    callerAudio(h, 360); // 18 frames; 355 ms of wall time
+    h.clock.now = 1_655;
+    h.transport.events.played(1, 0);
+    assert.deepEqual(h.model.calls.filter((c) => c.kind === 'heard'), [{ kind: 'heard', heard: { itemId: 'item-1', audioEndMs: 655 } }]);
+    h.session.end('test');
+  });
+
   test('a caller whose audio covers less than half the wall time between the echoes: the wall clock is used', async () => {
     const h = startCall();
     h.model.events.responseStarted('r1');
