@@ -11,7 +11,7 @@
  *      (the uplink is not rate-limited: the caller's own audio, Twilio's JSON μ-law at ~14 kB/s,
  *      would not fit in 16 kB/s beside the echoes and ACKs — measured: no answer played)
  *
- * Per scenario the link is brought up once (instance vw_tr1, subnets 10.200.170–171) with one
+ * Per scenario the link is brought up once (instance vw_tr1, subnets 10.200.170–171; BENCH_NETIMPAIR_NAME / BENCH_NETIMPAIR_NET override them) with one
  * gateway (fake OpenAI Realtime on its loopback: only the caller's link is impaired) in the server
  * namespace; each run is one call from a fresh caller in the client namespace
  * (bench/netimpair/caller.ts): a question, the answer played for `--bargein-at` ms (default
@@ -41,8 +41,9 @@ const SCENARIOS: Record<string, Scenario> = {
   c: { title: '16 kB/s towards the caller, 100 ms each way, cubic', impairment: ['--delay', '100ms', '--down-rate', '16kbps', '--cc', 'cubic'], rttMs: 200, runs: 5 },
 };
 
-const NAME = 'vw_tr1';
-const NET = '170';
+/** Instance and subnet; overridable so two benches (or a bench beside the e2e test) never share one. */
+const NAME = process.env.BENCH_NETIMPAIR_NAME ?? 'vw_tr1';
+const NET = process.env.BENCH_NETIMPAIR_NET ?? '170';
 const ANSWER_MS = 15_000;
 const SPEED_FACTOR = 5;
 const TRUNCATE_GOAL_MS = 40;
