@@ -135,6 +135,21 @@ export class PlayoutTracker {
     return { itemId: segment.itemId, offsetMs: this.playedOfItem(segment.itemId, position) };
   }
 
+  /**
+   * A copy of this timeline (segments, sent, confirmed position and the estimate's anchor) that
+   * later calls on this tracker do not change. At barge-in the session keeps the interrupted
+   * epoch's copy to evaluate `estimatePlayed` later, when the caller confirms the `clear`.
+   */
+  freeze(): PlayoutTracker {
+    const copy = new PlayoutTracker({ maxItems: this.maxItems });
+    for (const segment of this.segments) copy.segments.push({ ...segment });
+    copy.sentTotal = this.sentTotal;
+    copy.confirmed = this.confirmed;
+    copy.anchorMs = this.anchorMs;
+    copy.anchorAt = this.anchorAt;
+    return copy;
+  }
+
   /** New epoch: forget everything. */
   reset(): void {
     this.segments.clear();

@@ -79,6 +79,18 @@ export interface ModelEvents {
 /** Every model backend voicewire can bridge a call to. */
 export type ModelBackend = 'openai-realtime' | 'cascade' | 'gemini-live' | 'deepgram-agent' | 'elevenlabs-agent';
 
+/** What the caller heard of an interrupted answer: `audioEndMs` of item `itemId`. */
+export interface HeardPoint {
+  readonly itemId: string;
+  readonly audioEndMs: number;
+}
+
+/**
+ * `interrupt`'s argument when what the caller heard is not known yet: it is known once the caller
+ * confirms the `clear` (the marker sent behind it comes back), and follows in `heard()`.
+ */
+export const HEARD_PENDING = 'pending';
+
 export interface ModelSession {
   readonly backend: ModelBackend;
   /** True when `audio()`'s promise slows the producer (a full queue pauses the model). */
@@ -87,8 +99,19 @@ export interface ModelSession {
   connect(): Promise<void>;
   /** Caller audio in the caller's format. */
   appendAudio(bytes: Uint8Array, durationMs: number): void;
-  /** Interrupt: cancel the active response, if any (never when none is active). */
-  interrupt(heard: { readonly itemId: string; readonly audioEndMs: number } | undefined): void;
+  /**
+   * Interrupt: cancel the active response, if any (never when none is active), at once. With a
+   * `HeardPoint` the model is also told what was heard now; with `HEARD_PENDING` that follows in
+   * `heard()`, and until then a backend that can (Realtime) holds its next answer, so it is never
+   * generated from an untruncated conversation.
+   */
+  interrupt(heard: HeardPoint | undefined | typeof HEARD_PENDING): void;
+  /**
+   * After `interrupt(HEARD_PENDING)`: what the caller heard of the interrupted speech (undefined:
+   * nothing to truncate). Truncates (or tells the model) and releases a held answer. Every
+   * backend has it; a session without it (a test double) is told at once instead.
+   */
+  heard?(heard: HeardPoint | undefined): void;
   close(): void;
   /** The caller's player finished sentence `sentenceId` (played-ACK); backends that gate on it use it. */
   sentencePlayed?(sentenceId: number): void;

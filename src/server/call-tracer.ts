@@ -40,7 +40,8 @@ export function callTracer(options: CallTracerOptions): SessionObserver {
   let turn: Span | undefined;
   let turnCtx: Context = ROOT_CONTEXT;
   let genAi: Attributes = {};
-  let pendingBargeIn: { turn: Span; report: BargeInReport } | undefined;
+  /** The interrupted turn, open until its barge-in is written (the report comes once the truncation point is settled). */
+  let pendingBargeIn: { turn: Span; report: BargeInReport | undefined } | undefined;
   const responses = new Map<string, Span>();
   /** The context of the newest open response: where the cascade's stage spans go. */
   let responseCtx: Context | undefined;
@@ -49,10 +50,18 @@ export function callTracer(options: CallTracerOptions): SessionObserver {
     if (!pendingBargeIn) return;
     const { turn: interrupted, report } = pendingBargeIn;
     pendingBargeIn = undefined;
+    if (report === undefined) {
+      interrupted.setAttribute('voicewire.turn.interrupted', true);
+      interrupted.end();
+      return;
+    }
     interrupted.addEvent('voicewire.barge_in', {
       'voicewire.barge_in.dropped_ms': report.droppedMs,
       'voicewire.barge_in.heard_ms': report.heardMs,
       'voicewire.barge_in.truncate_uncertainty_ms': report.truncateUncertaintyMs,
+      'voicewire.barge_in.truncate_source': report.truncateSource,
+      'voicewire.barge_in.estimate_at_barge_in_ms': report.estimateAtBargeInMs,
+      'voicewire.barge_in.settled_after_ms': report.settledAfterMs,
       'voicewire.barge_in.epoch': report.epoch,
       ...(report.truncate ? { 'voicewire.barge_in.truncate_item_id': report.truncate.itemId, 'voicewire.barge_in.truncate_audio_end_ms': report.truncate.audioEndMs } : {}),
       ...(silence
@@ -116,8 +125,16 @@ export function callTracer(options: CallTracerOptions): SessionObserver {
     speechStarted() {
       startTurn();
     },
+    bargeInStarted() {
+      // Before speechStarted: the current turn is the one whose answer was interrupted.
+      flushBargeIn();
+      if (turn) pendingBargeIn = { turn, report: undefined };
+    },
     bargeIn(report) {
-      // Reported before speechStarted: the current turn is the one whose answer was interrupted.
+      if (pendingBargeIn !== undefined && pendingBargeIn.report === undefined) {
+        pendingBargeIn.report = report;
+        return;
+      }
       flushBargeIn();
       if (turn) pendingBargeIn = { turn, report };
     },

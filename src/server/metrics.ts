@@ -92,6 +92,11 @@ export class GatewayMetrics {
     help: 'Truncation point minus the last confirmed played position (ms): the part that was interpolated',
     labelNames: ['transport', 'backend'], buckets: LATENCY_BUCKETS, registers: [this.registry],
   });
+  readonly truncations = new Counter({
+    name: 'voicewire_truncations_total',
+    help: 'Barge-in truncation points by how they were settled: marker (the caller confirmed the clear), deadline (it never did), superseded, nothing-sent, at-barge-in',
+    labelNames: ['transport', 'backend', 'source'], registers: [this.registry],
+  });
   readonly droppedAudioMs = new Counter({
     name: 'voicewire_dropped_audio_ms_total', help: 'Audio dropped (ms) by reason',
     labelNames: ['reason'], registers: [this.registry],

@@ -24,6 +24,7 @@ export function metricsObserver(metrics: GatewayMetrics, transport: string, otel
     bargeIn(report) {
       metrics.bargeIns.inc(labels);
       metrics.truncateUncertaintyMs.observe(labels, Math.max(0, report.truncateUncertaintyMs));
+      metrics.truncations.inc({ ...labels, source: report.truncateSource });
       otel?.bargeIns.add(1, labels);
     },
     silenced(report) {

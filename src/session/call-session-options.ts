@@ -29,6 +29,11 @@ export interface CallSessionOptions {
   /** A chunk may wait this long for credit before the call is declared stalled. */
   readonly playoutStallMs?: number;
   readonly sampleEveryMs?: number;
+  /**
+   * Longest wait at a barge-in for the caller to confirm the `clear` (the marker behind it) before
+   * the model is truncated at the estimate of that moment (ms). Default 3000.
+   */
+  readonly truncateDeadlineMs?: number;
   readonly observer?: SessionObserver;
   readonly now?: () => number;
   /** Acting agents: per-call setup, tools, events, end/transfer. Absent: none of it. */
@@ -43,3 +48,4 @@ export interface CallSessionOptions {
 export const DEFAULT_PAUSABLE_QUEUE_MS = 4_000;
 export const DEFAULT_PLAYOUT_STALL_MS = 15_000;
 export const DEFAULT_SEND_CHUNK_MS = 100;
+export const DEFAULT_TRUNCATE_DEADLINE_MS = 3_000;

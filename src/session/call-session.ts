@@ -4,7 +4,8 @@
  *   caller audio ──────────────────────────────► model.appendAudio (the backend bounds its own input)
  *   model audio ─► OutboundAudio (queue in ms ─► credit ─► transport.sendAudio; see outbound.ts)
  *   model speechStarted ─► barge-in: new epoch, drop everything queued, clear the caller, cancel
- *                          and truncate the model at what the caller heard
+ *                          the model's answer; truncate it at what the caller heard once the
+ *                          caller confirms the clear (truncation.ts)
  *
  * The model socket is never paused (its control events share it with the audio), so a backend that
  * cannot be slowed (Realtime) fills the queue up to its cap and the response is cancelled there; a
@@ -13,15 +14,18 @@
 import type { Logger } from 'pino';
 import { isVoicewireError, vwError, type VoicewireError } from '../errors.js';
 import { EpochClock } from '../flow/epoch.js';
-import type { ModelAudio, ModelSession, TokenUsage } from '../models/model.js';
+import { HEARD_PENDING, type ModelAudio, type ModelSession, type TokenUsage } from '../models/model.js';
 import { creditWindow, modelSettings, type CallPlan } from '../agent/services.js';
 import { AgentBridge } from './agent-bridge.js';
 import { OutboundAudio } from './outbound.js';
 import type { CallStart } from '../transports/transport.js';
 import { RecentIds } from './recent-ids.js';
-import type { SessionSample } from './observer.js';
+import type { SessionSample, TruncateSource } from './observer.js';
+import { PendingTruncation, type EchoStamp, type HeardAt } from './truncation.js';
 import { CallerTimings } from './caller-timings.js';
-import { DEFAULT_PAUSABLE_QUEUE_MS, DEFAULT_PLAYOUT_STALL_MS, DEFAULT_SEND_CHUNK_MS, type CallSessionOptions } from './call-session-options.js';
+import {
+  DEFAULT_PAUSABLE_QUEUE_MS, DEFAULT_PLAYOUT_STALL_MS, DEFAULT_SEND_CHUNK_MS, DEFAULT_TRUNCATE_DEADLINE_MS, type CallSessionOptions,
+} from './call-session-options.js';
 
 export type { CallSessionOptions } from './call-session-options.js';
 
@@ -52,6 +56,13 @@ export class CallSession {
   private turns = 0;
   private bargeIns = 0;
   private speechStarts = 0;
+  /** The last barge-in, until the caller confirms its clear (or the deadline). */
+  private pendingTruncation: PendingTruncation | undefined;
+  private truncateTimer: NodeJS.Timeout | undefined;
+  /** Caller audio received so far (ms): the caller's clock, read at each played report (truncation.ts). */
+  private callerAudioMs = 0;
+  /** The last played report of the current epoch that moved its position. */
+  private lastEcho: EchoStamp | undefined;
 
   constructor(private readonly options: CallSessionOptions) {
     this.logger = options.logger;
@@ -59,8 +70,12 @@ export class CallSession {
     this.endedPromise = new Promise((resolve) => (this.resolveEnded = resolve));
     options.transport.attach({
       start: (info) => this.onStart(info),
-      audio: (bytes, ms) => this.model?.appendAudio(bytes, ms),
+      audio: (bytes, ms) => {
+        this.callerAudioMs += ms;
+        this.model?.appendAudio(bytes, ms);
+      },
       played: (epoch, playedMs) => this.onPlayed(epoch, playedMs),
+      echoAfterClear: (epoch, playedMs) => this.pendingTruncation?.echoAfterClear(epoch, playedMs, this.callerAudioMs, this.now()),
       sentencePlayed: (epoch, sentenceId) => this.onSentencePlayed(epoch, sentenceId),
       dtmf: (digit) => this.logger.info({ digit }, 'dtmf'),
       badInput: (error) => this.onBadInput(error),
@@ -208,6 +223,9 @@ export class CallSession {
       this.options.observer?.dropped?.('interrupted', chunk.durationMs);
       return Promise.resolve();
     }
+    // The next answer's audio: the truncation cannot wait any longer (Realtime never gets here:
+    // it holds its next answer until heard()).
+    this.settleTruncation('superseded');
     this.agent?.audio(chunk.responseId, chunk.durationMs);
     return this.outbound.enqueue(chunk);
   }
@@ -262,11 +280,13 @@ export class CallSession {
 
   /**
    * Barge-in: drop, never flush. Everything queued is dropped, the caller is told to `clear` (even
-   * when everything was already sent: its player still holds up to a window), the model cancels
-   * what it is generating and truncates its item at what the caller actually heard.
+   * when everything was already sent: its player still holds up to a window) and the model cancels
+   * what it is generating, now. Where to truncate is settled when the caller confirms the clear
+   * (truncation.ts): audio kept playing while the clear crossed the link.
    */
   private bargeIn(outbound: OutboundAudio): void {
     const startedAt = this.now();
+    this.settleTruncation('superseded');
     const newEpoch = this.epochs.advance();
     const report = outbound.dropAll(startedAt);
     this.options.transport.clear(newEpoch);
@@ -274,25 +294,71 @@ export class CallSession {
     this.timings.cleared(newEpoch, startedAt, this.now());
 
     if (this.activeResponseId !== undefined) this.droppedResponses.add(this.activeResponseId);
-    this.model?.interrupt(report.heard);
     this.bargeIns++;
-    this.agent?.bargeIn(report.heardMs, report.droppedMs);
-    this.options.observer?.bargeIn?.({
-      droppedMs: report.droppedMs,
-      heardMs: report.heardMs,
-      truncateUncertaintyMs: report.heardMs - report.confirmedMs,
-      truncate: report.heard,
-      epoch: newEpoch,
-    });
+    this.options.observer?.bargeInStarted?.(newEpoch);
+    const oldEpoch = newEpoch - 1;
+    const echo = this.lastEcho?.epoch === oldEpoch ? this.lastEcho : undefined;
+    const pending = new PendingTruncation(newEpoch, report.timeline, startedAt, report.droppedMs, report.heardMs, echo);
+    const model = this.model;
+    if (report.timeline.sentMs === 0 || model?.heard === undefined) {
+      model?.interrupt(report.heard);
+      const source: TruncateSource = report.timeline.sentMs === 0 ? 'nothing-sent' : 'at-barge-in';
+      this.reportBargeIn(pending, report, source, startedAt);
+    } else {
+      model.interrupt(HEARD_PENDING);
+      this.pendingTruncation = pending;
+      const deadlineMs = this.options.truncateDeadlineMs ?? DEFAULT_TRUNCATE_DEADLINE_MS;
+      this.truncateTimer = setTimeout(() => this.settleTruncation('deadline'), deadlineMs);
+    }
     this.logger.info(
-      { epoch: newEpoch, droppedMs: report.droppedMs, heardMs: report.heardMs, truncate: report.heard, responseActive: this.activeResponseId !== undefined },
+      { epoch: newEpoch, droppedMs: report.droppedMs, estimateMs: report.heardMs, responseActive: this.activeResponseId !== undefined },
       'barge-in: dropped queued audio and cleared the caller',
     );
     if (report.droppedMs > 0) this.options.observer?.dropped?.('barge-in', report.droppedMs);
   }
 
+  /** Settles the pending barge-in's truncation point now: tells the model and reports it. */
+  private settleTruncation(source: TruncateSource): void {
+    const pending = this.pendingTruncation;
+    if (pending === undefined) return;
+    this.pendingTruncation = undefined;
+    clearTimeout(this.truncateTimer);
+    this.truncateTimer = undefined;
+    const at = this.now();
+    // Only the clear's confirmation dates the clear's arrival on the caller's clock.
+    const point = pending.settle(at, source === 'marker' ? this.callerAudioMs : undefined);
+    this.model?.heard?.(point.heard);
+    this.reportBargeIn(pending, point, source, at);
+  }
+
+  private reportBargeIn(pending: PendingTruncation, point: HeardAt, source: TruncateSource, at: number): void {
+    this.agent?.bargeIn(point.heardMs, pending.droppedMs);
+    this.options.observer?.bargeIn?.({
+      droppedMs: pending.droppedMs,
+      heardMs: point.heardMs,
+      truncateUncertaintyMs: point.heardMs - point.confirmedMs,
+      truncateSource: source,
+      estimateAtBargeInMs: pending.estimateAtBargeInMs,
+      settledAfterMs: at - pending.startedAt,
+      truncate: point.heard,
+      epoch: pending.epoch,
+    });
+    const fields = {
+      epoch: pending.epoch, heardMs: point.heardMs, estimateAtBargeInMs: pending.estimateAtBargeInMs,
+      settledAfterMs: at - pending.startedAt, truncate: point.heard, truncateSource: source,
+    };
+    // A deadline means the caller never confirmed the clear: the point is a guess, worth a warning.
+    if (source === 'deadline') this.logger.warn(fields, 'barge-in: no confirmation of the clear; truncated at the estimate');
+    else this.logger.info(fields, 'barge-in: truncation point settled');
+  }
+
   private onPlayed(epoch: number, playedMs: number): void {
+    // The marker behind a clear came back: what had played when the clear arrived is known now.
+    if (this.pendingTruncation?.confirmedBy(epoch) === true) this.settleTruncation('marker');
     if (!this.epochs.isCurrent(epoch)) return; // an echo from before a clear
+    if (this.lastEcho === undefined || this.lastEcho.epoch !== epoch || playedMs > this.lastEcho.positionMs) {
+      this.lastEcho = { epoch, positionMs: playedMs, at: this.now(), callerMs: this.callerAudioMs };
+    }
     this.outbound?.played(playedMs);
     this.agent?.played(playedMs);
     const { silence, firstAudio } = this.timings.played(epoch, playedMs, this.now());
@@ -356,6 +422,8 @@ export class CallSession {
     const wasStarted = this.state !== 'awaiting-start';
     this.state = 'ended';
     if (this.sampleTimer) clearInterval(this.sampleTimer);
+    clearTimeout(this.truncateTimer);
+    this.pendingTruncation = undefined; // the model is closed below: nothing left to truncate
     this.agent?.ended({
       reason,
       durationMs: Math.round(this.now() - this.startedAt),

@@ -18,13 +18,26 @@ export interface SessionSample {
   readonly modelBufferedBytes: number;
 }
 
+/** How the truncation point was settled (session/truncation.ts). */
+export type TruncateSource = 'marker' | 'deadline' | 'superseded' | 'nothing-sent' | 'at-barge-in';
+
+/**
+ * A barge-in, reported once its truncation point is settled: when the caller confirmed the clear
+ * (`marker`), or at the deadline, or when something came first.
+ */
 export interface BargeInReport {
   /** Model audio dropped from the queue (ms). */
   readonly droppedMs: number;
-  /** Estimated position the caller had heard of the interrupted audio (ms). */
+  /** Position the caller had heard of the interrupted audio when the clear reached it (ms). */
   readonly heardMs: number;
   /** Truncation point minus the last confirmed played position (ms): the interpolated part. */
   readonly truncateUncertaintyMs: number;
+  /** How the point was settled. */
+  readonly truncateSource: TruncateSource;
+  /** The estimate at the barge-in itself (ms): what audio playing during the clear's trip adds to it is heardMs minus this. */
+  readonly estimateAtBargeInMs: number;
+  /** Barge-in → truncation point settled (ms). */
+  readonly settledAfterMs: number;
   /** The model item truncated and where, when one was playing. */
   readonly truncate: { readonly itemId: string; readonly audioEndMs: number } | undefined;
   /** The epoch that starts with the clear. */
@@ -69,6 +82,8 @@ export interface SessionObserver {
   /** The model and the audio path exist (after setup). */
   started?(info: CallStart, backend: string, windowMs: number): void;
   sample?(sample: SessionSample): void;
+  /** A barge-in began (before `speechStarted`); its report follows once the truncation point is settled. */
+  bargeInStarted?(epoch: number): void;
   bargeIn?(report: BargeInReport): void;
   /** The caller confirmed that a barge-in's clear took effect. */
   silenced?(report: SilenceReport): void;

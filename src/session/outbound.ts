@@ -85,6 +85,8 @@ export interface DropReport {
   readonly confirmedMs: number;
   /** The item playing at the barge-in and how much of it was heard (for truncation). */
   readonly heard: { readonly itemId: string; readonly audioEndMs: number } | undefined;
+  /** The interrupted epoch's timeline, frozen: evaluated again when the caller confirms the clear. */
+  readonly timeline: PlayoutTracker;
 }
 
 export class OutboundAudio {
@@ -195,6 +197,7 @@ export class OutboundAudio {
       heardMs,
       confirmedMs: this.tracker.playedMs,
       heard: playing && { itemId: playing.itemId, audioEndMs: this.tracker.playedOfItem(playing.itemId, heardMs) },
+      timeline: this.tracker.freeze(),
     };
     this.queue.abort('barge-in');
     this.held = undefined; // the sender's credit wait is rejected below; the piece is gone now

@@ -28,6 +28,12 @@ export interface TransportEvents {
   audio(bytes: Uint8Array, durationMs: number): void;
   /** Cumulative ms of `epoch`'s audio the caller has played (mark echo or played report). */
   played(epoch: number, playedMs: number): void;
+  /**
+   * An echo of a marker sent before the last `clear` (position `playedMs` of `epoch`): either
+   * flushed by the clear or played just before it arrived. Never a confirmation by itself; the
+   * session dates it on the caller's clock to tell which (session/truncation.ts).
+   */
+  echoAfterClear?(epoch: number, playedMs: number): void;
   /** Every sample of sentence `sentenceId` of `epoch` has played. */
   sentencePlayed(epoch: number, sentenceId: number): void;
   dtmf(digit: string): void;

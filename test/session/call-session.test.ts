@@ -123,8 +123,8 @@ describe('CallSession', () => {
     h.model.events.speechStarted();
     assert.deepEqual(h.transport.clears(), [1], 'clear is sent even though everything was already sent');
     const interrupt = h.model.calls.find((c) => c.kind === 'interrupt');
-    assert.ok(interrupt && interrupt.kind === 'interrupt');
-    assert.equal(interrupt.heard?.itemId, 'item-1');
+    assert.ok(interrupt && interrupt.kind === 'interrupt' && typeof interrupt.heard === 'object');
+    assert.equal(interrupt.heard.itemId, 'item-1');
     h.session.end('test');
   });
 

@@ -1,6 +1,6 @@
 /** In-memory transport and model that record what the session did to them, in order. */
 import type { AudioFormat } from '../../src/audio/format.js';
-import type { ModelEvents, ModelSession } from '../../src/models/model.js';
+import type { HeardPoint, HEARD_PENDING, ModelEvents, ModelSession } from '../../src/models/model.js';
 import type { CallerTransport, OutboundAudio, TransportEvents } from '../../src/transports/transport.js';
 
 export type TransportCall =
@@ -45,7 +45,8 @@ export class RecordingTransport implements CallerTransport {
 
 export type ModelCall =
   | { kind: 'append'; durationMs: number }
-  | { kind: 'interrupt'; heard: { itemId: string; audioEndMs: number } | undefined }
+  | { kind: 'interrupt'; heard: { itemId: string; audioEndMs: number } | undefined | typeof HEARD_PENDING }
+  | { kind: 'heard'; heard: HeardPoint | undefined }
   | { kind: 'close' };
 
 export class RecordingModel implements ModelSession {
@@ -62,8 +63,8 @@ export class RecordingModel implements ModelSession {
   appendAudio(_bytes: Uint8Array, durationMs: number): void {
     this.calls.push({ kind: 'append', durationMs });
   }
-  interrupt(heard: { itemId: string; audioEndMs: number } | undefined): void {
-    this.calls.push({ kind: 'interrupt', heard: heard && { ...heard } });
+  interrupt(heard: { itemId: string; audioEndMs: number } | undefined | typeof HEARD_PENDING): void {
+    this.calls.push({ kind: 'interrupt', heard: typeof heard === 'object' ? { ...heard } : heard });
   }
   close(): void {
     this.calls.push({ kind: 'close' });
@@ -74,6 +75,13 @@ export class RecordingModel implements ModelSession {
   /** Delivers `ms` of μ-law audio (8 bytes/ms) as one delta. */
   deliver(responseId: string, ms: number, sentenceId = 0, itemId = `item-${responseId}`): Promise<void> {
     return this.events.audio({ responseId, itemId, sentenceId, bytes: new Uint8Array(ms * 8).fill(0x7f), durationMs: ms });
+  }
+}
+
+/** A model that is told what was heard later (`heard()`), like every real backend. */
+export class HearingModel extends RecordingModel {
+  heard(heard: HeardPoint | undefined): void {
+    this.calls.push({ kind: 'heard', heard: heard && { ...heard } });
   }
 }
 

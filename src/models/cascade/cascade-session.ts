@@ -13,7 +13,7 @@
  */
 import { msToSamples, type AudioFormat } from '../../audio/format.js';
 import { vwError } from '../../errors.js';
-import type { ModelEvents, ModelSession, ToolDefinition } from '../model.js';
+import { HEARD_PENDING, type HeardPoint, type ModelEvents, type ModelSession, type ToolDefinition } from '../model.js';
 import { ConversationHistory } from './history.js';
 import type { HeardSplit } from './heard.js';
 import { CallerListener, type VadFactory } from './listener.js';
@@ -67,6 +67,10 @@ export class CascadeSession implements ModelSession {
   private run: ResponseRun | undefined;
   /** The last response that ended normally: a late barge-in may still truncate its history entry. */
   private lastFinished: ResponseRun | undefined;
+  /** A run cancelled by a barge-in whose heard point is pending (`interrupt(HEARD_PENDING)`). */
+  private cut: ResponseRun | undefined;
+  /** A barge-in during a finished answer's playout whose heard point is pending. */
+  private pendingFinished = false;
   /** An utterance whose response was cancelled before a word was heard: joined with the next one. */
   private carryOver: Utterance | undefined;
   private greetTimer: NodeJS.Immediate | undefined;
@@ -126,16 +130,37 @@ export class CascadeSession implements ModelSession {
    * heard — `heard.audioEndMs` of `heard.itemId` mapped onto the sentences sent — in the history.
    * A `heard` naming an earlier, finished response truncates that response's history entry.
    */
-  interrupt(heard: { readonly itemId: string; readonly audioEndMs: number } | undefined): void {
+  interrupt(heard: HeardPoint | undefined | typeof HEARD_PENDING): void {
     if (this.greetTimer) {
       clearImmediate(this.greetTimer);
       this.greetTimer = undefined;
     }
+    this.settleCut(undefined); // an earlier barge-in still waiting: settled at what its sentences confirm
     const run = this.run;
+    if (heard === HEARD_PENDING) {
+      if (!run || run.status !== undefined) {
+        this.pendingFinished = true;
+        return;
+      }
+      // Stopped now; what it leaves in the history waits for heard() (or the next answer's start).
+      this.cancelRun(run, undefined);
+      return;
+    }
     if (heard && heard.itemId !== run?.id) this.truncateFinished(heard.itemId, heard.audioEndMs);
     if (!run || run.status !== undefined) return;
-    const split = heard && heard.itemId === run.id ? run.record.heardAt(heard.audioEndMs) : run.record.heardThrough(run.gate.playedThrough);
-    this.cancelRun(run, split);
+    this.cancelRun(run, this.splitOf(run, heard));
+  }
+
+  /**
+   * What the caller heard, after `interrupt(HEARD_PENDING)`: the interrupted answer goes into the
+   * history cut there (or a finished answer's entry is truncated).
+   */
+  heard(heard: HeardPoint | undefined): void {
+    if (this.pendingFinished) {
+      this.pendingFinished = false;
+      if (heard) this.truncateFinished(heard.itemId, heard.audioEndMs);
+    }
+    this.settleCut(heard);
   }
 
   /** The caller played every sample of `sentenceId` of the current response. */
@@ -206,6 +231,8 @@ export class CascadeSession implements ModelSession {
   private onSpeechStopped(utterance: Utterance): void {
     if (this.state !== 'listening') return;
     this.events?.speechStopped();
+    // A barge-in still waiting for what the caller heard is settled before this turn reads the history.
+    this.settleCut(undefined);
     const current = this.run;
     // The session normally interrupted at speech-start; if it did not, the new turn supersedes.
     if (current && current.status === undefined) this.cancelRun(current, current.record.heardThrough(current.gate.playedThrough));
@@ -226,6 +253,8 @@ export class CascadeSession implements ModelSession {
 
   private startResponse(input: TurnInput, utterance: Utterance | undefined, reasoner: Reasoner = this.deps.reasoner): void {
     this.greetTimer = undefined;
+    // The next answer never starts from a history still waiting for what the caller heard.
+    this.settleCut(undefined);
     const events = this.events;
     if (this.state !== 'listening' || !events) return;
     this.responses += 1;
@@ -285,10 +314,30 @@ export class CascadeSession implements ModelSession {
     if (calls.length > 0) this.events?.toolCalls?.(calls.map((c) => ({ responseId: run.id, callId: c.id, name: c.name, arguments: c.arguments })));
   }
 
-  private cancelRun(run: ResponseRun, split: HeardSplit): void {
-    const spoke = run.record.anySent;
+  private splitOf(run: ResponseRun, heard: HeardPoint | undefined): HeardSplit {
+    return heard && heard.itemId === run.id ? run.record.heardAt(heard.audioEndMs) : run.record.heardThrough(run.gate.playedThrough);
+  }
+
+  /** Commits a cancelled run whose heard point was pending; without `heard`, at its confirmed sentences. */
+  private settleCut(heard: HeardPoint | undefined): void {
+    const run = this.cut;
+    if (run === undefined) return;
+    this.cut = undefined;
+    this.pendingFinished = false;
+    this.finishCancel(run, this.splitOf(run, heard));
+  }
+
+  /** Cancels `run` now; its history entry is written now with `split`, or later by settleCut. */
+  private cancelRun(run: ResponseRun, split: HeardSplit | undefined): void {
     run.cancel('interrupted');
     if (this.run === run) this.run = undefined;
+    if (split === undefined) this.cut = run;
+    else this.finishCancel(run, split);
+    if (this.state === 'listening') this.events?.responseDone(run.id, 'cancelled');
+  }
+
+  private finishCancel(run: ResponseRun, split: HeardSplit): void {
+    const spoke = run.record.anySent;
     if (spoke) {
       this.noteInterruption(split);
       this.commit(run, split.heard);
@@ -300,7 +349,6 @@ export class CascadeSession implements ModelSession {
       this.lastInterruption ??= run.facts.interrupted;
     }
     this.deps.logger.debug({ responseId: run.id, heard: split.heard.length, unheard: split.unheard.length }, 'response interrupted');
-    if (this.state === 'listening') this.events?.responseDone(run.id, 'cancelled');
   }
 
   /** A barge-in during a finished response's playout: its history entry keeps only what was heard. */

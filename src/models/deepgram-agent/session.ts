@@ -15,7 +15,7 @@
  */
 import { type AudioFormat } from '../../audio/format.js';
 import { vwError } from '../../errors.js';
-import type { ModelEvents, ModelSession, ModelToolCall, ToolDefinition } from '../model.js';
+import { HEARD_PENDING, type HeardPoint, type ModelEvents, type ModelSession, type ModelToolCall, type ToolDefinition } from '../model.js';
 import { Answers, heardNote, MAX_TEXT_CHARS, type HeardReport } from '../shared/answers.js';
 import { FormatConverter } from '../shared/convert.js';
 import { MalformedFrames } from '../shared/malformed.js';
@@ -135,7 +135,13 @@ export class DeepgramAgentSession implements ModelSession {
   }
 
   /** Deepgram stops the agent itself on UserStartedSpeaking; it can only be told what was heard. */
-  interrupt(heard: { readonly itemId: string; readonly audioEndMs: number } | undefined): void {
+  /** Nothing to cancel here (the server interrupts itself); what was heard is noted now or in `heard()`. */
+  interrupt(heard: HeardPoint | undefined | typeof HEARD_PENDING): void {
+    if (heard !== HEARD_PENDING) this.heard(heard);
+  }
+
+  /** Tells the model what the caller heard of its interrupted answer (a context note). */
+  heard(heard: HeardPoint | undefined): void {
     if (heard === undefined) return;
     const report = this.answers.reportHeard(heard.itemId, heard.audioEndMs);
     if (report === undefined) return;

@@ -17,7 +17,7 @@
  */
 import { PCM16_16K, PCM16_24K, type AudioFormat, type SampleRate } from '../../audio/format.js';
 import { EnergyVad } from '../../audio/vad.js';
-import type { ModelEvents, ModelSession, ModelToolCall, TokenUsage, ToolDefinition } from '../model.js';
+import { HEARD_PENDING, type HeardPoint, type ModelEvents, type ModelSession, type ModelToolCall, type TokenUsage, type ToolDefinition } from '../model.js';
 import { Answers, heardNote, type HeardReport, type OutputConversion } from '../shared/answers.js';
 import { FormatConverter } from '../shared/convert.js';
 import { MalformedFrames } from '../shared/malformed.js';
@@ -149,7 +149,13 @@ export class GeminiLiveSession implements ModelSession {
    * Gemini cannot be told to stop (its own VAD already stopped generation when it sent
    * `interrupted`); what it can be told is what the caller heard.
    */
-  interrupt(heard: { readonly itemId: string; readonly audioEndMs: number } | undefined): void {
+  /** Nothing to cancel here (the server interrupts itself); what was heard is noted now or in `heard()`. */
+  interrupt(heard: HeardPoint | undefined | typeof HEARD_PENDING): void {
+    if (heard !== HEARD_PENDING) this.heard(heard);
+  }
+
+  /** Tells the model what the caller heard of its interrupted answer (a context note). */
+  heard(heard: HeardPoint | undefined): void {
     if (heard === undefined) return;
     const report = this.answers.reportHeard(heard.itemId, heard.audioEndMs);
     if (report === undefined) return;

@@ -7,6 +7,14 @@
  * heartbeat, bounded caller-audio queue, reconnects) and decides what each event means through the
  * handler table in server-events.ts, which sees only the narrow context the session hands it.
  *
+ * Answers to the caller's turns are created by this client, not by the server VAD: the session is
+ * configured with `create_response: false` and, when the resolved options ask for automatic
+ * answers (the default), `input_audio_buffer.committed` is answered with `response.create`. That
+ * lets a barge-in hold the next answer until `conversation.item.truncate` has gone out (it waits
+ * for the caller to confirm the `clear`, see session/truncation.ts): the model never answers from
+ * a conversation that still holds speech the caller did not hear. The cost is one model-link
+ * one-way trip per turn.
+ *
  * Realtime cannot be paused (the model streams faster than real time and the socket must keep
  * being read), so `pausable` is false and `audio()`'s promise is ignored; the session's queue is
  * where backpressure lives.
@@ -14,7 +22,7 @@
 import type { AudioFormat } from '../../audio/format.js';
 import { base64DecodedLength, decodeBase64Into, encodeBase64 } from '../../audio/base64.js';
 import { vwError, type VoicewireError } from '../../errors.js';
-import type { ModelEvents, ModelSession } from '../model.js';
+import { HEARD_PENDING, type HeardPoint, type ModelEvents, type ModelSession } from '../model.js';
 import { FormatConverter } from '../shared/convert.js';
 import { MalformedFrames } from '../shared/malformed.js';
 import { isQuietMulaw } from '../shared/quiet-frame.js';
@@ -74,6 +82,10 @@ export class OpenAIRealtimeSession implements ModelSession {
   private pendingUpdateId: string | undefined;
   private eventSeq = 0;
   private deltaScratch = new Uint8Array(0);
+  /** A barge-in's truncate waits for `heard()`: no answer may be created before it. */
+  private truncatePending = false;
+  /** A committed turn waits for its `response.create` (held by a pending truncate or a response still ending). */
+  private answerWanted = false;
 
   constructor(options: OpenAIRealtimeOptions) {
     this.options = resolveOptions(options);
@@ -136,19 +148,52 @@ export class OpenAIRealtimeSession implements ModelSession {
     this.link.appendAudio(wire, durationMs, urgent);
   }
 
-  interrupt(heard: { readonly itemId: string; readonly audioEndMs: number } | undefined): void {
+  interrupt(heard: HeardPoint | undefined | typeof HEARD_PENDING): void {
     if (this.link.linkState === 'closed') return;
     const cancelId = this.responses.interrupt();
     this.outbound.reset();
     if (cancelId !== undefined) this.sendEvent(buildResponseCancel(cancelId, this.nextEventId()));
     else this.options.logger.debug({ responseState: this.responses.state }, 'interrupt: no active response, no cancel');
+    if (heard === HEARD_PENDING) {
+      this.truncatePending = true;
+      return;
+    }
+    this.sendTruncate(heard);
+  }
+
+  heard(heard: HeardPoint | undefined): void {
+    if (this.link.linkState === 'closed') return;
+    this.truncatePending = false;
+    this.sendTruncate(heard);
+    this.createWantedAnswer();
+  }
+
+  close(): void {
+    this.link.close();
+  }
+
+  private sendTruncate(heard: HeardPoint | undefined): void {
     if (heard === undefined) return;
     const audioEndMs = Number.isFinite(heard.audioEndMs) ? heard.audioEndMs : 0;
     this.sendEvent(buildTruncate(heard.itemId, audioEndMs, this.nextEventId()));
   }
 
-  close(): void {
-    this.link.close();
+  /** The VAD committed a turn: answer it (unless answers are not automatic), now or once the truncate is out. */
+  private onCommitted(): void {
+    if (!this.options.turnDetection.create_response) return;
+    this.answerWanted = true;
+    // Seen as under way from now: a tool output must not create a second answer meanwhile.
+    this.responses.onCommitted(true);
+    this.createWantedAnswer();
+  }
+
+  /** Sends the wanted `response.create` unless a truncate is pending or a response has not ended yet. */
+  private createWantedAnswer(): void {
+    if (!this.answerWanted || this.truncatePending) return;
+    const state = this.responses.state;
+    if (state === 'active' || state === 'cancelling') return; // response.done calls again
+    this.answerWanted = false;
+    this.createResponse();
   }
 
   /**
@@ -183,6 +228,8 @@ export class OpenAIRealtimeSession implements ModelSession {
       events: () => this.events,
       decodeDelta: (base64) => this.decodeDelta(base64),
       resetOutput: () => this.outbound.reset(),
+      committed: () => this.onCommitted(),
+      responseEnded: () => this.createWantedAnswer(),
       sessionUpdated: () => {
         if (this.pendingUpdateId === undefined) return;
         this.pendingUpdateId = undefined;
@@ -230,6 +277,8 @@ export class OpenAIRealtimeSession implements ModelSession {
 
   private onSocketInterrupted(reason: string): void {
     this.pendingUpdateId = undefined;
+    this.truncatePending = false;
+    this.answerWanted = false;
     const lost = this.responses.reset();
     this.outbound.reset();
     this.options.logger.warn({ reason }, 'model socket ended: a new one is configured');
@@ -249,7 +298,8 @@ export class OpenAIRealtimeSession implements ModelSession {
       voice: this.options.voice,
       inputFormat: this.options.wireFormat,
       outputFormat: this.options.wireFormat,
-      turnDetection: this.options.turnDetection,
+      // The gateway creates the answers (see the top of this file); interrupt_response stays as set.
+      turnDetection: { ...this.options.turnDetection, create_response: false },
       ...(this.options.instructions === undefined ? {} : { instructions: this.options.instructions }),
       ...(this.options.tools.length === 0 ? {} : { tools: this.options.tools }),
       ...(this.options.transcribeModel === undefined ? {} : { transcribeModel: this.options.transcribeModel }),

@@ -34,6 +34,10 @@ export interface EventContext {
   decodeDelta(base64: string): Uint8Array | undefined;
   resetOutput(): void;
   sessionUpdated(): void;
+  /** The server VAD committed the caller's turn (the gateway creates the answer: see client.ts). */
+  committed(): void;
+  /** A response is over (`response.done`): a held `response.create` may go now. */
+  responseEnded(): void;
   /** A frame that is not a valid event: raised as a coded `ModelEvents.error`, logged thinly. */
   malformed(error: VoicewireError): void;
   /** Routes an `error` event: true when it answered the pending session.update (connect fails). */
@@ -84,7 +88,7 @@ function onSpeechStopped(ctx: EventContext): void {
 }
 
 function onCommitted(ctx: EventContext): void {
-  ctx.responses.onCommitted(ctx.options.turnDetection.create_response);
+  ctx.committed();
 }
 
 function onResponseCreated(ctx: EventContext, event: ServerEventOf<'response.created'>): void {
@@ -149,6 +153,7 @@ function onResponseDone(ctx: EventContext, event: ServerEventOf<'response.done'>
   const interrupted = ctx.responses.isInterrupted(id);
   const open = ctx.responses.onDone(id);
   if (open !== undefined) ctx.events()?.sentenceEnd(id, open);
+  ctx.responseEnded();
   // `usage` is read leniently outside the validated fields: a malformed one must not lose the event.
   ctx.events()?.responseDone(id, event.response.status, realtimeUsage((event.response as Record<string, unknown>).usage));
   // Function calls are acted on once their response is done: only then are the arguments final

@@ -122,6 +122,7 @@ function combineObservers(a: SessionObserver, b: SessionObserver): SessionObserv
     starting: (info) => (a.starting?.(info), b.starting?.(info)),
     started: (info, backend, windowMs) => (a.started?.(info, backend, windowMs), b.started?.(info, backend, windowMs)),
     sample: (sample) => (a.sample?.(sample), b.sample?.(sample)),
+    bargeInStarted: (epoch) => (a.bargeInStarted?.(epoch), b.bargeInStarted?.(epoch)),
     bargeIn: (report) => (a.bargeIn?.(report), b.bargeIn?.(report)),
     silenced: (report) => (a.silenced?.(report), b.silenced?.(report)),
     speechStarted: () => (a.speechStarted?.(), b.speechStarted?.()),

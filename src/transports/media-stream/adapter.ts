@@ -393,6 +393,8 @@ export class MediaStreamTransport implements CallerTransport {
     }
     if (verdict.kind === 'flushed') {
       this.counters.echoesFlushed++;
+      const { epoch, positionMs } = verdict;
+      this.link.emit((events) => events.echoAfterClear?.(epoch, positionMs));
       return;
     }
     this.counters.echoesTrusted++;

@@ -23,8 +23,12 @@ export type EchoVerdict =
       readonly advanced: boolean;
       readonly sentenceId?: number;
     }
-  /** Sent before a clear: flushed, not played. */
-  | { readonly kind: 'flushed' }
+  /**
+   * Sent before a clear: flushed, or played just before the clear arrived (its echo crossed the
+   * clear on the wire); the name cannot tell which, so it never counts as played here. Its epoch
+   * and position are given for the session, which can tell them apart by when they were sent.
+   */
+  | { readonly kind: 'flushed'; readonly epoch: number; readonly positionMs: number }
   /** Not one of our names, or a sequence number we never used. */
   | { readonly kind: 'unknown' };
 
@@ -108,7 +112,7 @@ export class MarkLedger {
   judge(name: string): EchoVerdict {
     const info = parseMarkName(name);
     if (info === undefined || info.seq >= this.nextSeq) return { kind: 'unknown' };
-    if (info.seq < this.clearedBelowSeq) return { kind: 'flushed' };
+    if (info.seq < this.clearedBelowSeq) return { kind: 'flushed', epoch: info.epoch, positionMs: info.positionMs };
     const advanced =
       info.epoch > this.lastPlayedEpoch || (info.epoch === this.lastPlayedEpoch && info.positionMs > this.lastPlayedMs);
     if (advanced) {

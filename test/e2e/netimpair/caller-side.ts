@@ -102,6 +102,9 @@ async function main(): Promise<void> {
   await caller.waitUntil(() => caller.clears.total > clearsBefore, 10_000, 'clear after barge-in');
   const staleMs = caller.heardSince(speechStartsAt);
   const clear = caller.clears.last()!;
+  // Nothing plays after the clear until the next answer: what of answer 2 had played when the
+  // clear arrived (the truth a truncation is judged by) is everything played up to that moment.
+  const heardAtClearMs = caller.playedMs - caller.heardSince(clear.at) - playedBefore;
   emit({ type: 'phase', phase: 'cleared', at: clear.at, staleMs });
   await interrupting;
 
@@ -128,6 +131,7 @@ async function main(): Promise<void> {
       playedBeforeMs,
       clearAfterMs: clear.at - speechStartsAt,
       staleMs,
+      heardAtClearMs,
       clearedMs: clear.droppedMs,
       oldEpoch,
       oldEpochAudioAfterClearMs: oldEpoch === undefined ? -1 : oldEpochAudioAfter(afterAll, clearAt, oldEpoch),

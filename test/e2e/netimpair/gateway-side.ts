@@ -8,7 +8,11 @@
  *
  *   {"type":"listening","port":N}
  *   {"type":"sample","t":ms,"calls":[snapshot…],"max":{…}}   every 100 ms
+ *   {"type":"truncate","audioEndMs":N,"ok":bool,"sources":{…},"uncertaintyMs":N}  per truncate the model got
  *   {"type":"final","max":{…},"samples":N,"model":{…}}        once, on stdin close or SIGTERM
+ *
+ * Arguments: a JSON object of gateway environment overrides, and optionally one of fake-model
+ * options (`answerMs`, `speedFactor`; defaults 20 000 and 5).
  *
  * The per-call snapshots are read every 20 ms so that short peaks count in `max`, and printed
  * every 100 ms. Beside them it reads the kernel's Send-Q of the caller sockets with `ss` (bytes
@@ -49,9 +53,10 @@ function emit(message: Record<string, unknown>): void {
 
 async function main(): Promise<void> {
   const env = JSON.parse(process.argv[2] ?? '{}') as Record<string, string>;
+  const fakeOptions = JSON.parse(process.argv[3] ?? '{}') as { answerMs?: number; speedFactor?: number };
   const fake = await FakeRealtimeServer.start({
-    answerMs: 20_000,
-    speedFactor: 5,
+    answerMs: fakeOptions.answerMs ?? 20_000,
+    speedFactor: fakeOptions.speedFactor ?? 5,
     detectionDelayMs: 100,
     // The gateway, not the fake, decides to cancel at barge-in (as in the loopback barge-in test).
     interruptResponse: false,
@@ -84,7 +89,25 @@ async function main(): Promise<void> {
     });
   }, SS_EVERY_MS);
 
+  // Each truncate the fake model received, with the gateway's own account of it (the metrics'
+  // running totals: truncations by how they were settled, and the interpolated part's sum).
+  let truncatesSeen = 0;
+  const reportTruncates = async (): Promise<void> => {
+    while (truncatesSeen < fake.truncates.length) {
+      const truncate = fake.truncates[truncatesSeen++]!;
+      const sources: Record<string, number> = {};
+      for (const value of (await gateway.context.metrics.truncations.get()).values) sources[String(value.labels.source)] = value.value;
+      const uncertainty = (await gateway.context.metrics.truncateUncertaintyMs.get()).values.find((v) => v.metricName?.endsWith('_sum'));
+      emit({ type: 'truncate', t: Math.round(performance.now() - t0), audioEndMs: truncate.audioEndMs, ok: truncate.ok, sources, uncertaintySumMs: uncertainty?.value ?? 0 });
+    }
+  };
+  let truncateBusy = false;
+
   const reader = setInterval(() => {
+    if (!truncateBusy && truncatesSeen < fake.truncates.length) {
+      truncateBusy = true;
+      void reportTruncates().finally(() => (truncateBusy = false));
+    }
     latest = [...gateway.context.calls].map((call) => call.snapshot());
     for (const sample of latest) max = foldMax(max, sample);
     reads++;

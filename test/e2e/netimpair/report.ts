@@ -68,6 +68,8 @@ export interface CallerResult {
     readonly clearAfterMs: number;
     /** Audio heard after the caller began speaking, measured when the clear arrived (ms). */
     readonly staleMs: number;
+    /** Answer 2's audio played when the clear arrived (ms): what its truncation should say. */
+    readonly heardAtClearMs: number;
     /** Buffered audio the clear dropped (ms). */
     readonly clearedMs: number;
     /** Epoch of the last mark before the clear (the interrupted answer's). */

@@ -144,6 +144,28 @@ describe('CascadeSession with the embedded demo agent', () => {
 });
 
 describe('barge-in', () => {
+  test('with the heard point pending: cancelled at once, the history written only when heard() says where', async () => {
+    const s = setup({}, { speed: 5, bufferMs: 200, pendingHeard: true });
+    try {
+      await s.cascade.connect();
+      const [greeting] = await waitForResponses(s.harness, 1);
+      await s.harness.waitFor(() => s.harness.log.some((e) => e.type === 'sentencePlayed' && e.sentenceId === 0), 10_000, 'sentence 0 played');
+      startSpeaking(s.cascade, s.format);
+      await s.harness.waitFor(() => s.harness.done(greeting!) !== undefined, 2_000, 'greeting cancelled');
+      assert.equal(s.harness.done(greeting!)?.status, 'cancelled');
+      assert.deepEqual(s.cascade.historyMessages().filter((m) => m.role === 'assistant'), [], 'nothing written before heard()');
+      const heardPoint = s.harness.lastHeard;
+      assert.ok(heardPoint !== undefined && heardPoint.itemId === greeting);
+      s.cascade.heard(heardPoint);
+      const assistant = s.cascade.historyMessages().filter((m) => m.role === 'assistant');
+      assert.equal(assistant.length, 1);
+      assert.ok(words(GREETING).startsWith(words(assistant[0]!.content)), 'a prefix of the greeting');
+      assert.ok(assistant[0]!.content.length < words(GREETING).length, 'and not all of it');
+    } finally {
+      s.close();
+    }
+  });
+
   test('drops the rest of the response, keeps only the heard text in the history, and the agent says so', async () => {
     const s = setup({}, { speed: 5, bufferMs: 200 });
     try {

@@ -11,7 +11,7 @@
 import { encodeMulaw } from '../../../src/audio/mulaw.js';
 import { FRAME_MS, msToSamples, type AudioFormat } from '../../../src/audio/format.js';
 import type { VoicewireError } from '../../../src/errors.js';
-import type { ModelAudio, ModelEvents } from '../../../src/models/model.js';
+import { HEARD_PENDING, type ModelAudio, type ModelEvents } from '../../../src/models/model.js';
 import type { CascadeSession } from '../../../src/models/cascade/cascade-session.js';
 import type { VadEvent, VoiceActivityDetector } from '../../../src/models/cascade/listener.js';
 import type { SynthesisOptions, TextToSpeech } from '../../../src/models/cascade/tts.js';
@@ -46,6 +46,8 @@ export interface HarnessOptions {
   readonly acks?: boolean;
   /** Interrupt on speechStarted like the session. Default true. */
   readonly autoInterrupt?: boolean;
+  /** Interrupt with HEARD_PENDING (what was heard follows in `heard()`, called by the test). Default false. */
+  readonly pendingHeard?: boolean;
 }
 
 export class Harness implements ModelEvents {
@@ -62,12 +64,16 @@ export class Harness implements ModelEvents {
   readonly speed: number;
   acks: boolean;
   private readonly autoInterrupt: boolean;
+  private readonly pendingHeard: boolean;
+  /** What was heard at the last interrupt (for a test to pass to `heard()` later). */
+  lastHeard: { itemId: string; audioEndMs: number } | undefined;
 
   constructor(options: HarnessOptions = {}) {
     this.bufferMs = options.bufferMs ?? 400;
     this.speed = options.speed ?? 10;
     this.acks = options.acks ?? true;
     this.autoInterrupt = options.autoInterrupt ?? true;
+    this.pendingHeard = options.pendingHeard ?? false;
     this.timer = setInterval(() => this.tick(), 5);
   }
 
@@ -92,7 +98,8 @@ export class Harness implements ModelEvents {
     this.buffer.length = 0;
     for (const w of this.waiting.splice(0)) w.resolve();
     this.push({ type: 'interrupt', itemId: heard?.itemId, audioEndMs: heard?.audioEndMs });
-    this.cascade?.interrupt(heard);
+    this.lastHeard = heard;
+    this.cascade?.interrupt(this.pendingHeard ? HEARD_PENDING : heard);
   }
 
   speechStopped(): void {

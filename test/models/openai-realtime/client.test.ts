@@ -11,7 +11,7 @@ import { TWILIO_FORMAT } from '../../../src/audio/format.js';
 import { isVoicewireError, type VoicewireError } from '../../../src/errors.js';
 import { OpenAIRealtimeSession } from '../../../src/models/openai-realtime/client.js';
 import type { OpenAIRealtimeOptions } from '../../../src/models/openai-realtime/options.js';
-import type { ModelAudio, ModelEvents, TokenUsage } from '../../../src/models/model.js';
+import { HEARD_PENDING, type ModelAudio, type ModelEvents, type TokenUsage } from '../../../src/models/model.js';
 import { silenceBytes, toneBytes } from '../../fakes/realtime-server-audio.js';
 import { FAKE_RESPONSE_USAGE } from '../../fakes/realtime-server-connection.js';
 import { FakeRealtimeServer, type FakeRealtimeOptions } from '../../fakes/realtime-server.js';
@@ -147,7 +147,8 @@ describe('OpenAIRealtimeSession: connect', () => {
       audio: {
         input: {
           format: { type: 'audio/pcmu' },
-          turn_detection: { type: 'server_vad', threshold: 0.5, prefix_padding_ms: 300, silence_duration_ms: 500, create_response: true, interrupt_response: true },
+          // The gateway creates the answers itself (so a barge-in can hold one until its truncate).
+          turn_detection: { type: 'server_vad', threshold: 0.5, prefix_padding_ms: 300, silence_duration_ms: 500, create_response: false, interrupt_response: true },
         },
         output: { format: { type: 'audio/pcmu' }, voice: 'marin' },
       },
@@ -331,6 +332,36 @@ describe('OpenAIRealtimeSession: interruption', () => {
     // The append is behind anything interrupt() might have sent on the same socket.
     await fake.waitFor(() => fake.log.appendedMs === 20, 'the marker append');
     assert.deepEqual(fake.log.received.map((r) => r.type), ['session.update', 'input_audio_buffer.append']);
+  });
+
+  test('a pending truncate holds the next answer: the committed turn gets response.create only after the truncate', async () => {
+    const { fake, session, events } = await connected({ answerMs: 20_000, speedFactor: 5 });
+    const id = fake.respond()!;
+    await events.waitFor(() => events.audioOf(id).length >= 2, 'two deltas');
+    const itemId = events.audioOf(id)[0]!.itemId;
+    session.interrupt(HEARD_PENDING);
+    await events.waitFor(() => events.of('responseDone').length === 1, 'the cancelled response.done');
+    // The caller's turn ends while the truncate waits for the caller's confirmation of the clear.
+    speak(session, 400, 700);
+    await events.waitFor(() => events.of('speechStopped').length === 1, 'the committed turn');
+    session.appendAudio(silenceBytes('pcmu', 20), 20);
+    await fake.waitFor(() => fake.log.appendedMs >= 1_120, 'a later append');
+    assert.equal(fake.received.filter((r) => r.type === 'response.create').length, 0, 'no answer before the truncate');
+    assert.equal(fake.log.responses.length, 1, 'the server made no answer of its own');
+    const generatedMs = events.audioOf(id).reduce((sum, chunk) => sum + chunk.durationMs, 0);
+    const heardMs = Math.floor(generatedMs / 2);
+    session.heard({ itemId, audioEndMs: heardMs });
+    await events.waitFor(() => events.of('responseStarted').length === 2, 'the next answer');
+    const order = fake.log.received.map((r) => r.type).filter((t) => t === 'response.cancel' || t === 'conversation.item.truncate' || t === 'response.create');
+    assert.deepEqual(order, ['response.cancel', 'conversation.item.truncate', 'response.create']);
+    assert.deepEqual(fake.log.truncates.map((t) => [t.itemId, t.audioEndMs, t.ok]), [[itemId, heardMs, true]]);
+  });
+
+  test('without a pending truncate a committed turn is answered at once', async () => {
+    const { fake, session, events } = await connected({ answerMs: 300, speedFactor: 20 });
+    speak(session, 400, 700);
+    await events.waitFor(() => events.of('responseDone').length === 1, 'the answer');
+    assert.deepEqual(fake.log.received.map((r) => r.type).filter((t) => t !== 'input_audio_buffer.append'), ['session.update', 'response.create']);
   });
 
   test('a cancel racing the server VAD auto-cancel is answered not_active and not surfaced as an error', async () => {

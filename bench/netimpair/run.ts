@@ -1,0 +1,211 @@
+/**
+ * `npm run bench:netimpair`: barge-in and playout under real impairment (../shared/netimpair),
+ * every run recorded (bench/results/netimpair.json; the figures go to docs/bench-netimpair.md).
+ *
+ *   sudo npm run bench:netimpair -- [--scenario a,b,c] [--runs N] [--window 800|auto] [--bargein-at MS]
+ *
+ * Scenarios (issue 14, part 2):
+ *   a  RTT 100 ms, 5 % loss each way, cubic                       (default 10 runs)
+ *   b  the same + 30 ms jitter each way                            (default 10 runs)
+ *   c  16 kB/s towards the caller, 100 ms each way                 (default 5 runs)
+ *      (the uplink is not rate-limited: the caller's own audio, Twilio's JSON μ-law at ~14 kB/s,
+ *      would not fit in 16 kB/s beside the echoes and ACKs — measured: no answer played)
+ *
+ * Per scenario the link is brought up once (instance vw_tr1, subnets 10.200.170–171; BENCH_NETIMPAIR_NAME / BENCH_NETIMPAIR_NET override them) with one
+ * gateway (fake OpenAI Realtime on its loopback: only the caller's link is impaired) in the server
+ * namespace; each run is one call from a fresh caller in the client namespace
+ * (bench/netimpair/caller.ts): a question, the answer played for `--bargein-at` ms (default
+ * 10 000), then the caller speaks over it. Per run: underruns while the answer streamed, stale
+ * audio heard after the caller began speaking, and the truncate error — the model's
+ * `audio_end_ms` minus what the caller had actually played when the `clear` reached it.
+ * The instance is always taken down at the end.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { ChildScript, REPO_ROOT, cannotRun, lossCounters, netimpair, type JsonLine } from '../../test/e2e/netimpair/netimpair-cli.js';
+import { printTable, writeResults, type Row } from '../report.js';
+import { median, type BenchCallerResult, type RunFigures } from './report.js';
+
+interface Scenario {
+  readonly title: string;
+  readonly impairment: readonly string[];
+  readonly rttMs: number;
+  readonly runs: number;
+}
+
+const SCENARIOS: Record<string, Scenario> = {
+  a: { title: 'RTT 100 ms, 5 % loss each way, cubic', impairment: ['--rtt', '100ms', '--loss', '5%', '--cc', 'cubic'], rttMs: 100, runs: 10 },
+  b: { title: 'RTT 100 ms, 5 % loss, 30 ms jitter each way, cubic', impairment: ['--rtt', '100ms', '--jitter', '30ms', '--loss', '5%', '--cc', 'cubic'], rttMs: 100, runs: 10 },
+  c: { title: '16 kB/s towards the caller, 100 ms each way, cubic', impairment: ['--delay', '100ms', '--down-rate', '16kbps', '--cc', 'cubic'], rttMs: 200, runs: 5 },
+};
+
+/** Instance and subnet; overridable so two benches (or a bench beside the e2e test) never share one. */
+const NAME = process.env.BENCH_NETIMPAIR_NAME ?? 'vw_tr1';
+const NET = process.env.BENCH_NETIMPAIR_NET ?? '170';
+const ANSWER_MS = 15_000;
+const SPEED_FACTOR = 5;
+const TRUNCATE_GOAL_MS = 40;
+const UP_TIMEOUT_MS = 5 * 60_000;
+const RUN_DEADLINE_MS = 90_000;
+
+interface Args {
+  readonly scenarios: string[];
+  readonly runs: number | undefined;
+  readonly window: string;
+  readonly bargeInAtMs: number;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const value = (flag: string): string | undefined => {
+    const at = argv.indexOf(flag);
+    return at >= 0 ? argv[at + 1] : undefined;
+  };
+  const scenarios = (value('--scenario') ?? 'a,b,c').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const s of scenarios) if (SCENARIOS[s] === undefined) throw new Error(`unknown scenario ${s} (a, b or c)`);
+  const runs = value('--runs') === undefined ? undefined : Number(value('--runs'));
+  if (runs !== undefined && !(Number.isSafeInteger(runs) && runs >= 1 && runs <= 100)) throw new Error('--runs must be 1–100');
+  const window = value('--window') ?? '800';
+  if (window !== 'auto' && !(Number(window) >= 100)) throw new Error('--window must be a number of ms or auto');
+  const bargeInAtMs = Number(value('--bargein-at') ?? 10_000);
+  if (!(bargeInAtMs >= 1_000 && bargeInAtMs <= ANSWER_MS - 2_000)) throw new Error(`--bargein-at must be 1000–${ANSWER_MS - 2_000}`);
+  return { scenarios, runs, window, bargeInAtMs };
+}
+
+function git(args: readonly string[]): string {
+  try {
+    return execFileSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+  } catch {
+    return '?';
+  }
+}
+
+/** One call through the impaired link; the truncate lines the gateway printed during it are its own. */
+async function oneRun(run: number, url: string, args: Args, truncates: JsonLine[]): Promise<RunFigures> {
+  const before = truncates.length;
+  const caller = new ChildScript(NAME, 'client', 'bench/netimpair/caller.ts', [url, JSON.stringify({ bargeInAtMs: args.bargeInAtMs, speechMs: 1_000 })], RUN_DEADLINE_MS);
+  try {
+    const result = (await caller.waitFor('result', RUN_DEADLINE_MS)) as unknown as BenchCallerResult;
+    await caller.exited;
+    const mine = truncates.slice(before);
+    const truncate = mine[0];
+    const previous = truncates[before - 1];
+    const source = truncate === undefined ? undefined : changedSource(previous, truncate);
+    const truncateMs = truncate === undefined ? undefined : Number(truncate.audioEndMs);
+    const uncertaintyMs = truncate === undefined ? undefined : Number(truncate.uncertaintySumMs) - Number(previous?.uncertaintySumMs ?? 0);
+    return {
+      run, ok: truncate !== undefined && mine.length === 1,
+      ...(mine.length === 1 ? {} : { error: `${mine.length} truncates in the run` }),
+      underruns: result.underruns, underrunMs: result.underrunMs, longestUnderrunMs: result.longestUnderrunMs,
+      maxBufferedMs: result.maxBufferedMs, staleMs: result.staleMs, heardAtClearMs: result.heardAtClearMs,
+      ...(truncateMs === undefined ? {} : { truncateMs, truncateErrorMs: truncateMs - result.heardAtClearMs }),
+      ...(source === undefined ? {} : { truncateSource: source }),
+      ...(uncertaintyMs === undefined ? {} : { uncertaintyMs }),
+      clearAfterMs: result.clearAfterMs, nextAnswerAfterMs: result.nextAnswerAfterMs, violations: result.violations,
+    };
+  } catch (err) {
+    return { run, ok: false, error: (err instanceof Error ? err.message : String(err)).split('\n')[0]! };
+  } finally {
+    await caller.stop();
+  }
+}
+
+/** The settle source whose running count went up between two truncate lines. */
+function changedSource(previous: JsonLine | undefined, current: JsonLine): string | undefined {
+  const now = current.sources as Record<string, number>;
+  const then = (previous?.sources ?? {}) as Record<string, number>;
+  return Object.keys(now).find((key) => now[key]! > (then[key] ?? 0));
+}
+
+async function runScenario(key: string, scenario: Scenario, args: Args): Promise<Record<string, unknown>> {
+  const runs = args.runs ?? scenario.runs;
+  const upArgs = ['up', ...scenario.impairment, '--net', NET];
+  let up = await netimpair(NAME, upArgs, UP_TIMEOUT_MS);
+  if (up.code !== 0 && !up.timedOut) up = await netimpair(NAME, upArgs, UP_TIMEOUT_MS);
+  if (up.code !== 0) throw new Error(`netimpair up failed: ${up.stderr.trim()}`);
+  const figures: RunFigures[] = [];
+  const truncates: JsonLine[] = [];
+  const env: Record<string, string> = { MAX_QUEUED_AUDIO_MS: '30000', CREDIT_WINDOW_MS: args.window };
+  const gateway = new ChildScript(
+    NAME, 'server', 'test/e2e/netimpair/gateway-side.ts', [JSON.stringify(env), JSON.stringify({ answerMs: ANSWER_MS, speedFactor: SPEED_FACTOR })],
+    (runs + 2) * RUN_DEADLINE_MS, (line) => {
+      if (line.type === 'truncate') truncates.push(line);
+    },
+  );
+  let status = '';
+  try {
+    const serverIp = (await netimpair(NAME, ['addr', 'server'], 10_000)).stdout.trim();
+    const listening = await gateway.waitFor('listening', 30_000);
+    const url = `ws://${serverIp}:${Number(listening.port)}/twilio/media`;
+    for (let run = 1; run <= runs; run++) {
+      const startedAt = performance.now();
+      const result = await oneRun(run, url, args, truncates);
+      figures.push(result);
+      console.log(`# ${key} run ${run}/${runs} (${((performance.now() - startedAt) / 1000).toFixed(1)} s): ${JSON.stringify(result)}`);
+    }
+    status = (await netimpair(NAME, ['status'], 20_000)).stdout;
+  } finally {
+    gateway.endInput();
+    await gateway.waitFor('final', 15_000).catch(() => undefined);
+    await gateway.stop();
+    const down = await netimpair(NAME, ['down'], 60_000);
+    if (down.code !== 0) console.error(`netimpair down failed: ${down.stderr.trim()}`);
+  }
+  const ok = figures.filter((f) => f.ok);
+  const errors = ok.map((f) => Math.abs(f.truncateErrorMs ?? Infinity));
+  const summary = {
+    runs: figures.length,
+    completed: ok.length,
+    runsWithoutUnderrun: figures.filter((f) => f.underruns === 0).length,
+    medianStaleMs: median(ok.map((f) => f.staleMs ?? NaN)),
+    staleGoalMs: scenario.rttMs + 150,
+    medianAbsTruncateErrorMs: median(errors),
+    maxAbsTruncateErrorMs: errors.length === 0 ? undefined : Math.max(...errors),
+    truncatesWithin40Ms: errors.filter((e) => e <= TRUNCATE_GOAL_MS).length,
+    loss: lossCounters(status),
+  };
+  return { title: scenario.title, impairment: scenario.impairment, window: args.window, bargeInAtMs: args.bargeInAtMs, answerMs: ANSWER_MS, summary, runs: figures };
+}
+
+function rowsOf(key: string, result: Record<string, unknown>): Row[] {
+  return (result.runs as RunFigures[]).map((f) => ({
+    scenario: key, run: f.run, underruns: f.underruns ?? '—', 'longest underrun ms': f.longestUnderrunMs ?? '—',
+    'stale ms': f.staleMs ?? '—', 'heard at clear ms': f.heardAtClearMs ?? '—', 'truncate ms': f.truncateMs ?? '—',
+    'error ms': f.truncateErrorMs ?? '—', source: f.truncateSource ?? f.error ?? '—',
+  }));
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const why = cannotRun();
+  if (why !== undefined) throw new Error(`cannot run: ${why}`);
+  const resultsPath = join(REPO_ROOT, 'bench/results/netimpair.json');
+  let previous: Record<string, unknown> = {};
+  // Series are added to what the file holds: every run ever recorded stays.
+  try {
+    previous = (JSON.parse(readFileSync(resultsPath, 'utf8')) as { data?: { scenarios?: Record<string, unknown> } }).data?.scenarios ?? {};
+  } catch {
+    previous = {};
+  }
+  const branch = git(['rev-parse', '--abbrev-ref', 'HEAD']);
+  const commit = git(['rev-parse', '--short', 'HEAD']);
+  const scenarios: Record<string, unknown> = { ...previous };
+  for (const key of args.scenarios) {
+    // Every series is kept: `<scenario>-window-<w>@<commit>`, a re-run on the same commit adds `#2`, …
+    const base = `${key}-window-${args.window}@${commit}`;
+    let id = base;
+    for (let n = 2; scenarios[id] !== undefined; n++) id = `${base}#${n}`;
+    const result = await runScenario(key, SCENARIOS[key]!, args);
+    scenarios[id] = { ...result, branch, commit, at: new Date().toISOString() };
+    printTable(`${id}: ${SCENARIOS[key]!.title} (${branch} ${commit})`, rowsOf(key, result));
+    console.log(`\nsummary ${id}: ${JSON.stringify(result.summary)}`);
+    // Written after every scenario: a later failure keeps what was measured.
+    writeResults('netimpair', { scenarios });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : String(err));
+  process.exitCode = 1;
+});
