@@ -22,9 +22,8 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadavg } from 'node:os';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { printTable, writeResults } from './report.js';
+import { runWhenMain, wholeNumberFlag } from './cli.js';
 import { COMPILED, GENERATOR_CPU, GeneratorChild, SERVER_CPU, ServerChild } from './load/child-link.js';
 import { comparisonRows, figuresOf, type RunResult } from './load/figures.js';
 import { BENCH_API_KEY, type ServerKind } from './load/protocol.js';
@@ -161,20 +160,9 @@ export function parseArgs(argv: readonly string[]): LoadBenchOptions {
     const raw = argv[i + 1];
     const key = flag === '--calls' ? 'calls' : flag === '--seconds' ? 'seconds' : flag === '--lead-ms' ? 'leadMs' : undefined;
     if (key === undefined) throw new Error(`unknown argument ${flag}: use --calls N --seconds S --lead-ms L --traced`);
-    const value = Number(raw);
-    const [min, max] = LIMITS[key];
-    if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${flag} must be a whole number in ${min}–${max} (got ${raw})`);
-    values[key] = value;
+    values[key] = wholeNumberFlag(flag, raw, LIMITS[key]);
   }
   return values;
 }
 
-const entry = process.argv[1];
-if (entry !== undefined && import.meta.url === pathToFileURL(resolve(entry)).href) {
-  Promise.resolve(process.argv.slice(2))
-    .then((argv) => run(parseArgs(argv)))
-    .catch((err: unknown) => {
-      console.error(err instanceof Error ? err.message : err);
-      process.exitCode = 1;
-    });
-}
+runWhenMain(import.meta.url, (argv) => run(parseArgs(argv)));

@@ -12,12 +12,11 @@
  * faster than real time, played in real time with mark echoes. So turns, marks, queues and
  * per-response state come and go all the time: what a turn leaves behind shows as a trend.
  */
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import { loadavg } from 'node:os';
 import { printTable, writeResults } from './report.js';
+import { runWhenMain, wholeNumberFlag } from './cli.js';
 import { GeneratorChild, ServerChild } from './load/child-link.js';
 import { BENCH_API_KEY, type MemorySample } from './load/protocol.js';
 
@@ -122,21 +121,10 @@ export function parseArgs(argv: readonly string[]): SoakOptions {
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i]?.replace(/^--/, '') as keyof SoakOptions;
     if (!(key in LIMITS)) throw new Error(`unknown argument ${argv[i]}: use --calls N --minutes M --every S --warmup W`);
-    const value = Number(argv[i + 1]);
-    const [min, max] = LIMITS[key];
-    if (!Number.isInteger(value) || value < min || value > max) throw new Error(`--${key} must be a whole number in ${min}–${max} (got ${argv[i + 1]})`);
-    values[key] = value;
+    values[key] = wholeNumberFlag(`--${key}`, argv[i + 1], LIMITS[key]);
   }
   const minutes = values.minutes ?? 30;
   return { calls: values.calls ?? 100, minutes, every: values.every ?? 60, warmup: values.warmup ?? Math.min(5, Math.floor(minutes / 3)) };
 }
 
-const entry = process.argv[1];
-if (entry !== undefined && import.meta.url === pathToFileURL(resolve(entry)).href) {
-  Promise.resolve(process.argv.slice(2))
-    .then((argv) => run(parseArgs(argv)))
-    .catch((err: unknown) => {
-      console.error(err instanceof Error ? err.message : err);
-      process.exitCode = 1;
-    });
-}
+runWhenMain(import.meta.url, (argv) => run(parseArgs(argv)));
