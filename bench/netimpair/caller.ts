@@ -8,6 +8,7 @@
  * the truncate error), stale audio heard after the caller began speaking, and whether the next
  * answer came. Prints one `{"type":"result",…}` line (BenchCallerResult), then hangs up.
  */
+import { performance } from 'node:perf_hooks';
 import { FakeTwilioCaller, toneSamples } from '../../test/fakes/twilio-caller.js';
 import type { BenchCallerResult } from './report.js';
 
@@ -33,6 +34,8 @@ async function main(): Promise<void> {
   // A lost SYN costs a 1 s retransmission timeout: connecting gets a generous deadline.
   const caller = await FakeTwilioCaller.connect(url, { connectTimeoutMs: 15_000 });
 
+  // The caller's clock on the machine's wall clock (comparable with the gateway's stamps).
+  const wallOffset = performance.timeOrigin + performance.now() - caller.now();
   const askedAt = caller.now();
   await caller.sendSpeech(toneSamples(400));
   await caller.waitUntil(() => caller.playedMs > 0, 20_000, 'the answer began playing');
@@ -75,6 +78,9 @@ async function main(): Promise<void> {
     clearedMs: clear.droppedMs,
     nextAnswerAfterMs: nextAnswerAfterMs ?? null,
     violations: caller.violations.toArray().map((v) => `${v.kind}: ${v.detail}`),
+    speechStartsAtWall: wallOffset + speechStartsAt,
+    clearAtWall: wallOffset + clear.at,
+    maxTickLateMs: caller.clockStall.maxLateMs,
   };
   emit(result as unknown as Record<string, unknown>);
   await caller.stop();

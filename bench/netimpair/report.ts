@@ -23,6 +23,25 @@ export interface BenchCallerResult {
   /** Clear → the next answer's first audio played (null: none within 20 s). */
   readonly nextAnswerAfterMs: number | null;
   readonly violations: readonly string[];
+  /** Speech began (the interrupting speech queued), on the machine's wall clock (ms). */
+  readonly speechStartsAtWall: number;
+  /** The clear arrived, on the wall clock (ms). */
+  readonly clearAtWall: number;
+  /** Latest the caller's 10 ms loop ran (its frames and mark echoes wait for it), ms. */
+  readonly maxTickLateMs: number;
+}
+
+/**
+ * Where one barge-in's stale time went (ms), on the wall clock: caller speech start → gateway got
+ * the first loud frame (uplink + frame pacing) → the fake model's VAD fired (it needs 100 ms of
+ * speech) → the gateway got speech_started → wrote the clear → the clear reached the caller.
+ */
+export interface StaleBreakdown {
+  readonly toGatewayMs: number | null;
+  readonly vadMs: number | null;
+  readonly vadToGatewayMs: number | null;
+  readonly clearWriteMs: number | null;
+  readonly clearToCallerMs: number;
 }
 
 /** One run's figures, as recorded in bench/results/netimpair.json. */
@@ -47,6 +66,24 @@ export interface RunFigures {
   readonly clearAfterMs?: number;
   readonly nextAnswerAfterMs?: number | null;
   readonly violations?: readonly string[];
+  readonly stale?: StaleBreakdown;
+  readonly maxTickLateMs?: number;
+}
+
+/** The breakdown from the caller's wall times and the gateway's stamps (null where one is missing). */
+export function staleBreakdown(
+  caller: Pick<BenchCallerResult, 'speechStartsAtWall' | 'clearAtWall'>,
+  gateway: { loudAt?: number | null; vadAt?: number | null; speechStartedAt?: number | null; clearWrittenAt: number },
+): StaleBreakdown {
+  const span = (from: number | null | undefined, to: number | null | undefined): number | null =>
+    from === null || from === undefined || to === null || to === undefined ? null : Math.round((to - from) * 10) / 10;
+  return {
+    toGatewayMs: span(caller.speechStartsAtWall, gateway.loudAt),
+    vadMs: span(gateway.loudAt, gateway.vadAt),
+    vadToGatewayMs: span(gateway.vadAt, gateway.speechStartedAt),
+    clearWriteMs: span(gateway.speechStartedAt, gateway.clearWrittenAt),
+    clearToCallerMs: span(gateway.clearWrittenAt, caller.clearAtWall)!,
+  };
 }
 
 /** The median of `values` (undefined when empty). */

@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ChildScript, REPO_ROOT, cannotRun, lossCounters, netimpair, type JsonLine } from '../../test/e2e/netimpair/netimpair-cli.js';
 import { printTable, writeResults, type Row } from '../report.js';
-import { median, type BenchCallerResult, type RunFigures } from './report.js';
+import { median, staleBreakdown, type BenchCallerResult, type RunFigures } from './report.js';
 
 interface Scenario {
   readonly title: string;
@@ -82,13 +82,16 @@ function git(args: readonly string[]): string {
 }
 
 /** One call through the impaired link; the truncate lines the gateway printed during it are its own. */
-async function oneRun(run: number, url: string, args: Args, truncates: JsonLine[]): Promise<RunFigures> {
+async function oneRun(run: number, url: string, args: Args, truncates: JsonLine[], timings: JsonLine[]): Promise<RunFigures> {
   const before = truncates.length;
+  const timingsBefore = timings.length;
   const caller = new ChildScript(NAME, 'client', 'bench/netimpair/caller.ts', [url, JSON.stringify({ bargeInAtMs: args.bargeInAtMs, speechMs: 1_000 })], RUN_DEADLINE_MS);
   try {
     const result = (await caller.waitFor('result', RUN_DEADLINE_MS)) as unknown as BenchCallerResult;
     await caller.exited;
     const mine = truncates.slice(before);
+    // The barge-in's stamps: the last gateway barge-in before the clear reached the caller.
+    const stamps = timings.slice(timingsBefore).filter((t) => Number(t.clearWrittenAt) <= result.clearAtWall).at(-1);
     const truncate = mine[0];
     const previous = truncates[before - 1];
     const source = truncate === undefined ? undefined : changedSource(previous, truncate);
@@ -103,6 +106,8 @@ async function oneRun(run: number, url: string, args: Args, truncates: JsonLine[
       ...(source === undefined ? {} : { truncateSource: source }),
       ...(uncertaintyMs === undefined ? {} : { uncertaintyMs }),
       clearAfterMs: result.clearAfterMs, nextAnswerAfterMs: result.nextAnswerAfterMs, violations: result.violations,
+      ...(stamps === undefined ? {} : { stale: staleBreakdown(result, stamps as unknown as Parameters<typeof staleBreakdown>[1]) }),
+      maxTickLateMs: result.maxTickLateMs,
     };
   } catch (err) {
     return { run, ok: false, error: (err instanceof Error ? err.message : String(err)).split('\n')[0]! };
@@ -126,11 +131,13 @@ async function runScenario(key: string, scenario: Scenario, args: Args): Promise
   if (up.code !== 0) throw new Error(`netimpair up failed: ${up.stderr.trim()}`);
   const figures: RunFigures[] = [];
   const truncates: JsonLine[] = [];
+  const timings: JsonLine[] = [];
   const env: Record<string, string> = { MAX_QUEUED_AUDIO_MS: '30000', CREDIT_WINDOW_MS: args.window };
   const gateway = new ChildScript(
     NAME, 'server', 'test/e2e/netimpair/gateway-side.ts', [JSON.stringify(env), JSON.stringify({ answerMs: ANSWER_MS, speedFactor: SPEED_FACTOR })],
     (runs + 2) * RUN_DEADLINE_MS, (line) => {
       if (line.type === 'truncate') truncates.push(line);
+      if (line.type === 'barge-in-timing') timings.push(line);
     },
   );
   let status = '';
@@ -140,7 +147,7 @@ async function runScenario(key: string, scenario: Scenario, args: Args): Promise
     const url = `ws://${serverIp}:${Number(listening.port)}/twilio/media`;
     for (let run = 1; run <= runs; run++) {
       const startedAt = performance.now();
-      const result = await oneRun(run, url, args, truncates);
+      const result = await oneRun(run, url, args, truncates, timings);
       figures.push(result);
       console.log(`# ${key} run ${run}/${runs} (${((performance.now() - startedAt) / 1000).toFixed(1)} s): ${JSON.stringify(result)}`);
     }

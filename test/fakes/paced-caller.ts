@@ -131,6 +131,10 @@ export abstract class PacedCaller {
     this.player = new TwilioPlayer({
       bytesPerMs: this.bytesPerMs,
       onEcho: (echo) => {
+        // A carrier's media clock runs on while its marks play: the frames due before the mark
+        // played go out before its echo, even when this process ran late (a starved CPU) and
+        // catches up on both at once. The caller's audio thus dates each echo as a carrier's does.
+        this.sendFramesDueBy(echo.dueAt);
         this.markers.push({ ...echo, at: this.now() });
         if (echo.cause === 'played') this.onMarkerPlayed(echo.name);
         else this.flushedMarkers?.push(echo.name);
@@ -322,11 +326,17 @@ export abstract class PacedCaller {
     const late = now - this.tickDueAt;
     if (late > this.clockStall.maxLateMs) Object.assign(this.clockStall, { maxLateMs: late, at: this.tickDueAt });
     if (late > 40) this.stalls.push({ at: this.tickDueAt, lateMs: late });
-    const due = Math.floor((now - this.clockStartAt) / FRAME_MS);
-    while (this.framesSent < due && this.isOpen) this.nextFrame();
-    this.player.advance(now);
+    this.player.advance(now); // echoes first, each behind the frames due before it played
+    this.sendFramesDueBy(now);
     this.conditions.notify();
     this.scheduleTick();
+  }
+
+  /** Sends every frame due by `t` (frame k is due at clockStartAt + k × 20 ms) not sent yet. */
+  private sendFramesDueBy(t: number): void {
+    if (this.clockStartAt === undefined || this.closeInfo !== undefined) return;
+    const due = Math.floor((t - this.clockStartAt) / FRAME_MS);
+    while (this.framesSent < due && this.isOpen) this.nextFrame();
   }
 
   private nextFrame(): void {

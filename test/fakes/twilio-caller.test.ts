@@ -165,6 +165,26 @@ void describe('FakeTwilioCaller', () => {
     await caller.stop();
   });
 
+  void test('a mark that played while the process stalled is echoed behind the frames due before it played, not all of them', async () => {
+    const { caller, peer } = await call();
+    try {
+      peer.media(audio(100), caller.streamSid);
+      peer.mark('A', caller.streamSid);
+      await caller.waitUntil(() => caller.received.toArray().some((r) => r.event === 'mark'), 5000);
+      // Starve the process for 300 ms (as a loaded machine does): the mark plays 100 ms into it.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+      await peer.waitFor(() => echoNames(peer).length === 1);
+      await peer.waitFor(() => peer.messages.filter((m) => m.json?.event === 'media').length >= caller.framesSent);
+      const [echo] = caller.echoes.toArray();
+      const framesBeforeEcho = peer.messages.findIndex((m) => m.json?.event === 'mark');
+      const mediaBeforeEcho = peer.messages.slice(0, framesBeforeEcho).filter((m) => m.json?.event === 'media').length;
+      assert.equal(mediaBeforeEcho, Math.floor((echo!.dueAt - caller.clockStartedAt!) / 20), 'the frames due when it played');
+      assert.ok(caller.framesSent - mediaBeforeEcho >= 8, 'the stall\'s later frames come after the echo');
+    } finally {
+      await caller.stop();
+    }
+  });
+
   void test('echoes a mark at once when nothing is buffered', async () => {
     const { caller, peer } = await call();
     peer.mark('idle', caller.streamSid);

@@ -212,6 +212,50 @@ describe('CallSession: the time between the echoes is read on the caller\'s cloc
     h.session.end('test');
   });
 
+  /** Anchor at 300; the mark at 400 plays at the caller's 400; the clear arrives at its 447 (frames: 440) and flushes 500 and 600. */
+  async function playedMarkThenClear(h: ReturnType<typeof startCall>, echoedLate: boolean): Promise<void> {
+    h.model.events.responseStarted('r1');
+    await h.model.deliver('r1', 5_000, 0, 'item-1');
+    await settle();
+    callerAudio(h, 300);
+    h.clock.now = 1_300;
+    h.transport.events.played(0, 300);
+    await settle();
+    h.clock.now = 1_400;
+    h.model.events.speechStarted();
+    await settle();
+    if (echoedLate) {
+      // The caller's loop stalled: the echo of 400 left with the frames due since and the flush (series 4's −47 / −40 ms).
+      callerAudio(h, 140);
+    } else {
+      callerAudio(h, 100);
+      h.transport.events.echoAfterClear!(0, 400);
+      callerAudio(h, 40);
+    }
+    h.clock.now = 1_440;
+    if (echoedLate) h.transport.events.echoAfterClear!(0, 400);
+    h.transport.events.echoAfterClear!(0, 500);
+    h.transport.events.echoAfterClear!(0, 600);
+    h.transport.events.played(1, 0);
+  }
+
+  test('a played mark echoed a frame or more before the flush is an anchor: the point is exact to the frame', async () => {
+    const h = startCall();
+    await playedMarkThenClear(h, false);
+    assert.deepEqual(h.model.calls.filter((c) => c.kind === 'heard'), [{ kind: 'heard', heard: { itemId: 'item-1', audioEndMs: 440 } }]);
+    h.session.end('test');
+  });
+
+  test('a played mark echoed in the flush burst looks flushed and caps the point (the caller\'s lateness is the error)', async () => {
+    // Indistinguishable from a caller that ran dry before 400 (see the next test): the cap is the
+    // safe side. The fake caller no longer does this (paced-caller.ts sends the frames due before
+    // a mark played ahead of its echo), a carrier's real-time media clock never did.
+    const h = startCall();
+    await playedMarkThenClear(h, true);
+    assert.deepEqual(h.model.calls.filter((c) => c.kind === 'heard'), [{ kind: 'heard', heard: { itemId: 'item-1', audioEndMs: 400 } }]);
+    h.session.end('test');
+  });
+
   test('a flushed mark caps the point when no echo crossed the clear', async () => {
     const h = startCall();
     h.model.events.responseStarted('r1');

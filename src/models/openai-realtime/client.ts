@@ -7,13 +7,14 @@
  * heartbeat, bounded caller-audio queue, reconnects) and decides what each event means through the
  * handler table in server-events.ts, which sees only the narrow context the session hands it.
  *
- * Answers to the caller's turns are created by this client, not by the server VAD: the session is
- * configured with `create_response: false` and, when the resolved options ask for automatic
- * answers (the default), `input_audio_buffer.committed` is answered with `response.create`. That
- * lets a barge-in hold the next answer until `conversation.item.truncate` has gone out (it waits
- * for the caller to confirm the `clear`, see session/truncation.ts): the model never answers from
- * a conversation that still holds speech the caller did not hear. The cost is one model-link
- * one-way trip per turn.
+ * Answers to the caller's turns are created by the server VAD (`create_response`, as configured):
+ * no extra round trip on a normal turn. A barge-in's truncate waits for the caller to confirm the
+ * `clear` (session/truncation.ts), and the next answer must not start before it: the model would
+ * answer from a conversation that still holds speech the caller did not hear. So at the barge-in
+ * (speech start, long before the VAD can commit the interrupting turn) a `session.update` turns
+ * `create_response` off; once the truncate is out another turns it back on, and a turn the server
+ * committed meanwhile is answered with `response.create` (auto-create.ts tracks which mode each
+ * commit ran under). The round trip is paid only around a barge-in.
  *
  * Realtime cannot be paused (the model streams faster than real time and the socket must keep
  * being read), so `pausable` is false and `audio()`'s promise is ignored; the session's queue is
@@ -30,8 +31,9 @@ import { ModelLink, type LinkState } from '../shared/model-link.js';
 import { audioFormatOfWire, resolveOptions, type OpenAIRealtimeOptions, type ResolvedOptions } from './options.js';
 import {
   buildFunctionCallOutput, buildResponseCancel, buildResponseCreate, buildSessionUpdate, buildTruncate,
-  serializeAppend, serializeClientEvent, type ClientEvent,
+  buildTurnDetectionUpdate, serializeAppend, serializeClientEvent, type ClientEvent,
 } from './protocol.js';
+import { AutoCreateMode } from './auto-create.js';
 import { ResponseTracker, type ResponseState } from './responses.js';
 import { handleServerEvent, type Counters, type EventContext } from './server-events.js';
 
@@ -84,11 +86,14 @@ export class OpenAIRealtimeSession implements ModelSession {
   private deltaScratch = new Uint8Array(0);
   /** A barge-in's truncate waits for `heard()`: no answer may be created before it. */
   private truncatePending = false;
-  /** A committed turn waits for its `response.create` (held by a pending truncate or a response still ending). */
+  /** A turn committed while auto-create was off waits for its `response.create` (pending truncate or a response still ending). */
   private answerWanted = false;
+  /** Whether the server creates the answer to a committed turn, across the barge-in's updates. */
+  private readonly autoCreate: AutoCreateMode;
 
   constructor(options: OpenAIRealtimeOptions) {
     this.options = resolveOptions(options);
+    this.autoCreate = new AutoCreateMode(this.options.turnDetection.create_response);
     this.wireFormat = audioFormatOfWire(this.options.wireFormat);
     this.inbound = new FormatConverter(this.options.callerFormat, this.wireFormat);
     this.outbound = new FormatConverter(this.wireFormat, this.options.callerFormat);
@@ -156,6 +161,8 @@ export class OpenAIRealtimeSession implements ModelSession {
     else this.options.logger.debug({ responseState: this.responses.state }, 'interrupt: no active response, no cancel');
     if (heard === HEARD_PENDING) {
       this.truncatePending = true;
+      // Before any commit of the interrupting speech: it goes out at speech start.
+      if (this.autoCreate.needsHold()) this.sendTurnDetection(false);
       return;
     }
     this.sendTruncate(heard);
@@ -165,6 +172,7 @@ export class OpenAIRealtimeSession implements ModelSession {
     if (this.link.linkState === 'closed') return;
     this.truncatePending = false;
     this.sendTruncate(heard);
+    if (this.autoCreate.needsRelease()) this.sendTurnDetection(true);
     this.createWantedAnswer();
   }
 
@@ -178,9 +186,23 @@ export class OpenAIRealtimeSession implements ModelSession {
     this.sendEvent(buildTruncate(heard.itemId, audioEndMs, this.nextEventId()));
   }
 
-  /** The VAD committed a turn: answer it (unless answers are not automatic), now or once the truncate is out. */
+  /** `session.update` of turn detection as configured but for `create_response`. */
+  private sendTurnDetection(createResponse: boolean): void {
+    const eventId = this.nextEventId();
+    const update = buildTurnDetectionUpdate({ ...this.options.turnDetection, create_response: createResponse }, eventId);
+    if (this.sendEvent(update)) this.autoCreate.sent(eventId, createResponse);
+  }
+
+  /**
+   * The VAD committed a turn. Under auto-create the server answers it; a turn committed while
+   * auto-create was off for a barge-in is answered here, once the truncate is out.
+   */
   private onCommitted(): void {
-    if (!this.options.turnDetection.create_response) return;
+    if (!this.options.turnDetection.create_response) return; // answers are not automatic at all
+    if (this.autoCreate.serverCreates) {
+      this.responses.onCommitted(true);
+      return;
+    }
     this.answerWanted = true;
     // Seen as under way from now: a tool output must not create a second answer meanwhile.
     this.responses.onCommitted(true);
@@ -231,7 +253,10 @@ export class OpenAIRealtimeSession implements ModelSession {
       committed: () => this.onCommitted(),
       responseEnded: () => this.createWantedAnswer(),
       sessionUpdated: () => {
-        if (this.pendingUpdateId === undefined) return;
+        if (this.pendingUpdateId === undefined) {
+          this.autoCreate.updated();
+          return;
+        }
         this.pendingUpdateId = undefined;
         this.link.handshakeDone();
       },
@@ -245,6 +270,11 @@ export class OpenAIRealtimeSession implements ModelSession {
 
   /** An `error` answering our pending session.update fails the connect (or the reconnect). */
   private onEventError(eventId: string | undefined, error: VoicewireError): boolean {
+    if (eventId !== undefined && this.autoCreate.rejected(eventId)) {
+      // Still surfaced as an error; a turn committed under the old mode is still answered (onCommitted).
+      this.options.logger.warn({ eventId, code: error.code }, 'turn_detection update refused');
+      return false;
+    }
     if (this.pendingUpdateId === undefined || eventId === undefined || eventId !== this.pendingUpdateId) return false;
     this.pendingUpdateId = undefined;
     this.link.handshakeFailed(error);
@@ -279,6 +309,7 @@ export class OpenAIRealtimeSession implements ModelSession {
     this.pendingUpdateId = undefined;
     this.truncatePending = false;
     this.answerWanted = false;
+    this.autoCreate.reset();
     const lost = this.responses.reset();
     this.outbound.reset();
     this.options.logger.warn({ reason }, 'model socket ended: a new one is configured');
@@ -298,8 +329,8 @@ export class OpenAIRealtimeSession implements ModelSession {
       voice: this.options.voice,
       inputFormat: this.options.wireFormat,
       outputFormat: this.options.wireFormat,
-      // The gateway creates the answers (see the top of this file); interrupt_response stays as set.
-      turnDetection: { ...this.options.turnDetection, create_response: false },
+      // As configured: create_response is turned off only around a barge-in (see the top of this file).
+      turnDetection: { ...this.options.turnDetection },
       ...(this.options.instructions === undefined ? {} : { instructions: this.options.instructions }),
       ...(this.options.tools.length === 0 ? {} : { tools: this.options.tools }),
       ...(this.options.transcribeModel === undefined ? {} : { transcribeModel: this.options.transcribeModel }),

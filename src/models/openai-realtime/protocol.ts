@@ -231,6 +231,15 @@ export interface SessionUpdateEvent {
   event_id?: string;
   session: RealtimeSessionConfig;
 }
+/**
+ * A `session.update` of turn detection only (the GA API changes only the fields present; the
+ * turn_detection object is sent whole, as configured, so nothing in it falls back to a default).
+ */
+export interface TurnDetectionUpdateEvent {
+  type: 'session.update';
+  event_id?: string;
+  session: { type: 'realtime'; audio: { input: { turn_detection: ServerVadTurnDetection } } };
+}
 export interface InputAudioBufferAppendEvent {
   type: 'input_audio_buffer.append';
   event_id?: string;
@@ -263,6 +272,7 @@ export interface ConversationItemTruncateEvent {
 
 export type ClientEvent =
   | SessionUpdateEvent
+  | TurnDetectionUpdateEvent
   | InputAudioBufferAppendEvent
   | ResponseCancelEvent
   | ResponseCreateEvent
@@ -302,6 +312,12 @@ export function buildSessionUpdate(settings: SessionSettings, eventId?: string):
     session.tool_choice = 'auto';
   }
   const event: SessionUpdateEvent = { type: 'session.update', session };
+  return withEventId(event, eventId);
+}
+
+/** `session.update` changing turn detection mid-session (e.g. `create_response` around a barge-in). */
+export function buildTurnDetectionUpdate(turnDetection: ServerVadTurnDetection, eventId?: string): TurnDetectionUpdateEvent {
+  const event: TurnDetectionUpdateEvent = { type: 'session.update', session: { type: 'realtime', audio: { input: { turn_detection: { ...turnDetection } } } } };
   return withEventId(event, eventId);
 }
 

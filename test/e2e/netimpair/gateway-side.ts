@@ -9,6 +9,8 @@
  *   {"type":"listening","port":N}
  *   {"type":"sample","t":ms,"calls":[snapshot…],"max":{…}}   every 100 ms
  *   {"type":"truncate","audioEndMs":N,"ok":bool,"sources":{…},"uncertaintyMs":N}  per truncate the model got
+ *   {"type":"barge-in-timing","loudAt":…,"vadAt":…,"speechStartedAt":…,"clearWrittenAt":…}  per barge-in
+ *     (wall-clock ms, barge-in-timing.ts; vadAt: the fake model's VAD fired)
  *   {"type":"final","max":{…},"samples":N,"model":{…}}        once, on stdin close or SIGTERM
  *
  * Arguments: a JSON object of gateway environment overrides, and optionally one of fake-model
@@ -22,10 +24,11 @@
 import { execFile } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../../../src/server/config.js';
-import { buildGateway } from '../../../src/server/build.js';
+import { buildGateway, modelFactory } from '../../../src/server/build.js';
 import { silentLogger } from '../../../src/server/logger.js';
 import type { SessionSample } from '../../../src/session/observer.js';
 import { FakeRealtimeServer } from '../../fakes/realtime-server.js';
+import { timedModelFactory } from './barge-in-timing.js';
 import { emptyMax, foldMax, type FlowMax } from './report.js';
 
 const READ_EVERY_MS = 20;
@@ -70,7 +73,12 @@ async function main(): Promise<void> {
     ...env,
   });
   if (!loaded.ok) throw new Error(loaded.problems.join('; '));
-  const gateway = await buildGateway(loaded.config, silentLogger());
+  const createModel = timedModelFactory(modelFactory(loaded.config, silentLogger()), (stamps) => {
+    // The fake logs performance.now() of this process: on the wall clock, like the stamps.
+    const vad = fake.speechStartedAt.at(-1);
+    emit({ type: 'barge-in-timing', ...stamps, vadAt: vad === undefined ? null : performance.timeOrigin + vad.at });
+  });
+  const gateway = await buildGateway(loaded.config, silentLogger(), { createModel });
   const address = await gateway.listen(0, '0.0.0.0');
   const t0 = performance.now();
   let max: FlowMax = emptyMax();

@@ -147,8 +147,8 @@ describe('OpenAIRealtimeSession: connect', () => {
       audio: {
         input: {
           format: { type: 'audio/pcmu' },
-          // The gateway creates the answers itself (so a barge-in can hold one until its truncate).
-          turn_detection: { type: 'server_vad', threshold: 0.5, prefix_padding_ms: 300, silence_duration_ms: 500, create_response: false, interrupt_response: true },
+          // The server VAD creates the answers (turned off only around a barge-in's pending truncate).
+          turn_detection: { type: 'server_vad', threshold: 0.5, prefix_padding_ms: 300, silence_duration_ms: 500, create_response: true, interrupt_response: true },
         },
         output: { format: { type: 'audio/pcmu' }, voice: 'marin' },
       },
@@ -334,7 +334,7 @@ describe('OpenAIRealtimeSession: interruption', () => {
     assert.deepEqual(fake.log.received.map((r) => r.type), ['session.update', 'input_audio_buffer.append']);
   });
 
-  test('a pending truncate holds the next answer: the committed turn gets response.create only after the truncate', async () => {
+  test('a pending truncate holds the next answer: auto-create off at the barge-in, one response.create after the truncate', async () => {
     const { fake, session, events } = await connected({ answerMs: 20_000, speedFactor: 5 });
     const id = fake.respond()!;
     await events.waitFor(() => events.audioOf(id).length >= 2, 'two deltas');
@@ -352,16 +352,58 @@ describe('OpenAIRealtimeSession: interruption', () => {
     const heardMs = Math.floor(generatedMs / 2);
     session.heard({ itemId, audioEndMs: heardMs });
     await events.waitFor(() => events.of('responseStarted').length === 2, 'the next answer');
-    const order = fake.log.received.map((r) => r.type).filter((t) => t === 'response.cancel' || t === 'conversation.item.truncate' || t === 'response.create');
-    assert.deepEqual(order, ['response.cancel', 'conversation.item.truncate', 'response.create']);
+    const order = fake.log.received.map((r) => r.type).filter((t) => t !== 'input_audio_buffer.append');
+    assert.deepEqual(order, ['session.update', 'response.cancel', 'session.update', 'conversation.item.truncate', 'session.update', 'response.create']);
+    const turnDetection = { type: 'server_vad', threshold: 0.5, prefix_padding_ms: 300, silence_duration_ms: 500, interrupt_response: true };
+    assert.deepEqual(fake.log.sessionUpdates.slice(1), [
+      { type: 'realtime', audio: { input: { turn_detection: { ...turnDetection, create_response: false } } } },
+      { type: 'realtime', audio: { input: { turn_detection: { ...turnDetection, create_response: true } } } },
+    ]);
     assert.deepEqual(fake.log.truncates.map((t) => [t.itemId, t.audioEndMs, t.ok]), [[itemId, heardMs, true]]);
+    assert.equal(fake.log.errorsSent.length, 0);
+    // Auto-create is back: the next turn is the server's to answer.
+    await events.waitFor(() => events.of('responseDone').length === 2, 'the next answer done');
+    speak(session, 400, 700);
+    await events.waitFor(() => events.of('responseDone').length === 3, 'a later answer');
+    assert.equal(fake.received.filter((r) => r.type === 'response.create').length, 1);
+    assert.equal(fake.log.responses.length, 3);
   });
 
-  test('without a pending truncate a committed turn is answered at once', async () => {
+  test('no turn committed while the truncate was pending: auto-create restored, no response.create', async () => {
+    const { fake, session, events } = await connected({ answerMs: 20_000, speedFactor: 5 });
+    const id = fake.respond()!;
+    await events.waitFor(() => events.audioOf(id).length >= 1, 'a delta');
+    session.interrupt(HEARD_PENDING);
+    await events.waitFor(() => events.of('responseDone').length === 1, 'the cancelled response.done');
+    // As at a deadline with no item known: nothing to truncate, but the hold ends all the same.
+    session.heard(undefined);
+    await fake.waitFor(() => fake.log.sessionUpdates.length === 3, 'the restoring update');
+    speak(session, 400, 700);
+    await events.waitFor(() => events.of('responseStarted').length === 2, 'the server-made answer');
+    assert.deepEqual(fake.log.received.map((r) => r.type).filter((t) => t !== 'input_audio_buffer.append'), ['session.update', 'response.cancel', 'session.update', 'session.update']);
+  });
+
+  test('a turn the server committed before the hold took effect is answered once, by the server', async () => {
+    const { fake, session, events } = await connected({ answerMs: 300, speedFactor: 20 });
+    // The commit is behind these appends, and the hold's session.update behind the commit.
+    speak(session, 400, 700);
+    session.interrupt(HEARD_PENDING);
+    await events.waitFor(() => events.of('responseStarted').length === 1, 'the server-made answer');
+    session.heard(undefined);
+    await fake.waitFor(() => fake.log.sessionUpdates.length === 3, 'the restoring update');
+    await events.waitFor(() => events.of('responseDone').length === 1, 'its response.done');
+    assert.equal(fake.received.filter((r) => r.type === 'response.create').length, 0);
+    assert.equal(fake.log.responses.length, 1);
+  });
+
+  test('a normal turn is answered by the server VAD: no response.create, no extra round trip', async () => {
     const { fake, session, events } = await connected({ answerMs: 300, speedFactor: 20 });
     speak(session, 400, 700);
     await events.waitFor(() => events.of('responseDone').length === 1, 'the answer');
-    assert.deepEqual(fake.log.received.map((r) => r.type).filter((t) => t !== 'input_audio_buffer.append'), ['session.update', 'response.create']);
+    speak(session, 400, 700);
+    await events.waitFor(() => events.of('responseDone').length === 2, 'the second answer');
+    assert.deepEqual(fake.log.received.map((r) => r.type).filter((t) => t !== 'input_audio_buffer.append'), ['session.update']);
+    assert.equal(fake.log.responses.length, 2);
   });
 
   test('a cancel racing the server VAD auto-cancel is answered not_active and not surfaced as an error', async () => {
