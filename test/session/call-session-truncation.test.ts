@@ -13,7 +13,7 @@ import { silentLogger } from '../../src/server/logger.js';
 import type { BargeInReport } from '../../src/session/observer.js';
 import { heardAt } from '../../src/session/truncation.js';
 import { PlayoutTracker } from '../../src/flow/playout-tracker.js';
-import { HearingModel, RecordingTransport, settle } from './fakes.js';
+import { HearingModel, RecordingTransport, settle, type ModelCall } from './fakes.js';
 
 function startCall(truncateDeadlineMs = 3_000) {
   const transport = new RecordingTransport();
@@ -36,11 +36,25 @@ function startCall(truncateDeadlineMs = 3_000) {
   return { session, transport, model, clock, bargeIns, nextReport };
 }
 
-/** An answer of 5 s: 800 ms sent at t = 1000, 300 ms confirmed at t = 1300 (1 100 ms sent by then); barge-in at t = 1400. */
-async function bargeInDuringAnswer(h: ReturnType<typeof startCall>): Promise<void> {
+/** `ms` of caller audio in 20 ms frames (the caller streams continuously, like every carrier). */
+function callerAudio(h: ReturnType<typeof startCall>, ms: number): void {
+  for (let sent = 0; sent < ms; sent += 20) h.transport.events.audio(new Uint8Array(160), 20);
+}
+
+/** The truncation points the model was given. */
+function heardCalls(h: ReturnType<typeof startCall>): ModelCall[] {
+  return h.model.calls.filter((c) => c.kind === 'heard');
+}
+
+/**
+ * An answer of 5 s: 800 ms sent at t = 1000, 300 ms confirmed at t = 1300 (1 100 ms sent by then;
+ * the echo left the caller after `callerAudioMs` of its own audio); barge-in at t = 1400.
+ */
+async function bargeInDuringAnswer(h: ReturnType<typeof startCall>, callerAudioMs = 0): Promise<void> {
   h.model.events.responseStarted('r1');
   await h.model.deliver('r1', 5_000, 0, 'item-1');
   await settle();
+  callerAudio(h, callerAudioMs);
   h.clock.now = 1_300;
   h.transport.events.played(0, 300);
   await settle();
@@ -64,7 +78,7 @@ describe('CallSession: exact truncation at barge-in', () => {
     // The marker comes back 250 ms after the barge-in: 300 ms confirmed at 1300, plus 350 ms.
     h.clock.now = 1_650;
     h.transport.events.played(1, 0);
-    assert.deepEqual(h.model.calls.filter((c) => c.kind === 'heard'), [{ kind: 'heard', heard: { itemId: 'item-1', audioEndMs: 650 } }]);
+    assert.deepEqual(heardCalls(h), [{ kind: 'heard', heard: { itemId: 'item-1', audioEndMs: 650 } }]);
     const { droppedMs, ...report } = h.bargeIns[0]!;
     assert.deepEqual(report, {
       heardMs: 650, truncateUncertaintyMs: 350, truncateSource: 'marker', estimateAtBargeInMs: 400, settledAfterMs: 250,
@@ -79,7 +93,7 @@ describe('CallSession: exact truncation at barge-in', () => {
     await bargeInDuringAnswer(h);
     h.clock.now = 2_900; // 300 + 1600 would be 1900: only 1100 ms were ever sent
     h.transport.events.played(1, 0);
-    assert.deepEqual(h.model.calls.filter((c) => c.kind === 'heard'), [{ kind: 'heard', heard: { itemId: 'item-1', audioEndMs: 1_100 } }]);
+    assert.deepEqual(heardCalls(h), [{ kind: 'heard', heard: { itemId: 'item-1', audioEndMs: 1_100 } }]);
     assert.equal(h.bargeIns[0]!.truncateSource, 'marker');
     h.session.end('test');
   });
@@ -90,12 +104,12 @@ describe('CallSession: exact truncation at barge-in', () => {
     const reported = h.nextReport();
     h.clock.now = 1_900;
     await reported;
-    assert.deepEqual(h.model.calls.filter((c) => c.kind === 'heard'), [{ kind: 'heard', heard: { itemId: 'item-1', audioEndMs: 900 } }]);
+    assert.deepEqual(heardCalls(h), [{ kind: 'heard', heard: { itemId: 'item-1', audioEndMs: 900 } }]);
     assert.equal(h.bargeIns[0]!.truncateSource, 'deadline');
     assert.equal(h.bargeIns[0]!.settledAfterMs, 500);
     // The marker arriving later changes nothing.
     h.transport.events.played(1, 0);
-    assert.equal(h.model.calls.filter((c) => c.kind === 'heard').length, 1);
+    assert.equal(heardCalls(h).length, 1);
     h.session.end('test');
   });
 
@@ -106,7 +120,7 @@ describe('CallSession: exact truncation at barge-in', () => {
     h.model.events.responseStarted('r2');
     await h.model.deliver('r2', 200, 0, 'item-2');
     await settle();
-    assert.deepEqual(h.model.calls.filter((c) => c.kind === 'heard'), [{ kind: 'heard', heard: { itemId: 'item-1', audioEndMs: 500 } }]);
+    assert.deepEqual(heardCalls(h), [{ kind: 'heard', heard: { itemId: 'item-1', audioEndMs: 500 } }]);
     assert.equal(h.bargeIns[0]!.truncateSource, 'superseded');
     assert.equal(h.transport.sentMs(1), 200);
     h.session.end('test');
@@ -128,17 +142,12 @@ describe('CallSession: exact truncation at barge-in', () => {
     await bargeInDuringAnswer(h);
     h.session.end('test');
     h.transport.events.played(1, 0);
-    assert.equal(h.model.calls.filter((c) => c.kind === 'heard').length, 0);
+    assert.equal(heardCalls(h).length, 0);
     assert.equal(h.bargeIns.length, 0);
   });
 });
 
 describe('CallSession: the time between the echoes is read on the caller\'s clock', () => {
-  /** `ms` of caller audio in 20 ms frames (the caller streams continuously, like every carrier). */
-  function callerAudio(h: ReturnType<typeof startCall>, ms: number): void {
-    for (let sent = 0; sent < ms; sent += 20) h.transport.events.audio(new Uint8Array(160), 20);
-  }
-
   test('an uplink stall that delays the marker echo does not move the point: caller audio dates both echoes', async () => {
     const h = startCall();
     h.model.events.responseStarted('r1');
@@ -156,23 +165,14 @@ describe('CallSession: the time between the echoes is read on the caller\'s cloc
     callerAudio(h, 340);
     h.clock.now = 1_900;
     h.transport.events.played(1, 0);
-    assert.deepEqual(h.model.calls.filter((c) => c.kind === 'heard'), [{ kind: 'heard', heard: { itemId: 'item-1', audioEndMs: 640 } }]);
+    assert.deepEqual(heardCalls(h), [{ kind: 'heard', heard: { itemId: 'item-1', audioEndMs: 640 } }]);
     assert.equal(h.bargeIns[0]!.truncateSource, 'marker');
     h.session.end('test');
   });
 
   test('echoes that crossed the clear: one played before it arrived is the anchor, the ones it flushed cap the point', async () => {
     const h = startCall();
-    h.model.events.responseStarted('r1');
-    await h.model.deliver('r1', 5_000, 0, 'item-1');
-    await settle();
-    callerAudio(h, 300);
-    h.clock.now = 1_300;
-    h.transport.events.played(0, 300);
-    await settle();
-    h.clock.now = 1_400;
-    h.model.events.speechStarted();
-    await settle();
+    await bargeInDuringAnswer(h, 300);
     // The caller ran dry for 200 ms after 300, played on, and echoed the mark at 500 at its 700 ms
     // (the echo crossed the clear). The clear arrived at its 760 ms: the marks at 600 and 700
     // were flushed, echoed with the confirmation.
@@ -184,22 +184,13 @@ describe('CallSession: the time between the echoes is read on the caller\'s cloc
     h.clock.now = 1_900;
     h.transport.events.played(1, 0);
     // Without the late echoes: 300 + 460 = 760.
-    assert.deepEqual(h.model.calls.filter((c) => c.kind === 'heard'), [{ kind: 'heard', heard: { itemId: 'item-1', audioEndMs: 560 } }]);
+    assert.deepEqual(heardCalls(h), [{ kind: 'heard', heard: { itemId: 'item-1', audioEndMs: 560 } }]);
     h.session.end('test');
   });
 
   test('the marker held up behind the clear: the flush burst dates the clear\'s arrival, not the late confirmation', async () => {
     const h = startCall();
-    h.model.events.responseStarted('r1');
-    await h.model.deliver('r1', 5_000, 0, 'item-1');
-    await settle();
-    callerAudio(h, 300);
-    h.clock.now = 1_300;
-    h.transport.events.played(0, 300);
-    await settle();
-    h.clock.now = 1_400;
-    h.model.events.speechStarted();
-    await settle();
+    await bargeInDuringAnswer(h, 300);
     // The clear arrived at the caller's 760 ms and flushed the marks at 800 and 1000 (one burst);
     // the marker behind it arrived 140 ms later (a lost segment between them).
     callerAudio(h, 460);
@@ -208,22 +199,13 @@ describe('CallSession: the time between the echoes is read on the caller\'s cloc
     callerAudio(h, 140);
     h.clock.now = 2_000;
     h.transport.events.played(1, 0);
-    assert.deepEqual(h.model.calls.filter((c) => c.kind === 'heard'), [{ kind: 'heard', heard: { itemId: 'item-1', audioEndMs: 760 } }]);
+    assert.deepEqual(heardCalls(h), [{ kind: 'heard', heard: { itemId: 'item-1', audioEndMs: 760 } }]);
     h.session.end('test');
   });
 
   /** Anchor at 300; the mark at 400 plays at the caller's 400; the clear arrives at its 447 (frames: 440) and flushes 500 and 600. */
   async function playedMarkThenClear(h: ReturnType<typeof startCall>, echoedLate: boolean): Promise<void> {
-    h.model.events.responseStarted('r1');
-    await h.model.deliver('r1', 5_000, 0, 'item-1');
-    await settle();
-    callerAudio(h, 300);
-    h.clock.now = 1_300;
-    h.transport.events.played(0, 300);
-    await settle();
-    h.clock.now = 1_400;
-    h.model.events.speechStarted();
-    await settle();
+    await bargeInDuringAnswer(h, 300);
     if (echoedLate) {
       // The caller's loop stalled: the echo of 400 left with the frames due since and the flush (series 4's −47 / −40 ms).
       callerAudio(h, 140);
@@ -242,7 +224,7 @@ describe('CallSession: the time between the echoes is read on the caller\'s cloc
   test('a played mark echoed a frame or more before the flush is an anchor: the point is exact to the frame', async () => {
     const h = startCall();
     await playedMarkThenClear(h, false);
-    assert.deepEqual(h.model.calls.filter((c) => c.kind === 'heard'), [{ kind: 'heard', heard: { itemId: 'item-1', audioEndMs: 440 } }]);
+    assert.deepEqual(heardCalls(h), [{ kind: 'heard', heard: { itemId: 'item-1', audioEndMs: 440 } }]);
     h.session.end('test');
   });
 
@@ -252,64 +234,38 @@ describe('CallSession: the time between the echoes is read on the caller\'s cloc
     // a mark played ahead of its echo), a carrier's real-time media clock never did.
     const h = startCall();
     await playedMarkThenClear(h, true);
-    assert.deepEqual(h.model.calls.filter((c) => c.kind === 'heard'), [{ kind: 'heard', heard: { itemId: 'item-1', audioEndMs: 400 } }]);
+    assert.deepEqual(heardCalls(h), [{ kind: 'heard', heard: { itemId: 'item-1', audioEndMs: 400 } }]);
     h.session.end('test');
   });
 
   test('a flushed mark caps the point when no echo crossed the clear', async () => {
     const h = startCall();
-    h.model.events.responseStarted('r1');
-    await h.model.deliver('r1', 5_000, 0, 'item-1');
-    await settle();
-    callerAudio(h, 300);
-    h.clock.now = 1_300;
-    h.transport.events.played(0, 300);
-    await settle();
-    h.clock.now = 1_400;
-    h.model.events.speechStarted();
-    await settle();
+    await bargeInDuringAnswer(h, 300);
     callerAudio(h, 460);
     h.transport.events.echoAfterClear!(0, 500);
     h.clock.now = 1_900;
     h.transport.events.played(1, 0);
-    assert.deepEqual(h.model.calls.filter((c) => c.kind === 'heard'), [{ kind: 'heard', heard: { itemId: 'item-1', audioEndMs: 500 } }]);
+    assert.deepEqual(heardCalls(h), [{ kind: 'heard', heard: { itemId: 'item-1', audioEndMs: 500 } }]);
     h.session.end('test');
   });
 
   test('when the wall clock agrees with the caller\'s to a frame, its finer reading is used', async () => {
     const h = startCall();
-    h.model.events.responseStarted('r1');
-    await h.model.deliver('r1', 5_000, 0, 'item-1');
-    await settle();
-    callerAudio(h, 300);
-    h.clock.now = 1_300;
-    h.transport.events.played(0, 300);
-    await settle();
-    h.clock.now = 1_400;
-    h.model.events.speechStarted();
-    await settle();
+    await bargeInDuringAnswer(h, 300);
     callerAudio(h, 360); // 18 frames; 355 ms of wall time
     h.clock.now = 1_655;
     h.transport.events.played(1, 0);
-    assert.deepEqual(h.model.calls.filter((c) => c.kind === 'heard'), [{ kind: 'heard', heard: { itemId: 'item-1', audioEndMs: 655 } }]);
+    assert.deepEqual(heardCalls(h), [{ kind: 'heard', heard: { itemId: 'item-1', audioEndMs: 655 } }]);
     h.session.end('test');
   });
 
   test('a caller whose audio covers less than half the wall time between the echoes: the wall clock is used', async () => {
     const h = startCall();
-    h.model.events.responseStarted('r1');
-    await h.model.deliver('r1', 5_000, 0, 'item-1');
-    await settle();
-    h.clock.now = 1_300;
-    h.transport.events.played(0, 300);
-    await settle();
-    h.clock.now = 1_400;
-    h.model.events.speechStarted();
-    await settle();
+    await bargeInDuringAnswer(h);
     callerAudio(h, 200); // 200 ms of audio in 500 ms of wall time
     h.clock.now = 1_800;
     h.transport.events.played(1, 0);
-    assert.deepEqual(h.model.calls.filter((c) => c.kind === 'heard'), [{ kind: 'heard', heard: { itemId: 'item-1', audioEndMs: 800 } }]);
+    assert.deepEqual(heardCalls(h), [{ kind: 'heard', heard: { itemId: 'item-1', audioEndMs: 800 } }]);
     h.session.end('test');
   });
 });
