@@ -11,6 +11,7 @@
 import { performance } from 'node:perf_hooks';
 import { FakeTwilioCaller, toneSamples } from '../../test/fakes/twilio-caller.js';
 import type { BenchCallerResult } from './report.js';
+import { emit, runChild } from '../../test/e2e/netimpair/child-main.js';
 
 interface Options {
   /** Answer audio played before the caller barges in (ms). */
@@ -20,10 +21,6 @@ interface Options {
 }
 
 const DEADLINE_MS = 60_000;
-
-function emit(message: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify(message)}\n`);
-}
 
 async function main(): Promise<void> {
   const url = process.argv[2];
@@ -86,16 +83,4 @@ async function main(): Promise<void> {
   await caller.stop();
 }
 
-const selfDeadline = setTimeout(() => {
-  emit({ type: 'error', message: 'bench caller: self deadline reached' });
-  process.exit(1);
-}, 110_000);
-selfDeadline.unref();
-
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    emit({ type: 'error', message: err instanceof Error ? err.message : String(err) });
-    process.exit(1);
-  },
-);
+runChild('bench caller', main, 110_000);

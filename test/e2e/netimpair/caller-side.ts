@@ -10,6 +10,7 @@
  */
 import { FakeTwilioCaller, toneSamples, type ReceivedEntry } from '../../fakes/twilio-caller.js';
 import type { CallerResult } from './report.js';
+import { emit, runChild } from './child-main.js';
 
 const ANSWER_MS = 20_000;
 const MULAW_BYTES_PER_MS = 8;
@@ -17,10 +18,6 @@ const MULAW_BYTES_PER_MS = 8;
 const QUIET_MS = 5_000;
 const ANSWER_DEADLINE_MS = 50_000;
 const BARGE_IN_AFTER_MS = 3_000;
-
-function emit(message: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify(message)}\n`);
-}
 
 /** Epoch of one of the gateway's mark names (`vw:<epoch>:…`), parsed here without the gateway's code. */
 function markEpoch(entry: ReceivedEntry): number | undefined {
@@ -146,16 +143,4 @@ async function main(): Promise<void> {
   await caller.stop();
 }
 
-const selfDeadline = setTimeout(() => {
-  emit({ type: 'error', message: 'caller side: self deadline reached' });
-  process.exit(1);
-}, 110_000);
-selfDeadline.unref();
-
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    emit({ type: 'error', message: err instanceof Error ? err.message : String(err) });
-    process.exit(1);
-  },
-);
+runChild('caller side', main, 110_000);
