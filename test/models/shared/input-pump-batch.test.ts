@@ -7,34 +7,20 @@ import { MAX_INPUT_BATCH_MS, SILENT_LOGGER, inputBatchMsOf, resolveLinkOptions }
 import { resolveOptions } from '../../../src/models/openai-realtime/options.js';
 import { TWILIO_FORMAT } from '../../../src/audio/format.js';
 import { isVoicewireError } from '../../../src/errors.js';
+import { SendLog } from './send-log.js';
 
 /** A pump with `batchMs` whose sends are recorded (bytes copied: the pump reuses its batch buffer). */
 function batching(batchMs: number, writable = true) {
-  const sent: Array<{ bytes: number[]; ms: number; at: number }> = [];
-  const waiters: Array<() => void> = [];
+  const log = new SendLog<{ bytes: number[]; ms: number; at: number }>();
   const state = { writable };
   const pump = new InputPump({
     highWaterMarkMs: 2000,
     writable: () => state.writable,
-    send: (bytes, ms) => {
-      sent.push({ bytes: Array.from(bytes), ms, at: performance.now() });
-      for (const wake of waiters.splice(0)) wake();
-    },
+    send: (bytes, ms) => log.push({ bytes: Array.from(bytes), ms, at: performance.now() }),
     logger: SILENT_LOGGER,
     batchMs,
   });
-  const whenSent = (count: number, timeoutMs = 2000): Promise<void> =>
-    new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`only ${sent.length} of ${count} sent`)), timeoutMs);
-      const check = (): void => {
-        if (sent.length >= count) {
-          clearTimeout(timer);
-          resolve();
-        } else waiters.push(check);
-      };
-      check();
-    });
-  return { pump, sent, state, whenSent };
+  return { pump, sent: log.entries, state, whenSent: (count: number, timeoutMs?: number) => log.whenCount(count, timeoutMs) };
 }
 
 /** A 20 ms μ-law frame whose bytes all equal `value`. */

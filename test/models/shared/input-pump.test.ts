@@ -4,6 +4,7 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { InputPump } from '../../../src/models/shared/input-pump.js';
 import type { LoggerLike } from '../../../src/models/openai-realtime/options.js';
+import { SendLog } from './send-log.js';
 
 interface LogLine {
   level: string;
@@ -18,35 +19,17 @@ function recordingLogger(lines: LogLine[]): LoggerLike {
 }
 
 function harness(highWaterMarkMs: number) {
-  const sent: Array<{ first: number; ms: number }> = [];
+  const log = new SendLog<{ first: number; ms: number }>();
   const lines: LogLine[] = [];
   const state = { writable: false };
-  const waiters: Array<() => void> = [];
   const pump = new InputPump({
     highWaterMarkMs,
     writable: () => state.writable,
-    send: (bytes, ms) => {
-      sent.push({ first: bytes[0]!, ms });
-      for (const wake of waiters.splice(0)) wake();
-    },
+    send: (bytes, ms) => log.push({ first: bytes[0]!, ms }),
     logger: recordingLogger(lines),
     pollMs: 5,
   });
-  /** Resolves once `count` chunks were sent; rejects after `timeoutMs`. */
-  const whenSent = (count: number, timeoutMs = 2000): Promise<void> =>
-    new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`only ${sent.length} of ${count} sent`)), timeoutMs);
-      const check = (): void => {
-        if (sent.length >= count) {
-          clearTimeout(timer);
-          resolve();
-        } else {
-          waiters.push(check);
-        }
-      };
-      check();
-    });
-  return { pump, sent, lines, state, whenSent };
+  return { pump, sent: log.entries, lines, state, whenSent: (count: number, timeoutMs?: number) => log.whenCount(count, timeoutMs) };
 }
 
 /** A 20 ms frame whose first byte numbers it, so the order of what was sent is visible. */
