@@ -147,12 +147,7 @@ describe('barge-in', () => {
   test('with the heard point pending: cancelled at once, the history written only when heard() says where', async () => {
     const s = setup({}, { speed: 5, bufferMs: 200, pendingHeard: true });
     try {
-      await s.cascade.connect();
-      const [greeting] = await waitForResponses(s.harness, 1);
-      await s.harness.waitFor(() => s.harness.log.some((e) => e.type === 'sentencePlayed' && e.sentenceId === 0), 10_000, 'sentence 0 played');
-      startSpeaking(s.cascade, s.format);
-      await s.harness.waitFor(() => s.harness.done(greeting!) !== undefined, 2_000, 'greeting cancelled');
-      assert.equal(s.harness.done(greeting!)?.status, 'cancelled');
+      const greeting = await bargeInAfterFirstSentence(s);
       assert.deepEqual(s.cascade.historyMessages().filter((m) => m.role === 'assistant'), [], 'nothing written before heard()');
       const heardPoint = s.harness.lastHeard;
       assert.ok(heardPoint !== undefined && heardPoint.itemId === greeting);
@@ -169,13 +164,7 @@ describe('barge-in', () => {
   test('drops the rest of the response, keeps only the heard text in the history, and the agent says so', async () => {
     const s = setup({}, { speed: 5, bufferMs: 200 });
     try {
-      await s.cascade.connect();
-      const [greeting] = await waitForResponses(s.harness, 1);
-      // Barge in once the first sentence has played.
-      await s.harness.waitFor(() => s.harness.log.some((e) => e.type === 'sentencePlayed' && e.sentenceId === 0), 10_000, 'sentence 0 played');
-      startSpeaking(s.cascade, s.format);
-      await s.harness.waitFor(() => s.harness.done(greeting!) !== undefined, 2_000, 'greeting cancelled');
-      assert.equal(s.harness.done(greeting!)?.status, 'cancelled');
+      const greeting = await bargeInAfterFirstSentence(s);
       const interruptAt = s.harness.log.findIndex((e) => e.type === 'interrupt');
       const lateAudio = s.harness.log.slice(interruptAt).filter((e) => e.type === 'audio' && e.responseId === greeting);
       assert.deepEqual(lateAudio, [], 'no audio of the interrupted response after the interrupt');
@@ -186,7 +175,7 @@ describe('barge-in', () => {
       const heard = assistant[0]!.content;
       assert.ok(words(GREETING).startsWith(words(heard)), 'the history holds a prefix of the greeting');
       assert.ok(heard.length < words(GREETING).length, 'and not all of it');
-      assert.ok(heard.length >= words(s.harness.said(greeting!).split(/(?<=[.!?])\s/)[0] ?? '').length, 'at least the played sentence');
+      assert.ok(heard.length >= words(s.harness.said(greeting).split(/(?<=[.!?])\s/)[0] ?? '').length, 'at least the played sentence');
 
       // Finish the utterance: the next answer reports the interruption with a figure.
       s.cascade.noteBargeIn(123);
@@ -247,6 +236,17 @@ describe('bounds', () => {
     }
   });
 });
+
+/** Connects, waits for the greeting's first sentence to play, barges in; the greeting was cancelled. Returns its id. */
+async function bargeInAfterFirstSentence(s: ReturnType<typeof setup>): Promise<string> {
+  await s.cascade.connect();
+  const [greeting] = await waitForResponses(s.harness, 1);
+  await s.harness.waitFor(() => s.harness.log.some((e) => e.type === 'sentencePlayed' && e.sentenceId === 0), 10_000, 'sentence 0 played');
+  startSpeaking(s.cascade, s.format);
+  await s.harness.waitFor(() => s.harness.done(greeting!) !== undefined, 2_000, 'greeting cancelled');
+  assert.equal(s.harness.done(greeting!)?.status, 'cancelled');
+  return greeting!;
+}
 
 async function waitForResponses(harness: Harness, count: number): Promise<string[]> {
   await harness.waitFor(() => harness.responses().length >= count, 10_000, `${count} responses`);
