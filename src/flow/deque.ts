@@ -1,12 +1,15 @@
 /**
  * A FIFO double-ended queue on a power-of-two ring buffer: O(1) push, shift and indexed access,
  * without the O(n) `Array.prototype.shift()` a plain array would pay on every read. Callers bound
- * its length (the ring itself only grows to fit what they keep).
+ * its length (the ring itself only grows to fit what they keep). The ring is made at the first
+ * push, not before: a call holds several queues that are empty most of their life.
  */
 const INITIAL_CAPACITY = 16;
+/** The ring of an empty deque that never held anything (or was cleared). Never written: push grows first. */
+const NO_SLOTS: never[] = [];
 
 export class Deque<T> {
-  private slots: Array<T | undefined> = new Array<T | undefined>(INITIAL_CAPACITY);
+  private slots: Array<T | undefined> = NO_SLOTS;
   private head = 0;
   private count = 0;
 
@@ -45,9 +48,9 @@ export class Deque<T> {
     return this.slots[(this.head + index) & (this.slots.length - 1)];
   }
 
-  /** Drops everything and gives a grown ring back to the allocator. */
+  /** Drops everything and gives the ring back to the allocator. */
   clear(): void {
-    this.slots = new Array<T | undefined>(INITIAL_CAPACITY);
+    this.slots = NO_SLOTS;
     this.head = 0;
     this.count = 0;
   }
@@ -58,7 +61,7 @@ export class Deque<T> {
 
   private grow(): void {
     const old = this.slots;
-    const next = new Array<T | undefined>(old.length * 2);
+    const next = new Array<T | undefined>(old.length === 0 ? INITIAL_CAPACITY : old.length * 2);
     for (let i = 0; i < this.count; i++) next[i] = old[(this.head + i) & (old.length - 1)];
     this.slots = next;
     this.head = 0;

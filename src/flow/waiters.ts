@@ -15,41 +15,63 @@ import { assertSize } from './sizes.js';
 /** setTimeout's largest delay; a longer one would fire after 1 ms, so it counts as "no deadline". */
 const MAX_TIMER_MS = 2_147_483_647;
 
-/** The members of one wait queue, in arrival order. */
+/**
+ * The members of one wait queue, in arrival order. Most lists of a call hold no member or one,
+ * so the first member has a field of its own and the rest a Set made on the first overlap: an
+ * idle list costs no hash table (a call holds six of them).
+ */
 export class WaiterList {
-  private readonly members = new Set<Waiter>();
+  /** The oldest member; undefined only when the list is empty. */
+  private first: Waiter | undefined;
+  /** The members after `first`, in arrival order. */
+  private rest: Set<Waiter> | undefined;
 
   get size(): number {
-    return this.members.size;
+    return (this.first === undefined ? 0 : 1) + (this.rest?.size ?? 0);
   }
 
   isFirst(waiter: Waiter): boolean {
-    for (const member of this.members) return member === waiter;
-    return false;
+    return this.first === waiter;
   }
 
   /** Lets every parked member re-check its condition. */
   wakeAll(): void {
-    for (const member of this.members) member.wake();
+    this.first?.wake();
+    if (this.rest !== undefined) for (const member of this.rest) member.wake();
   }
 
   /** Ends every member's wait with `error` (abort, close): all of them leave. */
   failAll(error: VoicewireError): void {
-    if (this.members.size === 0) return;
-    const failed = [...this.members];
-    this.members.clear();
-    for (const member of failed) member.fail(error);
+    const first = this.first;
+    if (first === undefined) return;
+    const rest = this.rest === undefined || this.rest.size === 0 ? [] : [...this.rest];
+    this.first = undefined;
+    this.rest?.clear();
+    first.fail(error);
+    for (const member of rest) member.fail(error);
   }
 
   /** @internal */
   add(waiter: Waiter): void {
-    this.members.add(waiter);
+    if (this.first === undefined) this.first = waiter;
+    else if (this.first !== waiter) (this.rest ??= new Set()).add(waiter);
   }
 
   /** @internal Removes `waiter`; when it was first, the next one is now first and must re-check. */
   remove(waiter: Waiter): void {
-    const wasFirst = this.isFirst(waiter);
-    if (this.members.delete(waiter) && wasFirst) this.wakeAll();
+    if (this.first !== waiter) {
+      this.rest?.delete(waiter);
+      return;
+    }
+    this.first = undefined;
+    const rest = this.rest;
+    if (rest === undefined || rest.size === 0) return;
+    for (const next of rest) {
+      this.first = next;
+      break;
+    }
+    rest.delete(this.first as Waiter);
+    this.wakeAll();
   }
 }
 
@@ -60,7 +82,8 @@ export class Waiter {
   private error: VoicewireError | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly signal: AbortSignal | undefined;
-  private readonly onAbort = (): void => this.failAndLeave(abortedBySignal(this.signal));
+  /** The signal's listener, made only for a wait that has a signal (most have none). */
+  private onAbort: (() => void) | undefined;
 
   constructor(
     private readonly list: WaiterList,
@@ -75,9 +98,15 @@ export class Waiter {
         this.timer = setTimeout(() => this.failAndLeave(vwError('VW_ERR_DEADLINE', timeoutMs, what)), timeoutMs);
       }
     }
-    this.signal = options?.signal;
-    if (this.signal?.aborted) this.failAndLeave(abortedBySignal(this.signal));
-    else this.signal?.addEventListener('abort', this.onAbort, { once: true });
+    const signal = options?.signal;
+    this.signal = signal;
+    if (signal === undefined) return;
+    if (signal.aborted) {
+      this.failAndLeave(abortedBySignal(signal));
+      return;
+    }
+    this.onAbort = () => this.failAndLeave(abortedBySignal(signal));
+    signal.addEventListener('abort', this.onAbort, { once: true });
   }
 
   /** Resolves at the next wake-up; rejects once the wait has failed (deadline, signal, abort, close). */
@@ -120,7 +149,7 @@ export class Waiter {
   private release(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    this.signal?.removeEventListener('abort', this.onAbort);
+    if (this.onAbort !== undefined) this.signal?.removeEventListener('abort', this.onAbort);
   }
 }
 
