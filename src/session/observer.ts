@@ -107,3 +107,95 @@ export interface SessionObserver {
   transcript?(responseId: string, text: string): void;
   ended?(report: EndReport): void;
 }
+
+/**
+ * Reports every event to `first`, then to `second`. One per call and combination, so a class:
+ * its methods live on the prototype instead of twenty closures per call.
+ */
+export class ObserverPair implements SessionObserver {
+  constructor(
+    private readonly first: SessionObserver,
+    private readonly second: SessionObserver,
+  ) {}
+
+  starting(info: CallStart): void {
+    this.first.starting?.(info);
+    this.second.starting?.(info);
+  }
+  started(info: CallStart, backend: string, windowMs: number): void {
+    this.first.started?.(info, backend, windowMs);
+    this.second.started?.(info, backend, windowMs);
+  }
+  sample(sample: SessionSample): void {
+    this.first.sample?.(sample);
+    this.second.sample?.(sample);
+  }
+  bargeInStarted(epoch: number): void {
+    this.first.bargeInStarted?.(epoch);
+    this.second.bargeInStarted?.(epoch);
+  }
+  bargeIn(report: BargeInReport): void {
+    this.first.bargeIn?.(report);
+    this.second.bargeIn?.(report);
+  }
+  silenced(report: SilenceReport): void {
+    this.first.silenced?.(report);
+    this.second.silenced?.(report);
+  }
+  speechStarted(): void {
+    this.first.speechStarted?.();
+    this.second.speechStarted?.();
+  }
+  speechStopped(): void {
+    this.first.speechStopped?.();
+    this.second.speechStopped?.();
+  }
+  responseStarted(responseId: string): void {
+    this.first.responseStarted?.(responseId);
+    this.second.responseStarted?.(responseId);
+  }
+  responseDone(responseId: string, status: string, usage?: TokenUsage): void {
+    this.first.responseDone?.(responseId, status, usage);
+    this.second.responseDone?.(responseId, status, usage);
+  }
+  turnLatency(responseId: string, ms: number): void {
+    this.first.turnLatency?.(responseId, ms);
+    this.second.turnLatency?.(responseId, ms);
+  }
+  firstAudio(report: FirstAudioReport): void {
+    this.first.firstAudio?.(report);
+    this.second.firstAudio?.(report);
+  }
+  windowChanged(change: WindowChange): void {
+    this.first.windowChanged?.(change);
+    this.second.windowChanged?.(change);
+  }
+  underruns(count: number): void {
+    this.first.underruns?.(count);
+    this.second.underruns?.(count);
+  }
+  dropped(reason: DropReason, ms: number): void {
+    this.first.dropped?.(reason, ms);
+    this.second.dropped?.(reason, ms);
+  }
+  responseCancelled(reason: string): void {
+    this.first.responseCancelled?.(reason);
+    this.second.responseCancelled?.(reason);
+  }
+  badInput(code: string): void {
+    this.first.badInput?.(code);
+    this.second.badInput?.(code);
+  }
+  modelError(code: string): void {
+    this.first.modelError?.(code);
+    this.second.modelError?.(code);
+  }
+  transcript(responseId: string, text: string): void {
+    this.first.transcript?.(responseId, text);
+    this.second.transcript?.(responseId, text);
+  }
+  ended(report: EndReport): void {
+    this.first.ended?.(report);
+    this.second.ended?.(report);
+  }
+}

@@ -9,8 +9,8 @@ import { measuresFor } from '../otel-measures.js';
 import { exportStats, readStats } from '../stats-export.js';
 import { requestModelName } from '../model-names.js';
 import { CallSession } from '../../session/call-session.js';
-import type { CallerTransport } from '../../transports/transport.js';
-import type { SessionObserver } from '../../session/observer.js';
+import type { CallerTransport, CallStart } from '../../transports/transport.js';
+import { ObserverPair, type SessionObserver } from '../../session/observer.js';
 import { vwError, type VoicewireError } from '../../errors.js';
 import { AdmittedTransport } from '../admission.js';
 import type { TransferCall } from '../../agent/services.js';
@@ -31,19 +31,17 @@ export function startCall(ctx: GatewayContext, options: StartCallOptions): CallS
   const baseObserver = metricsObserver(metrics, options.transportName, measuresFor(ctx.telemetry.meter));
   // Every later line of this call's transport and watchdog carries the call's ids, as the
   // session's own lines do (the ids are only known once the caller's `start` arrives).
-  const tagLogger: SessionObserver = {
-    started: (info) => options.logger.setBindings({ callSid: info.callId, streamSid: info.streamId }),
-  };
+  const tagLogger = new LogTagger(options.logger);
   const extra = options.observer;
-  const measured = combineObservers(tagLogger, baseObserver);
+  const measured = new ObserverPair(tagLogger, baseObserver);
   // With no endpoint the tracer is the API's no-op one: no spans, no call ids kept for logs.
   const withIds = ctx.telemetry.tracing
-    ? combineObservers(
+    ? new ObserverPair(
         callTracer({ tracer: ctx.telemetry.tracer, transport: options.transportName, modelName: (backend) => requestModelName(config, backend) }),
         measured,
       )
     : measured;
-  const observer: SessionObserver = extra ? combineObservers(withIds, extra) : withIds;
+  const observer: SessionObserver = extra ? new ObserverPair(withIds, extra) : withIds;
   const transport: AdmittedTransport = new AdmittedTransport(options.transport, (): VoicewireError | undefined => admit(ctx, session, options.logger), (error) => {
     if (error?.code === 'VW_ERR_START_TIMEOUT') metrics.refused.inc({ reason: 'start-timeout' });
   });
@@ -117,27 +115,11 @@ function admit(ctx: GatewayContext, session: CallSession, logger: Logger): Voice
   return undefined;
 }
 
-function combineObservers(a: SessionObserver, b: SessionObserver): SessionObserver {
-  return {
-    starting: (info) => (a.starting?.(info), b.starting?.(info)),
-    started: (info, backend, windowMs) => (a.started?.(info, backend, windowMs), b.started?.(info, backend, windowMs)),
-    sample: (sample) => (a.sample?.(sample), b.sample?.(sample)),
-    bargeInStarted: (epoch) => (a.bargeInStarted?.(epoch), b.bargeInStarted?.(epoch)),
-    bargeIn: (report) => (a.bargeIn?.(report), b.bargeIn?.(report)),
-    silenced: (report) => (a.silenced?.(report), b.silenced?.(report)),
-    speechStarted: () => (a.speechStarted?.(), b.speechStarted?.()),
-    speechStopped: () => (a.speechStopped?.(), b.speechStopped?.()),
-    responseStarted: (id) => (a.responseStarted?.(id), b.responseStarted?.(id)),
-    responseDone: (id, status, usage) => (a.responseDone?.(id, status, usage), b.responseDone?.(id, status, usage)),
-    turnLatency: (id, ms) => (a.turnLatency?.(id, ms), b.turnLatency?.(id, ms)),
-    firstAudio: (report) => (a.firstAudio?.(report), b.firstAudio?.(report)),
-    underruns: (count) => (a.underruns?.(count), b.underruns?.(count)),
-    windowChanged: (change) => (a.windowChanged?.(change), b.windowChanged?.(change)),
-    dropped: (reason, ms) => (a.dropped?.(reason, ms), b.dropped?.(reason, ms)),
-    responseCancelled: (reason) => (a.responseCancelled?.(reason), b.responseCancelled?.(reason)),
-    badInput: (code) => (a.badInput?.(code), b.badInput?.(code)),
-    modelError: (code) => (a.modelError?.(code), b.modelError?.(code)),
-    transcript: (id, text) => (a.transcript?.(id, text), b.transcript?.(id, text)),
-    ended: (report) => (a.ended?.(report), b.ended?.(report)),
-  };
+/** Tags the call's transport logger with the call's ids once it started. */
+class LogTagger implements SessionObserver {
+  constructor(private readonly logger: Logger) {}
+
+  started(info: CallStart): void {
+    this.logger.setBindings({ callSid: info.callId, streamSid: info.streamId });
+  }
 }
