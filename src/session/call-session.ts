@@ -14,11 +14,11 @@
 import type { Logger } from 'pino';
 import { isVoicewireError, vwError, type VoicewireError } from '../errors.js';
 import { EpochClock } from '../flow/epoch.js';
-import { HEARD_PENDING, type ModelAudio, type ModelSession, type TokenUsage } from '../models/model.js';
+import { HEARD_PENDING, type ModelAudio, type ModelEvents, type ModelSession, type ModelToolCall, type TokenUsage } from '../models/model.js';
 import { creditWindow, modelSettings, type CallPlan } from '../agent/services.js';
 import { AgentBridge } from './agent-bridge.js';
 import { OutboundAudio } from './outbound.js';
-import type { CallStart } from '../transports/transport.js';
+import type { CallStart, TransportEvents } from '../transports/transport.js';
 import { RecentIds } from './recent-ids.js';
 import type { SessionSample, TruncateSource } from './observer.js';
 import { PendingTruncation, type EchoStamp, type HeardAt } from './truncation.js';
@@ -68,22 +68,7 @@ export class CallSession {
     this.logger = options.logger;
     this.now = options.now ?? Date.now;
     this.endedPromise = new Promise((resolve) => (this.resolveEnded = resolve));
-    options.transport.attach({
-      start: (info) => this.onStart(info),
-      audio: (bytes, ms) => {
-        this.callerAudioMs += ms;
-        this.model?.appendAudio(bytes, ms);
-      },
-      played: (epoch, playedMs) => this.onPlayed(epoch, playedMs),
-      echoAfterClear: (epoch, playedMs) => this.pendingTruncation?.echoAfterClear(epoch, playedMs, this.callerAudioMs, this.now()),
-      sentencePlayed: (epoch, sentenceId) => this.onSentencePlayed(epoch, sentenceId),
-      dtmf: (digit) => this.logger.info({ digit }, 'dtmf'),
-      badInput: (error) => this.onBadInput(error),
-      closed: (code, reason, error) => {
-        this.closeCode ??= code;
-        this.end(`caller closed (${code} ${reason})`, error);
-      },
-    });
+    options.transport.attach(new CallSession.CallerHandlers(this));
   }
 
   /** Resolves when the call has ended and everything it held is released. */
@@ -176,23 +161,7 @@ export class CallSession {
       onFatal: (error) => this.closeCall(error),
     });
     this.outbound = outbound;
-    model.attach({
-      speechStarted: () => this.onSpeechStarted(),
-      speechStopped: () => this.onSpeechStopped(),
-      responseStarted: (id) => this.onResponseStarted(id),
-      audio: (chunk) => this.onModelAudio(chunk),
-      sentenceEnd: (responseId, sentenceId) => this.onSentenceEnd(responseId, sentenceId),
-      responseDone: (id, status, usage) => this.onResponseDone(id, status, usage),
-      transcript: (id, text) => {
-        this.logger.debug({ responseId: id, text }, 'transcript');
-        this.agent?.transcript(id, text);
-        this.options.observer?.transcript?.(id, text);
-      },
-      toolCalls: (calls) => this.agent?.toolCalls(calls),
-      callerTranscript: (itemId, text) => this.agent?.callerTranscript(itemId, text),
-      error: (error) => this.onModelError(error),
-      closed: (reason, error) => this.onModelClosed(reason, error),
-    });
+    model.attach(new CallSession.ModelHandlers(this));
     this.options.observer?.started?.(info, model.backend, outbound.credit.windowMs);
     this.logger.info({ backend: model.backend, window: outbound.credit.windowMs }, 'call started');
     this.sampleTimer = setInterval(() => this.sample(), this.options.sampleEveryMs ?? 500);
@@ -441,4 +410,84 @@ export class CallSession {
     }
     this.resolveEnded();
   }
+
+  /**
+   * The caller transport's events, to this session's handlers. One per call, so a class: its
+   * handlers are prototype methods instead of a closure each per call (nested here to reach the
+   * session's private handlers).
+   */
+  private static readonly CallerHandlers = class implements TransportEvents {
+    constructor(private readonly session: CallSession) {}
+
+    start(info: CallStart): void {
+      this.session.onStart(info);
+    }
+    audio(bytes: Uint8Array, ms: number): void {
+      const session = this.session;
+      session.callerAudioMs += ms;
+      session.model?.appendAudio(bytes, ms);
+    }
+    played(epoch: number, playedMs: number): void {
+      this.session.onPlayed(epoch, playedMs);
+    }
+    echoAfterClear(epoch: number, playedMs: number): void {
+      const session = this.session;
+      session.pendingTruncation?.echoAfterClear(epoch, playedMs, session.callerAudioMs, session.now());
+    }
+    sentencePlayed(epoch: number, sentenceId: number): void {
+      this.session.onSentencePlayed(epoch, sentenceId);
+    }
+    dtmf(digit: string): void {
+      this.session.logger.info({ digit }, 'dtmf');
+    }
+    badInput(error: VoicewireError): void {
+      this.session.onBadInput(error);
+    }
+    closed(code: number, reason: string, error?: VoicewireError): void {
+      this.session.closeCode ??= code;
+      this.session.end(`caller closed (${code} ${reason})`, error);
+    }
+  };
+
+  /** The model's events, to this session's handlers (a class for the same reason as CallerHandlers). */
+  private static readonly ModelHandlers = class implements ModelEvents {
+    constructor(private readonly session: CallSession) {}
+
+    speechStarted(): void {
+      this.session.onSpeechStarted();
+    }
+    speechStopped(): void {
+      this.session.onSpeechStopped();
+    }
+    responseStarted(responseId: string): void {
+      this.session.onResponseStarted(responseId);
+    }
+    audio(chunk: ModelAudio): Promise<void> {
+      return this.session.onModelAudio(chunk);
+    }
+    sentenceEnd(responseId: string, sentenceId: number): void {
+      this.session.onSentenceEnd(responseId, sentenceId);
+    }
+    responseDone(responseId: string, status: string, usage?: TokenUsage): void {
+      this.session.onResponseDone(responseId, status, usage);
+    }
+    transcript(responseId: string, text: string): void {
+      const session = this.session;
+      session.logger.debug({ responseId, text }, 'transcript');
+      session.agent?.transcript(responseId, text);
+      session.options.observer?.transcript?.(responseId, text);
+    }
+    toolCalls(calls: readonly ModelToolCall[]): void {
+      this.session.agent?.toolCalls(calls);
+    }
+    callerTranscript(itemId: string | undefined, text: string): void {
+      this.session.agent?.callerTranscript(itemId, text);
+    }
+    error(error: VoicewireError): void {
+      this.session.onModelError(error);
+    }
+    closed(reason: string, error?: VoicewireError): void {
+      this.session.onModelClosed(reason, error);
+    }
+  };
 }
