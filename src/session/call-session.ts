@@ -101,9 +101,9 @@ export class CallSession {
 
   private onStart(info: CallStart): void {
     if (this.state !== 'awaiting-start') return;
-    this.logger = this.logger.child({ callSid: info.callId, streamSid: info.streamId });
     this.startedAt = this.now();
     this.options.observer?.starting?.(info);
+    this.logger = withCallIds(this.logger, info);
     const agent = this.options.agent;
     if (agent === undefined) return this.begin(info, undefined);
     this.state = 'setting-up';
@@ -490,4 +490,15 @@ export class CallSession {
       this.session.onModelClosed(reason, error);
     }
   };
+}
+
+/**
+ * The session's logger with the call's ids: the given one when it already carries them (the
+ * gateway tags each call's own logger at `starting`), else a child. A child of a per-call logger
+ * costs the parent a hidden class of its own (it becomes a prototype), per call.
+ */
+function withCallIds(logger: Logger, info: CallStart): Logger {
+  const bound = logger.bindings();
+  if (bound['callSid'] === info.callId && bound['streamSid'] === info.streamId) return logger;
+  return logger.child({ callSid: info.callId, streamSid: info.streamId });
 }

@@ -29,8 +29,8 @@ export interface StartCallOptions {
 export function startCall(ctx: GatewayContext, options: StartCallOptions): CallSession {
   const { config, metrics } = ctx;
   const baseObserver = metricsObserver(metrics, options.transportName, measuresFor(ctx.telemetry.meter));
-  // Every later line of this call's transport and watchdog carries the call's ids, as the
-  // session's own lines do (the ids are only known once the caller's `start` arrives).
+  // Every later line of this call's transport, watchdog and session carries the call's ids (only
+  // known once the caller's `start` arrives): the session logs with this logger once it has them.
   const tagLogger = new LogTagger(options.logger);
   const extra = options.observer;
   const measured = new ObserverPair(tagLogger, baseObserver);
@@ -115,11 +115,11 @@ function admit(ctx: GatewayContext, session: CallSession, logger: Logger): Voice
   return undefined;
 }
 
-/** Tags the call's transport logger with the call's ids once it started. */
+/** Tags the call's own logger with the call's ids when its `start` arrives. */
 class LogTagger implements SessionObserver {
   constructor(private readonly logger: Logger) {}
 
-  started(info: CallStart): void {
+  starting(info: CallStart): void {
     this.logger.setBindings({ callSid: info.callId, streamSid: info.streamId });
   }
 }
