@@ -35,7 +35,11 @@ export class ConnectionWatch {
   private missedPongs = 0;
   private awaitingPong = false;
   private readonly sampleTimer: NodeJS.Timeout;
-  private readonly heartbeatTimer: NodeJS.Timeout;
+  /** Its own timer only when the heartbeat is not every n-th sample (see the constructor). */
+  private readonly heartbeatTimer: NodeJS.Timeout | undefined;
+  /** The heartbeat runs on every n-th sample tick; 0 when it has its own timer. */
+  private readonly samplesPerHeartbeat: number;
+  private samplesSinceHeartbeat = 0;
   private readonly onPong = (): void => {
     this.awaitingPong = false;
     this.missedPongs = 0;
@@ -45,10 +49,17 @@ export class ConnectionWatch {
     private readonly socket: WebSocket,
     private readonly options: ConnectionWatchOptions,
   ) {
-    this.sampleTimer = setInterval(() => this.sample(), options.sampleMs ?? 250);
-    this.heartbeatTimer = setInterval(() => this.heartbeat(), options.heartbeatMs);
+    const sampleMs = options.sampleMs ?? 250;
+    // One timer per connection where the heartbeat period is a whole number of sample periods (the
+    // defaults: 10 s = 40 × 250 ms): a timer costs ≈ 200 bytes of heap per call.
+    const ratio = options.heartbeatMs / sampleMs;
+    this.samplesPerHeartbeat = Number.isInteger(ratio) && ratio >= 1 ? ratio : 0;
+    this.sampleTimer = setInterval(() => this.onSampleTick(), sampleMs);
     this.sampleTimer.unref();
-    this.heartbeatTimer.unref();
+    if (this.samplesPerHeartbeat === 0) {
+      this.heartbeatTimer = setInterval(() => this.heartbeat(), options.heartbeatMs);
+      this.heartbeatTimer.unref();
+    }
     socket.on('pong', this.onPong);
     socket.once('close', () => this.stop());
   }
@@ -59,6 +70,13 @@ export class ConnectionWatch {
     clearInterval(this.sampleTimer);
     clearInterval(this.heartbeatTimer);
     this.socket.off('pong', this.onPong);
+  }
+
+  private onSampleTick(): void {
+    this.sample();
+    if (this.samplesPerHeartbeat === 0 || ++this.samplesSinceHeartbeat < this.samplesPerHeartbeat) return;
+    this.samplesSinceHeartbeat = 0;
+    this.heartbeat();
   }
 
   /** One bufferedAmount check; public so tests and the session can sample at a known moment. */

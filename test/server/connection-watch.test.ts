@@ -48,35 +48,41 @@ describe('ConnectionWatch', () => {
     wss.close();
   });
 
-  test('terminates a peer that misses two heartbeats', async () => {
-    // A peer that never answers pings (autoPong off, nothing sent by hand): a dead peer.
-    const { server, client, wss } = await pair({ autoPong: false });
-    const { onFatal, fatal } = fatalPromise();
-    const missed: number[] = [];
-    new ConnectionWatch(server, {
-      name: 'test', warnBytes: 1e9, cutoffBytes: 1e9, cutoffMs: 1e9, heartbeatMs: 30, onHeartbeatMissed: (n) => missed.push(n), onFatal,
+  // sampleMs 250 with a 30 ms heartbeat: the heartbeat has its own timer; sampleMs 10: it runs on
+  // every third (or second) sample tick.
+  for (const sampleMs of [undefined, 10]) {
+    const timers = sampleMs === undefined ? 'its own timer' : 'the sample timer';
+    test(`terminates a peer that misses two heartbeats (heartbeat on ${timers})`, async () => {
+      // A peer that never answers pings (autoPong off, nothing sent by hand): a dead peer.
+      const { server, client, wss } = await pair({ autoPong: false });
+      const { onFatal, fatal } = fatalPromise();
+      const missed: number[] = [];
+      new ConnectionWatch(server, {
+        name: 'test', warnBytes: 1e9, cutoffBytes: 1e9, cutoffMs: 1e9, heartbeatMs: 30, ...(sampleMs === undefined ? {} : { sampleMs }),
+        onHeartbeatMissed: (n) => missed.push(n), onFatal,
+      });
+      const error = await fatal;
+      assert.equal(error.code, 'VW_ERR_HEARTBEAT');
+      assert.deepEqual(missed, [1, 2]);
+      await once(client, 'close');
+      wss.close();
     });
-    const error = await fatal;
-    assert.equal(error.code, 'VW_ERR_HEARTBEAT');
-    assert.deepEqual(missed, [1, 2]);
-    await once(client, 'close');
-    wss.close();
-  });
 
-  test('a peer that answers pings is left alone', async () => {
-    const { server, client, wss } = await pair();
-    let fatalCalls = 0;
-    let pongs = 0;
-    server.on('pong', () => pongs++);
-    const watch = new ConnectionWatch(server, {
-      name: 'test', warnBytes: 1e9, cutoffBytes: 1e9, cutoffMs: 1e9, heartbeatMs: 20, onFatal: () => fatalCalls++,
+    test(`a peer that answers pings is left alone (heartbeat on ${timers})`, async () => {
+      const { server, client, wss } = await pair();
+      let fatalCalls = 0;
+      let pongs = 0;
+      server.on('pong', () => pongs++);
+      const watch = new ConnectionWatch(server, {
+        name: 'test', warnBytes: 1e9, cutoffBytes: 1e9, cutoffMs: 1e9, heartbeatMs: 20, ...(sampleMs === undefined ? {} : { sampleMs }), onFatal: () => fatalCalls++,
+      });
+      while (pongs < 5) await once(server, 'pong');
+      assert.equal(fatalCalls, 0);
+      assert.equal(server.readyState, WebSocket.OPEN);
+      watch.stop();
+      client.close();
+      await once(server, 'close');
+      wss.close();
     });
-    while (pongs < 5) await once(server, 'pong');
-    assert.equal(fatalCalls, 0);
-    assert.equal(server.readyState, WebSocket.OPEN);
-    watch.stop();
-    client.close();
-    await once(server, 'close');
-    wss.close();
-  });
+  }
 });
