@@ -52,7 +52,7 @@ describe('ConnectionWatch', () => {
   // every third (or second) sample tick.
   for (const sampleMs of [undefined, 10]) {
     const timers = sampleMs === undefined ? 'its own timer' : 'the sample timer';
-    test(`terminates a peer that misses two heartbeats (heartbeat on ${timers})`, async () => {
+    test(`terminates a peer that misses two heartbeats (heartbeat on ${timers})`, { timeout: 5_000 }, async () => {
       // A peer that never answers pings (autoPong off, nothing sent by hand): a dead peer.
       const { server, client, wss } = await pair({ autoPong: false });
       const { onFatal, fatal } = fatalPromise();
@@ -68,7 +68,7 @@ describe('ConnectionWatch', () => {
       wss.close();
     });
 
-    test(`a peer that answers pings is left alone (heartbeat on ${timers})`, async () => {
+    test(`a peer that answers pings is left alone (heartbeat on ${timers})`, { timeout: 5_000 }, async () => {
       const { server, client, wss } = await pair();
       let fatalCalls = 0;
       let pongs = 0;
