@@ -5,7 +5,7 @@
  * so no model connection is opened for a call the gateway cannot take.
  */
 import type { VoicewireError } from '../errors.js';
-import type { CallerTransport, OutboundAudio, TransportEvents } from '../transports/transport.js';
+import type { CallerTransport, CallStart, OutboundAudio, TransportEvents } from '../transports/transport.js';
 
 /** `undefined` admits the call; an error refuses it (its close code goes to the caller). */
 export type Admit = () => VoicewireError | undefined;
@@ -33,18 +33,20 @@ export class AdmittedTransport implements CallerTransport {
   open(): void {
     const events = this.events;
     if (events === undefined) throw new Error('AdmittedTransport.open before attach');
-    this.inner.attach({
-      ...events,
-      start: (info) => {
-        const refusal = this.admit();
-        if (refusal === undefined) return events.start(info);
-        this.inner.close(refusal.closeCode ?? 1013, refusal.code);
-      },
-      closed: (code, reason, error) => {
-        this.onClosed?.(error);
-        events.closed(code, reason, error);
-      },
-    });
+    this.inner.attach(new AdmittingEvents(this, events));
+  }
+
+  /** @internal The caller's start arrived: admitted (undefined) or refused and closed. */
+  refuses(): boolean {
+    const refusal = this.admit();
+    if (refusal === undefined) return false;
+    this.inner.close(refusal.closeCode ?? 1013, refusal.code);
+    return true;
+  }
+
+  /** @internal */
+  closedWith(error: VoicewireError | undefined): void {
+    this.onClosed?.(error);
   }
 
   sendAudio(chunk: OutboundAudio): void {
@@ -65,5 +67,42 @@ export class AdmittedTransport implements CallerTransport {
 
   close(code: number, reason: string): void {
     this.inner.close(code, reason);
+  }
+}
+
+/**
+ * The session's handlers behind the admission check. Delegates method by method (the session's
+ * handlers are a class: spreading them would copy no methods); one per call, so a class too.
+ */
+class AdmittingEvents implements TransportEvents {
+  constructor(
+    private readonly transport: AdmittedTransport,
+    private readonly events: TransportEvents,
+  ) {}
+
+  start(info: CallStart): void {
+    if (!this.transport.refuses()) this.events.start(info);
+  }
+  audio(bytes: Uint8Array, durationMs: number): void {
+    this.events.audio(bytes, durationMs);
+  }
+  played(epoch: number, playedMs: number): void {
+    this.events.played(epoch, playedMs);
+  }
+  echoAfterClear(epoch: number, playedMs: number): void {
+    this.events.echoAfterClear?.(epoch, playedMs);
+  }
+  sentencePlayed(epoch: number, sentenceId: number): void {
+    this.events.sentencePlayed(epoch, sentenceId);
+  }
+  dtmf(digit: string): void {
+    this.events.dtmf(digit);
+  }
+  badInput(error: VoicewireError): void {
+    this.events.badInput(error);
+  }
+  closed(code: number, reason: string, error?: VoicewireError): void {
+    this.transport.closedWith(error);
+    this.events.closed(code, reason, error);
   }
 }

@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { loadConfig } from '../../../src/server/config.js';
 import { buildGateway } from '../../../src/server/build.js';
 import { FakeRealtimeServer } from '../../fakes/realtime-server.js';
-import { FakeTwilioCaller } from '../../fakes/twilio-caller.js';
+import { FakeTwilioCaller, toneSamples } from '../../fakes/twilio-caller.js';
 
 type Line = Record<string, unknown>;
 
@@ -36,7 +36,7 @@ describe('startCall: the call ids on log lines', () => {
     for (const c of cleanups.reverse()) await c();
   });
 
-  test("the session's lines carry the transport and the call's ids, once each", async () => {
+  test("the session's lines carry the transport and the call's ids, once each", { timeout: 10_000 }, async () => {
     const model = await FakeRealtimeServer.start({ answerMs: 500 });
     cleanups.push(() => model.close());
     const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', OPENAI_API_KEY: 'test-key', OPENAI_REALTIME_URL: model.url() });
@@ -54,6 +54,10 @@ describe('startCall: the call ids on log lines', () => {
     assert.equal(started.streamSid, caller.streamSid);
     const raw = (started as { raw?: string }).raw ?? '';
     for (const key of ['"callSid"', '"streamSid"', '"transport"']) assert.equal(raw.split(key).length - 1, 1, `${key} in ${raw}`);
+    // Every caller event reaches the session through the admission wrapper (regression: spreading
+    // the session's handler object, a class instance, lost its audio and played handlers).
+    await caller.sendSpeech(toneSamples(400));
+    await caller.waitUntil(() => caller.playedMs >= 200, 5_000, 'the answer playing');
     await caller.stop();
     const ended = await logs.next('call ended');
     assert.equal(ended.callSid, caller.callSid);
