@@ -2,7 +2,7 @@
 import type { WebSocket } from 'ws';
 import type { Logger } from 'pino';
 import type { GatewayContext } from '../gateway.js';
-import { ConnectionWatch } from '../connection-watch.js';
+import { ConnectionWatch, type ConnectionWatchOptions } from '../connection-watch.js';
 import { metricsObserver } from '../session-observer.js';
 import { callTracer } from '../call-tracer.js';
 import { measuresFor } from '../otel-measures.js';
@@ -64,28 +64,7 @@ export function startCall(ctx: GatewayContext, options: StartCallOptions): CallS
     return session;
   }
   transport.open();
-  const socketLabel = { socket: options.transportName };
-  const watch = new ConnectionWatch(options.ws, {
-    name: options.transportName,
-    warnBytes: config.bufferedWarnBytes,
-    cutoffBytes: config.slowConsumerBytes,
-    cutoffMs: config.slowConsumerMs,
-    heartbeatMs: config.heartbeatMs,
-    onSample: (bytes) => metrics.bufferedAmountBytes.observe(socketLabel, bytes),
-    onWarn: (bytes) => {
-      metrics.bufferedWarnings.inc(socketLabel);
-      options.logger.warn({ bufferedAmount: bytes, warnBytes: config.bufferedWarnBytes }, 'caller socket bufferedAmount past the warning level');
-    },
-    onHeartbeatMissed: (missed) => {
-      metrics.heartbeatsMissed.inc(socketLabel);
-      options.logger.warn({ missed }, 'caller missed a heartbeat');
-    },
-    onFatal: (error) => {
-      if (error.code === 'VW_ERR_SLOW_CONSUMER') metrics.slowConsumerCutoffs.inc(socketLabel);
-      options.logger.error({ code: error.code, err: error.message }, 'caller connection cut off');
-      session.end(error.message, error);
-    },
-  });
+  const watch = new ConnectionWatch(options.ws, new CallerWatchOptions(ctx, options.transportName, options.logger, session));
   void session.ended.then(() => {
     watch.stop();
     exportStats(metrics.transportStats, { transport: options.transportName }, readStats(options.transport));
@@ -121,5 +100,48 @@ class LogTagger implements SessionObserver {
 
   starting(info: CallStart): void {
     this.logger.setBindings({ callSid: info.callId, streamSid: info.streamId });
+  }
+}
+
+/** The caller socket's watch settings and reports (one per call: a class, not four closures). */
+class CallerWatchOptions implements ConnectionWatchOptions {
+  readonly warnBytes: number;
+  readonly cutoffBytes: number;
+  readonly cutoffMs: number;
+  readonly heartbeatMs: number;
+  private readonly socketLabel: { readonly socket: string };
+
+  constructor(
+    private readonly ctx: GatewayContext,
+    readonly name: string,
+    private readonly logger: Logger,
+    private readonly session: CallSession,
+  ) {
+    const { config } = ctx;
+    this.warnBytes = config.bufferedWarnBytes;
+    this.cutoffBytes = config.slowConsumerBytes;
+    this.cutoffMs = config.slowConsumerMs;
+    this.heartbeatMs = config.heartbeatMs;
+    this.socketLabel = { socket: name };
+  }
+
+  onSample(bytes: number): void {
+    this.ctx.metrics.bufferedAmountBytes.observe(this.socketLabel, bytes);
+  }
+
+  onWarn(bytes: number): void {
+    this.ctx.metrics.bufferedWarnings.inc(this.socketLabel);
+    this.logger.warn({ bufferedAmount: bytes, warnBytes: this.warnBytes }, 'caller socket bufferedAmount past the warning level');
+  }
+
+  onHeartbeatMissed(missed: number): void {
+    this.ctx.metrics.heartbeatsMissed.inc(this.socketLabel);
+    this.logger.warn({ missed }, 'caller missed a heartbeat');
+  }
+
+  onFatal(error: VoicewireError): void {
+    if (error.code === 'VW_ERR_SLOW_CONSUMER') this.ctx.metrics.slowConsumerCutoffs.inc(this.socketLabel);
+    this.logger.error({ code: error.code, err: error.message }, 'caller connection cut off');
+    this.session.end(error.message, error);
   }
 }
