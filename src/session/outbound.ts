@@ -106,7 +106,7 @@ const MAX_TIMER_MS = 2_147_483_647;
 interface Finished {
   readonly promise: Promise<void>;
   readonly resolve: () => void;
-  readonly reject: (error: unknown) => void;
+  readonly reject: (error: Error) => void;
 }
 
 export class OutboundAudio {
@@ -181,7 +181,7 @@ export class OutboundAudio {
       try {
         this.deliver(chunk);
       } catch (err) {
-        return Promise.reject(err);
+        return Promise.reject(asError(err));
       }
       return DELIVERED;
     }
@@ -264,7 +264,7 @@ export class OutboundAudio {
   run(): Promise<void> {
     if (this.finished === undefined) {
       let resolve!: () => void;
-      let reject!: (error: unknown) => void;
+      let reject!: (error: Error) => void;
       const promise = new Promise<void>((res, rej) => {
         resolve = res;
         reject = rej;
@@ -376,7 +376,7 @@ export class OutboundAudio {
 
   /** A send threw (a bug): `run()` rejects and the path closes; the producer and the peer see nothing. */
   private fail(err: unknown): void {
-    this.finished?.reject(err);
+    this.finished?.reject(asError(err));
     this.close();
   }
 
@@ -423,4 +423,8 @@ export class OutboundAudio {
       bytes: chunk.bytes.subarray(offset, end), durationMs: (end - offset) / perMs,
     };
   }
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
 }
