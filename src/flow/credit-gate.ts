@@ -63,6 +63,7 @@ export class CreditGate {
   private wakeAt = Infinity;
   /** The synchronous sender's callback for the wake-up (see `wakeOnPredictedCredit`). */
   private wakeListener: (() => void) | undefined;
+  private wakeListenerMs = 0;
 
   constructor(options: CreditGateOptions = {}) {
     this.window = clampWindow(options.windowMs ?? DEFAULT_WINDOW_MS);
@@ -199,6 +200,7 @@ export class CreditGate {
       return false;
     }
     this.wakeListener = wake;
+    this.wakeListenerMs = ms;
     return true;
   }
 
@@ -287,10 +289,13 @@ export class CreditGate {
     this.wakeTimer = undefined;
     this.wakeAt = Infinity;
     this.creditMs = this.predictedCredit();
-    const listener = this.wakeListener;
-    this.wakeListener = undefined;
     this.credited();
-    listener?.();
+    const listener = this.wakeListener;
+    if (listener === undefined) return;
+    // The moment of an earlier waiter (a spend, `ready`): the callback waits on for its own.
+    if (this.creditMs < this.wakeListenerMs && this.wakeWhenCredit(this.wakeListenerMs)) return;
+    this.wakeListener = undefined;
+    listener();
   };
 
   private cancelWake(): void {
