@@ -27,6 +27,7 @@ import { CreditGate } from '../flow/credit-gate.js';
 import type { EpochClock } from '../flow/epoch.js';
 import { PlayoutTracker } from '../flow/playout-tracker.js';
 import { WindowTuner, type WindowChange } from '../flow/window-tuner.js';
+import { WaitDeadline } from '../flow/wait-deadline.js';
 import { Waiter, WaiterList } from '../flow/waiters.js';
 import type { WaitOptions } from '../flow/audio-queue.js';
 import type { ModelAudio } from '../models/model.js';
@@ -100,9 +101,6 @@ export interface DropReport {
 /** What every non-pausable delivery returns: the producer does not wait, so nothing to allocate. */
 const DELIVERED: Promise<void> = Promise.resolve();
 
-/** setTimeout's largest delay; a longer playout-stall deadline counts as none (as for every wait). */
-const MAX_TIMER_MS = 2_147_483_647;
-
 interface Finished {
   readonly promise: Promise<void>;
   readonly resolve: () => void;
@@ -116,13 +114,8 @@ export class OutboundAudio {
   private readonly tuner: WindowTuner | undefined;
   /** The piece the pump has taken from the queue and holds while it waits for credit. */
   private held: AudioItem | undefined;
-  /** When the pump started waiting for credit for `held` (options.now): the stall deadline runs from here. */
-  private heldSince = 0;
-  /**
-   * The playout-stall deadline. It outlives one wait for credit (a wait per piece is the steady
-   * state): when it fires it checks the current wait against `heldSince` and re-arms for the rest.
-   */
-  private stallTimer: NodeJS.Timeout | undefined;
+  /** The playout-stall deadline of the pump's waits for credit (one per held piece). */
+  private readonly stall: WaitDeadline;
   /** Tail of the chain of pausable writes (see `enqueue`). */
   private writeChain: Promise<void> = Promise.resolve();
   private closed = false;
@@ -152,6 +145,7 @@ export class OutboundAudio {
       ? new AudioQueue<OutboundItem>({ highWaterMarkMs: options.queueMs })
       : new AudioQueue<OutboundItem>({ highWaterMarkMs: options.queueMs, overflow: 'reject' });
     this.pieceBytes = Math.max(1, Math.round(options.sendChunkMs * bytesPerMs(options.format)));
+    this.stall = new WaitDeadline(options.playoutStallMs, options.now, () => this.stalled());
   }
 
   /** Model audio waiting in the gateway: the queue plus the piece held for credit. */
@@ -246,7 +240,7 @@ export class OutboundAudio {
       timeline: this.tracker.freeze(),
     };
     this.queue.abort('barge-in');
-    this.held = undefined; // the pump's wait ends here (its stall timer finds no wait and lapses)
+    this.dropHeld();
     this.credit.abort('barge-in'); // drops the pump's credit wake-up
     this.credit.reset();
     this.tracker.reset();
@@ -282,8 +276,7 @@ export class OutboundAudio {
     if (this.closed) return;
     this.closed = true;
     this.held = undefined;
-    clearTimeout(this.stallTimer);
-    this.stallTimer = undefined;
+    this.stall.cancel();
     this.queue.abort('call ended');
     this.queue.close();
     this.credit.abort('call ended');
@@ -318,7 +311,7 @@ export class OutboundAudio {
       const item: OutboundItem | undefined = this.held ?? this.queue.tryRead();
       if (item === undefined) return; // empty: the next delivery pumps
       if (item.epoch !== epochs.current) {
-        this.held = undefined; // stale (a barge-in came after it was queued): dropped
+        if (item === this.held) this.dropHeld(); // stale (a barge-in came after it was queued): dropped
         continue;
       }
       if (item.kind === 'sentence-end') {
@@ -329,8 +322,7 @@ export class OutboundAudio {
         this.waitForCredit(item);
         return;
       }
-      // The stall timer, if armed, stays: it finds no wait when it fires (cheaper than a clear per piece).
-      this.held = undefined;
+      if (item === this.held) this.dropHeld();
       const now = this.options.now();
       // Dry in the middle of an item: the caller heard a gap (the gateway's estimate).
       if (item.itemId === this.lastSentItemId && this.tracker.estimatePlayed(now) >= this.tracker.sentMs) {
@@ -350,29 +342,24 @@ export class OutboundAudio {
    * wake-up when time alone brings the credit. The stall deadline runs from the start of the wait.
    */
   private waitForCredit(item: AudioItem): void {
-    if (this.held !== item) {
-      this.held = item;
-      this.heldSince = this.options.now();
-    }
+    this.held = item;
+    this.stall.begin(); // a wait for this piece in progress keeps its start
     this.credit.wakeOnPredictedCredit(item.durationMs, this.onCreditWake);
-    if (this.stallTimer === undefined && this.options.playoutStallMs <= MAX_TIMER_MS) {
-      this.stallTimer = setTimeout(this.onStallTimer, this.options.playoutStallMs);
-    }
+  }
+
+  /** The held piece leaves (sent or dropped): its wait for credit is over. */
+  private dropHeld(): void {
+    this.held = undefined;
+    this.stall.end();
   }
 
   private readonly onCreditWake = (): void => this.pump();
 
-  private readonly onStallTimer = (): void => {
-    this.stallTimer = undefined;
-    if (this.held === undefined || this.closed) return; // not waiting now: the next wait re-arms
-    const left = this.options.playoutStallMs - (this.options.now() - this.heldSince);
-    if (left > 0) {
-      this.stallTimer = setTimeout(this.onStallTimer, Math.ceil(left)); // a later wait than the one that armed it
-      return;
-    }
+  /** A piece waited `playoutStallMs` for credit: the caller stopped confirming playback. */
+  private stalled(): void {
     this.options.onFatal(vwError('VW_ERR_PLAYOUT_STALLED', this.options.playoutStallMs));
     this.close(); // the sender is done, whatever onFatal does
-  };
+  }
 
   /** A send threw (a bug): `run()` rejects and the path closes; the producer and the peer see nothing. */
   private fail(err: unknown): void {
