@@ -10,6 +10,9 @@
  * but what a PlayoutModel predicts (it plays in real time from the last report), so credit grows
  * with time and a delayed report no longer starves the consumer. A spender waiting for credit
  * that time alone will bring gets one timer, at the moment the prediction gets there.
+ *
+ * Two ways to wait: `spend()` (a promise per wait) or, for a synchronous sender that re-checks
+ * `trySpend()` itself, `wakeOnPredictedCredit()` (a callback from that same one timer, no promise).
  */
 import { vwError, type VoicewireError } from '../errors.js';
 import type { WaitOptions } from './audio-queue.js';
@@ -58,6 +61,9 @@ export class CreditGate {
   /** The one wake-up of a predictive gate: when the prediction gives the first waiter its credit. */
   private wakeTimer: NodeJS.Timeout | undefined;
   private wakeAt = Infinity;
+  /** The synchronous sender's callback for the wake-up (see `wakeOnPredictedCredit`). */
+  private wakeListener: (() => void) | undefined;
+  private wakeListenerMs = 0;
 
   constructor(options: CreditGateOptions = {}) {
     this.window = clampWindow(options.windowMs ?? DEFAULT_WINDOW_MS);
@@ -175,8 +181,33 @@ export class CreditGate {
       this.take(ms);
     } finally {
       waiter.leave();
-      if (this.spenders.size === 0 && this.pendingReady === undefined) this.cancelWake();
+      if (this.spenders.size === 0 && this.pendingReady === undefined && this.wakeListener === undefined) this.cancelWake();
     }
+  }
+
+  /**
+   * For a synchronous sender whose `trySpend(ms)` just failed: calls `wake` once, from the gate's
+   * one timer, at the moment the predicted playout gives `ms` of credit, so the sender can retry
+   * without a promise. Returns false (and arms nothing) when time alone never brings that credit
+   * (a report-only gate, or the prediction at what was sent or at its lead bound): only a report
+   * can, and the sender that passes reports to `played()`/`grant()` knows when it has. A later
+   * call replaces the callback; `cancelWakeOnPredictedCredit()` and `abort()` drop it.
+   */
+  wakeOnPredictedCredit(ms: number, wake: () => void): boolean {
+    this.wakeListener = undefined;
+    if (!this.wakeWhenCredit(ms)) {
+      if (this.spenders.size === 0 && this.pendingReady === undefined) this.cancelWake();
+      return false;
+    }
+    this.wakeListener = wake;
+    this.wakeListenerMs = ms;
+    return true;
+  }
+
+  /** Drops the callback of `wakeOnPredictedCredit` (and the timer, when nobody else needs it). */
+  cancelWakeOnPredictedCredit(): void {
+    this.wakeListener = undefined;
+    if (this.spenders.size === 0 && this.pendingReady === undefined) this.cancelWake();
   }
 
   /**
@@ -194,10 +225,12 @@ export class CreditGate {
 
   /**
    * Reject every waiting spend() with VW_ERR_ABORTED(reason); the gate stays usable. A pending
-   * `ready` rejects too (marked handled, as WHATWG does), and the next `ready` starts afresh.
+   * `ready` rejects too (marked handled, as WHATWG does), and the next `ready` starts afresh. The
+   * callback of `wakeOnPredictedCredit` is dropped.
    */
   abort(reason: string): void {
     const error = vwError('VW_ERR_ABORTED', reason);
+    this.wakeListener = undefined;
     this.cancelWake();
     this.spenders.failAll(error);
     const pending = this.pendingReady;
@@ -236,23 +269,34 @@ export class CreditGate {
 
   /**
    * Predictive gate: one timer for the moment the prediction gives `ms` of credit; none when only a
-   * report can (the prediction is at what was sent or at its lead bound). An earlier timer stays.
+   * report can (the prediction is at what was sent or at its lead bound): returns whether a timer
+   * (this one or an earlier one, which stays) is armed.
    */
-  private wakeWhenCredit(ms: number): void {
-    if (!this.model || !this.clock) return;
+  private wakeWhenCredit(ms: number): boolean {
+    if (!this.model || !this.clock) return false;
     const now = this.clock();
     const at = this.model.reachesAt(this.sent - this.window + ms, now);
-    if (at === undefined || at >= this.wakeAt) return;
+    if (at === undefined) return false;
+    if (at >= this.wakeAt) return true;
     this.cancelWake();
     this.wakeAt = at;
     // ≥ 1 ms: a timer of 0 at the edge of float rounding would spin.
-    this.wakeTimer = setTimeout(() => {
-      this.wakeTimer = undefined;
-      this.wakeAt = Infinity;
-      this.creditMs = this.predictedCredit();
-      this.credited();
-    }, Math.max(1, Math.ceil(at - now)));
+    this.wakeTimer = setTimeout(this.onWakeTimer, Math.max(1, Math.ceil(at - now)));
+    return true;
   }
+
+  private readonly onWakeTimer = (): void => {
+    this.wakeTimer = undefined;
+    this.wakeAt = Infinity;
+    this.creditMs = this.predictedCredit();
+    this.credited();
+    const listener = this.wakeListener;
+    if (listener === undefined) return;
+    // The moment of an earlier waiter (a spend, `ready`): the callback waits on for its own.
+    if (this.creditMs < this.wakeListenerMs && this.wakeWhenCredit(this.wakeListenerMs)) return;
+    this.wakeListener = undefined;
+    listener();
+  };
 
   private cancelWake(): void {
     if (this.wakeTimer !== undefined) clearTimeout(this.wakeTimer);
@@ -267,7 +311,7 @@ export class CreditGate {
       const pending = this.pendingReady;
       this.pendingReady = undefined;
       pending.resolve();
-      if (this.spenders.size === 0) this.cancelWake();
+      if (this.spenders.size === 0 && this.wakeListener === undefined) this.cancelWake();
     } else if (this.pendingReady) {
       this.wakeWhenCredit(Number.MIN_VALUE);
     }

@@ -11,6 +11,14 @@
  * Audio is queued in pieces of at most `sendChunkMs` (views into the model's delta): one credit
  * spend and one message per piece, so the caller never holds more than the window (after a downlink
  * stall that emptied its player, at most the prediction lead more: see flow/playout-model.ts).
+ *
+ * Sending is a synchronous drain (`pump`), not an async loop: a piece goes out in the call stack of
+ * whatever made it sendable — the model's delivery (`enqueue`), the caller's played report
+ * (`played`), or the credit gate's one predictive wake-up timer — so the steady state costs no
+ * promise and no microtask per piece. Only a pump blocked on credit arms timers (that wake-up, and
+ * the playout-stall deadline). A send may call back into this object synchronously (a failed send
+ * closing the call, a barge-in, a fake that echoes at once): the pump does not recurse
+ * (`draining`), it loops and re-checks its state after every send.
  */
 import { bytesPerMs, type AudioFormat } from '../audio/format.js';
 import { isVoicewireError, vwError, type VoicewireError } from '../errors.js';
@@ -19,6 +27,7 @@ import { CreditGate } from '../flow/credit-gate.js';
 import type { EpochClock } from '../flow/epoch.js';
 import { PlayoutTracker } from '../flow/playout-tracker.js';
 import { WindowTuner, type WindowChange } from '../flow/window-tuner.js';
+import { WaitDeadline } from '../flow/wait-deadline.js';
 import { Waiter, WaiterList } from '../flow/waiters.js';
 import type { WaitOptions } from '../flow/audio-queue.js';
 import type { ModelAudio } from '../models/model.js';
@@ -89,16 +98,32 @@ export interface DropReport {
   readonly timeline: PlayoutTracker;
 }
 
+/** What every non-pausable delivery returns: the producer does not wait, so nothing to allocate. */
+const DELIVERED: Promise<void> = Promise.resolve();
+
+interface Finished {
+  readonly promise: Promise<void>;
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+}
+
 export class OutboundAudio {
   readonly credit: CreditGate;
   private readonly queue: AudioQueue<OutboundItem>;
   private readonly tracker = new PlayoutTracker();
   private readonly tuner: WindowTuner | undefined;
-  /** The piece the sender has taken from the queue and holds while it waits for credit. */
+  /** The piece the pump has taken from the queue and holds while it waits for credit. */
   private held: AudioItem | undefined;
+  /** The playout-stall deadline of the pump's waits for credit (one per held piece). */
+  private readonly stall: WaitDeadline;
   /** Tail of the chain of pausable writes (see `enqueue`). */
   private writeChain: Promise<void> = Promise.resolve();
   private closed = false;
+  /** `run()` was called: nothing is sent before. */
+  private started = false;
+  /** The pump is running: a send that calls back into this object (and pumps) must not nest. */
+  private draining = false;
+  private finished: Finished | undefined;
   private readonly pieceBytes: number;
   /** `whenPlayedOut` callers, woken at every played report, drop and close. */
   private readonly playedOutWaiters = new WaiterList();
@@ -120,6 +145,7 @@ export class OutboundAudio {
       ? new AudioQueue<OutboundItem>({ highWaterMarkMs: options.queueMs })
       : new AudioQueue<OutboundItem>({ highWaterMarkMs: options.queueMs, overflow: 'reject' });
     this.pieceBytes = Math.max(1, Math.round(options.sendChunkMs * bytesPerMs(options.format)));
+    this.stall = new WaitDeadline(options.playoutStallMs, options.now, () => this.stalled());
   }
 
   /** Model audio waiting in the gateway: the queue plus the piece held for credit. */
@@ -138,13 +164,22 @@ export class OutboundAudio {
   }
 
   /**
-   * Queues a delivery in arrival order. A pausable producer's writes wait for room, so each
-   * delivery is chained after the previous one: pieces of two deliveries never interleave, and a
-   * sentence-end marker never overtakes its sentence's last pieces.
+   * Queues a delivery in arrival order and sends what credit covers before returning. A
+   * non-pausable producer gets one shared resolved promise (it does not wait; a failure of the
+   * delivery itself still rejects). A pausable producer's writes wait for room, so each delivery is
+   * chained after the previous one: pieces of two deliveries never interleave, and a sentence-end
+   * marker never overtakes its sentence's last pieces.
    */
   enqueue(chunk: ModelAudio): Promise<void> {
-    if (!this.options.pausable) return this.write(chunk);
-    const next = this.writeChain.then(() => this.write(chunk));
+    if (!this.options.pausable) {
+      try {
+        this.deliver(chunk);
+      } catch (err) {
+        return Promise.reject(asError(err));
+      }
+      return DELIVERED;
+    }
+    const next = this.writeChain.then(() => this.writePausable(chunk));
     this.writeChain = next.catch(() => undefined);
     return next;
   }
@@ -152,21 +187,26 @@ export class OutboundAudio {
   /** Queues the end of a sentence (the caller acknowledges it once played). */
   endSentence(sentenceId: number): boolean {
     const marker: SentenceEndItem = { kind: 'sentence-end', epoch: this.options.epochs.current, sentenceId, durationMs: 0 };
-    if (!this.options.pausable) return this.queue.tryWrite(marker);
+    if (!this.options.pausable) {
+      if (!this.queue.tryWrite(marker)) return false;
+      this.pump();
+      return true;
+    }
     // A zero-length marker always fits; it waits only for the pieces written before it.
     this.writeChain = this.writeChain.then(() => {
-      if (marker.epoch === this.options.epochs.current) this.queue.tryWrite(marker);
+      if (marker.epoch === this.options.epochs.current && this.queue.tryWrite(marker)) this.pump();
     });
     return true;
   }
 
-  /** The caller's cumulative played position in the current epoch. */
+  /** The caller's cumulative played position in the current epoch; sends what the credit it frees covers. */
   played(playedMs: number): void {
     const sample = this.credit.played(playedMs);
     const now = this.options.now();
     this.tracker.confirm(playedMs, now);
     if (this.tuner) this.retune((sample && this.tuner.observe(sample, now)) ?? this.tuner.tick(now));
     this.playedOutWaiters.wakeAll();
+    this.pump();
   }
 
   /**
@@ -200,8 +240,8 @@ export class OutboundAudio {
       timeline: this.tracker.freeze(),
     };
     this.queue.abort('barge-in');
-    this.held = undefined; // the sender's credit wait is rejected below; the piece is gone now
-    this.credit.abort('barge-in');
+    this.dropHeld();
+    this.credit.abort('barge-in'); // drops the pump's credit wake-up
     this.credit.reset();
     this.tracker.reset();
     this.lastSentItemId = undefined;
@@ -210,68 +250,39 @@ export class OutboundAudio {
   }
 
   /**
-   * Sends queued audio to the caller as credit allows; one loop per call, ends at `close()`.
-   * A piece that is queued and covered by credit is taken without awaiting (tryRead/trySpend):
-   * in the steady state every piece is, and two promise turns per piece were most of this loop's
-   * cost; it waits (read/spend) only when the queue is empty or the credit short.
+   * Starts sending (nothing is sent before) and resolves at `close()`. The sending itself happens
+   * synchronously in `enqueue`, `endSentence`, `played` and the credit gate's wake-up (see the
+   * module comment). Rejects when a send threw (a bug, e.g. in the transport); the path is closed
+   * then, and the session ends the call.
    */
-  async run(): Promise<void> {
-    const { epochs, transport } = this.options;
-    while (!this.closed) {
-      let item: OutboundItem | undefined = this.queue.tryRead();
-      if (item === undefined) {
-        try {
-          item = await this.queue.read();
-        } catch (err) {
-          if (isVoicewireError(err, 'VW_ERR_ABORTED')) continue; // barge-in emptied the queue
-          throw err;
-        }
-        if (item === undefined) return; // closed: the call ended
-      }
-      if (item.epoch !== epochs.current) continue;
-      if (item.kind === 'sentence-end') {
-        transport.endSentence(item.epoch, item.sentenceId);
-        continue;
-      }
-      if (!this.credit.trySpend(item.durationMs)) {
-        this.held = item;
-        try {
-          await this.credit.spend(item.durationMs, { timeoutMs: this.options.playoutStallMs });
-        } catch (err) {
-          if (isVoicewireError(err, 'VW_ERR_ABORTED')) continue;
-          if (isVoicewireError(err, 'VW_ERR_DEADLINE')) {
-            this.options.onFatal(vwError('VW_ERR_PLAYOUT_STALLED', this.options.playoutStallMs));
-            return;
-          }
-          throw err;
-        } finally {
-          this.held = undefined;
-        }
-        // A barge-in between the credit wait and now made this piece stale: drop it.
-        if (item.epoch !== epochs.current || this.closed) continue;
-      }
-      const now = this.options.now();
-      // Dry in the middle of an item: the caller heard a gap (the gateway's estimate).
-      if (item.itemId === this.lastSentItemId && this.tracker.estimatePlayed(now) >= this.tracker.sentMs) {
-        this.underruns++;
-        this.retune(this.tuner?.underrun(now));
-      }
-      transport.sendAudio(item);
-      this.tracker.sent(item.itemId, item.durationMs, now);
-      this.lastSentItemId = item.itemId;
-      this.maxBufferedMs = Math.max(this.maxBufferedMs, this.credit.inFlightMs);
+  run(): Promise<void> {
+    if (this.finished === undefined) {
+      let resolve!: () => void;
+      let reject!: (error: Error) => void;
+      const promise = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      this.finished = { promise, resolve, reject };
+      if (this.closed) resolve();
+      this.started = true;
+      this.pump();
     }
+    return this.finished.promise;
   }
 
-  /** Releases everything; waiting producers and the sender end. Idempotent. */
+  /** Releases everything; waiting producers end and `run()` resolves. Idempotent. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.held = undefined;
+    this.stall.cancel();
     this.queue.abort('call ended');
     this.queue.close();
     this.credit.abort('call ended');
     this.tracker.reset();
     this.playedOutWaiters.failAll(vwError('VW_ERR_CLOSED', 'call ended'));
+    this.finished?.resolve();
   }
 
   private retune(change: WindowChange | undefined): void {
@@ -280,29 +291,127 @@ export class OutboundAudio {
     this.options.onWindow?.(change);
   }
 
-  private async write(chunk: ModelAudio): Promise<void> {
+  /** Sends what is queued while credit covers it, in the caller's call stack; never nests. */
+  private pump(): void {
+    if (this.draining || !this.started || this.closed) return;
+    this.draining = true;
+    try {
+      this.drain();
+    } catch (err) {
+      this.fail(err);
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private drain(): void {
+    const { epochs, transport } = this.options;
+    // Every pass re-reads the state: a send may have closed the path, dropped the queue or played.
+    while (!this.closed) {
+      const item: OutboundItem | undefined = this.held ?? this.queue.tryRead();
+      if (item === undefined) return; // empty: the next delivery pumps
+      if (item.epoch !== epochs.current) {
+        if (item === this.held) this.dropHeld(); // stale (a barge-in came after it was queued): dropped
+        continue;
+      }
+      if (item.kind === 'sentence-end') {
+        transport.endSentence(item.epoch, item.sentenceId);
+        continue;
+      }
+      if (!this.credit.trySpend(item.durationMs)) {
+        this.waitForCredit(item);
+        return;
+      }
+      if (item === this.held) this.dropHeld();
+      const now = this.options.now();
+      // Dry in the middle of an item: the caller heard a gap (the gateway's estimate).
+      if (item.itemId === this.lastSentItemId && this.tracker.estimatePlayed(now) >= this.tracker.sentMs) {
+        this.underruns++;
+        this.retune(this.tuner?.underrun(now));
+      }
+      // Book the send before making it: a barge-in inside sendAudio must find it on the old timeline.
+      this.tracker.sent(item.itemId, item.durationMs, now);
+      this.lastSentItemId = item.itemId;
+      this.maxBufferedMs = Math.max(this.maxBufferedMs, this.credit.inFlightMs);
+      transport.sendAudio(item);
+    }
+  }
+
+  /**
+   * Holds `item` until credit covers it: a played report pumps, and so does the gate's predictive
+   * wake-up when time alone brings the credit. The stall deadline runs from the start of the wait.
+   */
+  private waitForCredit(item: AudioItem): void {
+    this.held = item;
+    this.stall.begin(); // a wait for this piece in progress keeps its start
+    this.credit.wakeOnPredictedCredit(item.durationMs, this.onCreditWake);
+  }
+
+  /** The held piece leaves (sent or dropped): its wait for credit is over. */
+  private dropHeld(): void {
+    this.held = undefined;
+    this.stall.end();
+  }
+
+  private readonly onCreditWake = (): void => this.pump();
+
+  /** A piece waited `playoutStallMs` for credit: the caller stopped confirming playback. */
+  private stalled(): void {
+    this.options.onFatal(vwError('VW_ERR_PLAYOUT_STALLED', this.options.playoutStallMs));
+    this.close(); // the sender is done, whatever onFatal does
+  }
+
+  /** A send threw (a bug): `run()` rejects and the path closes; the producer and the peer see nothing. */
+  private fail(err: unknown): void {
+    this.finished?.reject(asError(err));
+    this.close();
+  }
+
+  /** Queues a non-pausable delivery (what does not fit is reported to `onCap`), then sends. */
+  private deliver(chunk: ModelAudio): void {
     if (this.closed) return;
     const epoch = this.options.epochs.current;
     const perMs = bytesPerMs(this.options.format);
     const bytes = chunk.bytes;
     for (let offset = 0; offset < bytes.length; offset += this.pieceBytes) {
       const end = Math.min(offset + this.pieceBytes, bytes.length);
-      const item: AudioItem = {
-        kind: 'audio', epoch, itemId: chunk.itemId, sentenceId: chunk.sentenceId,
-        bytes: bytes.subarray(offset, end), durationMs: (end - offset) / perMs,
-      };
-      if (this.options.pausable) {
+      if (!this.queue.tryWrite(this.piece(chunk, epoch, offset, end, perMs))) {
+        this.options.onCap(chunk.responseId, (bytes.length - offset) / perMs);
+        break;
+      }
+    }
+    this.pump();
+  }
+
+  /** Queues a pausable delivery piece by piece, waiting for room; each piece is sent when credit allows. */
+  private async writePausable(chunk: ModelAudio): Promise<void> {
+    if (this.closed) return;
+    const epoch = this.options.epochs.current;
+    const perMs = bytesPerMs(this.options.format);
+    const bytes = chunk.bytes;
+    for (let offset = 0; offset < bytes.length; offset += this.pieceBytes) {
+      const item = this.piece(chunk, epoch, offset, Math.min(offset + this.pieceBytes, bytes.length), perMs);
+      if (!this.queue.tryWrite(item)) {
         try {
           await this.queue.write(item);
         } catch (err) {
           if (isVoicewireError(err, 'VW_ERR_ABORTED') || isVoicewireError(err, 'VW_ERR_CLOSED')) return;
           throw err;
         }
-        if (epoch !== this.options.epochs.current) return;
-      } else if (!this.queue.tryWrite(item)) {
-        this.options.onCap(chunk.responseId, (bytes.length - offset) / perMs);
-        return;
       }
+      this.pump();
+      if (epoch !== this.options.epochs.current) return;
     }
   }
+
+  private piece(chunk: ModelAudio, epoch: number, offset: number, end: number, perMs: number): AudioItem {
+    return {
+      kind: 'audio', epoch, itemId: chunk.itemId, sentenceId: chunk.sentenceId,
+      bytes: chunk.bytes.subarray(offset, end), durationMs: (end - offset) / perMs,
+    };
+  }
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
 }
