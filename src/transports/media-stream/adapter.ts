@@ -312,7 +312,10 @@ export class MediaStreamTransport implements CallerTransport {
     const max = this.dialect.maxMessageChars;
     if (size > max) return this.link.reject(vwError('VW_ERR_MESSAGE_TOO_LARGE', size, max));
     let result;
-    if (!isBinary) result = this.dialect.parse(rawText(data), this.media, this.sid);
+    if (!isBinary) {
+      const dialect = this.dialect;
+      result = dialect.parseTextBytes !== undefined ? dialect.parseTextBytes(rawBytes(data), this.media, this.sid) : dialect.parse(rawText(data), this.media, this.sid);
+    }
     else if (this.dialect.parseBinary !== undefined) result = this.dialect.parseBinary(rawBytes(data));
     else return this.link.reject(vwError('VW_ERR_BINARY_FRAME'));
     if (!result.ok) return this.link.reject(result.error);

@@ -89,6 +89,11 @@ export interface MediaStreamDialect {
    * to it (it was checked on `start`); the result must be the same with or without it.
    */
   parse(text: string, mediaOut: Uint8Array, streamId?: string): StreamParseResult;
+  /**
+   * `parse` of a text frame given as its UTF-8 bytes, undecoded, so the dialect can read its hot
+   * messages without making a string (it decodes the rest itself). Absent: `parse` gets the text.
+   */
+  parseTextBytes?(bytes: Uint8Array, mediaOut: Uint8Array, streamId?: string): StreamParseResult;
   /** Binary frames (a carrier that sends audio as binary); absent: a binary frame is VW_ERR_BINARY_FRAME. */
   parseBinary?(bytes: Uint8Array): StreamParseResult;
   /**

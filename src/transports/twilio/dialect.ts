@@ -6,7 +6,7 @@
 import { TWILIO_FORMAT } from '../../audio/format.js';
 import type { MediaStreamDialect, StreamInbound, StreamParseResult } from '../media-stream/dialect.js';
 import type { TransportKind } from '../transport.js';
-import { MAX_MEDIA_PAYLOAD_BYTES, MAX_MESSAGE_CHARS, TWILIO_SID, parseTwilioMessage, serializeClear, serializeMark, serializeMedia } from './codec.js';
+import { MAX_MEDIA_PAYLOAD_BYTES, MAX_MESSAGE_CHARS, TWILIO_SID, parseTwilioMessage, serializeClear, serializeMark, serializeMedia, type TwilioParseResult } from './codec.js';
 import type { TwilioInbound } from './messages.js';
 
 export interface TwilioLikeOptions {
@@ -42,6 +42,10 @@ function toStreamInbound(message: TwilioInbound): StreamInbound {
   }
 }
 
+function toStreamResult(result: TwilioParseResult): StreamParseResult {
+  return result.ok ? { ok: true, message: toStreamInbound(result.message) } : { ok: false, error: result.error };
+}
+
 /** A dialect speaking Twilio's messages under another name. */
 export function twilioLikeDialect(options: TwilioLikeOptions): MediaStreamDialect {
   const parseOptions = { sidPattern: options.sidPattern };
@@ -54,10 +58,8 @@ export function twilioLikeDialect(options: TwilioLikeOptions): MediaStreamDialec
     maxPayloadBytes: MAX_MEDIA_PAYLOAD_BYTES,
     callerTrack: 'inbound',
     outboundAlignBytes: 1,
-    parse(text: string, mediaOut: Uint8Array, streamId?: string): StreamParseResult {
-      const result = parseTwilioMessage(text, mediaOut, parseOptions, streamId);
-      return result.ok ? { ok: true, message: toStreamInbound(result.message) } : { ok: false, error: result.error };
-    },
+    parse: (text, mediaOut, streamId) => toStreamResult(parseTwilioMessage(text, mediaOut, parseOptions, streamId)),
+    parseTextBytes: (bytes, mediaOut, streamId) => toStreamResult(parseTwilioMessage(bytes, mediaOut, parseOptions, streamId)),
     serializeMedia,
     serializeMark,
     serializeClear,
