@@ -132,45 +132,96 @@ function decodeBase64Bytes(bytes: Uint8Array, start: number, end: number, out: U
 }
 
 /**
+ * Where the values of the last frame {@link scanMedia} read lie in it (start, end of each):
+ * sequenceNumber, track, chunk, timestamp, streamSid. Scratch: read right after the scan.
+ */
+const BOUNDS = new Int32Array(10);
+const SEQUENCE = 0;
+const TRACK = 2;
+const CHUNK = 4;
+const TIMESTAMP = 6;
+const SID = 8;
+
+/**
+ * Checks that `bytes` has Twilio's exact media layout with valid counters, track and payload,
+ * decodes the payload into `out` and notes where the values lie (BOUNDS); returns the payload's
+ * size, or -1 (the sid's shape is left to the caller).
+ */
+function scanMedia(bytes: Uint8Array, out: Uint8Array, maxChars: number): number {
+  if (bytes.length > maxChars || !matchesAt(bytes, 0, HEAD)) return -1;
+  const sequenceStart = HEAD.length;
+  const sequenceEnd = digitsEnd(bytes, sequenceStart);
+  if (sequenceEnd < 0 || !matchesAt(bytes, sequenceEnd, TO_TRACK)) return -1;
+  const trackStart = sequenceEnd + TO_TRACK.length;
+  let trackEnd = trackStart;
+  while (trackEnd < bytes.length && TRACK_BYTE[bytes[trackEnd]!] === 1) trackEnd++;
+  if (trackEnd === trackStart || trackEnd - trackStart > MAX_TRACK || !matchesAt(bytes, trackEnd, TO_CHUNK)) return -1;
+  const chunkStart = trackEnd + TO_CHUNK.length;
+  const chunkEnd = digitsEnd(bytes, chunkStart);
+  if (chunkEnd < 0 || !matchesAt(bytes, chunkEnd, TO_TIMESTAMP)) return -1;
+  const timestampStart = chunkEnd + TO_TIMESTAMP.length;
+  const timestampEnd = digitsEnd(bytes, timestampStart);
+  if (timestampEnd < 0 || !matchesAt(bytes, timestampEnd, TO_PAYLOAD)) return -1;
+  const payloadStart = timestampEnd + TO_PAYLOAD.length;
+  // The sid runs from the last quote before the tail (a valid sid holds none) to the tail; found
+  // from the end (≤ 65 bytes), not by scanning the payload for its closing quote (216 bytes).
+  const sidEnd = bytes.length - TAIL.length;
+  if (sidEnd <= payloadStart || !matchesAt(bytes, sidEnd, TAIL)) return -1;
+  const sidLimit = Math.max(payloadStart, sidEnd - MAX_SID - 1);
+  let sidQuote = sidEnd - 1;
+  while (sidQuote >= sidLimit && bytes[sidQuote] !== QUOTE) sidQuote--;
+  const sidStart = sidQuote + 1;
+  const payloadEnd = sidStart - TO_SID.length;
+  // The payload, between, must then be base64 alone: any quote in it fails the decode.
+  if (sidQuote < sidLimit || payloadEnd < payloadStart || !matchesAt(bytes, payloadEnd, TO_SID)) return -1;
+  const written = decodeBase64Bytes(bytes, payloadStart, payloadEnd, out);
+  if (written < 0) return -1;
+  BOUNDS[SEQUENCE] = sequenceStart;
+  BOUNDS[SEQUENCE + 1] = sequenceEnd;
+  BOUNDS[TRACK] = trackStart;
+  BOUNDS[TRACK + 1] = trackEnd;
+  BOUNDS[CHUNK] = chunkStart;
+  BOUNDS[CHUNK + 1] = chunkEnd;
+  BOUNDS[TIMESTAMP] = timestampStart;
+  BOUNDS[TIMESTAMP + 1] = timestampEnd;
+  BOUNDS[SID] = sidStart;
+  BOUNDS[SID + 1] = sidEnd;
+  return written;
+}
+
+/**
  * The media message in `bytes` (a whole WebSocket text frame) if it has Twilio's exact layout and
  * every field is valid, its payload decoded into `out` (a view of it); undefined otherwise (then
  * parse in full). `maxChars` and `sid` are the full parser's bounds; a sid equal to `knownSid`
  * (checked against `sid` when the stream started) is not tested again.
  */
 export function parseTwilioMediaBytes(bytes: Uint8Array, out: Uint8Array, maxChars: number, sid: RegExp, knownSid?: string): TwilioMedia | undefined {
-  if (bytes.length > maxChars || !matchesAt(bytes, 0, HEAD)) return undefined;
-  const sequenceStart = HEAD.length;
-  const sequenceEnd = digitsEnd(bytes, sequenceStart);
-  if (sequenceEnd < 0 || !matchesAt(bytes, sequenceEnd, TO_TRACK)) return undefined;
-  const trackStart = sequenceEnd + TO_TRACK.length;
-  let trackEnd = trackStart;
-  while (trackEnd < bytes.length && TRACK_BYTE[bytes[trackEnd]!] === 1) trackEnd++;
-  if (trackEnd === trackStart || trackEnd - trackStart > MAX_TRACK || !matchesAt(bytes, trackEnd, TO_CHUNK)) return undefined;
-  const chunkStart = trackEnd + TO_CHUNK.length;
-  const chunkEnd = digitsEnd(bytes, chunkStart);
-  if (chunkEnd < 0 || !matchesAt(bytes, chunkEnd, TO_TIMESTAMP)) return undefined;
-  const timestampStart = chunkEnd + TO_TIMESTAMP.length;
-  const timestampEnd = digitsEnd(bytes, timestampStart);
-  if (timestampEnd < 0 || !matchesAt(bytes, timestampEnd, TO_PAYLOAD)) return undefined;
-  const payloadStart = timestampEnd + TO_PAYLOAD.length;
-  // The payload ends at the first quote; a byte outside the alphabet before it fails the decode.
-  const payloadEnd = bytes.indexOf(QUOTE, payloadStart);
-  if (payloadEnd < 0 || !matchesAt(bytes, payloadEnd, TO_SID)) return undefined;
-  const sidStart = payloadEnd + TO_SID.length;
-  const sidEnd = bytes.length - TAIL.length;
-  // The sid runs to the tail; a quote inside it is refused by sidAt (or differs from knownSid).
-  if (sidEnd < sidStart || !matchesAt(bytes, sidEnd, TAIL)) return undefined;
-  const streamSid = sidAt(bytes, sidStart, sidEnd, sid, knownSid);
-  if (streamSid === undefined) return undefined;
-  const written = decodeBase64Bytes(bytes, payloadStart, payloadEnd, out);
+  const written = scanMedia(bytes, out, maxChars);
   if (written < 0) return undefined;
+  const streamSid = sidAt(bytes, BOUNDS[SID]!, BOUNDS[SID + 1]!, sid, knownSid);
+  if (streamSid === undefined) return undefined;
+  const trackStart = BOUNDS[TRACK]!;
+  const trackEnd = BOUNDS[TRACK + 1]!;
   return {
     event: 'media',
-    sequenceNumber: digitsValue(bytes, sequenceStart, sequenceEnd),
+    sequenceNumber: digitsValue(bytes, BOUNDS[SEQUENCE]!, BOUNDS[SEQUENCE + 1]!),
     streamSid,
     track: spells(bytes, trackStart, trackEnd, INBOUND) ? INBOUND : asciiText(bytes, trackStart, trackEnd),
-    chunk: digitsValue(bytes, chunkStart, chunkEnd),
-    timestamp: digitsValue(bytes, timestampStart, timestampEnd),
+    chunk: digitsValue(bytes, BOUNDS[CHUNK]!, BOUNDS[CHUNK + 1]!),
+    timestamp: digitsValue(bytes, BOUNDS[TIMESTAMP]!, BOUNDS[TIMESTAMP + 1]!),
     payload: out.subarray(0, written),
   };
+}
+
+/**
+ * The size of the payload decoded into `out` when `bytes` is a media frame in Twilio's layout of
+ * stream `streamSid` on `track`, exactly as {@link parseTwilioMediaBytes} would read it with
+ * `knownSid` = `streamSid` (which must match the sid shape: it came from `start`); -1 for any other
+ * frame (then parse it). For the adapter, which needs only the audio of its own stream and track:
+ * no message object, no counters read (they were validated).
+ */
+export function readTwilioMediaOf(bytes: Uint8Array, out: Uint8Array, maxChars: number, streamSid: string, track: string): number {
+  const written = scanMedia(bytes, out, maxChars);
+  if (written < 0 || !spells(bytes, BOUNDS[SID]!, BOUNDS[SID + 1]!, streamSid) || !spells(bytes, BOUNDS[TRACK]!, BOUNDS[TRACK + 1]!, track)) return -1;
+  return written;
 }
