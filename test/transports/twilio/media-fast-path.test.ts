@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { MAX_MEDIA_PAYLOAD_BYTES, MAX_MESSAGE_CHARS, TWILIO_SID, parseTwilioMessage, parseTwilioMessageInFull, type TwilioParseResult } from '../../../src/transports/twilio/codec.js';
-import { parseTwilioMediaBytes } from '../../../src/transports/twilio/media-fast-path.js';
+import { parseTwilioMediaBytes, readTwilioMediaOf } from '../../../src/transports/twilio/media-fast-path.js';
 import { SIGNALWIRE_SID } from '../../../src/transports/signalwire/dialect.js';
 
 const SID = 'MZ18ad3ab5a668481ce02b83e7395059f0';
@@ -58,6 +58,17 @@ const validFields = fc.record({
   payload: fc.uint8Array({ minLength: 1, maxLength: 320 }).map((b) => Buffer.from(b).toString('base64')),
   sid: fc.constant(SID),
 });
+
+/** The text fields of a parsed media message (to rebuild its frame in the layout). */
+function fieldsOf(result: TwilioParseResult): { sequence: string; track: string; chunk: string; timestamp: string; sid: string } {
+  if (!result.ok || result.message.event !== 'media') throw new Error('not media');
+  const m = result.message;
+  return { sequence: String(m.sequenceNumber), track: m.track, chunk: String(m.chunk), timestamp: String(m.timestamp), sid: m.streamSid };
+}
+
+function encodeOf(bytes: readonly number[]): string {
+  return Buffer.from(bytes).toString('base64');
+}
 
 describe('Twilio media fast path', () => {
   test('a real Twilio frame takes the fast path and reads as the full parser reads it', () => {
@@ -169,6 +180,34 @@ describe('Twilio media fast path', () => {
       assert.deepEqual(fast, full);
       assert.equal((fast as { code: string }).code, 'VW_ERR_BAD_BASE64');
     }
+  });
+
+  test('property: the caller-audio read takes a frame exactly when the full parser reads it as media of that stream and track, with the same payload', () => {
+    const frame = fc.oneof(
+      fields.map((f) => Buffer.from(mediaText(f), 'utf8')),
+      fc.tuple(validFields, fc.nat(), fc.integer({ min: 0, max: 255 }), fc.boolean()).map(([f, at, byte, insert]) => {
+        const original = Buffer.from(mediaText(f), 'latin1');
+        const i = at % original.length;
+        return Buffer.concat([original.subarray(0, i), Buffer.of(byte), original.subarray(insert ? i : i + 1)]);
+      }),
+    );
+    fc.assert(
+      fc.property(frame, fc.constantFrom('inbound', 'outbound'), (bytes, track) => {
+        const out = new Uint8Array(MAX_MEDIA_PAYLOAD_BYTES);
+        const size = readTwilioMediaOf(bytes, out, MAX_MESSAGE_CHARS, SID, track);
+        const full = parseTwilioMessageInFull(Buffer.from(bytes).toString('utf8'), new Uint8Array(MAX_MEDIA_PAYLOAD_BYTES));
+        const expected = full.ok && full.message.event === 'media' && full.message.streamSid === SID && full.message.track === track ? Array.from(full.message.payload) : undefined;
+        if (size < 0) {
+          // Falling through is always allowed; the full parser then decides. A frame in the exact
+          // layout with plain-ASCII values, though, must not fall through.
+          const layout = expected !== undefined && bytes.every((x) => x < 0x80) && bytes.equals(Buffer.from(mediaText({ ...fieldsOf(full), payload: encodeOf(expected) }), 'latin1'));
+          assert.ok(!layout, 'a frame in the layout fell through');
+        } else {
+          assert.deepEqual(Array.from(out.subarray(0, size)), expected);
+        }
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   test('a text longer than the message bound is never read by the fast path', () => {
