@@ -12,10 +12,10 @@
  * so the fast path accepts a subset of what the full parser accepts, with the same result
  * (test/transports/twilio/media-fast-path.test.ts checks both with fast-check).
  */
+import { decodeBase64BytesInto } from '../../audio/base64.js';
 import type { TwilioMedia } from './messages.js';
 
 const QUOTE = 0x22;
-const PAD = 0x3d; // '='
 
 function ascii(text: string): Uint8Array {
   return Uint8Array.from(text, (c) => c.charCodeAt(0));
@@ -37,10 +37,6 @@ const MAX_SID = 64;
 
 /** The track every caller frame names, returned as this constant (no string made per frame). */
 const INBOUND = 'inbound';
-
-/** base64 value (0–63) of each byte of the standard alphabet; 0xff for every other byte (non-ASCII included). */
-const SEXTET = new Uint8Array(256).fill(0xff);
-[...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'].forEach((c, value) => (SEXTET[c.charCodeAt(0)] = value));
 
 /** 1 for the bytes a track may hold without unescaping (the former layout's `[A-Za-z0-9_]`). */
 const TRACK_BYTE = new Uint8Array(256);
@@ -94,44 +90,6 @@ function sidAt(bytes: Uint8Array, start: number, end: number, sid: RegExp, known
 }
 
 /**
- * Decodes the canonical, padded base64 in `bytes[start, end)` into `out`; returns the bytes
- * written, or -1 when it is not base64 (alphabet, length, padding: as isValidBase64), is empty or
- * does not fit. On -1, `out` may have been written (it is scratch until a parse succeeds).
- */
-function decodeBase64Bytes(bytes: Uint8Array, start: number, end: number, out: Uint8Array): number {
-  const length = end - start;
-  if (length === 0 || length % 4 !== 0) return -1;
-  const padding = bytes[end - 1] !== PAD ? 0 : bytes[end - 2] !== PAD ? 1 : 2;
-  const size = (length / 4) * 3 - padding;
-  if (size > out.length) return -1;
-  // Every whole quad but the last, then the last with its padding.
-  const lastQuad = end - 4;
-  let o = 0;
-  for (let i = start; i < lastQuad; i += 4) {
-    const a = SEXTET[bytes[i]!]!;
-    const b = SEXTET[bytes[i + 1]!]!;
-    const c = SEXTET[bytes[i + 2]!]!;
-    const d = SEXTET[bytes[i + 3]!]!;
-    if ((a | b | c | d) > 63) return -1;
-    out[o] = (a << 2) | (b >> 4);
-    out[o + 1] = ((b & 15) << 4) | (c >> 2);
-    out[o + 2] = ((c & 3) << 6) | d;
-    o += 3;
-  }
-  const a = SEXTET[bytes[lastQuad]!]!;
-  const b = SEXTET[bytes[lastQuad + 1]!]!;
-  // A third "=" (padding 2 with "=" before it) lands here as a bad sextet, as it should.
-  const c = padding === 2 ? 0 : SEXTET[bytes[lastQuad + 2]!]!;
-  const d = padding >= 1 ? 0 : SEXTET[bytes[lastQuad + 3]!]!;
-  if ((a | b | c | d) > 63) return -1;
-  out[o] = (a << 2) | (b >> 4);
-  // Bits left over before the padding are ignored (RFC 4648 §3.5), as Node's decoder does.
-  if (padding < 2) out[o + 1] = ((b & 15) << 4) | (c >> 2);
-  if (padding < 1) out[o + 2] = ((c & 3) << 6) | d;
-  return size;
-}
-
-/**
  * Where the values of the last frame {@link scanMedia} read lie in it (start, end of each):
  * sequenceNumber, track, chunk, timestamp, streamSid. Scratch: read right after the scan.
  */
@@ -174,8 +132,8 @@ function scanMedia(bytes: Uint8Array, out: Uint8Array, maxChars: number): number
   const payloadEnd = sidStart - TO_SID.length;
   // The payload, between, must then be base64 alone: any quote in it fails the decode.
   if (sidQuote < sidLimit || payloadEnd < payloadStart || !matchesAt(bytes, payloadEnd, TO_SID)) return -1;
-  const written = decodeBase64Bytes(bytes, payloadStart, payloadEnd, out);
-  if (written < 0) return -1;
+  const written = decodeBase64BytesInto(bytes, payloadStart, payloadEnd, out);
+  if (written <= 0) return -1;
   BOUNDS[SEQUENCE] = sequenceStart;
   BOUNDS[SEQUENCE + 1] = sequenceEnd;
   BOUNDS[TRACK] = trackStart;
