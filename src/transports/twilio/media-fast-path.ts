@@ -10,7 +10,9 @@
  * returns. Anything else — another field order, spaces, escapes, extra fields, non-ASCII bytes, bad
  * digits, bad base64, a payload too large or empty — returns undefined and the full parser decides,
  * so the fast path accepts a subset of what the full parser accepts, with the same result
- * (test/transports/twilio/media-fast-path.test.ts checks both with fast-check).
+ * (test/transports/twilio/media-fast-path.test.ts checks both with fast-check). The adapter's own
+ * read ({@link readTwilioMediaOf}) goes one step further for a started stream: only the payload of
+ * its stream's caller track, with no message object at all.
  */
 import { decodeBase64BytesInto } from '../../audio/base64.js';
 import type { TwilioMedia } from './messages.js';
@@ -38,7 +40,7 @@ const MAX_SID = 64;
 /** The track every caller frame names, returned as this constant (no string made per frame). */
 const INBOUND = 'inbound';
 
-/** 1 for the bytes a track may hold without unescaping (the former layout's `[A-Za-z0-9_]`). */
+/** 1 for the bytes a track may hold here (`[A-Za-z0-9_]`: a subset of the full parser's, needing no unescaping). */
 const TRACK_BYTE = new Uint8Array(256);
 for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_') TRACK_BYTE[c.charCodeAt(0)] = 1;
 
