@@ -99,6 +99,50 @@ function writeBase64(text: string, out: Uint8Array, decoded: number): number {
   return written === decoded ? written : -1;
 }
 
+/** base64 value (0–63) of each byte of the standard alphabet; 0xff for every other byte (non-ASCII included). */
+const SEXTET = new Uint8Array(256).fill(0xff);
+for (let i = 0; i < 64; i++) SEXTET['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.charCodeAt(i)] = i;
+
+/**
+ * Decodes the base64 text held as bytes (ASCII) in `bytes[start, end)` into `out`, validating it
+ * as {@link decodeBase64Into} does (alphabet, length a multiple of 4, at most two "=" and only at
+ * the end; leftover bits ignored), with no string made: for text still in a socket's buffer.
+ * Returns the bytes written, or -1 when it is not valid base64 or does not fit; on -1, `out` may
+ * have been partly written.
+ */
+export function decodeBase64BytesInto(bytes: Uint8Array, start: number, end: number, out: Uint8Array): number {
+  const length = end - start;
+  if (length === 0) return 0;
+  if (length < 0 || length % 4 !== 0) return -1;
+  const padding = bytes[end - 1] !== PAD ? 0 : bytes[end - 2] !== PAD ? 1 : 2;
+  const size = (length / 4) * 3 - padding;
+  if (size > out.length) return -1;
+  // Every whole quad but the last, then the last with its padding.
+  const lastQuad = end - 4;
+  let o = 0;
+  for (let i = start; i < lastQuad; i += 4) {
+    const a = SEXTET[bytes[i]!]!;
+    const b = SEXTET[bytes[i + 1]!]!;
+    const c = SEXTET[bytes[i + 2]!]!;
+    const d = SEXTET[bytes[i + 3]!]!;
+    if ((a | b | c | d) > 63) return -1;
+    out[o] = (a << 2) | (b >> 4);
+    out[o + 1] = ((b & 15) << 4) | (c >> 2);
+    out[o + 2] = ((c & 3) << 6) | d;
+    o += 3;
+  }
+  const a = SEXTET[bytes[lastQuad]!]!;
+  // A third "=" (before the two of padding 2) lands on `b` as a bad sextet, as it should.
+  const b = SEXTET[bytes[lastQuad + 1]!]!;
+  const c = padding === 2 ? 0 : SEXTET[bytes[lastQuad + 2]!]!;
+  const d = padding >= 1 ? 0 : SEXTET[bytes[lastQuad + 3]!]!;
+  if ((a | b | c | d) > 63) return -1;
+  out[o] = (a << 2) | (b >> 4);
+  if (padding < 2) out[o + 1] = ((b & 15) << 4) | (c >> 2);
+  if (padding < 1) out[o + 2] = ((c & 3) << 6) | d;
+  return size;
+}
+
 /** Encode `bytes[start, end)` to base64 with no intermediate copy. */
 export function encodeBase64(bytes: Uint8Array, start = 0, end: number = bytes.length): string {
   if (Buffer.isBuffer(bytes)) return bytes.toString('base64', start, end);

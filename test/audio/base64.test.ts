@@ -2,7 +2,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { base64DecodedLength, decodeBase64Into, decodeCheckedBase64Into, encodeBase64, isValidBase64 } from '../../src/audio/base64.js';
+import { base64DecodedLength, decodeBase64BytesInto, decodeBase64Into, decodeCheckedBase64Into, encodeBase64, isValidBase64 } from '../../src/audio/base64.js';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 /** Characters Node's lenient decoder skips or maps (base64url), none valid in standard base64. */
@@ -201,5 +201,63 @@ describe('decodeCheckedBase64Into', () => {
     assert.equal(decodeCheckedBase64Into('AAAA', out, 3), -1);
     assert.equal(decodeCheckedBase64Into('AAA', out, -1), -1);
     assert.deepEqual(out, new Uint8Array(2).fill(9));
+  });
+});
+
+describe('decodeBase64BytesInto', () => {
+  /** The text's bytes inside a larger frame (as in a socket buffer), and its bounds. */
+  function framed(text: string, encoding: BufferEncoding): { bytes: Buffer; start: number; end: number } {
+    const inner = Buffer.from(text, encoding);
+    return { bytes: Buffer.concat([Buffer.from('{"payload":"'), inner, Buffer.from('"}')]), start: 12, end: 12 + inner.length };
+  }
+
+  test('round trips any bytes, with room to spare or exactly', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 600 }), fc.nat({ max: 8 }), (bytes, slack) => {
+        const { bytes: frame, start, end } = framed(encodeBase64(bytes), 'latin1');
+        const out = new Uint8Array(bytes.length + slack).fill(0xaa);
+        assert.equal(decodeBase64BytesInto(frame, start, end, out), bytes.length);
+        assert.deepEqual(out.subarray(0, bytes.length), bytes);
+        assert.ok(out.subarray(bytes.length).every((v) => v === 0xaa), 'nothing written past the decoded length');
+      }),
+    );
+  });
+
+  test('property: accepts exactly what decodeBase64Into accepts (as UTF-8 text), with the same bytes', () => {
+    const text = fc.oneof(
+      fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b).toString('base64')),
+      fc.string({ maxLength: 24, unit: fc.constantFrom(...ALPHABET, '=', ...BAD_CHARS) }),
+      fc.tuple(fc.uint8Array({ minLength: 1, maxLength: 40 }), fc.nat(), fc.constantFrom(...BAD_CHARS, '=', 'A')).map(([b, at, c]) => {
+        const t = Buffer.from(b).toString('base64');
+        const i = at % t.length;
+        return t.slice(0, i) + c + t.slice(i + 1);
+      }),
+    );
+    fc.assert(
+      fc.property(text, fc.nat({ max: 40 }), (t, room) => {
+        const { bytes, start, end } = framed(t, 'utf8');
+        const fromBytes = new Uint8Array(room);
+        const fromText = new Uint8Array(room);
+        const n = decodeBase64BytesInto(bytes, start, end, fromBytes);
+        assert.equal(n, decodeBase64Into(t, fromText), JSON.stringify(t));
+        if (n > 0) assert.deepEqual(fromBytes.subarray(0, n), fromText.subarray(0, n));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  test('every byte outside the alphabet is refused, in any position', () => {
+    const valid = Buffer.from(encodeBase64(Uint8Array.from([1, 2, 3, 4, 5, 6])), 'latin1');
+    const alphabet = new Set(Buffer.from(ALPHABET, 'latin1'));
+    for (let byte = 0; byte < 256; byte++) {
+      if (alphabet.has(byte)) continue;
+      for (let at = 0; at < valid.length; at++) {
+        const copy = Buffer.from(valid);
+        copy[at] = byte;
+        // "=" is padding only at the very end: "...A=" there is a valid shorter text.
+        if (byte === 0x3d && at === valid.length - 1) continue;
+        assert.equal(decodeBase64BytesInto(copy, 0, copy.length, new Uint8Array(16)), -1, `byte ${byte} at ${at}`);
+      }
+    }
   });
 });

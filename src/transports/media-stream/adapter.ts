@@ -29,7 +29,7 @@ import { vwError } from '../../errors.js';
 import { NOOP_LOGGER, SocketLink, rawBytes, rawLength, rawText, type LinkMoves, type TransportLogger, DEFAULT_START_TIMEOUT_MS } from '../socket-link.js';
 import type { CallerTransport, OutboundAudio, TransportEvents, TransportKind } from '../transport.js';
 import { MarkLedger } from '../twilio/mark-ledger.js';
-import type { MediaStreamDialect, StreamInbound } from './dialect.js';
+import type { MediaStreamDialect, StreamInbound, StreamParseResult } from './dialect.js';
 import { UnitAligner } from './unit-aligner.js';
 
 export type { TransportLogger } from '../socket-link.js';
@@ -107,6 +107,8 @@ export class MediaStreamTransport implements CallerTransport {
   private readonly log: TransportLogger;
   /** Reused for every inbound payload (shared by all streams): `audio` handlers get a view of it, valid during the call. */
   private readonly media: Uint8Array;
+  /** The last view of `media` handed to `audio` (frames are nearly always one size: it is reused). */
+  private mediaView: Uint8Array = new Uint8Array(0);
   private readonly markEveryMs: number;
   private format: AudioFormat;
   private ledger: MarkLedger;
@@ -309,12 +311,24 @@ export class MediaStreamTransport implements CallerTransport {
 
   private handleMessage(data: RawData, isBinary: boolean): void {
     const size = rawLength(data);
-    const max = this.dialect.maxMessageChars;
+    const dialect = this.dialect;
+    const max = dialect.maxMessageChars;
     if (size > max) return this.link.reject(vwError('VW_ERR_MESSAGE_TOO_LARGE', size, max));
-    let result;
-    if (!isBinary) result = this.dialect.parse(rawText(data), this.media, this.sid);
-    else if (this.dialect.parseBinary !== undefined) result = this.dialect.parseBinary(rawBytes(data));
-    else return this.link.reject(vwError('VW_ERR_BINARY_FRAME'));
+    if (isBinary) {
+      if (dialect.parseBinary === undefined) return this.link.reject(vwError('VW_ERR_BINARY_FRAME'));
+      return this.handleParsed(dialect.parseBinary(rawBytes(data)));
+    }
+    if (dialect.parseTextBytes === undefined) return this.handleParsed(dialect.parse(rawText(data), this.media, this.sid));
+    const bytes = rawBytes(data);
+    // The caller's audio on the started stream (50 frames a second) skips the message object and dispatch.
+    if (this.sid !== undefined && this.link.state === 'streaming' && dialect.readCallerAudio !== undefined) {
+      const payloadSize = dialect.readCallerAudio(bytes, this.media, this.sid);
+      if (payloadSize > 0) return this.deliverCallerAudio(payloadSize);
+    }
+    this.handleParsed(dialect.parseTextBytes(bytes, this.media, this.sid));
+  }
+
+  private handleParsed(result: StreamParseResult): void {
     if (!result.ok) return this.link.reject(result.error);
     this.dispatch(result.message);
   }
@@ -374,12 +388,22 @@ export class MediaStreamTransport implements CallerTransport {
     if (track !== undefined && track !== this.dialect.callerTrack) {
       return this.log.debug({ streamId: this.sid, track }, 'media of another track ignored');
     }
-    const perMs = bytesPerMs(this.format);
+    this.emitCallerAudio(payload);
+  }
+
+  /** The caller's audio read by `readCallerAudio`: `media[0, size)`, through a view made once per size. */
+  private deliverCallerAudio(size: number): void {
+    let view = this.mediaView;
+    if (view.length !== size) this.mediaView = view = this.media.subarray(0, size);
+    this.emitCallerAudio(view);
+  }
+
+  private emitCallerAudio(payload: Uint8Array): void {
     if (payload.length % bytesPerSample(this.format) !== 0) {
       return this.link.reject(vwError('VW_ERR_BAD_PAYLOAD_SIZE', payload.length));
     }
     // Before attach the link queues a copy: the reused buffer would be overwritten while queued.
-    this.link.emitAudio(payload, payload.length / perMs);
+    this.link.emitAudio(payload, payload.length / bytesPerMs(this.format));
   }
 
   private handleMarkEcho(name: string): void {

@@ -89,6 +89,18 @@ export interface MediaStreamDialect {
    * to it (it was checked on `start`); the result must be the same with or without it.
    */
   parse(text: string, mediaOut: Uint8Array, streamId?: string): StreamParseResult;
+  /**
+   * `parse` of a text frame given as its UTF-8 bytes, undecoded, so the dialect can read its hot
+   * messages without making a string (it decodes the rest itself). Absent: `parse` gets the text.
+   */
+  parseTextBytes?(bytes: Uint8Array, mediaOut: Uint8Array, streamId?: string): StreamParseResult;
+  /**
+   * The hot message alone, for a started stream: when the text frame `bytes` is a valid media
+   * message of stream `streamId` on `callerTrack`, its payload decoded into `mediaOut` and its size
+   * returned (> 0), exactly the payload `parse` would return for it; -1 for any other frame, which
+   * then goes through `parse`. Optional: without it every frame is parsed.
+   */
+  readCallerAudio?(bytes: Uint8Array, mediaOut: Uint8Array, streamId: string): number;
   /** Binary frames (a carrier that sends audio as binary); absent: a binary frame is VW_ERR_BINARY_FRAME. */
   parseBinary?(bytes: Uint8Array): StreamParseResult;
   /**

@@ -11,7 +11,7 @@ import { encodeBase64 } from '../../audio/base64.js';
 import { vwError } from '../../errors.js';
 import { streamSerializers } from '../media-stream/stream-serializers.js';
 import { BadField, base64PayloadAt, digitsAt, idAt, objectAt, parseJsonMessage, stringAt, stringMapAt, tracksAt, type Json, type JsonParseResult } from '../media-stream/json-fields.js';
-import { parseTwilioMediaFast } from './media-fast-path.js';
+import { parseTwilioMediaBytes } from './media-fast-path.js';
 import {
   DTMF_DIGIT,
   TWILIO_CHANNELS,
@@ -127,18 +127,24 @@ function parseEvent(root: Json, event: string, out: Uint8Array, sid: RegExp): Tw
 }
 
 /**
- * Parses one text frame from Twilio. A media payload is decoded into `mediaOut`
- * (`message.payload` is a view of it, valid until the next parse); `mediaOut.length` is the
- * largest payload accepted (default {@link MAX_MEDIA_PAYLOAD_BYTES}); an empty payload is rejected.
- * `knownStreamSid` (the sid of this stream's `start`, already checked) only saves re-checking an
- * equal sid's shape; the result is the same without it.
+ * Parses one text frame from Twilio, given as text (fakes, tests) or as the frame's UTF-8 bytes
+ * (the adapter: media frames in Twilio's own layout are then read from the bytes, without a string
+ * or JSON.parse, in media-fast-path.ts; everything else is decoded and parsed in full). A media
+ * payload is decoded into `mediaOut` (`message.payload` is a view of it, valid until the next
+ * parse); `mediaOut.length` is the largest payload accepted (default {@link MAX_MEDIA_PAYLOAD_BYTES});
+ * an empty payload is rejected. `knownStreamSid` (the sid of this stream's `start`, already checked)
+ * only saves re-checking an equal sid's shape; the result is the same without it.
  */
-export function parseTwilioMessage(text: string, mediaOut: Uint8Array, options: TwilioParseOptions = {}, knownStreamSid?: string): TwilioParseResult {
-  const sid = options.sidPattern ?? TWILIO_SID;
-  // Media frames in Twilio's own layout skip JSON.parse (media-fast-path.ts); all else is parsed in full.
-  const media = parseTwilioMediaFast(text, mediaOut, MAX_MESSAGE_CHARS, sid, knownStreamSid);
+export function parseTwilioMessage(frame: string | Uint8Array, mediaOut: Uint8Array, options: TwilioParseOptions = {}, knownStreamSid?: string): TwilioParseResult {
+  if (typeof frame === 'string') return parseTwilioMessageInFull(frame, mediaOut, options);
+  const media = parseTwilioMediaBytes(frame, mediaOut, MAX_MESSAGE_CHARS, options.sidPattern ?? TWILIO_SID, knownStreamSid);
   if (media !== undefined) return { ok: true, message: media };
-  return parseTwilioMessageInFull(text, mediaOut, options);
+  return parseTwilioMessageInFull(utf8Text(frame), mediaOut, options);
+}
+
+/** `bytes` decoded as UTF-8 (invalid sequences become U+FFFD, as ws's text decoding would). */
+function utf8Text(bytes: Uint8Array): string {
+  return (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)).toString('utf8');
 }
 
 /** {@link parseTwilioMessage} without the media fast path (@internal: the fast path's tests compare with it). */

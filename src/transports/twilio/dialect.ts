@@ -6,7 +6,8 @@
 import { TWILIO_FORMAT } from '../../audio/format.js';
 import type { MediaStreamDialect, StreamInbound, StreamParseResult } from '../media-stream/dialect.js';
 import type { TransportKind } from '../transport.js';
-import { MAX_MEDIA_PAYLOAD_BYTES, MAX_MESSAGE_CHARS, TWILIO_SID, parseTwilioMessage, serializeClear, serializeMark, serializeMedia } from './codec.js';
+import { MAX_MEDIA_PAYLOAD_BYTES, MAX_MESSAGE_CHARS, TWILIO_SID, parseTwilioMessage, serializeClear, serializeMark, serializeMedia, type TwilioParseResult } from './codec.js';
+import { readTwilioMediaOf } from './media-fast-path.js';
 import type { TwilioInbound } from './messages.js';
 
 export interface TwilioLikeOptions {
@@ -16,6 +17,9 @@ export interface TwilioLikeOptions {
   /** Shape of the sids this carrier sends. */
   readonly sidPattern: RegExp;
 }
+
+/** The caller's track on a bidirectional stream. */
+const CALLER_TRACK = 'inbound';
 
 function toStreamInbound(message: TwilioInbound): StreamInbound {
   switch (message.event) {
@@ -42,6 +46,10 @@ function toStreamInbound(message: TwilioInbound): StreamInbound {
   }
 }
 
+function toStreamResult(result: TwilioParseResult): StreamParseResult {
+  return result.ok ? { ok: true, message: toStreamInbound(result.message) } : { ok: false, error: result.error };
+}
+
 /** A dialect speaking Twilio's messages under another name. */
 export function twilioLikeDialect(options: TwilioLikeOptions): MediaStreamDialect {
   const parseOptions = { sidPattern: options.sidPattern };
@@ -52,12 +60,11 @@ export function twilioLikeDialect(options: TwilioLikeOptions): MediaStreamDialec
     defaultFormat: TWILIO_FORMAT,
     maxMessageChars: MAX_MESSAGE_CHARS,
     maxPayloadBytes: MAX_MEDIA_PAYLOAD_BYTES,
-    callerTrack: 'inbound',
+    callerTrack: CALLER_TRACK,
     outboundAlignBytes: 1,
-    parse(text: string, mediaOut: Uint8Array, streamId?: string): StreamParseResult {
-      const result = parseTwilioMessage(text, mediaOut, parseOptions, streamId);
-      return result.ok ? { ok: true, message: toStreamInbound(result.message) } : { ok: false, error: result.error };
-    },
+    parse: (text, mediaOut, streamId) => toStreamResult(parseTwilioMessage(text, mediaOut, parseOptions, streamId)),
+    parseTextBytes: (bytes, mediaOut, streamId) => toStreamResult(parseTwilioMessage(bytes, mediaOut, parseOptions, streamId)),
+    readCallerAudio: (bytes, mediaOut, streamId) => readTwilioMediaOf(bytes, mediaOut, MAX_MESSAGE_CHARS, streamId, CALLER_TRACK),
     serializeMedia,
     serializeMark,
     serializeClear,

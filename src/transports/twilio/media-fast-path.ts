@@ -1,51 +1,187 @@
 /**
- * The one Twilio message that arrives 50 times a second per call, read without JSON.parse.
+ * The one Twilio message that arrives 50 times a second per call, read from the socket's bytes
+ * without making a string or calling JSON.parse.
  *
  * Twilio sends every inbound `media` message in one compact layout (field order of its docs:
- * event, sequenceNumber, media {track, chunk, timestamp, payload}, streamSid). When a text has
- * exactly that layout, with values that need no JSON unescaping, the fields are taken from their
- * places and the payload decoded in place: the same message the full parser (codec.ts) returns,
- * without building the parsed object tree. Anything else — another field order, spaces, escapes,
- * extra fields, bad digits, bad base64, a payload too large or empty — returns undefined and the
- * full parser decides, so the fast path accepts a subset of what the full parser accepts, with the
- * same result (test/transports/twilio/media-fast-path.test.ts checks both with fast-check).
+ * event, sequenceNumber, media {track, chunk, timestamp, payload}, streamSid). When a frame has
+ * exactly that layout in plain ASCII, with values that need no JSON unescaping, the fixed parts are
+ * compared as bytes, the counters read digit by digit and the payload decoded and validated
+ * straight from the bytes into the output buffer: the same message the full parser (codec.ts)
+ * returns. Anything else — another field order, spaces, escapes, extra fields, non-ASCII bytes, bad
+ * digits, bad base64, a payload too large or empty — returns undefined and the full parser decides,
+ * so the fast path accepts a subset of what the full parser accepts, with the same result
+ * (test/transports/twilio/media-fast-path.test.ts checks both with fast-check). The adapter's own
+ * read ({@link readTwilioMediaOf}) goes one step further for a started stream: only the payload of
+ * its stream's caller track, with no message object at all.
  */
-import { base64DecodedLength, decodeCheckedBase64Into } from '../../audio/base64.js';
+import { decodeBase64BytesInto } from '../../audio/base64.js';
 import type { TwilioMedia } from './messages.js';
 
-/**
- * The layout, anchored. Captures: sequenceNumber, track, chunk, timestamp, payload, streamSid.
- * Digits as the full parser's DIGITS (1–15); the track in a class that needs no unescaping (≤ 32,
- * the full parser's bound); the sid free of quotes and backslashes (its shape is checked after).
- */
-const MEDIA_LAYOUT =
-  /^\{"event":"media","sequenceNumber":"([0-9]{1,15})","media":\{"track":"([A-Za-z0-9_]{1,32})","chunk":"([0-9]{1,15})","timestamp":"([0-9]{1,15})","payload":"([A-Za-z0-9+/]*={0,2})"\},"streamSid":"([^"\\\x00-\x1f]{1,64})"\}$/;
+const QUOTE = 0x22;
+
+function ascii(text: string): Uint8Array {
+  return Uint8Array.from(text, (c) => c.charCodeAt(0));
+}
+
+// The fixed parts between the values, in order.
+const HEAD = ascii('{"event":"media","sequenceNumber":"');
+const TO_TRACK = ascii('","media":{"track":"');
+const TO_CHUNK = ascii('","chunk":"');
+const TO_TIMESTAMP = ascii('","timestamp":"');
+const TO_PAYLOAD = ascii('","payload":"');
+const TO_SID = ascii('"},"streamSid":"');
+const TAIL = ascii('"}');
+
+/** Full parser's bounds: counters of 1–15 digits (DIGITS), a track of ≤ 32 characters, a sid of ≤ 64. */
+const MAX_DIGITS = 15;
+const MAX_TRACK = 32;
+const MAX_SID = 64;
+
+/** The track every caller frame names, returned as this constant (no string made per frame). */
+const INBOUND = 'inbound';
+
+/** 1 for the bytes a track may hold here (`[A-Za-z0-9_]`: a subset of the full parser's, needing no unescaping). */
+const TRACK_BYTE = new Uint8Array(256);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_') TRACK_BYTE[c.charCodeAt(0)] = 1;
+
+/** True when `bytes[at, at + part.length)` is `part`. */
+function matchesAt(bytes: Uint8Array, at: number, part: Uint8Array): boolean {
+  if (at + part.length > bytes.length) return false;
+  for (let i = 0; i < part.length; i++) if (bytes[at + i] !== part[i]) return false;
+  return true;
+}
+
+/** End of the 1–15 digits at `at` (the closing quote must follow: checked by the next part), or -1. */
+function digitsEnd(bytes: Uint8Array, at: number): number {
+  const limit = Math.min(bytes.length, at + MAX_DIGITS + 1);
+  let i = at;
+  while (i < limit && bytes[i]! >= 0x30 && bytes[i]! <= 0x39) i++;
+  return i === at || i - at > MAX_DIGITS ? -1 : i;
+}
+
+/** The number of the digits `bytes[start, end)` (≤ 15 digits: exact in a double). */
+function digitsValue(bytes: Uint8Array, start: number, end: number): number {
+  let value = 0;
+  for (let i = start; i < end; i++) value = value * 10 + (bytes[i]! - 0x30);
+  return value;
+}
+
+/** `bytes[start, end)`, all ASCII, as a string. */
+function asciiText(bytes: Uint8Array, start: number, end: number): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
+}
+
+/** True when `bytes[start, end)` spells `text` (one byte per character). */
+function spells(bytes: Uint8Array, start: number, end: number, text: string): boolean {
+  if (end - start !== text.length) return false;
+  for (let i = 0; i < text.length; i++) if (bytes[start + i] !== text.charCodeAt(i)) return false;
+  return true;
+}
+
+/** The sid in `bytes[start, end)`: `knownSid` itself when equal, else a printable-ASCII text matching `sid`; undefined otherwise. */
+function sidAt(bytes: Uint8Array, start: number, end: number, sid: RegExp, knownSid: string | undefined): string | undefined {
+  if (knownSid !== undefined && spells(bytes, start, end, knownSid)) return knownSid;
+  if (end === start || end - start > MAX_SID) return undefined;
+  for (let i = start; i < end; i++) {
+    const b = bytes[i]!;
+    // No control characters, quotes or backslashes (they would need unescaping), nothing but ASCII.
+    if (b < 0x20 || b > 0x7e || b === QUOTE || b === 0x5c) return undefined;
+  }
+  const text = asciiText(bytes, start, end);
+  return sid.test(text) ? text : undefined;
+}
 
 /**
- * The media message in `text` if it has Twilio's exact layout and every field is valid, its payload
- * decoded into `out` (a view of it); undefined otherwise (then parse in full). `maxChars` and
- * `sid` are the full parser's bounds; a sid equal to `knownSid` (checked against `sid` when the
- * stream started) is not tested again.
+ * Where the values of the last frame {@link scanMedia} read lie in it (start, end of each):
+ * sequenceNumber, track, chunk, timestamp, streamSid. Scratch: read right after the scan.
  */
-export function parseTwilioMediaFast(text: string, out: Uint8Array, maxChars: number, sid: RegExp, knownSid?: string): TwilioMedia | undefined {
-  if (text.length > maxChars || text.charCodeAt(10) !== 0x6d /* 'm' of "media" */) return undefined;
-  const fields = MEDIA_LAYOUT.exec(text);
-  if (fields === null) return undefined;
-  const [, sequence, track, chunk, timestamp, payload, streamSid] = fields as unknown as [string, string, string, string, string, string, string];
-  if (streamSid !== knownSid && !sid.test(streamSid)) return undefined;
-  const size = base64DecodedLength(payload);
-  if (size <= 0 || size > out.length) return undefined;
-  // The layout's payload class already holds only the alphabet, with "=" only at the end: the
-  // length (checked just above) is all that is left to check, so the alphabet is not scanned again.
-  const written = decodeCheckedBase64Into(payload, out, size);
+const BOUNDS = new Int32Array(10);
+const SEQUENCE = 0;
+const TRACK = 2;
+const CHUNK = 4;
+const TIMESTAMP = 6;
+const SID = 8;
+
+/**
+ * Checks that `bytes` has Twilio's exact media layout with valid counters, track and payload,
+ * decodes the payload into `out` and notes where the values lie (BOUNDS); returns the payload's
+ * size, or -1 (the sid's shape is left to the caller).
+ */
+function scanMedia(bytes: Uint8Array, out: Uint8Array, maxChars: number): number {
+  if (bytes.length > maxChars || !matchesAt(bytes, 0, HEAD)) return -1;
+  const sequenceStart = HEAD.length;
+  const sequenceEnd = digitsEnd(bytes, sequenceStart);
+  if (sequenceEnd < 0 || !matchesAt(bytes, sequenceEnd, TO_TRACK)) return -1;
+  const trackStart = sequenceEnd + TO_TRACK.length;
+  let trackEnd = trackStart;
+  while (trackEnd < bytes.length && TRACK_BYTE[bytes[trackEnd]!] === 1) trackEnd++;
+  if (trackEnd === trackStart || trackEnd - trackStart > MAX_TRACK || !matchesAt(bytes, trackEnd, TO_CHUNK)) return -1;
+  const chunkStart = trackEnd + TO_CHUNK.length;
+  const chunkEnd = digitsEnd(bytes, chunkStart);
+  if (chunkEnd < 0 || !matchesAt(bytes, chunkEnd, TO_TIMESTAMP)) return -1;
+  const timestampStart = chunkEnd + TO_TIMESTAMP.length;
+  const timestampEnd = digitsEnd(bytes, timestampStart);
+  if (timestampEnd < 0 || !matchesAt(bytes, timestampEnd, TO_PAYLOAD)) return -1;
+  const payloadStart = timestampEnd + TO_PAYLOAD.length;
+  // The sid runs from the last quote before the tail (a valid sid holds none) to the tail; found
+  // from the end (≤ 65 bytes), not by scanning the payload for its closing quote (216 bytes).
+  const sidEnd = bytes.length - TAIL.length;
+  if (sidEnd <= payloadStart || !matchesAt(bytes, sidEnd, TAIL)) return -1;
+  const sidLimit = Math.max(payloadStart, sidEnd - MAX_SID - 1);
+  let sidQuote = sidEnd - 1;
+  while (sidQuote >= sidLimit && bytes[sidQuote] !== QUOTE) sidQuote--;
+  const sidStart = sidQuote + 1;
+  const payloadEnd = sidStart - TO_SID.length;
+  // The payload, between, must then be base64 alone: any quote in it fails the decode.
+  if (sidQuote < sidLimit || payloadEnd < payloadStart || !matchesAt(bytes, payloadEnd, TO_SID)) return -1;
+  const written = decodeBase64BytesInto(bytes, payloadStart, payloadEnd, out);
+  if (written <= 0) return -1;
+  BOUNDS[SEQUENCE] = sequenceStart;
+  BOUNDS[SEQUENCE + 1] = sequenceEnd;
+  BOUNDS[TRACK] = trackStart;
+  BOUNDS[TRACK + 1] = trackEnd;
+  BOUNDS[CHUNK] = chunkStart;
+  BOUNDS[CHUNK + 1] = chunkEnd;
+  BOUNDS[TIMESTAMP] = timestampStart;
+  BOUNDS[TIMESTAMP + 1] = timestampEnd;
+  BOUNDS[SID] = sidStart;
+  BOUNDS[SID + 1] = sidEnd;
+  return written;
+}
+
+/**
+ * The media message in `bytes` (a whole WebSocket text frame) if it has Twilio's exact layout and
+ * every field is valid, its payload decoded into `out` (a view of it); undefined otherwise (then
+ * parse in full). `maxChars` and `sid` are the full parser's bounds; a sid equal to `knownSid`
+ * (checked against `sid` when the stream started) is not tested again.
+ */
+export function parseTwilioMediaBytes(bytes: Uint8Array, out: Uint8Array, maxChars: number, sid: RegExp, knownSid?: string): TwilioMedia | undefined {
+  const written = scanMedia(bytes, out, maxChars);
   if (written < 0) return undefined;
+  const streamSid = sidAt(bytes, BOUNDS[SID]!, BOUNDS[SID + 1]!, sid, knownSid);
+  if (streamSid === undefined) return undefined;
+  const trackStart = BOUNDS[TRACK]!;
+  const trackEnd = BOUNDS[TRACK + 1]!;
   return {
     event: 'media',
-    sequenceNumber: Number(sequence),
+    sequenceNumber: digitsValue(bytes, BOUNDS[SEQUENCE]!, BOUNDS[SEQUENCE + 1]!),
     streamSid,
-    track,
-    chunk: Number(chunk),
-    timestamp: Number(timestamp),
+    track: spells(bytes, trackStart, trackEnd, INBOUND) ? INBOUND : asciiText(bytes, trackStart, trackEnd),
+    chunk: digitsValue(bytes, BOUNDS[CHUNK]!, BOUNDS[CHUNK + 1]!),
+    timestamp: digitsValue(bytes, BOUNDS[TIMESTAMP]!, BOUNDS[TIMESTAMP + 1]!),
     payload: out.subarray(0, written),
   };
+}
+
+/**
+ * The size of the payload decoded into `out` when `bytes` is a media frame in Twilio's layout of
+ * stream `streamSid` on `track`, exactly as {@link parseTwilioMediaBytes} would read it with
+ * `knownSid` = `streamSid` (which must match the sid shape: it came from `start`); -1 for any other
+ * frame (then parse it). For the adapter, which needs only the audio of its own stream and track:
+ * no message object, no counters read (they were validated).
+ */
+export function readTwilioMediaOf(bytes: Uint8Array, out: Uint8Array, maxChars: number, streamSid: string, track: string): number {
+  const written = scanMedia(bytes, out, maxChars);
+  if (written < 0 || !spells(bytes, BOUNDS[SID]!, BOUNDS[SID + 1]!, streamSid) || !spells(bytes, BOUNDS[TRACK]!, BOUNDS[TRACK + 1]!, track)) return -1;
+  return written;
 }

@@ -31,4 +31,18 @@ describe('isQuietMulaw', () => {
       { numRuns: 500 },
     );
   });
+
+  test('property: a quiet frame of any length with one loud byte anywhere is not quiet, and without it is', () => {
+    const quietByte = fc.integer({ min: 0, max: 255 }).filter((b) => Math.abs(decoded(b)) <= QUIET_MULAW_MAX);
+    const loudByte = fc.integer({ min: 0, max: 255 }).filter((b) => Math.abs(decoded(b)) > QUIET_MULAW_MAX);
+    fc.assert(
+      fc.property(fc.array(quietByte, { minLength: 1, maxLength: 40 }), fc.nat(), loudByte, (quiet, at, loud) => {
+        const frame = Uint8Array.from(quiet);
+        assert.equal(isQuietMulaw(frame), true);
+        frame[at % frame.length] = loud;
+        assert.equal(isQuietMulaw(frame), false);
+      }),
+      { numRuns: 1000 },
+    );
+  });
 });

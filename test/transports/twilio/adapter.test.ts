@@ -67,6 +67,23 @@ void describe('TwilioTransport: inbound', () => {
     await caller.stop();
   });
 
+  void test('frames in Twilio layout that are not this stream\'s caller audio take the full path: other track ignored, bad sid or odd text coded, non-ASCII as before', async () => {
+    const { recorder, caller } = await connect();
+    await started(recorder);
+    const payload = Buffer.from(ulaw(20, 0x11)).toString('base64');
+    const frame = (track: string, sid: string, body = payload): string =>
+      `{"event":"media","sequenceNumber":"5","media":{"track":"${track}","chunk":"4","timestamp":"60","payload":"${body}"},"streamSid":"${sid}"}`;
+    caller.sendRaw(frame('outbound', caller.streamSid)); // another track: ignored, not bad input
+    caller.sendRaw(frame('inbound', `${caller.streamSid}x`)); // another stream
+    caller.sendRaw(frame('inbound', `${caller.streamSid.slice(0, -1)}é`)); // not a sid
+    caller.sendRaw(frame('inbound', caller.streamSid, `${payload.slice(0, -1)}é`)); // not base64
+    caller.sendRaw(frame('inbound', caller.streamSid, Buffer.from(ulaw(20, 0x22)).toString('base64')));
+    await recorder.waitFor(() => recorder.of('audio').length === 1);
+    assert.deepEqual(recorder.of('badInput').map((b) => b.code), ['VW_ERR_WRONG_STREAM', 'VW_ERR_BAD_FIELD', 'VW_ERR_BAD_BASE64']);
+    assert.deepEqual(Array.from(recorder.of('audio')[0]?.bytes ?? []), Array.from(ulaw(20, 0x22)));
+    await caller.stop();
+  });
+
   void test('dtmf is delivered; stop ends the call once with closed(1000)', async () => {
     const { recorder, caller } = await connect();
     await started(recorder);
