@@ -37,7 +37,7 @@ import { AutoCreateMode } from './auto-create.js';
 import { AudioDeltaFastPath } from './delta-fast-path.js';
 import { DeltaAudio } from './delta-audio.js';
 import { ResponseTracker, type ResponseState } from './responses.js';
-import { handleServerEvent, type Counters, type EventContext } from './server-events.js';
+import { handleServerEvent, onAudioHandlerFailed, type Counters, type EventContext } from './server-events.js';
 
 /**
  * - `idle`: constructed; `connect()` not called yet.
@@ -244,7 +244,7 @@ export class OpenAIRealtimeSession implements ModelSession {
   // --- what the event handlers may touch (closures: nothing here is public) ---
 
   private eventContext(): EventContext {
-    return {
+    const context: EventContext = {
       options: this.options,
       responses: this.responses,
       counters: this.counters,
@@ -267,7 +267,9 @@ export class OpenAIRealtimeSession implements ModelSession {
         this.malformedFrames.report(error);
       },
       eventError: (eventId, error) => this.onEventError(eventId, error),
+      audioFailed: (err) => onAudioHandlerFailed(context, err),
     };
+    return context;
   }
 
   /** An `error` answering our pending session.update fails the connect (or the reconnect). */

@@ -46,6 +46,8 @@ export interface EventContext {
   malformed(error: VoicewireError): void;
   /** Routes an `error` event: true when it answered the pending session.update (connect fails). */
   eventError(eventId: string | undefined, error: VoicewireError): boolean;
+  /** The session's audio handler rejected (`onAudioHandlerFailed` with this context). */
+  readonly audioFailed: (err: unknown) => void;
 }
 
 type Handler<T extends ServerEventType> = (ctx: EventContext, event: ServerEventOf<T>) => void;
@@ -132,13 +134,14 @@ function onAudioDelta(ctx: EventContext, event: ServerEventOf<'response.output_a
   // Realtime cannot be paused: the socket must keep being read, so the promise is not awaited.
   // Its rejection is still a failure someone must see.
   try {
-    void events.audio(chunk).catch((err: unknown) => onAudioHandlerFailed(ctx, err));
+    void events.audio(chunk).catch(ctx.audioFailed);
   } catch (err) {
-    onAudioHandlerFailed(ctx, err);
+    ctx.audioFailed(err);
   }
 }
 
-function onAudioHandlerFailed(ctx: EventContext, err: unknown): void {
+/** What `EventContext.audioFailed` does (one function per session, not a closure per delta). */
+export function onAudioHandlerFailed(ctx: EventContext, err: unknown): void {
   ctx.options.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'audio handler failed');
 }
 

@@ -28,7 +28,7 @@ interface Run {
   readonly ctx: EventContext;
 }
 
-function run(fast: boolean, wire: AudioFormat): Run {
+function run(fast: boolean, wire: AudioFormat, audioFailed?: (err: unknown) => void): Run {
   const log: unknown[] = [];
   const counters: Counters = { outputMs: 0, droppedDeltas: 0, malformedEvents: 0, unknownEvents: 0 };
   const options = { ...resolveOptions({ apiKey: 'k', callerFormat: TWILIO_FORMAT }), logger: silentLogger };
@@ -63,6 +63,7 @@ function run(fast: boolean, wire: AudioFormat): Run {
       events.error(error);
     },
     eventError: () => false,
+    audioFailed: audioFailed ?? ((err) => log.push(['audioFailed', String(err)])),
   };
   return { log, counters, ctx };
 }
@@ -154,5 +155,30 @@ describe('Realtime event handlers: fast path and full parser alike', () => {
     assert.deepEqual(fast.log, [['responseStarted', rid(1)], ['audio', rid(1), iid(0), 0, 0.5, 'ff7f0010']]);
     assert.deepEqual(fast.counters, { outputMs: 0.5, droppedDeltas: 1, malformedEvents: 0, unknownEvents: 0 });
     assert.deepEqual(play(steps, false, TWILIO_FORMAT).log, fast.log);
+  });
+
+  test('an audio handler that rejects or throws reaches audioFailed, and the next delta is still delivered', async () => {
+    const failures: unknown[] = [];
+    let failed: () => void = () => undefined;
+    const bothFailed = new Promise<void>((resolve) => (failed = resolve));
+    const r = run(true, TWILIO_FORMAT, (err) => {
+      failures.push(err);
+      if (failures.length === 2) failed();
+    });
+    const events = r.ctx.events();
+    assert.ok(events !== undefined);
+    let calls = 0;
+    events.audio = () => {
+      calls++;
+      if (calls === 1) return Promise.reject(new Error('rejected'));
+      throw new Error('thrown');
+    };
+    const bytes = Uint8Array.from([1, 2]);
+    handleServerEvent(r.ctx, frames({ kind: 'created', response: 0 }, 0));
+    handleServerEvent(r.ctx, frames({ kind: 'delta', response: 0, item: 0, content: 0, bytes, typeFirst: true }, 1));
+    handleServerEvent(r.ctx, frames({ kind: 'delta', response: 0, item: 0, content: 0, bytes, typeFirst: true }, 2));
+    await bothFailed;
+    assert.equal(calls, 2);
+    assert.deepEqual(failures.map((err) => (err as Error).message).sort(), ['rejected', 'thrown']);
   });
 });
