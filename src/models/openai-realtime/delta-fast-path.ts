@@ -104,6 +104,7 @@ function decodeCanonical(delta: string, target: DeltaTarget): Uint8Array | undef
   const length = base64DecodedLength(delta);
   if (length < 0) return undefined;
   const out = target(length);
+  // Node decodes leniently; the encode-back comparison below is the alphabet and padding check.
   if (decodeCheckedBase64Into(delta, out, length) !== length) return undefined;
   const bytes = out.length === length ? out : out.subarray(0, length);
   return encodeBase64(bytes) === delta ? bytes : undefined;
