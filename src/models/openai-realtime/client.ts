@@ -21,7 +21,7 @@
  * where backpressure lives.
  */
 import type { AudioFormat } from '../../audio/format.js';
-import { base64DecodedLength, decodeBase64Into, encodeBase64 } from '../../audio/base64.js';
+import { encodeBase64 } from '../../audio/base64.js';
 import { vwError, type VoicewireError } from '../../errors.js';
 import { HEARD_PENDING, type HeardPoint, type ModelEvents, type ModelSession } from '../model.js';
 import { FormatConverter } from '../shared/convert.js';
@@ -34,8 +34,10 @@ import {
   buildTurnDetectionUpdate, serializeAppend, serializeClientEvent, type ClientEvent,
 } from './protocol.js';
 import { AutoCreateMode } from './auto-create.js';
+import { AudioDeltaFastPath } from './delta-fast-path.js';
+import { DeltaAudio } from './delta-audio.js';
 import { ResponseTracker, type ResponseState } from './responses.js';
-import { handleServerEvent, type Counters, type EventContext } from './server-events.js';
+import { handleServerEvent, onAudioHandlerFailed, type Counters, type EventContext } from './server-events.js';
 
 /**
  * - `idle`: constructed; `connect()` not called yet.
@@ -83,7 +85,6 @@ export class OpenAIRealtimeSession implements ModelSession {
   /** event_id of the session.update awaiting its session.updated (or its error). */
   private pendingUpdateId: string | undefined;
   private eventSeq = 0;
-  private deltaScratch = new Uint8Array(0);
   /** A barge-in's truncate waits for `heard()`: no answer may be created before it. */
   private truncatePending = false;
   /** A turn committed while auto-create was off waits for its `response.create` (pending truncate or a response still ending). */
@@ -243,12 +244,13 @@ export class OpenAIRealtimeSession implements ModelSession {
   // --- what the event handlers may touch (closures: nothing here is public) ---
 
   private eventContext(): EventContext {
-    return {
+    const context: EventContext = {
       options: this.options,
       responses: this.responses,
       counters: this.counters,
       events: () => this.events,
-      decodeDelta: (base64) => this.decodeDelta(base64),
+      deltaFastPath: new AudioDeltaFastPath(),
+      deltaAudio: new DeltaAudio(this.outbound),
       resetOutput: () => this.outbound.reset(),
       committed: () => this.onCommitted(),
       responseEnded: () => this.createWantedAnswer(),
@@ -265,7 +267,9 @@ export class OpenAIRealtimeSession implements ModelSession {
         this.malformedFrames.report(error);
       },
       eventError: (eventId, error) => this.onEventError(eventId, error),
+      audioFailed: (err) => onAudioHandlerFailed(context, err),
     };
+    return context;
   }
 
   /** An `error` answering our pending session.update fails the connect (or the reconnect). */
@@ -279,21 +283,6 @@ export class OpenAIRealtimeSession implements ModelSession {
     this.pendingUpdateId = undefined;
     this.link.handshakeFailed(error);
     return true;
-  }
-
-  private decodeDelta(base64: string): Uint8Array | undefined {
-    const length = base64DecodedLength(base64);
-    if (length < 0) return undefined;
-    if (this.outbound.passthrough) {
-      // A Buffer (not pooled: the session keeps it): encoding it for the caller needs no wrapper.
-      const out = Buffer.allocUnsafeSlow(length);
-      return decodeBase64Into(base64, out) === length ? out : undefined;
-    }
-    if (this.deltaScratch.length < length) this.deltaScratch = new Uint8Array(length);
-    const written = decodeBase64Into(base64, this.deltaScratch);
-    if (written < 0) return undefined;
-    // The converter's result is a reused view; the session keeps audio, so copy it out.
-    return this.outbound.convert(this.deltaScratch.subarray(0, written)).slice();
   }
 
   // --- connection lifecycle (the link calls these) ---

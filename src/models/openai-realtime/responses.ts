@@ -33,6 +33,8 @@ interface OpenSentence {
   readonly contentIndex: number;
   readonly sentenceId: number;
   ended: boolean;
+  /** The verdict of every later delta of this sentence: one object, not one per delta. */
+  readonly continued: DeltaVerdict;
 }
 
 /** How many interrupted response ids are remembered (late deltas of older ones are dropped anyway). */
@@ -99,10 +101,10 @@ export class ResponseTracker {
     if (responseId !== this.active) return { deliver: false, why: 'not-active' };
     const open = this.sentence;
     if (open !== undefined && open.itemId === itemId && open.contentIndex === contentIndex) {
-      return { deliver: true, sentenceId: open.sentenceId, newSentence: false };
+      return open.continued;
     }
     const sentenceId = this.nextSentenceId++;
-    this.sentence = { itemId, contentIndex, sentenceId, ended: false };
+    this.sentence = { itemId, contentIndex, sentenceId, ended: false, continued: { deliver: true, sentenceId, newSentence: false } };
     return { deliver: true, sentenceId, newSentence: true };
   }
 

@@ -11,6 +11,8 @@ import type { ModelEvents, ModelToolCall } from '../model.js';
 import type { ResolvedOptions } from './options.js';
 import { parseServerEvent, type ServerEventOf, type ServerEventType } from './protocol.js';
 import type { ResponseTracker } from './responses.js';
+import type { AudioDeltaFastPath } from './delta-fast-path.js';
+import type { DeltaAudio } from './delta-audio.js';
 import { realtimeUsage } from '../shared/token-usage.js';
 
 /** Counters the handlers keep (the session reports them in its stats). */
@@ -30,8 +32,10 @@ export interface EventContext {
   readonly responses: ResponseTracker;
   readonly counters: Counters;
   events(): ModelEvents | undefined;
-  /** Decodes a base64 delta from the wire format into a fresh caller-format buffer. */
-  decodeDelta(base64: string): Uint8Array | undefined;
+  /** Reads audio deltas without JSON.parse (the session's: it keeps the last ids). */
+  readonly deltaFastPath: AudioDeltaFastPath;
+  /** Decodes deltas from the wire format into fresh caller-format buffers. */
+  readonly deltaAudio: DeltaAudio;
   resetOutput(): void;
   sessionUpdated(): void;
   /** The server VAD committed the caller's turn (the gateway creates the answer: see client.ts). */
@@ -42,6 +46,8 @@ export interface EventContext {
   malformed(error: VoicewireError): void;
   /** Routes an `error` event: true when it answered the pending session.update (connect fails). */
   eventError(eventId: string | undefined, error: VoicewireError): boolean;
+  /** The session's audio handler rejected (`onAudioHandlerFailed` with this context). */
+  readonly audioFailed: (err: unknown) => void;
 }
 
 type Handler<T extends ServerEventType> = (ctx: EventContext, event: ServerEventOf<T>) => void;
@@ -50,6 +56,12 @@ type HandlerTable = { [T in ServerEventType]: Handler<T> };
 export function handleServerEvent(ctx: EventContext, text: string | undefined): void {
   if (text === undefined) {
     ctx.malformed(vwError('VW_ERR_BINARY_FRAME'));
+    return;
+  }
+  // Most frames are audio deltas: read in place when they have the API's layout (else parsed in full).
+  const delta = ctx.deltaFastPath.read(text, ctx.deltaAudio.target);
+  if (delta !== undefined) {
+    onAudioDelta(ctx, delta.event, delta.wire);
     return;
   }
   const parsed = parseServerEvent(text);
@@ -100,14 +112,15 @@ function onResponseCreated(ctx: EventContext, event: ServerEventOf<'response.cre
   ctx.events()?.responseStarted(event.response.id);
 }
 
-function onAudioDelta(ctx: EventContext, event: ServerEventOf<'response.output_audio.delta'>): void {
+/** `wire`: the delta already decoded by the fast path (then `event.delta` is known to be valid base64). */
+function onAudioDelta(ctx: EventContext, event: ServerEventOf<'response.output_audio.delta'>, wire?: Uint8Array): void {
   const verdict = ctx.responses.delta(event.response_id, event.item_id, event.content_index);
   if (!verdict.deliver) {
     ctx.counters.droppedDeltas++;
     return;
   }
   if (verdict.newSentence) ctx.resetOutput();
-  const bytes = ctx.decodeDelta(event.delta);
+  const bytes = wire === undefined ? ctx.deltaAudio.decode(event.delta) : ctx.deltaAudio.toCallerFormat(wire);
   if (bytes === undefined) {
     ctx.malformed(vwError('VW_ERR_BAD_FIELD', 'response.output_audio.delta.delta (not base64)'));
     return;
@@ -121,13 +134,14 @@ function onAudioDelta(ctx: EventContext, event: ServerEventOf<'response.output_a
   // Realtime cannot be paused: the socket must keep being read, so the promise is not awaited.
   // Its rejection is still a failure someone must see.
   try {
-    void events.audio(chunk).catch((err: unknown) => onAudioHandlerFailed(ctx, err));
+    void events.audio(chunk).catch(ctx.audioFailed);
   } catch (err) {
-    onAudioHandlerFailed(ctx, err);
+    ctx.audioFailed(err);
   }
 }
 
-function onAudioHandlerFailed(ctx: EventContext, err: unknown): void {
+/** What `EventContext.audioFailed` does (one function per session, not a closure per delta). */
+export function onAudioHandlerFailed(ctx: EventContext, err: unknown): void {
   ctx.options.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'audio handler failed');
 }
 

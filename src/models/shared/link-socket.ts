@@ -129,9 +129,13 @@ export class LinkSocket {
 
   /** @internal */ onMessage(data: WebSocket.RawData, isBinary: boolean): void {
     if (this.state !== 'open') return;
-    const bytes = rawBytes(data);
-    if (isBinary) this.handlers.binary(this, bytes);
-    else this.handlers.text(this, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+    if (isBinary) {
+      this.handlers.binary(this, rawBytes(data));
+      return;
+    }
+    // ws hands text frames over as one Buffer (binaryType 'nodebuffer'): decoded without a second wrapper.
+    const text = Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(rawBytes(data)).toString('utf8');
+    this.handlers.text(this, text);
   }
 
   /** @internal */ onClose(code: number, reason: Buffer): void {
