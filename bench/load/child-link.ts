@@ -20,8 +20,8 @@ const EXTRA_FLAGS = (process.env['BENCH_LOAD_CHILD_FLAGS'] ?? '').split(/\s+/).f
 const GENERATOR_FLAGS = (process.env['BENCH_LOAD_GENERATOR_FLAGS'] ?? '').split(/\s+/).filter((f) => f !== '');
 
 /**
- * `BENCH_LOAD_COMPILED=1`: run the server child (gateway and naive forwarder alike) from tsc's
- * output, as `npm start` runs the gateway, instead of under tsx. tsx compiles with esbuild's
+ * `BENCH_LOAD_COMPILED=1`: run the server child (gateway and naive forwarder alike) and the load
+ * generator from tsc's output, as `npm start` runs the gateway, instead of under tsx. tsx compiles with esbuild's
  * `keepNames`, which renames every function it creates with Object.defineProperty: each closure
  * made at run time then costs a dictionary of its own properties (≈ 330 bytes; ≈ 25 KiB per call
  * of the gateway's heap) and a defineProperty call. The parent compiles first (tsc, ≈ 15 s) into
@@ -189,7 +189,8 @@ export class GeneratorChild {
   ) {}
 
   static async start(options: { answerMs: number; speedFactor: number; apiKey: string; leadMs?: number }, timeoutMs = 30_000): Promise<GeneratorChild> {
-    const link = ChildLink.fork<ToGeneratorMessage, GeneratorMessage>('generator', 'generator.ts', [JSON.stringify(options)], GENERATOR_CPU, GENERATOR_FLAGS);
+    // From tsc's output too with BENCH_LOAD_COMPILED=1: no tsx loader thread, no keepNames renaming.
+    const link = ChildLink.fork<ToGeneratorMessage, GeneratorMessage>('generator', 'generator.ts', [JSON.stringify(options)], GENERATOR_CPU, GENERATOR_FLAGS, {}, COMPILED);
     try {
       const ready = await link.expect('ready', timeoutMs);
       return new GeneratorChild(link, ready.modelUrl);

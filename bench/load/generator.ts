@@ -30,7 +30,8 @@ async function main(): Promise<void> {
     send({ type: 'connected' });
   };
   const begin = (askSpreadMs: number, askEveryMs: number | undefined): void => {
-    window = { t0: performance.now(), atStart: markCallers(fleet.callers), meter: new SelfMeter() };
+    const t0 = performance.now();
+    window = { t0, atStart: markCallers(fleet.callers, t0), meter: new SelfMeter() };
     fleet.askSpread(askSpreadMs, askEveryMs);
   };
   const end = (): void => {

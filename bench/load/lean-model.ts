@@ -8,7 +8,8 @@
  * - `input_audio_buffer.append` is recognised by a prefix check and never JSON.parsed: the VAD looks
  *   at the first base64 characters of the audio (μ-law silence is 0xFF, i.e. "////"; the callers'
  *   tone is not) and the length gives the duration. Every other client event is parsed.
- * - every delta is one pre-built string per response (only event_id changes), the audio encoded once;
+ * - every delta is one pre-built string per response (only event_id changes), the audio encoded once,
+ *   its frame written straight to the socket (ws-frames.ts: the bytes `ws` would send);
  * - ONE timer drives every answer.
  * No transcript deltas (the gateway does not need them). The truncate/cancel answers are the real ones.
  */
@@ -16,6 +17,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { DirectTextWriter } from './ws-frames.js';
 
 export interface LeanModelOptions {
   readonly apiKey: string;
@@ -62,11 +64,13 @@ class LeanConnection {
   private lastItemId: string | null = null;
   answer: Answer | undefined;
   private events = 0;
+  private readonly writer: DirectTextWriter;
 
   constructor(
     private readonly ws: WebSocket,
     private readonly model: LeanModel,
   ) {
+    this.writer = new DirectTextWriter(ws, false);
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     ws.on('error', () => undefined);
     this.send({ type: 'session.created', session: { type: 'realtime', object: 'realtime.session', id: id('sess') } });
@@ -86,7 +90,8 @@ class LeanConnection {
     if (answer === undefined || !this.isOpen) return;
     const { answerMs } = this.model.options;
     while (answer.sentMs < answerMs && answer.startedAt + this.model.dueAfter(answer.sentMs) <= now) {
-      this.ws.send(`{"event_id":"${this.eventId()}",${answer.deltaPrefix}`);
+      // ASCII: base-36 ids and base64.
+      this.writer.send(`{"event_id":"${this.eventId()}",${answer.deltaPrefix}`);
       answer.deltas++;
       answer.sentMs += this.model.options.deltaMs;
       this.model.audioSentMs += this.model.options.deltaMs;
