@@ -5,9 +5,7 @@
  * `clear`, checks every server message with the same strict reader, twilio-wire.ts), but built for
  * a thousand of them in one process:
  *
- * - no timer of its own: a {@link CallerFleet} ticks every caller from ONE interval, a fifth of them
- *   every 2 ms, each just after its frame falls due (short timer callbacks: the socket reads that
- *   carry mark-due audio are not kept waiting behind a thousand sends);
+ * - no timer of its own: a {@link CallerFleet} ticks every caller from ONE interval;
  * - outgoing messages from string templates (no object, no JSON.stringify per frame), silence and the
  *   question's frames base64-encoded once for all callers;
  * - a zero WebSocket mask (ws then skips the XOR; servers do not check masks), so masking costs nothing,
@@ -125,11 +123,6 @@ export class LeanCaller {
     return this.player.dryPeriods.toArray();
   }
 
-  /** When this caller's media clock started (performance.now()): its frames fall due every 20 ms after. */
-  get clockStart(): number {
-    return this.clockStartedAt;
-  }
-
   /** Starts speaking the question with the next frame. */
   ask(): void {
     this.questionFrame = 0;
@@ -207,29 +200,9 @@ export class LeanCaller {
   }
 }
 
-/** The fleet's timer period; each caller is ticked in one of SLOTS slots, once every SLOTS × SLOT_MS (10 ms). */
-const SLOT_MS = 2;
-const SLOTS = 5;
-const CYCLE_MS = SLOT_MS * SLOTS;
-
-/**
- * The slot whose boundary (slot boundaries fall at every multiple of SLOT_MS, boundary m in slot
- * m mod SLOTS) comes first at or after each frame of a caller whose clock started at `clockStart`:
- * its frames fall due at clockStart + 20k, the same phase in every 10 ms cycle.
- */
-export function slotOf(clockStart: number): number {
-  return Math.ceil((clockStart % CYCLE_MS) / SLOT_MS) % SLOTS;
-}
-
-/**
- * Many callers, one timer: every SLOT_MS the callers of the slots whose boundary has passed send
- * their due frames and play, so each caller is ticked every 10 ms just after its frame is due.
- */
+/** Many callers, one timer: every `tickMs` each caller sends its due frames and plays. */
 export class CallerFleet {
   readonly callers: LeanCaller[] = [];
-  private readonly slots: LeanCaller[][] = Array.from({ length: SLOTS }, () => []);
-  /** The next slot boundary to serve (a multiple of SLOT_MS, performance.now() time). */
-  private nextSlotAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private rounds: NodeJS.Timeout | undefined;
 
@@ -240,27 +213,16 @@ export class CallerFleet {
     this.start();
     for (let first = 0; first < count; first += batch) {
       const n = Math.min(batch, count - first);
-      for (const caller of await Promise.all(Array.from({ length: n }, () => LeanCaller.connect(url, 10_000)))) {
-        this.callers.push(caller);
-        this.slots[slotOf(caller.clockStart)]!.push(caller);
-      }
+      this.callers.push(...(await Promise.all(Array.from({ length: n }, () => LeanCaller.connect(url, 10_000)))));
     }
   }
 
   private start(): void {
     if (this.timer !== undefined) return;
-    this.nextSlotAt = Math.ceil(performance.now() / SLOT_MS) * SLOT_MS;
-    this.timer = setInterval(() => this.tickDueSlots(performance.now()), SLOT_MS);
-  }
-
-  /** Ticks the callers of every slot whose boundary is at or before `now`, each slot at most once. */
-  private tickDueSlots(now: number): void {
-    for (let served = 0; served < SLOTS && this.nextSlotAt <= now; served++) {
-      for (const caller of this.slots[Math.round(this.nextSlotAt / SLOT_MS) % SLOTS]!) caller.tick(now);
-      this.nextSlotAt += SLOT_MS;
-    }
-    // More than a cycle behind: every caller was ticked once; go on from the next boundary.
-    if (this.nextSlotAt <= now) this.nextSlotAt = (Math.floor(now / SLOT_MS) + 1) * SLOT_MS;
+    this.timer = setInterval(() => {
+      const now = performance.now();
+      for (const caller of this.callers) caller.tick(now);
+    }, this.tickMs);
   }
 
   /**
