@@ -35,8 +35,12 @@ export interface CallerMark {
   readonly received: number;
 }
 
-export function markCallers(callers: readonly LeanCaller[]): CallerMark[] {
-  return callers.map((caller) => ({ playedMs: caller.player.playedMs, received: caller.received }));
+/** Where each caller stands at `now` (each player advanced to `now` first: ticks advance them lazily). */
+export function markCallers(callers: readonly LeanCaller[], now: number): CallerMark[] {
+  return callers.map((caller) => {
+    caller.player.advance(now);
+    return { playedMs: caller.player.playedMs, received: caller.received };
+  });
 }
 
 function median(values: readonly number[]): number {

@@ -6,7 +6,7 @@
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ChildMessage, GeneratorMessage, GeneratorResult, MemorySample, ParentMessage, ServerKind, ServerMeasurement, ToGeneratorMessage } from './protocol.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -20,8 +20,8 @@ const EXTRA_FLAGS = (process.env['BENCH_LOAD_CHILD_FLAGS'] ?? '').split(/\s+/).f
 const GENERATOR_FLAGS = (process.env['BENCH_LOAD_GENERATOR_FLAGS'] ?? '').split(/\s+/).filter((f) => f !== '');
 
 /**
- * `BENCH_LOAD_COMPILED=1`: run the server child (gateway and naive forwarder alike) from tsc's
- * output, as `npm start` runs the gateway, instead of under tsx. tsx compiles with esbuild's
+ * `BENCH_LOAD_COMPILED=1`: run the server child (gateway and naive forwarder alike) and the load
+ * generator from tsc's output, as `npm start` runs the gateway, instead of under tsx. tsx compiles with esbuild's
  * `keepNames`, which renames every function it creates with Object.defineProperty: each closure
  * made at run time then costs a dictionary of its own properties (≈ 330 bytes; ≈ 25 KiB per call
  * of the gateway's heap) and a defineProperty call. The parent compiles first (tsc, ≈ 15 s) into
@@ -76,12 +76,17 @@ export class ChildLink<Out, In extends Message> {
     });
   }
 
-  /** Forks `script` under tsx, pinned to `cpu` when taskset is there. */
-  static fork<Out, In extends Message>(name: string, script: string, args: string[], cpu: string | undefined, flags: string[] = [], env: NodeJS.ProcessEnv = {}, fromBuild = false): ChildLink<Out, In> {
+  /**
+   * Forks `script` under tsx (or from the build), pinned to `cpu` when taskset is there; `preload`
+   * (a script of this folder too) runs before it, with `--import`.
+   */
+  static fork<Out, In extends Message>(name: string, script: string, args: string[], cpu: string | undefined, flags: string[] = [], env: NodeJS.ProcessEnv = {}, fromBuild = false, preload?: string): ChildLink<Out, In> {
     if (fromBuild) compileOnce();
-    const nodeFlags = [...(fromBuild ? [] : ['--import', 'tsx']), '--expose-gc', ...flags];
+    const pathOf = (file: string): string => (fromBuild ? join(COMPILED_DIR, 'bench', 'load', file.replace(/\.ts$/, '.js')) : join(HERE, file));
+    const preloadFlags = preload === undefined ? [] : ['--import', pathToFileURL(pathOf(preload)).href];
+    const nodeFlags = [...(fromBuild ? [] : ['--import', 'tsx']), ...preloadFlags, '--expose-gc', ...flags];
     const pinned = TASKSET && cpu !== undefined;
-    const path = fromBuild ? join(COMPILED_DIR, 'bench', 'load', script.replace(/\.ts$/, '.js')) : join(HERE, script);
+    const path = pathOf(script);
     const child = fork(path, args, {
       env: { ...process.env, ...env },
       cwd: REPO_ROOT,
@@ -189,7 +194,9 @@ export class GeneratorChild {
   ) {}
 
   static async start(options: { answerMs: number; speedFactor: number; apiKey: string; leadMs?: number }, timeoutMs = 30_000): Promise<GeneratorChild> {
-    const link = ChildLink.fork<ToGeneratorMessage, GeneratorMessage>('generator', 'generator.ts', [JSON.stringify(options)], GENERATOR_CPU, GENERATOR_FLAGS);
+    // From tsc's output too with BENCH_LOAD_COMPILED=1: no tsx loader thread, no keepNames renaming.
+    // fast-unmask must run before ws loads, which a static import cannot ensure (CJS loads at link time).
+    const link = ChildLink.fork<ToGeneratorMessage, GeneratorMessage>('generator', 'generator.ts', [JSON.stringify(options)], GENERATOR_CPU, GENERATOR_FLAGS, {}, COMPILED, 'fast-unmask.ts');
     try {
       const ready = await link.expect('ready', timeoutMs);
       return new GeneratorChild(link, ready.modelUrl);

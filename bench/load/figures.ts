@@ -25,6 +25,10 @@ export interface RunResult {
 export interface Figures {
   /** Server CPU per second of call: cpu ms ÷ (N × window seconds). */
   readonly cpuMsPerCallSecond: number;
+  /** Its user part (JavaScript, GC, the runtime): user ms ÷ (N × window seconds). */
+  readonly userMsPerCallSecond: number;
+  /** Its system part (syscalls: socket reads and writes, timers): system ms ÷ (N × window seconds). */
+  readonly systemMsPerCallSecond: number;
   /** (RSS with calls − RSS idle) ÷ N, KiB. */
   readonly rssPerCallKiB: number;
   /** (heap used with calls − idle), both after a forced GC, ÷ N, KiB. */
@@ -52,6 +56,8 @@ export function figuresOf(run: RunResult): Figures {
   const heldKiB = (run.audioHeldMs * 8) / calls / 1024;
   return {
     cpuMsPerCallSecond: server.cpuMs / callSeconds,
+    userMsPerCallSecond: server.userMs / callSeconds,
+    systemMsPerCallSecond: server.systemMs / callSeconds,
     rssPerCallKiB: (server.end.rss - server.idle.rss) / calls / 1024,
     heapPerCallKiB: heapKiB,
     arrayBuffersPerCallKiB: (server.endAfterGc.arrayBuffers - server.idle.arrayBuffers) / calls / 1024,
@@ -75,6 +81,8 @@ export function ratio(a: number, b: number): number | string {
 
 const COLUMNS = {
   cpuMsPerCallSecond: 'CPU ms / call-s',
+  userMsPerCallSecond: 'user ms / call-s',
+  systemMsPerCallSecond: 'sys ms / call-s',
   rssPerCallKiB: 'RSS / call (KiB)',
   heapPerCallKiB: 'heap / call (KiB)',
   arrayBuffersPerCallKiB: 'ArrayBuffers / call (KiB)',

@@ -5,6 +5,8 @@
  *
  *   node --import tsx bench/load/generator.ts '{"answerMs":…,"speedFactor":…,"apiKey":…}'
  *
+ * The parent preloads fast-unmask.ts (`--import`), which speeds up ws's unmasking in this process.
+ *
  * Talks to the parent over the IPC channel (protocol.ts); exits when told, or when the parent goes.
  */
 import { performance } from 'node:perf_hooks';
@@ -30,7 +32,8 @@ async function main(): Promise<void> {
     send({ type: 'connected' });
   };
   const begin = (askSpreadMs: number, askEveryMs: number | undefined): void => {
-    window = { t0: performance.now(), atStart: markCallers(fleet.callers), meter: new SelfMeter() };
+    const t0 = performance.now();
+    window = { t0, atStart: markCallers(fleet.callers, t0), meter: new SelfMeter() };
     fleet.askSpread(askSpreadMs, askEveryMs);
   };
   const end = (): void => {

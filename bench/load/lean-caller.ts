@@ -8,7 +8,13 @@
  * - no timer of its own: a {@link CallerFleet} ticks every caller from ONE interval;
  * - outgoing messages from string templates (no object, no JSON.stringify per frame), silence and the
  *   question's frames base64-encoded once for all callers;
- * - a zero WebSocket mask (ws then skips the XOR; servers do not check masks), so masking costs nothing;
+ * - a zero WebSocket mask (ws then skips the XOR; servers do not check masks), so masking costs nothing,
+ *   and the frames of `media` and mark echoes written straight to the socket (ws-frames.ts: the bytes
+ *   `ws` would send, one write call each);
+ * - the strict reader's fast path for the compact `media`/`mark` layout (TwilioServerReader: same
+ *   verdicts, no JSON.parse or regex per message);
+ * - the player advanced only when its playing chunk ends (TwilioPlayer.headEndsBy): the same echoes
+ *   and dry periods, without touching every player every tick;
  * - counters and a small ring of dry periods instead of logs.
  */
 import { randomBytes } from 'node:crypto';
@@ -16,7 +22,8 @@ import { performance } from 'node:perf_hooks';
 import alawmulaw from 'alawmulaw';
 import { WebSocket, type RawData } from 'ws';
 import { TwilioPlayer, type DryPeriod } from '../../test/fakes/twilio-player.js';
-import { readServerMessage } from '../../test/fakes/twilio-wire.js';
+import { TwilioServerReader } from '../../test/fakes/twilio-wire.js';
+import { DirectTextWriter } from './ws-frames.js';
 
 const FRAME_MS = 20;
 const FRAME_BYTES = 160;
@@ -60,6 +67,8 @@ export class LeanCaller {
   private readonly callSid = sid('CA');
   private readonly accountSid = sid('AC');
   readonly player: TwilioPlayer;
+  private readonly reader = new TwilioServerReader(this.streamSid);
+  private readonly writer: DirectTextWriter;
   private sequence = 0;
   private framesSent = 0;
   private clockStartedAt = 0;
@@ -76,6 +85,7 @@ export class LeanCaller {
 
   constructor(private readonly ws: WebSocket) {
     this.player = new TwilioPlayer({ onEcho: (echo) => this.sendMarkEcho(echo.name), playedAudioCap: 1 });
+    this.writer = new DirectTextWriter(ws, true);
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     ws.on('close', () => {
       this.closedAt = performance.now();
@@ -123,7 +133,7 @@ export class LeanCaller {
     if (!this.isOpen) return;
     const due = Math.floor((now - this.clockStartedAt) / FRAME_MS);
     while (this.framesSent < due) this.sendFrame();
-    this.player.advance(now);
+    if (this.player.headEndsBy(now)) this.player.advance(now);
   }
 
   /** Twilio hangs up: `stop`, then a normal close. */
@@ -156,7 +166,8 @@ export class LeanCaller {
     }
     const index = this.framesSent++;
     this.sequence++;
-    this.ws.send(
+    // ASCII by construction: hex sids, digits, base64.
+    this.writer.send(
       `{"event":"media","sequenceNumber":"${this.sequence}","media":{"track":"inbound","chunk":"${index + 1}","timestamp":"${index * FRAME_MS}","payload":"${payload}"},"streamSid":"${this.streamSid}"}`,
     );
   }
@@ -164,14 +175,14 @@ export class LeanCaller {
   private sendMarkEcho(name: string): void {
     if (!this.isOpen) return;
     this.sequence++;
-    this.ws.send(`{"event":"mark","sequenceNumber":"${this.sequence}","streamSid":"${this.streamSid}","mark":{"name":${JSON.stringify(name)}}}`);
+    this.writer.sendText(`{"event":"mark","sequenceNumber":"${this.sequence}","streamSid":"${this.streamSid}","mark":{"name":${JSON.stringify(name)}}}`);
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
     const at = performance.now();
     this.received++;
     if (isBinary) return this.violation('binary-frame');
-    const msg = readServerMessage(rawText(data), this.streamSid);
+    const msg = this.reader.read(rawText(data));
     if ('violation' in msg) return this.violation(msg.violation);
     if ('bytes' in msg) {
       this.audioReceivedBytes += msg.bytes.length;

@@ -5,10 +5,12 @@
  * response: created, output_item.added, item added, content_part.added, `output_audio.delta`s at
  * `speedFactor` × real time, and the done events), built for a thousand connections in one process:
  *
- * - `input_audio_buffer.append` is recognised by a prefix check and never JSON.parsed: the VAD looks
- *   at the first base64 characters of the audio (μ-law silence is 0xFF, i.e. "////"; the callers'
- *   tone is not) and the length gives the duration. Every other client event is parsed.
- * - every delta is one pre-built string per response (only event_id changes), the audio encoded once;
+ * - `input_audio_buffer.append` is recognised by a prefix check on the received bytes and never
+ *   decoded to a string nor JSON.parsed: the VAD looks at the first base64 characters of the audio
+ *   (μ-law silence is 0xFF, i.e. "////"; the callers' tone is not) and the length gives the
+ *   duration. Every other client event is decoded (UTF-8) and parsed.
+ * - every delta is one pre-built string per response (only event_id changes), the audio encoded once,
+ *   its frame written straight to the socket (ws-frames.ts: the bytes `ws` would send);
  * - ONE timer drives every answer.
  * No transcript deltas (the gateway does not need them). The truncate/cancel answers are the real ones.
  */
@@ -16,6 +18,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { DirectTextWriter } from './ws-frames.js';
 
 export interface LeanModelOptions {
   readonly apiKey: string;
@@ -33,7 +36,11 @@ export interface LeanModelOptions {
 }
 
 const SILENCE_MS_TO_STOP = 500;
-const APPEND_PREFIXES = ['{"type":"input_audio_buffer.append","audio":"', '{"event_id":'];
+const APPEND_PLAIN = Buffer.from('{"type":"input_audio_buffer.append","audio":"');
+const APPEND_WITH_ID = Buffer.from('{"event_id":');
+const APPEND_AFTER_ID = Buffer.from('","type":"input_audio_buffer.append","audio":"');
+const QUOTE = 0x22;
+const SLASH = 0x2f;
 
 /** A tone that is not silence for any μ-law check, ms → base64 (the same bytes every delta). */
 function toneB64(ms: number): string {
@@ -62,11 +69,13 @@ class LeanConnection {
   private lastItemId: string | null = null;
   answer: Answer | undefined;
   private events = 0;
+  private readonly writer: DirectTextWriter;
 
   constructor(
     private readonly ws: WebSocket,
     private readonly model: LeanModel,
   ) {
+    this.writer = new DirectTextWriter(ws, false);
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     ws.on('error', () => undefined);
     this.send({ type: 'session.created', session: { type: 'realtime', object: 'realtime.session', id: id('sess') } });
@@ -86,7 +95,8 @@ class LeanConnection {
     if (answer === undefined || !this.isOpen) return;
     const { answerMs } = this.model.options;
     while (answer.sentMs < answerMs && answer.startedAt + this.model.dueAfter(answer.sentMs) <= now) {
-      this.ws.send(`{"event_id":"${this.eventId()}",${answer.deltaPrefix}`);
+      // ASCII: base-36 ids and base64.
+      this.writer.send(`{"event_id":"${this.eventId()}",${answer.deltaPrefix}`);
       answer.deltas++;
       answer.sentMs += this.model.options.deltaMs;
       this.model.audioSentMs += this.model.options.deltaMs;
@@ -100,14 +110,14 @@ class LeanConnection {
 
   private onMessage(data: RawData, isBinary: boolean): void {
     if (isBinary) return;
-    const text = Buffer.isBuffer(data) ? data.toString('latin1') : Buffer.concat(data as Buffer[]).toString('latin1');
-    const audioAt = appendAudioStart(text);
-    if (audioAt >= 0) return this.onAppend(text, audioAt);
-    const event = JSON.parse(text) as Record<string, unknown>;
+    const bytes = Buffer.isBuffer(data) ? data : Buffer.concat(data as Buffer[]);
+    const audioAt = appendAudioStart(bytes);
+    if (audioAt >= 0) return this.onAppend(bytes, audioAt);
+    const event = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
     switch (event['type']) {
       case 'input_audio_buffer.append':
         // An append whose key order the prefix check does not know: the slow path.
-        return this.onAppend(JSON.stringify({ audio: event['audio'] }), '{"audio":"'.length);
+        return this.onAppend(Buffer.from(JSON.stringify({ audio: event['audio'] })), '{"audio":"'.length);
       case 'session.update':
         return this.send({ type: 'session.updated', session: event['session'] });
       case 'response.cancel':
@@ -121,13 +131,13 @@ class LeanConnection {
   }
 
   /** The VAD on the first base64 characters, the duration from the length (μ-law: 8 bytes per ms). */
-  private onAppend(text: string, audioAt: number): void {
-    const end = text.indexOf('"', audioAt);
+  private onAppend(bytes: Buffer, audioAt: number): void {
+    const end = bytes.indexOf(QUOTE, audioAt);
     const b64Length = end - audioAt;
     const ms = (b64Length * 3) / 4 / 8;
     this.inputMs += ms;
     let voiced = false;
-    for (let i = audioAt; i < audioAt + 8 && i < end; i++) if (text.charCodeAt(i) !== 47 /* '/' */) voiced = true;
+    for (let i = audioAt; i < audioAt + 8 && i < end; i++) if (bytes[i] !== SLASH) voiced = true;
     if (this.phase === 'silence') {
       if (!voiced) return;
       this.phase = 'speech';
@@ -194,17 +204,22 @@ class LeanConnection {
   }
 }
 
+/** True when `bytes` begins with `prefix`. */
+function startsWith(bytes: Buffer, prefix: Buffer): boolean {
+  return bytes.length >= prefix.length && bytes.compare(prefix, 0, prefix.length, 0, prefix.length) === 0;
+}
+
 /**
- * Where the base64 audio of an `input_audio_buffer.append` starts in `text`, or -1 when `text` is not
- * one of the append shapes the gateway and the naive forwarder send (then it is parsed in full).
+ * Where the base64 audio of an `input_audio_buffer.append` starts in the message `bytes`, or -1 when
+ * they are not one of the append shapes the gateway and the naive forwarder send (then the message
+ * is parsed in full).
  */
-export function appendAudioStart(text: string): number {
-  const [plain, withId] = APPEND_PREFIXES as [string, string];
-  if (text.startsWith(plain)) return plain.length;
-  if (!text.startsWith(withId)) return -1;
-  const marker = '","type":"input_audio_buffer.append","audio":"';
-  const at = text.indexOf(marker, withId.length);
-  return at > 0 && at < 80 ? at + marker.length : -1;
+export function appendAudioStart(bytes: Buffer): number {
+  if (startsWith(bytes, APPEND_PLAIN)) return APPEND_PLAIN.length;
+  if (!startsWith(bytes, APPEND_WITH_ID)) return -1;
+  // The event id comes first and is short: the type must follow within the first 80 bytes.
+  const at = bytes.subarray(0, 80 + APPEND_AFTER_ID.length).indexOf(APPEND_AFTER_ID, APPEND_WITH_ID.length);
+  return at > 0 && at < 80 ? at + APPEND_AFTER_ID.length : -1;
 }
 
 /** The lean model server on 127.0.0.1:0. */

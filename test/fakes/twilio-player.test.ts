@@ -140,6 +140,89 @@ void describe('TwilioPlayer (the fake caller playout model, on a manual clock)',
     );
   });
 
+  void test('the played-audio ring holds the last bytes played, whatever the chunk sizes (fast-check)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 50 }), fc.array(fc.integer({ min: 1, max: 120 }), { maxLength: 12 }), (cap, sizes) => {
+        const { p } = player({ playedAudioCap: cap });
+        const all: number[] = [];
+        let now = 0;
+        for (const size of sizes) {
+          const bytes = Uint8Array.from({ length: size }, (_, i) => (all.length + i) % 251);
+          all.push(...bytes);
+          p.enqueueAudio(bytes, now);
+          now += size / 8;
+          p.advance(now);
+        }
+        assert.deepEqual([...p.playedAudio()], all.slice(-cap));
+      }),
+    );
+  });
+
+  void test('headEndsBy: true from the instant the playing chunk ends, false while it plays or nothing is queued', () => {
+    const { p } = player();
+    assert.equal(p.headEndsBy(1000), false);
+    p.enqueueAudio(ms(100), 0);
+    assert.equal(p.headEndsBy(99.9), false);
+    assert.equal(p.headEndsBy(100), true);
+    p.advance(40);
+    assert.equal(p.headEndsBy(99.9), false);
+    assert.equal(p.headEndsBy(100), true);
+    p.advance(100);
+    assert.equal(p.headEndsBy(10_000), false);
+  });
+
+  void test('advancing only when headEndsBy gives the echoes, dry periods and bytes of advancing every tick (fast-check)', () => {
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('audio' as const), bytes: fc.integer({ min: 1, max: 2000 }) }),
+      fc.record({ kind: fc.constant('mark' as const) }),
+      fc.record({ kind: fc.constant('clear' as const) }),
+      fc.record({ kind: fc.constant('tick' as const) }),
+    );
+    fc.assert(
+      fc.property(fc.array(fc.tuple(op, fc.integer({ min: 0, max: 120 })), { maxLength: 80 }), (ops) => {
+        const eager = player({ playedAudioCap: 64 });
+        const lazy = player({ playedAudioCap: 64 });
+        let now = 0;
+        let marks = 0;
+        for (const [o, dt] of ops) {
+          now += dt;
+          for (const { p } of [eager, lazy]) {
+            if (o.kind === 'audio') p.enqueueAudio(Uint8Array.from({ length: o.bytes }, (_, i) => (now + i) & 0xff), now);
+            else if (o.kind === 'mark') p.enqueueMark(`m${marks}`, now);
+            else if (o.kind === 'clear') p.clear(now);
+          }
+          if (o.kind === 'mark') marks++;
+          if (o.kind === 'tick') {
+            eager.p.advance(now);
+            if (lazy.p.headEndsBy(now)) lazy.p.advance(now);
+            // Echoes and dry periods happen at the same ticks.
+            assert.deepEqual(lazy.echoes.map((e) => [e.name, e.cause]), eager.echoes.map((e) => [e.name, e.cause]));
+            assert.equal(lazy.p.dryPeriods.length, eager.p.dryPeriods.length);
+          }
+        }
+        for (const { p } of [eager, lazy]) p.advance(now + 1);
+        const close = (a: number, b: number): boolean => Math.abs(a - b) < 1e-6;
+        assert.equal(lazy.echoes.length, eager.echoes.length);
+        lazy.echoes.forEach((e, i) => {
+          const other = eager.echoes[i]!;
+          assert.ok(e.name === other.name && e.cause === other.cause && close(e.dueAt, other.dueAt) && close(e.playedMs, other.playedMs), `echo ${i}`);
+        });
+        const eagerDry = eager.p.dryPeriods.toArray();
+        const lazyDry = lazy.p.dryPeriods.toArray();
+        assert.equal(lazyDry.length, eagerDry.length);
+        lazyDry.forEach((d, i) => {
+          const other = eagerDry[i]!;
+          const sameEnd = d.end === undefined ? other.end === undefined : other.end !== undefined && close(d.end, other.end);
+          assert.ok(d.cause === other.cause && close(d.start, other.start) && sameEnd, `dry period ${i}`);
+        });
+        assert.equal(lazy.p.playedBytes, eager.p.playedBytes);
+        assert.equal(lazy.p.bufferedBytes, eager.p.bufferedBytes);
+        assert.deepEqual(lazy.p.playedAudio(), eager.p.playedAudio());
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   void test('Ring keeps the newest items in order and counts all', () => {
     const ring = new Ring<number>(3);
     for (let i = 0; i < 5; i++) ring.push(i);

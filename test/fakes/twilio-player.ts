@@ -155,6 +155,20 @@ export class TwilioPlayer {
     if (this.playhead < now) this.playhead = now;
   }
 
+  /**
+   * True when `advance(now)` would finish the audio playing now, and so could echo a mark or record a
+   * dry period; false when it would only play part of it, or nothing is queued. A caller ticking many
+   * players can skip the rest: one later `advance` plays the skipped time in one step, with the same
+   * echoes, dry periods and played bytes (only `playedMs`/`bufferedMs` are stale in between).
+   */
+  headEndsBy(now: number): boolean {
+    const item = this.queue[this.qHead];
+    if (item === undefined) return false;
+    if (item.kind === 'mark') return true;
+    // The same arithmetic as `advance`, so both agree on the boundary.
+    return Math.floor((now - this.playhead) * this.bytesPerMs + 1e-9) >= item.bytes.length - item.offset;
+  }
+
   /** Appends audio; returns the bytes dropped because the buffer was full (a violation). */
   enqueueAudio(bytes: Uint8Array, now: number): number {
     this.advance(now);
@@ -234,8 +248,12 @@ export class TwilioPlayer {
     const span = this.spans.last();
     if (span !== undefined && Math.abs(span.end - start) < 1e-6) span.end = this.playhead;
     else this.spans.push({ start, end: this.playhead });
+    // Only the last `cap` bytes can survive in the ring: skip the ones that would be overwritten
+    // (a load caller keeps a 1-byte ring and would otherwise loop over every byte it plays).
     const cap = this.audio.length;
-    for (let i = 0; i < count; i++) {
+    const skip = Math.max(0, count - cap);
+    this.audioWrite = (this.audioWrite + skip) % cap;
+    for (let i = skip; i < count; i++) {
       this.audio[this.audioWrite] = bytes[offset + i] ?? 0xff;
       this.audioWrite = (this.audioWrite + 1) % cap;
     }
