@@ -6,7 +6,7 @@
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import type { ChildMessage, GeneratorMessage, GeneratorResult, MemorySample, ParentMessage, ServerKind, ServerMeasurement, ToGeneratorMessage } from './protocol.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -76,15 +76,11 @@ export class ChildLink<Out, In extends Message> {
     });
   }
 
-  /**
-   * Forks `script` under tsx (or from the build), pinned to `cpu` when taskset is there; `preload`
-   * (a script of this folder too) runs before it, with `--import`.
-   */
-  static fork<Out, In extends Message>(name: string, script: string, args: string[], cpu: string | undefined, flags: string[] = [], env: NodeJS.ProcessEnv = {}, fromBuild = false, preload?: string): ChildLink<Out, In> {
+  /** Forks `script` under tsx (or from the build), pinned to `cpu` when taskset is there. */
+  static fork<Out, In extends Message>(name: string, script: string, args: string[], cpu: string | undefined, flags: string[] = [], env: NodeJS.ProcessEnv = {}, fromBuild = false): ChildLink<Out, In> {
     if (fromBuild) compileOnce();
     const pathOf = (file: string): string => (fromBuild ? join(COMPILED_DIR, 'bench', 'load', file.replace(/\.ts$/, '.js')) : join(HERE, file));
-    const preloadFlags = preload === undefined ? [] : ['--import', pathToFileURL(pathOf(preload)).href];
-    const nodeFlags = [...(fromBuild ? [] : ['--import', 'tsx']), ...preloadFlags, '--expose-gc', ...flags];
+    const nodeFlags = [...(fromBuild ? [] : ['--import', 'tsx']), '--expose-gc', ...flags];
     const pinned = TASKSET && cpu !== undefined;
     const path = pathOf(script);
     const child = fork(path, args, {
@@ -195,8 +191,7 @@ export class GeneratorChild {
 
   static async start(options: { answerMs: number; speedFactor: number; apiKey: string; leadMs?: number }, timeoutMs = 30_000): Promise<GeneratorChild> {
     // From tsc's output too with BENCH_LOAD_COMPILED=1: no tsx loader thread, no keepNames renaming.
-    // fast-unmask must run before ws loads, which a static import cannot ensure (CJS loads at link time).
-    const link = ChildLink.fork<ToGeneratorMessage, GeneratorMessage>('generator', 'generator.ts', [JSON.stringify(options)], GENERATOR_CPU, GENERATOR_FLAGS, {}, COMPILED, 'fast-unmask.ts');
+    const link = ChildLink.fork<ToGeneratorMessage, GeneratorMessage>('generator', 'generator.ts', [JSON.stringify(options)], GENERATOR_CPU, GENERATOR_FLAGS, {}, COMPILED);
     try {
       const ready = await link.expect('ready', timeoutMs);
       return new GeneratorChild(link, ready.modelUrl);

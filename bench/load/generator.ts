@@ -5,8 +5,6 @@
  *
  *   node --import tsx bench/load/generator.ts '{"answerMs":…,"speedFactor":…,"apiKey":…}'
  *
- * The parent preloads fast-unmask.ts (`--import`), which speeds up ws's unmasking in this process.
- *
  * Talks to the parent over the IPC channel (protocol.ts); exits when told, or when the parent goes.
  */
 import { performance } from 'node:perf_hooks';

@@ -95,8 +95,9 @@ class LeanConnection {
     if (answer === undefined || !this.isOpen) return;
     const { answerMs } = this.model.options;
     while (answer.sentMs < answerMs && answer.startedAt + this.model.dueAfter(answer.sentMs) <= now) {
-      // ASCII: base-36 ids and base64.
-      this.writer.send(`{"event_id":"${this.eventId()}",${answer.deltaPrefix}`);
+      // ASCII: base-36 ids and base64. The live API's field order: type first, then event_id
+      // (test/fixtures/openai/wire.response.output_audio.delta.jsonl, SOURCES.md).
+      this.writer.send(`{"type":"response.output_audio.delta","event_id":"${this.eventId()}",${answer.deltaPrefix}`);
       answer.deltas++;
       answer.sentMs += this.model.options.deltaMs;
       this.model.audioSentMs += this.model.options.deltaMs;
@@ -169,7 +170,7 @@ class LeanConnection {
       deltas: 0,
       sentMs: 0,
     };
-    const deltaPrefix = `"type":"response.output_audio.delta","response_id":"${answer.id}","item_id":"${answer.itemId}","output_index":0,"content_index":0,"delta":"${this.model.deltaB64}"}`;
+    const deltaPrefix = `"response_id":"${answer.id}","item_id":"${answer.itemId}","output_index":0,"content_index":0,"delta":"${this.model.deltaB64}"}`;
     this.answer = { ...answer, deltaPrefix };
     this.send({ type: 'response.created', response: this.responseObject(answer.id, 'in_progress', null, []) });
     const item = { id: answer.itemId, object: 'realtime.item', type: 'message', status: 'in_progress', role: 'assistant', content: [] };
