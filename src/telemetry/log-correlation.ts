@@ -13,7 +13,6 @@ export interface TraceIds {
 
 const MAX_CALLS = 100_000;
 const live = new Map<string, TraceIds>();
-const NONE: Record<string, never> = {};
 
 export const callTraces = {
   set(callId: string, ids: TraceIds): void {
@@ -31,9 +30,14 @@ export const callTraces = {
   },
 };
 
-/** pino `mixin`: the trace ids of the line's call, if it is traced. */
+/**
+ * pino `mixin`: the trace ids of the line's call, if it is traced. A fresh object per line: pino's
+ * default merge is `Object.assign(mixinResult, lineFields)`, so a shared object returned here
+ * would keep every field of every line (one warning's `code` on all later lines).
+ */
 export function traceMixin(_merge: object, _level: number, logger: Logger): object {
-  if (live.size === 0) return NONE;
+  if (live.size === 0) return {};
   const callId = (logger.bindings() as { callSid?: unknown }).callSid;
-  return typeof callId === 'string' ? (live.get(callId) ?? NONE) : NONE;
+  const ids = typeof callId === 'string' ? live.get(callId) : undefined;
+  return ids === undefined ? {} : { trace_id: ids.trace_id, span_id: ids.span_id };
 }
