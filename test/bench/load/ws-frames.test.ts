@@ -58,19 +58,18 @@ void describe('ws-frames (the load generator writes text frames to the socket it
 
   /** Sends `text` with ws, then with the writer, each way; both must put the same bytes on the wire. */
   async function assertSameBytes(text: string): Promise<void> {
-    client.send(text);
-    const viaWs = await nextMessage(server, atServer);
-    new DirectTextWriter(client, true).send(text);
-    const direct = await nextMessage(server, atServer);
-    assert.equal(direct.text, text);
-    assert.ok(direct.wire.equals(viaWs.wire), `client frame of ${text.length} chars differs from ws's`);
-
-    server.send(text);
-    const downViaWs = await nextMessage(client, atClient);
-    new DirectTextWriter(server, false).send(text);
-    const downDirect = await nextMessage(client, atClient);
-    assert.equal(downDirect.text, text);
-    assert.ok(downDirect.wire.equals(downViaWs.wire), `server frame of ${text.length} chars differs from ws's`);
+    const ways = [
+      { name: 'client', from: client, to: server, atReceiver: atServer, masked: true },
+      { name: 'server', from: server, to: client, atReceiver: atClient, masked: false },
+    ];
+    for (const way of ways) {
+      way.from.send(text);
+      const viaWs = await nextMessage(way.to, way.atReceiver);
+      new DirectTextWriter(way.from, way.masked).send(text);
+      const direct = await nextMessage(way.to, way.atReceiver);
+      assert.equal(direct.text, text);
+      assert.ok(direct.wire.equals(viaWs.wire), `${way.name} frame of ${text.length} chars differs from ws's`);
+    }
   }
 
   void test('every length class (7-bit, 16-bit, 64-bit) frames exactly as ws does, masked and not', async () => {
