@@ -119,10 +119,9 @@ export class OutboundAudio {
   /** Tail of the chain of pausable writes (see `enqueue`). */
   private writeChain: Promise<void> = Promise.resolve();
   private closed = false;
-  /** `run()` was called: nothing is sent before. */
-  private started = false;
   /** The pump is running: a send that calls back into this object (and pumps) must not nest. */
   private draining = false;
+  /** Set by `run()`; nothing is sent before it. */
   private finished: Finished | undefined;
   private readonly pieceBytes: number;
   /** `whenPlayedOut` callers, woken at every played report, drop and close. */
@@ -265,7 +264,6 @@ export class OutboundAudio {
       });
       this.finished = { promise, resolve, reject };
       if (this.closed) resolve();
-      this.started = true;
       this.pump();
     }
     return this.finished.promise;
@@ -293,7 +291,7 @@ export class OutboundAudio {
 
   /** Sends what is queued while credit covers it, in the caller's call stack; never nests. */
   private pump(): void {
-    if (this.draining || !this.started || this.closed) return;
+    if (this.draining || this.finished === undefined || this.closed) return;
     this.draining = true;
     try {
       this.drain();
