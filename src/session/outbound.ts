@@ -8,9 +8,13 @@
  * and with `adaptiveWindow` a WindowTuner resizes the window from the model's round-trip and
  * lateness samples and from underruns (flow/window-tuner.ts).
  *
- * Audio is queued in pieces of at most `sendChunkMs` (views into the model's delta): one credit
- * spend and one message per piece, so the caller never holds more than the window (after a downlink
- * stall that emptied its player, at most the prediction lead more: see flow/playout-model.ts).
+ * Audio is queued in pieces of at most `sendChunkMs` (views into the model's delta). When the pump
+ * takes a piece from the queue it coalesces it with the pieces queued right behind it of the same
+ * epoch, item and sentence, up to `sendChunkMs` in all (one copy, only when it merges; it never
+ * waits for audio that has not arrived, so it adds no latency): a model that sends small deltas
+ * costs no more messages than one that sends large ones. One credit spend and one send per
+ * coalesced piece, so the caller never holds more than the window (after a downlink stall that
+ * emptied its player, at most the prediction lead more: see flow/playout-model.ts).
  *
  * Sending is a synchronous drain (`pump`), not an async loop: a piece goes out in the call stack of
  * whatever made it sendable — the model's delivery (`enqueue`), the caller's played report
@@ -123,7 +127,9 @@ export class OutboundAudio {
   private draining = false;
   /** Set by `run()`; nothing is sent before it. */
   private finished: Finished | undefined;
+  /** Longest piece in bytes (`sendChunkMs`): a delivery is cut into pieces of it, and pieces coalesce up to it. */
   private readonly pieceBytes: number;
+  private readonly perMs: number;
   /** `whenPlayedOut` callers, woken at every played report, drop and close. */
   private readonly playedOutWaiters = new WaiterList();
   private lastSentItemId: string | undefined;
@@ -143,7 +149,8 @@ export class OutboundAudio {
     this.queue = options.pausable
       ? new AudioQueue<OutboundItem>({ highWaterMarkMs: options.queueMs })
       : new AudioQueue<OutboundItem>({ highWaterMarkMs: options.queueMs, overflow: 'reject' });
-    this.pieceBytes = Math.max(1, Math.round(options.sendChunkMs * bytesPerMs(options.format)));
+    this.perMs = bytesPerMs(options.format);
+    this.pieceBytes = Math.max(1, Math.round(options.sendChunkMs * this.perMs));
     this.stall = new WaitDeadline(options.playoutStallMs, options.now, () => this.stalled());
   }
 
@@ -306,7 +313,7 @@ export class OutboundAudio {
     const { epochs, transport } = this.options;
     // Every pass re-reads the state: a send may have closed the path, dropped the queue or played.
     while (!this.closed) {
-      const item: OutboundItem | undefined = this.held ?? this.queue.tryRead();
+      const item: OutboundItem | undefined = this.held ?? this.takeCoalesced();
       if (item === undefined) return; // empty: the next delivery pumps
       if (item.epoch !== epochs.current) {
         if (item === this.held) this.dropHeld(); // stale (a barge-in came after it was queued): dropped
@@ -333,6 +340,41 @@ export class OutboundAudio {
       this.maxBufferedMs = Math.max(this.maxBufferedMs, this.credit.inFlightMs);
       transport.sendAudio(item);
     }
+  }
+
+  /**
+   * The next item of the queue; an audio piece comes with the pieces queued right behind it that
+   * continue it (same epoch, item and sentence) while the total stays within `sendChunkMs`. Only
+   * what is already queued joins: nothing waits for audio still to come.
+   */
+  private takeCoalesced(): OutboundItem | undefined {
+    const first = this.queue.tryRead();
+    if (first === undefined || first.kind !== 'audio') return first;
+    let next = this.queue.peek();
+    if (!this.continues(first, next, first.bytes.length)) return first;
+    const parts: AudioItem[] = [first];
+    let total = first.bytes.length;
+    while (this.continues(first, next, total)) {
+      this.queue.tryRead();
+      parts.push(next);
+      total += next.bytes.length;
+      next = this.queue.peek();
+    }
+    const bytes = new Uint8Array(total);
+    let offset = 0;
+    for (const part of parts) {
+      bytes.set(part.bytes, offset);
+      offset += part.bytes.length;
+    }
+    return { kind: 'audio', epoch: first.epoch, itemId: first.itemId, sentenceId: first.sentenceId, bytes, durationMs: total / this.perMs };
+  }
+
+  /** `next` may join a coalesced piece that starts with `first` and holds `total` bytes so far. */
+  private continues(first: AudioItem, next: OutboundItem | undefined, total: number): next is AudioItem {
+    return (
+      next !== undefined && next.kind === 'audio' && next.epoch === first.epoch && next.itemId === first.itemId &&
+      next.sentenceId === first.sentenceId && total + next.bytes.length <= this.pieceBytes
+    );
   }
 
   /**
@@ -369,7 +411,7 @@ export class OutboundAudio {
   private deliver(chunk: ModelAudio): void {
     if (this.closed) return;
     const epoch = this.options.epochs.current;
-    const perMs = bytesPerMs(this.options.format);
+    const perMs = this.perMs;
     const bytes = chunk.bytes;
     for (let offset = 0; offset < bytes.length; offset += this.pieceBytes) {
       const end = Math.min(offset + this.pieceBytes, bytes.length);
@@ -385,7 +427,7 @@ export class OutboundAudio {
   private async writePausable(chunk: ModelAudio): Promise<void> {
     if (this.closed) return;
     const epoch = this.options.epochs.current;
-    const perMs = bytesPerMs(this.options.format);
+    const perMs = this.perMs;
     const bytes = chunk.bytes;
     for (let offset = 0; offset < bytes.length; offset += this.pieceBytes) {
       const item = this.piece(chunk, epoch, offset, Math.min(offset + this.pieceBytes, bytes.length), perMs);

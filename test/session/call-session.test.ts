@@ -79,13 +79,13 @@ describe('CallSession', () => {
     }
   });
 
-  test('sends audio in pieces of at most 100 ms', async () => {
+  test('sends audio in pieces of at most sendChunkMs (default 200 ms)', async () => {
     const h = startCall();
     h.model.events.responseStarted('r1');
-    await h.model.deliver('r1', 205);
+    await h.model.deliver('r1', 405);
     await settle();
     const durations = h.transport.calls.flatMap((c) => (c.kind === 'audio' ? [c.durationMs] : []));
-    assert.deepEqual(durations, [100, 100, 5]);
+    assert.deepEqual(durations, [200, 200, 5]);
     h.session.end('test');
   });
 
@@ -95,7 +95,7 @@ describe('CallSession', () => {
     await h.model.deliver('r1', 5_000, 0, 'item-1');
     await settle();
     h.clock.now += 300;
-    h.transport.events.played(0, 300); // confirmed at t = 1300
+    h.transport.events.played(0, 300); // confirmed at t = 1300: 300 ms of credit, one 200 ms piece
     await settle();
     h.clock.now += 100; // caller speaks 100 ms after the last confirmation
     h.model.events.speechStarted();
@@ -104,7 +104,7 @@ describe('CallSession', () => {
     const interrupt = h.model.calls.find((c) => c.kind === 'interrupt');
     assert.deepEqual(interrupt, { kind: 'interrupt', heard: { itemId: 'item-1', audioEndMs: 400 } });
     assert.equal(h.bargeIns.length, 1);
-    assert.equal(h.bargeIns[0]!.droppedMs, 5_000 - 1_100);
+    assert.equal(h.bargeIns[0]!.droppedMs, 5_000 - 1_000);
     // Nothing of the old response is sent after the clear, even when more of it arrives late.
     await h.model.deliver('r1', 1_000, 0, 'item-1');
     await settle();
@@ -165,9 +165,9 @@ describe('CallSession', () => {
     h.transport.events.played(0, 800); // Twilio flushes the old marks on clear: not "played"
     await settle();
     assert.equal(h.transport.sentMs(1), 800);
-    h.transport.events.played(1, 100);
+    h.transport.events.played(1, 200);
     await settle();
-    assert.equal(h.transport.sentMs(1), 900);
+    assert.equal(h.transport.sentMs(1), 1_000);
     h.session.end('test');
   });
 
@@ -192,7 +192,7 @@ describe('CallSession', () => {
     await settle();
     assert.equal(delivered, false, 'the producer waits while 200 ms are at the caller and 400 ms queued');
     assert.equal(h.transport.sentMs(), 200);
-    assert.ok(h.session.snapshot().queuedMs <= 400 + 100, 'the queue bound plus the one piece the sender holds');
+    assert.ok(h.session.snapshot().queuedMs <= 400 + 200, 'the queue bound plus the one piece (≤ 200 ms) the sender holds');
     for (const playedMs of [200, 400, 600, 800]) {
       h.transport.events.played(0, playedMs);
       await settle();
@@ -206,9 +206,9 @@ describe('CallSession', () => {
   test('sentence ends are sent in order after their audio and played-ACKs reach the model', async () => {
     const h = startCall();
     h.model.events.responseStarted('r1');
-    await h.model.deliver('r1', 200, 0);
+    await h.model.deliver('r1', 300, 0); // pieces of 200 + 100 ms
     h.model.events.sentenceEnd('r1', 0);
-    await h.model.deliver('r1', 200, 1);
+    await h.model.deliver('r1', 300, 1);
     h.model.events.sentenceEnd('r1', 1);
     await settle();
     const order = h.transport.calls.map((c) => (c.kind === 'audio' ? `a${c.sentenceId}` : c.kind === 'sentence-end' ? `e${c.sentenceId}` : c.kind));

@@ -4,9 +4,10 @@
  *
  * Inbound: each text frame goes through the dialect's pure parser; malformed input is reported as
  * `badInput` with its code and the connection lives on, up to `maxBadInputs` per call. Outbound:
- * model audio becomes `media` messages, with a `mark` after every `markEveryMs` of audio (media
- * messages are split at those boundaries, so marks are never further apart than that) and one at
- * each sentence end. Mark names carry epoch, a per-connection sequence number and the cumulative
+ * each piece of model audio becomes one `media` message (one per frame for a framed dialect), never
+ * split by a mark: a `mark` follows the message during which `markEveryMs` of audio accumulated
+ * since the previous mark (so marks are at most `markEveryMs` + one message apart), and one ends
+ * each sentence. Mark names carry epoch, a per-connection sequence number and the cumulative
  * position (twilio/marks.ts, twilio/mark-ledger.ts), so an echo is judged on its own: echoes of
  * marks sent before a `clear` are recognised by their sequence number and never count as played,
  * whether the carrier echoes them at once on the clear (Twilio, Telnyx, SignalWire), later, or
@@ -184,8 +185,8 @@ export class MediaStreamTransport implements CallerTransport {
   }
 
   /**
-   * Sends `chunk.bytes` as `media` messages, split only where a mark falls (every `markEveryMs`
-   * of the epoch's audio), each followed by that mark. Audio of an epoch older than the current
+   * Sends `chunk.bytes` as one `media` message (its whole units; one per frame when framed), with a
+   * mark right after it once `markEveryMs` of the epoch's audio has gone since the last one. Audio of an epoch older than the current
    * one is dropped; a newer epoch starts its positions at 0 (after a closing mark for the old one).
    */
   sendAudio(chunk: OutboundAudio): void {
@@ -246,7 +247,7 @@ export class MediaStreamTransport implements CallerTransport {
   private newLedger(format: AudioFormat): MarkLedger {
     const perMs = bytesPerMs(format);
     const align = this.unitOf(format);
-    // Marks fall on whole units (and whole samples), so every media message between two marks is too.
+    // Whole units (and samples): a framed dialect's marks then fall every `markEveryMs` exactly.
     const unit = align % bytesPerSample(format) === 0 ? align : align * bytesPerSample(format);
     const markEveryBytes = Math.max(unit, Math.round((this.markEveryMs * perMs) / unit) * unit);
     return new MarkLedger(markEveryBytes, perMs);
@@ -273,26 +274,34 @@ export class MediaStreamTransport implements CallerTransport {
     return true;
   }
 
-  /** `bytes` as media messages, split where marks fall (and per frame when framed), each mark sent after its audio. */
+  /** `bytes` (whole units) as one media message, or one per frame when framed; a due mark after each. */
   private sendMarked(streamId: string, bytes: Uint8Array): void {
-    let offset = 0;
-    const most = this.framed ? this.aligner.unit : Infinity;
-    while (offset < bytes.length) {
-      const end = Math.min(bytes.length, offset + this.ledger.roomBeforeMark(), offset + most);
-      if (!this.sendMedia(streamId, bytes, offset, end)) return;
-      const mark = this.ledger.sent(end - offset);
-      offset = end;
-      if (mark !== undefined) this.sendMark(streamId, mark);
+    if (!this.framed) {
+      this.sendMediaMarked(streamId, bytes, 0, bytes.length);
+      return;
+    }
+    const unit = this.aligner.unit;
+    for (let offset = 0; offset < bytes.length; offset += unit) {
+      if (!this.sendMediaMarked(streamId, bytes, offset, offset + unit)) return;
     }
   }
 
-  /** Sends the held remainder padded with silence to one whole unit; positions count only the real bytes. */
+  private sendMediaMarked(streamId: string, bytes: Uint8Array, start: number, end: number): boolean {
+    if (!this.sendMedia(streamId, bytes, start, end)) return false;
+    const mark = this.ledger.sent(end - start);
+    if (mark !== undefined) this.sendMark(streamId, mark);
+    return true;
+  }
+
+  /**
+   * Sends the held remainder padded with silence to one whole unit; positions count only the real
+   * bytes. Callers send a mark right after (a sentence end, an epoch's close), so no periodic one.
+   */
   private flushCarry(streamId: string): void {
     const tail = this.aligner.flush(this.format.encoding === 'pcmu' ? 0xff : 0);
     if (tail === undefined) return;
     this.counters.paddingBytes += tail.bytes.length - tail.real;
-    // Marks fall on whole units, so there is always room for one unit before the next mark.
-    if (this.sendMedia(streamId, tail.bytes, 0, tail.bytes.length)) this.ledger.sent(tail.real);
+    if (this.sendMedia(streamId, tail.bytes, 0, tail.bytes.length)) this.ledger.sentBeforeMark(tail.real);
   }
 
   private sendMedia(streamId: string, bytes: Uint8Array, start: number, end: number): boolean {

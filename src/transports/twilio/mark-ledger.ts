@@ -3,8 +3,12 @@
  * next mark falls, what each mark is called, and whether an echo confirms playback.
  *
  * Rules:
- * - positions are cumulative bytes of the current epoch; a mark falls every `markEveryBytes` of
- *   audio since the previous mark (periodic or sentence), so marks are never further apart;
+ * - positions are cumulative bytes of the current epoch; marks never split a media message: a
+ *   periodic mark follows the message during which `markEveryBytes` of audio accumulated since the
+ *   previous mark (periodic or sentence), at that message's end. So two marks are at most
+ *   `markEveryBytes` − 1 + one message apart, and the audio of a message is marked as soon as it
+ *   is sent or the next message is; a message sent with a mark right behind it anyway (a sentence
+ *   end, an epoch's close) is recorded with `sentBeforeMark`, which never adds a periodic mark;
  * - every mark gets the next per-connection sequence number; a `clear` records the next one, and
  *   any echo with a smaller number was flushed by that clear, not played (Twilio echoes every
  *   pending mark at once on `clear`);
@@ -73,16 +77,23 @@ export class MarkLedger {
     return { ok: true, closingMark };
   }
 
-  /** Most bytes that may be sent before the next periodic mark is due. */
-  roomBeforeMark(): number {
-    return this.markEveryBytes - this.bytesSinceMark;
-  }
-
-  /** Records `bytes` sent in the current epoch; returns the mark to send after them, if one is due. */
+  /**
+   * Records a media message of `bytes` sent in the current epoch; returns the periodic mark to send
+   * right after it when the audio since the previous mark reached `markEveryBytes` with it.
+   */
   sent(bytes: number): string | undefined {
     this.sentBytes += bytes;
     this.bytesSinceMark += bytes;
     return this.bytesSinceMark >= this.markEveryBytes ? this.mark(undefined) : undefined;
+  }
+
+  /**
+   * Records a media message that the caller follows at once with a mark of its own (`sentenceEnd`,
+   * or the closing mark of `enter`): no periodic mark, which would fall at the same position.
+   */
+  sentBeforeMark(bytes: number): void {
+    this.sentBytes += bytes;
+    this.bytesSinceMark += bytes;
   }
 
   /** The mark that ends sentence `sentenceId` at the current position. */

@@ -47,7 +47,8 @@ void describe('ExotelTransport', () => {
   void test('a 16 kHz applet (start sample_rate "16000") gives a 16 kHz call with marks every 200 ms of it', async () => {
     const { recorder, caller, transport } = await connect({ startOverrides: { media_format: { encoding: 'audio/x-raw', sample_rate: '16000', bit_rate: '16' } } });
     assert.deepEqual(recorder.of('start')[0]?.info.format, { encoding: 'pcm16', sampleRate: 16000 });
-    transport.sendAudio({ epoch: 0, sentenceId: 0, bytes: new Uint8Array(32 * 400), durationMs: 400 });
+    // Two 200 ms pieces, as the session sends them: one media message and one mark each.
+    for (let i = 0; i < 2; i++) transport.sendAudio({ epoch: 0, sentenceId: 0, bytes: new Uint8Array(32 * 200), durationMs: 200 });
     await caller.waitUntil(() => caller.received.toArray().filter((e) => e.event === 'mark').length === 2, 5000, 'two marks');
     assert.deepEqual(mediaSizes(caller), [6400, 6400]);
     await caller.stop();
@@ -73,12 +74,13 @@ void describe('ExotelTransport', () => {
   for (const policy of ['echo', 'echo-reversed', 'drop'] as const satisfies readonly ClearMarkPolicy[]) {
     void test(`when clear ${policy === 'drop' ? 'drops pending marks' : policy === 'echo' ? 'echoes pending marks in order' : 'echoes pending marks in reverse'}, no flushed mark counts as played and the next epoch is confirmed`, async () => {
       const { recorder, caller, transport } = await connect({ clearMarks: policy });
-      transport.sendAudio({ epoch: 0, sentenceId: 0, bytes: pcm(2000), durationMs: 2000 });
+      for (let i = 0; i < 10; i++) transport.sendAudio({ epoch: 0, sentenceId: 0, bytes: pcm(200), durationMs: 200 });
       await recorder.waitFor(() => recorder.of('played').length >= 2, 5000, 'two confirmations');
       transport.clear(1);
       const playedAtClear = caller.playedMs;
       const epoch0Confirmed = Math.max(...recorder.of('played').filter((p) => p.epoch === 0).map((p) => p.ms));
-      transport.sendAudio({ epoch: 1, sentenceId: 3, bytes: pcm(300), durationMs: 300 });
+      transport.sendAudio({ epoch: 1, sentenceId: 3, bytes: pcm(200), durationMs: 200 });
+      transport.sendAudio({ epoch: 1, sentenceId: 3, bytes: pcm(100), durationMs: 100 });
       transport.endSentence(1, 3);
       await recorder.waitFor(() => recorder.of('sentencePlayed').length === 1, 5000, 'the post-clear sentence');
       const epoch0 = recorder.of('played').filter((p) => p.epoch === 0);

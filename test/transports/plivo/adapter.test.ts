@@ -87,9 +87,9 @@ describe('PlivoTransport: inbound', () => {
 });
 
 describe('PlivoTransport: outbound and played-ACKs', () => {
-  test('audio is split at 200 ms checkpoints; playedStream after playout raises played at each position', async () => {
+  test('a checkpoint follows each play during which 200 ms accumulated; playedStream after playout raises played at each position', async () => {
     const { transport, recorder, caller } = await connect();
-    transport.sendAudio({ epoch: 0, sentenceId: 0, bytes: new Uint8Array(8 * 500).fill(0x55), durationMs: 500 });
+    for (const ms of [200, 200, 100]) transport.sendAudio({ epoch: 0, sentenceId: 0, bytes: new Uint8Array(8 * ms).fill(0x55), durationMs: ms });
     transport.endSentence(0, 0);
     await recorder.waitFor(() => recorder.of('sentencePlayed').length === 1, 5000, 'sentence played');
     assert.deepEqual(checkpoints(caller).map((n) => parseMarkName(n)?.positionMs), [200, 400, 500]);
@@ -105,7 +105,7 @@ describe('PlivoTransport: outbound and played-ACKs', () => {
   for (const policy of ['drop', 'ack-before-cleared', 'ack-after-cleared'] as const) {
     test(`clear sends clearAudio; checkpoints it dropped never count as played (Plivo ${policy})`, async () => {
       const { transport, recorder, caller } = await connect({}, { onClear: policy });
-      transport.sendAudio({ epoch: 0, sentenceId: 0, bytes: new Uint8Array(8 * 1000).fill(0x55), durationMs: 1000 });
+      for (let i = 0; i < 5; i++) transport.sendAudio({ epoch: 0, sentenceId: 0, bytes: new Uint8Array(8 * 200).fill(0x55), durationMs: 200 });
       await recorder.waitFor(() => recorder.of('played').length >= 1, 5000, 'first checkpoint played');
       transport.clear(1);
       await caller.waitUntil(() => caller.acks.includes('clearedAudio'), 5000, 'clearedAudio sent');

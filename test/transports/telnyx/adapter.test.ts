@@ -40,7 +40,8 @@ void describe('TelnyxTransport', () => {
 
   void test('audio goes out as media with marks every 200 ms, echoed by Telnyx once played; clear returns the rest, which never count', async () => {
     const { recorder, caller, transport } = await connect();
-    transport.sendAudio({ epoch: 0, sentenceId: 0, bytes: ulaw(1000), durationMs: 1000 });
+    // In 200 ms pieces, as the session sends them: a mark after each.
+    for (let i = 0; i < 5; i++) transport.sendAudio({ epoch: 0, sentenceId: 0, bytes: ulaw(200), durationMs: 200 });
     await recorder.waitFor(() => recorder.of('played').length >= 1, 5000, 'a confirmation');
     transport.clear(1);
     await caller.waitUntil(() => caller.clears.total === 1 && caller.echoesBy('clear').length > 0, 5000, 'flushed echoes');

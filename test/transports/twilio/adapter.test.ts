@@ -24,6 +24,11 @@ async function connect(
 
 const started = (recorder: Recorder): Promise<void> => recorder.waitFor(() => recorder.of('start').length === 1, 5000, 'start');
 
+/** What the caller received, in order: `m<bytes>` for a media message, the name for a mark. */
+function wire(caller: FakeTwilioCaller): string[] {
+  return caller.received.toArray().flatMap((e) => (e.event === 'media' ? [`m${e.bytes ?? 0}`] : e.event === 'mark' ? [e.name ?? ''] : []));
+}
+
 /** Mark names the caller received, with the media bytes received since the previous mark. */
 function markSpacing(caller: FakeTwilioCaller): Array<{ name: string; bytesBefore: number }> {
   const out: Array<{ name: string; bytesBefore: number }> = [];
@@ -184,15 +189,22 @@ void describe('TwilioTransport: inbound', () => {
 });
 
 void describe('TwilioTransport: outbound audio and marks', () => {
-  void test('one long chunk is split so a mark follows every 200 ms, positions cumulative', async () => {
+  void test('one long chunk is one media message, never split by a mark; the mark follows at its end', async () => {
     const { recorder, caller, transport } = await connect();
     await started(recorder);
     transport.sendAudio({ epoch: 1, sentenceId: 0, bytes: ulaw(1000), durationMs: 1000 });
-    await caller.waitUntil(() => caller.received.total === 10, 5000);
-    const marks = markSpacing(caller);
-    assert.deepEqual(marks.map((m) => m.bytesBefore), [1600, 1600, 1600, 1600, 1600]);
-    assert.deepEqual(marks.map((m) => parseMarkName(m.name)?.positionMs), [200, 400, 600, 800, 1000]);
-    assert.deepEqual(marks.map((m) => parseMarkName(m.name)?.epoch), [1, 1, 1, 1, 1]);
+    await caller.waitUntil(() => caller.received.total === 2, 5000);
+    assert.deepEqual(wire(caller), ['m8000', 'vw:1:0:1000']);
+    assert.deepEqual(caller.violations.toArray(), []);
+    await caller.stop();
+  });
+
+  void test('a mark follows the message during which 200 ms accumulated since the last one, at its end', async () => {
+    const { recorder, caller, transport } = await connect();
+    await started(recorder);
+    for (const ms of [150, 150, 150, 100, 200]) transport.sendAudio({ epoch: 0, sentenceId: 0, bytes: ulaw(ms), durationMs: ms });
+    await caller.waitUntil(() => caller.received.total === 8, 5000);
+    assert.deepEqual(wire(caller), ['m1200', 'm1200', 'vw:0:0:300', 'm1200', 'm800', 'vw:0:1:550', 'm1600', 'vw:0:2:750']);
     assert.deepEqual(caller.violations.toArray(), []);
     await caller.stop();
   });
@@ -228,7 +240,7 @@ void describe('TwilioTransport: outbound audio and marks', () => {
   void test('echoes flushed by clear never count as played', async () => {
     const { recorder, caller, transport } = await connect();
     await started(recorder);
-    transport.sendAudio({ epoch: 1, sentenceId: 0, bytes: ulaw(2000), durationMs: 2000 });
+    for (let i = 0; i < 10; i++) transport.sendAudio({ epoch: 1, sentenceId: 0, bytes: ulaw(200), durationMs: 200 });
     transport.endSentence(1, 0);
     await recorder.waitFor(() => recorder.of('played').length >= 2, 5000);
     transport.clear(2);
@@ -260,7 +272,8 @@ void describe('TwilioTransport: outbound audio and marks', () => {
     transport.sendAudio({ epoch: 1, sentenceId: 0, bytes: ulaw(600), durationMs: 600 });
     transport.clear(2);
     transport.sendAudio({ epoch: 1, sentenceId: 1, bytes: ulaw(200), durationMs: 200 });
-    transport.sendAudio({ epoch: 2, sentenceId: 0, bytes: ulaw(300), durationMs: 300 });
+    transport.sendAudio({ epoch: 2, sentenceId: 0, bytes: ulaw(200), durationMs: 200 });
+    transport.sendAudio({ epoch: 2, sentenceId: 0, bytes: ulaw(100), durationMs: 100 });
     transport.endSentence(2, 0);
     await recorder.waitFor(() => recorder.of('sentencePlayed').length === 1, 5000);
     // [2, 0]: the echo of the mark sent right behind the clear, the caller's confirmation of silence.
@@ -292,7 +305,8 @@ void describe('TwilioTransport: outbound audio and marks', () => {
   void test('a new epoch without clear closes the old one with a mark so its tail is confirmed', async () => {
     const { recorder, caller, transport } = await connect();
     await started(recorder);
-    transport.sendAudio({ epoch: 1, sentenceId: 0, bytes: ulaw(250), durationMs: 250 });
+    transport.sendAudio({ epoch: 1, sentenceId: 0, bytes: ulaw(200), durationMs: 200 });
+    transport.sendAudio({ epoch: 1, sentenceId: 0, bytes: ulaw(50), durationMs: 50 });
     transport.sendAudio({ epoch: 2, sentenceId: 0, bytes: ulaw(100), durationMs: 100 });
     transport.endSentence(2, 0);
     await recorder.waitFor(() => recorder.of('sentencePlayed').length === 1, 5000);

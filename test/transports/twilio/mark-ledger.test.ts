@@ -9,18 +9,10 @@ const BPM = 8;
 
 type Step = { media: number } | { mark: string };
 
-/** Sends `bytes` through the ledger as the adapter does: media cuts and marks, in wire order. */
+/** Sends one media message of `bytes` through the ledger as the adapter does: the message, then its mark if one is due. */
 function sendSteps(ledger: MarkLedger, bytes: number): Step[] {
-  const steps: Step[] = [];
-  let offset = 0;
-  while (offset < bytes) {
-    const n = Math.min(bytes - offset, ledger.roomBeforeMark());
-    steps.push({ media: n });
-    offset += n;
-    const mark = ledger.sent(n);
-    if (mark !== undefined) steps.push({ mark });
-  }
-  return steps;
+  const mark = ledger.sent(bytes);
+  return mark === undefined ? [{ media: bytes }] : [{ media: bytes }, { mark }];
 }
 
 function sendAudio(ledger: MarkLedger, bytes: number): { marks: string[]; cuts: number[] } {
@@ -32,26 +24,34 @@ function sendAudio(ledger: MarkLedger, bytes: number): { marks: string[]; cuts: 
 }
 
 void describe('MarkLedger', () => {
-  void test('marks every 200 ms of audio, whatever the chunking, with cumulative positions', () => {
+  void test('a periodic mark follows the message during which 200 ms accumulated, at its end; a message is never cut', () => {
     const ledger = new MarkLedger(EVERY, BPM);
-    assert.deepEqual(sendAudio(ledger, 4000), { marks: ['vw:0:0:200', 'vw:0:1:400'], cuts: [1600, 1600, 800] });
-    assert.deepEqual(sendAudio(ledger, 1000), { marks: ['vw:0:2:600'], cuts: [800, 200] });
-    assert.equal(ledger.sentenceEnd(4), 'vw:0:3:625:s4');
-    assert.deepEqual(sendAudio(ledger, 1600).marks, ['vw:0:4:825']);
+    assert.equal(ledger.sent(1000), undefined);
+    assert.equal(ledger.sent(1000), 'vw:0:0:250');
+    assert.equal(ledger.sent(1600), 'vw:0:1:450');
+    assert.equal(ledger.sent(4000), 'vw:0:2:950'); // one long message: one mark, at its end
+    assert.equal(ledger.sentenceEnd(4), 'vw:0:3:950:s4');
+    assert.equal(ledger.sent(1599), undefined); // the sentence mark restarted the count
+    ledger.sentBeforeMark(1601); // a padded tail with its own mark behind it: no periodic mark
+    assert.equal(ledger.positionBytes, 10_800);
+    assert.equal(ledger.sentenceEnd(5), 'vw:0:4:1350:s5');
+    assert.equal(ledger.sent(1599), undefined);
+    assert.equal(ledger.sent(1), 'vw:0:5:1550');
   });
 
   void test('an older epoch is refused; a newer one closes the old tail with a mark', () => {
     const ledger = new MarkLedger(EVERY, BPM);
     assert.deepEqual(ledger.enter(2), { ok: true, closingMark: undefined });
-    sendAudio(ledger, 2000);
+    assert.deepEqual(sendAudio(ledger, 2000), { marks: ['vw:2:0:250'], cuts: [2000] });
+    assert.deepEqual(sendAudio(ledger, 400), { marks: [], cuts: [400] });
     assert.deepEqual(ledger.enter(1), { ok: false });
-    assert.deepEqual(ledger.enter(3), { ok: true, closingMark: 'vw:2:1:250' });
+    assert.deepEqual(ledger.enter(3), { ok: true, closingMark: 'vw:2:1:300' });
     assert.equal(ledger.positionBytes, 0);
   });
 
   void test('echo verdicts: played, repeat, flushed by clear, unknown', () => {
     const ledger = new MarkLedger(EVERY, BPM);
-    const [a, b] = sendAudio(ledger, 3200).marks;
+    const [a, b] = [...sendAudio(ledger, 1600).marks, ...sendAudio(ledger, 1600).marks];
     const s = ledger.sentenceEnd(0);
     assert.deepEqual(ledger.judge(a!), { kind: 'played', epoch: 0, positionMs: 200, advanced: true });
     ledger.clear(1);
@@ -64,10 +64,10 @@ void describe('MarkLedger', () => {
     assert.deepEqual(ledger.judge('hello'), { kind: 'unknown' });
   });
 
-  void test('under any interleaving: spacing ≤ 200 ms, exact positions, and only unflushed echoes count', () => {
+  void test('under any interleaving: marks at most 200 ms + one message apart, exact positions, and only unflushed echoes count', () => {
     const op = fc.oneof(
       fc.record({ kind: fc.constant('audio' as const), bytes: fc.integer({ min: 1, max: 5000 }), epochStep: fc.constantFrom(0, 0, 0, 1, -1) }),
-      fc.record({ kind: fc.constant('sentence' as const), id: fc.nat(50) }),
+      fc.record({ kind: fc.constant('sentence' as const), id: fc.nat(50), tailBytes: fc.constantFrom(0, 0, 1, 7, 1599, 1600, 3000) }),
       fc.record({ kind: fc.constant('clear' as const), epochStep: fc.constantFrom(0, 1, 2) }),
       fc.record({ kind: fc.constant('play' as const), count: fc.nat(6) }),
     );
@@ -80,14 +80,17 @@ void describe('MarkLedger', () => {
         let epoch = 0;
         let bytesInEpoch = 0;
         let sinceMark = 0;
+        /** The last media message's size: a mark ends the message during which the interval filled. */
+        let lastMessage = 0;
         let lastPlayed: [number, number] = [-1, -1];
         const onMark = (name: string): void => {
           const info = parseMarkName(name);
           assert.ok(info !== undefined);
           assert.equal(info.epoch, epoch);
           assert.equal(info.positionMs, Math.floor(bytesInEpoch / BPM));
-          assert.ok(sinceMark <= EVERY, `${sinceMark} bytes between marks`);
+          assert.ok(sinceMark - lastMessage < EVERY, `${sinceMark} bytes between marks, the last message ${lastMessage}`);
           sinceMark = 0;
+          lastMessage = 0;
           pending.push(name);
         };
         for (const o of ops) {
@@ -104,16 +107,25 @@ void describe('MarkLedger', () => {
               bytesInEpoch = 0;
               sinceMark = 0;
             }
-            for (const step of sendSteps(ledger, o.bytes)) {
+            const steps = sendSteps(ledger, o.bytes);
+            for (const step of steps) {
               if ('mark' in step) onMark(step.mark);
               else {
                 bytesInEpoch += step.media;
                 sinceMark += step.media;
+                lastMessage = step.media;
               }
             }
-            // Audio never waits more than one interval for its mark.
+            // One message per send; the audio left without a mark is less than one interval.
+            assert.equal(steps.filter((step) => 'media' in step).length, 1);
             assert.ok(sinceMark < EVERY);
           } else if (o.kind === 'sentence') {
+            if (o.tailBytes > 0) {
+              ledger.sentBeforeMark(o.tailBytes);
+              bytesInEpoch += o.tailBytes;
+              sinceMark += o.tailBytes;
+              lastMessage = o.tailBytes;
+            }
             onMark(ledger.sentenceEnd(o.id));
           } else if (o.kind === 'clear') {
             epoch += o.epochStep;
