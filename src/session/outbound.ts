@@ -8,13 +8,14 @@
  * and with `adaptiveWindow` a WindowTuner resizes the window from the model's round-trip and
  * lateness samples and from underruns (flow/window-tuner.ts).
  *
- * Audio is queued in pieces of at most `sendChunkMs` (views into the model's delta). When the pump
- * takes a piece from the queue it coalesces it with the pieces queued right behind it of the same
- * epoch, item and sentence, up to `sendChunkMs` in all (one copy, only when it merges; it never
- * waits for audio that has not arrived, so it adds no latency): a model that sends small deltas
- * costs no more messages than one that sends large ones. One credit spend and one send per
- * coalesced piece, so the caller never holds more than the window (after a downlink stall that
- * emptied its player, at most the prediction lead more: see flow/playout-model.ts).
+ * Audio is queued in pieces of at most `sendChunkMs` (views into the model's delta). The pump takes
+ * a piece from the queue together with the pieces queued right behind it of the same epoch, item
+ * and sentence, up to `sendChunkMs` in all, and while it holds them waiting for credit, pieces that
+ * arrive behind them join too (within the same bound): one send, one copy (only when more than one
+ * piece joined). It never waits for audio that has not arrived: what credit covers goes out at
+ * once. So a model that sends small deltas costs no more messages than one that sends large ones.
+ * One credit spend per send, so the caller never holds more than the window (after a downlink stall
+ * that emptied its player, at most the prediction lead more: see flow/playout-model.ts).
  *
  * Sending is a synchronous drain (`pump`), not an async loop: a piece goes out in the call stack of
  * whatever made it sendable — the model's delivery (`enqueue`), the caller's played report
@@ -116,8 +117,13 @@ export class OutboundAudio {
   private readonly queue: AudioQueue<OutboundItem>;
   private readonly tracker = new PlayoutTracker();
   private readonly tuner: WindowTuner | undefined;
-  /** The piece the pump has taken from the queue and holds while it waits for credit. */
-  private held: AudioItem | undefined;
+  /**
+   * Pieces the pump has taken from the queue and holds while it waits for credit: one piece and
+   * those that continue it (same epoch, item, sentence), `heldBytes` ≤ `pieceBytes` in all; sent
+   * as one. Empty when nothing waits. The array is reused.
+   */
+  private readonly held: AudioItem[] = [];
+  private heldBytes = 0;
   /** The playout-stall deadline of the pump's waits for credit (one per held piece). */
   private readonly stall: WaitDeadline;
   /** Tail of the chain of pausable writes (see `enqueue`). */
@@ -156,7 +162,7 @@ export class OutboundAudio {
 
   /** Model audio waiting in the gateway: the queue plus the piece held for credit. */
   get queuedMs(): number {
-    return this.queue.queuedMs + (this.held?.durationMs ?? 0);
+    return this.queue.queuedMs + this.heldBytes / this.perMs;
   }
 
   /** The caller's confirmed played position in the current epoch (ms). */
@@ -280,7 +286,8 @@ export class OutboundAudio {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.held = undefined;
+    this.held.length = 0;
+    this.heldBytes = 0;
     this.stall.cancel();
     this.queue.abort('call ended');
     this.queue.close();
@@ -313,21 +320,28 @@ export class OutboundAudio {
     const { epochs, transport } = this.options;
     // Every pass re-reads the state: a send may have closed the path, dropped the queue or played.
     while (!this.closed) {
-      const item: OutboundItem | undefined = this.held ?? this.takeCoalesced();
-      if (item === undefined) return; // empty: the next delivery pumps
-      if (item.epoch !== epochs.current) {
-        if (item === this.held) this.dropHeld(); // stale (a barge-in came after it was queued): dropped
+      let first = this.held[0];
+      if (first === undefined) {
+        const item: OutboundItem | undefined = this.queue.tryRead();
+        if (item === undefined) return; // empty: the next delivery pumps
+        if (item.epoch !== epochs.current) continue; // stale (a barge-in came after it was queued): dropped
+        if (item.kind === 'sentence-end') {
+          transport.endSentence(item.epoch, item.sentenceId);
+          continue;
+        }
+        this.hold(item);
+        first = item;
+      } else if (first.epoch !== epochs.current) {
+        this.dropHeld();
         continue;
       }
-      if (item.kind === 'sentence-end') {
-        transport.endSentence(item.epoch, item.sentenceId);
-        continue;
-      }
-      if (!this.credit.trySpend(item.durationMs)) {
-        this.waitForCredit(item);
+      this.gather(first);
+      const durationMs = this.heldBytes / this.perMs;
+      if (!this.credit.trySpend(durationMs)) {
+        this.waitForCredit(durationMs);
         return;
       }
-      if (item === this.held) this.dropHeld();
+      const item = this.takeHeld(durationMs);
       const now = this.options.now();
       // Dry in the middle of an item: the caller heard a gap (the gateway's estimate).
       if (item.itemId === this.lastSentItemId && this.tracker.estimatePlayed(now) >= this.tracker.sentMs) {
@@ -342,54 +356,56 @@ export class OutboundAudio {
     }
   }
 
+  private hold(item: AudioItem): void {
+    this.held.push(item);
+    this.heldBytes += item.bytes.length;
+  }
+
   /**
-   * The next item of the queue; an audio piece comes with the pieces queued right behind it that
-   * continue it (same epoch, item and sentence) while the total stays within `sendChunkMs`. Only
-   * what is already queued joins: nothing waits for audio still to come.
+   * Adds to the held pieces those queued right behind them that continue `first` (same epoch, item
+   * and sentence) while the total stays within `sendChunkMs`. Only what is already queued joins.
    */
-  private takeCoalesced(): OutboundItem | undefined {
-    const first = this.queue.tryRead();
-    if (first === undefined || first.kind !== 'audio') return first;
-    let next = this.queue.peek();
-    if (!this.continues(first, next, first.bytes.length)) return first;
-    const parts: AudioItem[] = [first];
-    let total = first.bytes.length;
-    while (this.continues(first, next, total)) {
+  private gather(first: AudioItem): void {
+    for (let next = this.queue.peek(); next !== undefined; next = this.queue.peek()) {
+      if (next.kind !== 'audio' || next.epoch !== first.epoch || next.itemId !== first.itemId || next.sentenceId !== first.sentenceId) return;
+      if (this.heldBytes + next.bytes.length > this.pieceBytes) return;
       this.queue.tryRead();
-      parts.push(next);
-      total += next.bytes.length;
-      next = this.queue.peek();
+      this.hold(next);
     }
-    const bytes = new Uint8Array(total);
-    let offset = 0;
-    for (const part of parts) {
-      bytes.set(part.bytes, offset);
-      offset += part.bytes.length;
-    }
-    return { kind: 'audio', epoch: first.epoch, itemId: first.itemId, sentenceId: first.sentenceId, bytes, durationMs: total / this.perMs };
   }
 
-  /** `next` may join a coalesced piece that starts with `first` and holds `total` bytes so far. */
-  private continues(first: AudioItem, next: OutboundItem | undefined, total: number): next is AudioItem {
-    return (
-      next !== undefined && next.kind === 'audio' && next.epoch === first.epoch && next.itemId === first.itemId &&
-      next.sentenceId === first.sentenceId && total + next.bytes.length <= this.pieceBytes
-    );
+  /** The held pieces as one (copied into one buffer only when there are several); the wait is over. */
+  private takeHeld(durationMs: number): AudioItem {
+    const parts = this.held;
+    const first = parts[0]!;
+    let item = first;
+    if (parts.length > 1) {
+      const bytes = new Uint8Array(this.heldBytes);
+      let offset = 0;
+      for (const part of parts) {
+        bytes.set(part.bytes, offset);
+        offset += part.bytes.length;
+      }
+      item = { kind: 'audio', epoch: first.epoch, itemId: first.itemId, sentenceId: first.sentenceId, bytes, durationMs };
+    }
+    this.dropHeld();
+    return item;
   }
 
   /**
-   * Holds `item` until credit covers it: a played report pumps, and so does the gate's predictive
-   * wake-up when time alone brings the credit. The stall deadline runs from the start of the wait.
+   * Waits until credit covers the held pieces (`durationMs`): a played report pumps, and so does the
+   * gate's predictive wake-up when time alone brings the credit (re-armed when more pieces joined).
+   * The stall deadline runs from the start of the wait.
    */
-  private waitForCredit(item: AudioItem): void {
-    this.held = item;
-    this.stall.begin(); // a wait for this piece in progress keeps its start
-    this.credit.wakeOnPredictedCredit(item.durationMs, this.onCreditWake);
+  private waitForCredit(durationMs: number): void {
+    this.stall.begin(); // a wait in progress keeps its start
+    this.credit.wakeOnPredictedCredit(durationMs, this.onCreditWake);
   }
 
-  /** The held piece leaves (sent or dropped): its wait for credit is over. */
+  /** The held pieces leave (sent or dropped): their wait for credit is over. */
   private dropHeld(): void {
-    this.held = undefined;
+    this.held.length = 0;
+    this.heldBytes = 0;
     this.stall.end();
   }
 
