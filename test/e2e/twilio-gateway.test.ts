@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { startGateway, type RunningGateway } from './harness.js';
 import { toneSamples } from '../fakes/twilio-caller.js';
 import { computeSignature } from '../../src/transports/twilio/signature.js';
+import { DEFAULT_SEND_CHUNK_MS } from '../../src/session/call-session-options.js';
 
 describe('gateway defences', { concurrency: false }, () => {
   const running: RunningGateway[] = [];
@@ -97,8 +98,8 @@ describe('gateway defences', { concurrency: false }, () => {
     console.log(`# paused caller: max queued ${maxQueued} ms (cap 5000), max bufferedAmount ${maxBufferedBytes} B, cancels ${r.model!.cancels.length}`);
     assert.ok(sawCall);
     assert.equal(r.gateway.context.calls.size, 0, 'the call was ended');
-    // The queue's cap plus the one 100 ms piece the sender holds while it waits for credit.
-    assert.ok(maxQueued <= 5_000 + 100, `queued ${maxQueued} ms`);
+    // The queue's cap plus the one piece (≤ sendChunkMs) the sender holds while it waits for credit.
+    assert.ok(maxQueued <= 5_000 + DEFAULT_SEND_CHUNK_MS, `queued ${maxQueued} ms`);
     assert.ok(maxBufferedBytes < 64 * 1024, `bufferedAmount ${maxBufferedBytes} B`);
     const metrics = await (await fetch(`${r.baseUrl}/metrics`)).text();
     assert.match(metrics, /voicewire_heartbeats_missed_total\{socket="twilio"\} 2/);
