@@ -32,7 +32,10 @@
  * caller may be dry: the prediction stops there. That bounds the overshoot by `leadMs`, and only
  * after a stall that already emptied the caller's player; and on an uplink stall (echoes held,
  * the caller playing) credit still flows for `leadMs` more, so the caller survives an echo delay
- * of window + leadMs − RTT instead of window − RTT − one interval.
+ * of window + leadMs − RTT instead of window − RTT − one interval. (A media-stream mark follows
+ * the media message during which 200 ms accumulated, so the interval is 200 ms when sends are
+ * 200 ms long — the steady state of 100 ms model deltas at the default sendChunkMs — and up to
+ * 200 ms + one send otherwise: past 250, the prediction stops before the next echo is due.)
  *
  * Samples for the adaptive window come out of `confirm`: the round trip (the first confirmation
  * past a send from dry: arrival − send time − the audio played in between; or the confirmation of
