@@ -154,7 +154,7 @@ export class CallSession {
       },
       pausable: model.pausable,
       queueMs: model.pausable ? (this.options.pausableQueueMs ?? DEFAULT_PAUSABLE_QUEUE_MS) : this.options.maxQueuedAudioMs,
-      sendChunkMs: this.options.sendChunkMs ?? DEFAULT_SEND_CHUNK_MS,
+      sendChunkMs: sendChunkFor(this.options.sendChunkMs ?? DEFAULT_SEND_CHUNK_MS, windowMs, info.creditWindowMs),
       playoutStallMs: this.options.playoutStallMs ?? DEFAULT_PLAYOUT_STALL_MS,
       now: this.now,
       onCap: (responseId, droppedMs) => this.onQueueCap(responseId, droppedMs),
@@ -501,4 +501,14 @@ function withCallIds(logger: Logger, info: CallStart): Logger {
   const bound = logger.bindings();
   if (bound['callSid'] === info.callId && bound['streamSid'] === info.streamId) return logger;
   return logger.child({ callSid: info.callId, streamSid: info.streamId });
+}
+
+/**
+ * The longest piece for a window: at most half of it (the smallest window it may take: the fixed
+ * or starting one, or the caller's own capacity), so the caller still holds audio when credit
+ * covers the next piece. (A piece of the whole window would wait until the caller's player is
+ * empty: an underrun per piece.) The adaptive window never goes below 400 ms.
+ */
+function sendChunkFor(sendChunkMs: number, windowMs: number, callerCapacityMs: number | undefined): number {
+  return Math.min(sendChunkMs, windowMs / 2, (callerCapacityMs ?? Infinity) / 2);
 }

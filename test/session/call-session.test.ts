@@ -89,6 +89,19 @@ describe('CallSession', () => {
     h.session.end('test');
   });
 
+  test('a window under twice sendChunkMs gets pieces of half the window, so the caller never has to run dry first', async () => {
+    const h = startCall({ windowMs: 200 });
+    h.model.events.responseStarted('r1');
+    await h.model.deliver('r1', 300);
+    await settle();
+    const durations = h.transport.calls.flatMap((c) => (c.kind === 'audio' ? [c.durationMs] : []));
+    assert.deepEqual(durations, [100, 100]);
+    h.transport.events.played(0, 100);
+    await settle();
+    assert.equal(h.transport.sentMs(), 300);
+    h.session.end('test');
+  });
+
   test('barge-in while generating: drops the queue, clears the caller, cancels and truncates at what was heard', async () => {
     const h = startCall({ windowMs: 800 });
     h.model.events.responseStarted('r1');

@@ -137,6 +137,25 @@ describe('OutboundAudio + Twilio: messages on the wire', () => {
     r.out.close();
   });
 
+  test('pieces that arrive while a piece waits for predicted credit join it; the wake-up waits for all of them', (t) => {
+    mockClock(t);
+    const r = rig({ windowMs: 400, leadMs: 250 });
+    void r.out.run();
+    deliver(r.out, counting(400, 0));
+    t.mock.timers.tick(10);
+    r.out.played(10); // the model plays on from here: 10 ms of credit, +1 per ms
+    deliver(r.out, counting(20, 0)); // needs 20: held
+    for (let i = 1; i < 10; i++) deliver(r.out, counting(20, i * 160)); // join it: 200 held
+    assert.equal(r.sends.length, 2);
+    t.mock.timers.tick(189); // t = 199: 199 ms of credit
+    assert.equal(r.sends.length, 2);
+    t.mock.timers.tick(1);
+    assert.equal(r.sends.length, 3);
+    assert.deepEqual(r.sends[2], counting(200, 0));
+    assert.deepEqual(brief(r.wire()).slice(4), ['m1600', 'vw:0:2:600']);
+    r.out.close();
+  });
+
   test('property: within credit, bytes in order, one media message per send, marks at most markEveryMs + one send apart', (t) => {
     mockClock(t);
     const step = fc.oneof(
