@@ -55,7 +55,7 @@ export interface CallerTransport {
   readonly kind: TransportKind;
   /** Sets the handlers; called once by the session before any event is delivered. */
   attach(events: TransportEvents): void;
-  /** Sends audio; the adapter inserts its own played-position markers (e.g. a Twilio mark every ≤ 200 ms). */
+  /** Sends audio; the adapter inserts its own played-position markers (e.g. a Twilio mark after the message that completes 200 ms since the last one). */
   sendAudio(chunk: OutboundAudio): void;
   /** Marks the end of a sentence so the caller acknowledges when it has played. */
   endSentence(epoch: number, sentenceId: number): void;
