@@ -380,7 +380,9 @@ export class OutboundAudio {
     const first = parts[0]!;
     let item = first;
     if (parts.length > 1) {
-      const bytes = new Uint8Array(this.heldBytes);
+      // A Buffer (from Node's pool when small, every byte overwritten): it is encoded as it is,
+      // where a fresh Uint8Array costs its own ArrayBuffer and a Buffer wrapped around it per send.
+      const bytes = Buffer.allocUnsafe(this.heldBytes);
       let offset = 0;
       for (const part of parts) {
         bytes.set(part.bytes, offset);
