@@ -253,6 +253,7 @@ export class OpenAIRealtimeSession implements ModelSession {
       deltaAudio: new DeltaAudio(this.outbound),
       resetOutput: () => this.outbound.reset(),
       committed: () => this.onCommitted(),
+      callerSpeech: (speaking) => this.link.setCallerSpeaking(speaking),
       responseEnded: () => this.createWantedAnswer(),
       sessionUpdated: () => {
         if (this.pendingUpdateId === undefined) {
@@ -260,6 +261,8 @@ export class OpenAIRealtimeSession implements ModelSession {
           return;
         }
         this.pendingUpdateId = undefined;
+        // A freshly configured session's VAD has heard nothing yet (also after a reconnect).
+        this.link.setCallerSpeaking(false);
         this.link.handshakeDone();
       },
       malformed: (error) => {

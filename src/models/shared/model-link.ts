@@ -93,6 +93,7 @@ export class ModelLink {
       send: (bytes) => handlers.sendAudio(bytes),
       logger: options.logger,
       batchMs: options.inputBatchMs,
+      idleBatchMs: options.inputIdleBatchMs,
     });
   }
 
@@ -154,6 +155,15 @@ export class ModelLink {
   appendAudio(bytes: Uint8Array, durationMs: number, urgent = false): void {
     if (this.state === 'closed') return;
     this.pump.push(bytes, durationMs, urgent);
+  }
+
+  /**
+   * The model's turn detector started or stopped hearing the caller's speech (the backend reports
+   * it from its provider's events): while it hears none, quiet audio goes in `inputIdleBatchMs`
+   * messages (InputPump).
+   */
+  setCallerSpeaking(speaking: boolean): void {
+    this.pump.setSpeaking(speaking);
   }
 
   /** Sends a control frame on the open, configured socket; false when not sent. */
