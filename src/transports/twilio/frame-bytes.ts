@@ -38,8 +38,9 @@ export function digitsValue(bytes: Uint8Array, start: number, end: number): numb
   return value;
 }
 
-/** `bytes[start, end)`, all ASCII, as a string. */
+/** `bytes[start, end)`, all ASCII, as a string (ws hands frames over as Buffers: no view is made for them). */
 export function asciiText(bytes: Uint8Array, start: number, end: number): string {
+  if (bytes instanceof Buffer) return bytes.toString('latin1', start, end);
   return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
 }
 

@@ -15,23 +15,13 @@
  * both with fast-check).
  */
 import { MAX_MARK_NAME_CHARS } from './codec.js';
-import { allPlain, ascii, asciiText, digitsEnd, isPlainByte, matchesAt } from './frame-bytes.js';
+import { allPlain, ascii, asciiText, digitsEnd, matchesAt, spells } from './frame-bytes.js';
 
 // The fixed parts between the values, in order.
 const HEAD = ascii('{"event":"mark","sequenceNumber":"');
 const TO_SID = ascii('","streamSid":"');
 const TO_NAME = ascii('","mark":{"name":"');
 const TAIL = ascii('"}}');
-
-/** True when `bytes[start, start + sid.length)` spells `sid` in plain bytes (a sid holding a quote could not be read this way). */
-function spellsPlain(bytes: Uint8Array, start: number, sid: string): boolean {
-  if (start + sid.length > bytes.length) return false;
-  for (let i = 0; i < sid.length; i++) {
-    const b = bytes[start + i]!;
-    if (b !== sid.charCodeAt(i) || !isPlainByte(b)) return false;
-  }
-  return true;
-}
 
 /**
  * The echoed mark name when `bytes` (a whole WebSocket text frame) is a mark message of stream
@@ -44,9 +34,9 @@ export function readTwilioMarkEchoOf(bytes: Uint8Array, maxChars: number, stream
   const sequenceEnd = digitsEnd(bytes, HEAD.length);
   if (sequenceEnd < 0 || !matchesAt(bytes, sequenceEnd, TO_SID)) return undefined;
   const sidStart = sequenceEnd + TO_SID.length;
-  if (!spellsPlain(bytes, sidStart, streamSid)) return undefined;
   const sidEnd = sidStart + streamSid.length;
-  if (!matchesAt(bytes, sidEnd, TO_NAME)) return undefined;
+  // Plain, too: a sid holding a quote or a backslash would be escaped in the frame, not spelled.
+  if (!spells(bytes, sidStart, sidEnd, streamSid) || !allPlain(bytes, sidStart, sidEnd) || !matchesAt(bytes, sidEnd, TO_NAME)) return undefined;
   // The name runs to the tail; any quote in it (another field, or the end of a longer value) fails the plain check.
   const nameStart = sidEnd + TO_NAME.length;
   const nameEnd = bytes.length - TAIL.length;
