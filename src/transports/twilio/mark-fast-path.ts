@@ -4,8 +4,8 @@
  * frame's string or calling JSON.parse.
  *
  * Twilio sends an echo in one compact layout, in the field order of its docs
- * (https://www.twilio.com/docs/voice/media-streams/websocket-messages#mark-message, golden fixture
- * test/fixtures/twilio/mark.json): event, sequenceNumber, streamSid, mark {name}. When a frame has
+ * (https://www.twilio.com/docs/voice/media-streams/websocket-messages#mark-message; golden fixtures
+ * test/fixtures/twilio/mark*.json): event, sequenceNumber, streamSid, mark {name}. When a frame has
  * exactly that layout in plain ASCII (values that need no JSON unescaping), names the started
  * stream and carries a 1–15-digit sequence number and a name of 1–256 characters, the name is
  * returned: the full parser (codec.ts) would return the same mark message for it, which the adapter
