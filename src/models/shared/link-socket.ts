@@ -6,6 +6,7 @@
 import type WebSocket from 'ws';
 import { vwError, type VoicewireError } from '../../errors.js';
 import type { LoggerLike, WebSocketConstructor } from './options.js';
+import { sharedTicker, type SharedTicker } from './shared-ticker.js';
 
 export interface LinkSocketOptions {
   readonly url: string;
@@ -33,7 +34,10 @@ type SocketState = 'opening' | 'open' | 'closed';
 
 export class LinkSocket {
   private state: SocketState = 'opening';
-  private heartbeat: NodeJS.Timeout | undefined;
+  /** The ticker this socket's heartbeat runs on, while it runs. */
+  private heartbeat: SharedTicker | undefined;
+  /** Its job on that ticker (the first ping comes within one period of opening, not exactly at its end). */
+  private readonly beat = (): void => this.onHeartbeat();
   private missedPongs = 0;
   /** One callback for every send (not a bound function per message). */
   private readonly onSent = (err?: Error): void => onSent(this, err);
@@ -167,14 +171,14 @@ export class LinkSocket {
     // 'close' always follows 'error' in ws; the drop is reported there, once.
     this.ws.on('error', (err) => this.options.logger.debug({ err: err.message }, 'model socket error'));
     if (this.options.heartbeatMs > 0) {
-      this.heartbeat = setInterval(() => this.onHeartbeat(), this.options.heartbeatMs);
-      this.heartbeat.unref();
+      this.heartbeat = sharedTicker(this.options.heartbeatMs);
+      this.heartbeat.add(this.beat);
     }
   }
 
   private stopHeartbeat(): void {
     if (this.heartbeat === undefined) return;
-    clearInterval(this.heartbeat);
+    this.heartbeat.delete(this.beat);
     this.heartbeat = undefined;
   }
 }
