@@ -58,17 +58,20 @@ export class LinkSocket {
         reject(vwError('VW_ERR_CLOSED', 'connect aborted'));
         return;
       }
+      // The open deadline is ours, not ws's `handshakeTimeout`: that one sets a socket timeout
+      // which ws clears on open but Node keeps on the socket (a dead timer per call).
       const ws = new options.WebSocketImpl(options.url, {
         headers: { ...options.headers },
         perMessageDeflate: false,
         maxPayload: options.maxPayload,
-        handshakeTimeout: options.openTimeoutMs,
       });
       const socket = new LinkSocket(ws, options, handlers);
       let settled = false;
+      const deadline = setTimeout(() => fail(vwError('VW_ERR_MODEL_UNAVAILABLE', `no upgrade answer within ${options.openTimeoutMs} ms`)), options.openTimeoutMs);
       const fail = (error: VoicewireError): void => {
         if (settled) return;
         settled = true;
+        clearTimeout(deadline);
         signal.removeEventListener('abort', onAbort);
         socket.state = 'closed';
         ws.removeAllListeners();
@@ -84,6 +87,7 @@ export class LinkSocket {
       ws.once('open', () => {
         if (settled) return;
         settled = true;
+        clearTimeout(deadline);
         signal.removeEventListener('abort', onAbort);
         ws.removeAllListeners();
         socket.attach();
