@@ -102,10 +102,11 @@ async function play(dialect: MediaStreamDialect, echoes: readonly Echo[]): Promi
   transport.attach({ ...recorder.events, echoAfterClear: (epoch, ms) => (recorder.log as unknown[]).push({ type: 'echoAfterClear', epoch, ms }) });
   client.send(JSON.stringify(START));
   await recorder.waitFor(() => recorder.of('start').length === 1, 5000, 'start');
-  transport.sendAudio({ epoch: 1, sentenceId: 0, bytes: ulaw(1000), durationMs: 1000 });
+  // 200 ms pieces, as the session sends them: a mark after each (marks never split a media message).
+  for (let i = 0; i < 5; i++) transport.sendAudio({ epoch: 1, sentenceId: 0, bytes: ulaw(200), durationMs: 200 });
   transport.endSentence(1, 0);
   transport.clear(2);
-  transport.sendAudio({ epoch: 2, sentenceId: 0, bytes: ulaw(400), durationMs: 400 });
+  for (let i = 0; i < 2; i++) transport.sendAudio({ epoch: 2, sentenceId: 0, bytes: ulaw(200), durationMs: 200 });
   transport.endSentence(2, 0);
   await new Promise<void>((resolve) => {
     const check = (): void => {
