@@ -33,9 +33,10 @@
  * after a stall that already emptied the caller's player; and on an uplink stall (echoes held,
  * the caller playing) credit still flows for `leadMs` more, so the caller survives an echo delay
  * of window + leadMs − RTT instead of window − RTT − one interval. (A media-stream mark follows
- * the media message during which 200 ms accumulated, so the interval is 200 ms when sends are
- * 200 ms long — the steady state of 100 ms model deltas at the default sendChunkMs — and up to
- * 200 ms + one send otherwise: past 250, the prediction stops before the next echo is due.)
+ * the media message during which 200 ms accumulated, or one after which another of its size would
+ * take the next mark past 250 ms (twilio/mark-ledger.ts), so with sends of one size the interval is
+ * at most 250 ms — 200 ms in the steady state of 100 ms model deltas at the default sendChunkMs —
+ * and only sends of mixed sizes can stretch it towards 200 ms + one send.)
  *
  * Samples for the adaptive window come out of `confirm`: the round trip (the first confirmation
  * past a send from dry: arrival − send time − the audio played in between; or the confirmation of

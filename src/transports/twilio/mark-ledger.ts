@@ -5,8 +5,13 @@
  * Rules:
  * - positions are cumulative bytes of the current epoch; marks never split a media message: a
  *   periodic mark follows the message during which `markEveryBytes` of audio accumulated since the
- *   previous mark (periodic or sentence), at that message's end. So two marks are at most
- *   `markEveryBytes` − 1 + one message apart, and the audio of a message is marked as soon as it
+ *   previous mark (periodic or sentence), at that message's end — or earlier, at the end of a
+ *   message after which one more of the same size would take the next mark more than a quarter of
+ *   `markEveryBytes` past it (150 ms messages get a mark each instead of one per 300 ms: the
+ *   caller's credit runs on predicted playout only a fixed lead past the last echo, 250 ms by
+ *   default, so echoes must not grow far apart when messages are long). So two marks are at most
+ *   `markEveryBytes` − 1 + one message apart, at most 1.25 × `markEveryBytes` for messages of one
+ *   size, and the audio of a message is marked as soon as it
  *   is sent or the next message is; a message sent with a mark right behind it anyway (a sentence
  *   end, an epoch's close) is recorded with `sentBeforeMark`, which never adds a periodic mark;
  * - every mark gets the next per-connection sequence number; a `clear` records the next one, and
@@ -84,7 +89,8 @@ export class MarkLedger {
   sent(bytes: number): string | undefined {
     this.sentBytes += bytes;
     this.bytesSinceMark += bytes;
-    return this.bytesSinceMark >= this.markEveryBytes ? this.mark(undefined) : undefined;
+    const due = this.bytesSinceMark >= this.markEveryBytes || this.bytesSinceMark + bytes > this.markEveryBytes * 1.25;
+    return due ? this.mark(undefined) : undefined;
   }
 
   /**

@@ -31,12 +31,14 @@ void describe('MarkLedger', () => {
     assert.equal(ledger.sent(1600), 'vw:0:1:450');
     assert.equal(ledger.sent(4000), 'vw:0:2:950'); // one long message: one mark, at its end
     assert.equal(ledger.sentenceEnd(4), 'vw:0:3:950:s4');
-    assert.equal(ledger.sent(1599), undefined); // the sentence mark restarted the count
+    assert.equal(ledger.sent(800), undefined); // the sentence mark restarted the count
+    // One more 799-byte message would put the next mark past 250 ms (the prediction lead): marked now.
+    assert.equal(ledger.sent(799), 'vw:0:4:1149');
     ledger.sentBeforeMark(1601); // a padded tail with its own mark behind it: no periodic mark
     assert.equal(ledger.positionBytes, 10_800);
-    assert.equal(ledger.sentenceEnd(5), 'vw:0:4:1350:s5');
-    assert.equal(ledger.sent(1599), undefined);
-    assert.equal(ledger.sent(1), 'vw:0:5:1550');
+    assert.equal(ledger.sentenceEnd(5), 'vw:0:5:1350:s5');
+    for (let i = 0; i < 9; i++) assert.equal(ledger.sent(160), undefined);
+    assert.equal(ledger.sent(160), 'vw:0:6:1550');
   });
 
   void test('an older epoch is refused; a newer one closes the old tail with a mark', () => {
@@ -62,6 +64,34 @@ void describe('MarkLedger', () => {
     assert.deepEqual(ledger.judge(after), { kind: 'played', epoch: 1, positionMs: 0, advanced: false, sentenceId: 9 });
     assert.deepEqual(ledger.judge('vw:1:99:0'), { kind: 'unknown' });
     assert.deepEqual(ledger.judge('hello'), { kind: 'unknown' });
+  });
+
+  void test('messages of one size: marks at most 250 ms apart (the prediction lead), every 200 ms for sizes that divide it', () => {
+    for (let size = 1; size <= 2 * EVERY; size++) {
+      const ledger = new MarkLedger(EVERY, BPM);
+      const spacings: number[] = [];
+      let since = 0;
+      for (let i = 0; i < Math.ceil((4 * EVERY) / size) + 2; i++) {
+        since += size;
+        if (ledger.sent(size) !== undefined) {
+          spacings.push(since);
+          since = 0;
+        }
+      }
+      assert.ok(spacings.length > 0);
+      const bound = Math.max(size, EVERY * 1.25);
+      assert.ok(spacings.every((bytes) => bytes <= bound), `${size}-byte messages: marks ${spacings.join(', ')} bytes apart`);
+      if (EVERY % size === 0 && size <= EVERY * 0.5) assert.ok(spacings.every((bytes) => bytes === EVERY), `${size}: ${spacings.join(', ')}`);
+    }
+    // The bench's and the pump's steady state: 200 ms sends, one mark each; 150 ms sends: one each too.
+    const marksOf = (size: number, count: number): number => {
+      const ledger = new MarkLedger(EVERY, BPM);
+      return Array.from({ length: count }, () => ledger.sent(size)).filter((mark) => mark !== undefined).length;
+    };
+    assert.equal(marksOf(EVERY, 10), 10);
+    assert.equal(marksOf(1200, 10), 10);
+    assert.equal(marksOf(800, 10), 5);
+    assert.equal(marksOf(160, 100), 10);
   });
 
   void test('under any interleaving: marks at most 200 ms + one message apart, exact positions, and only unflushed echoes count', () => {
