@@ -24,8 +24,10 @@ export interface CallSessionOptions {
    * Longest piece of model audio sent in one message (ms). Credit is spent per piece, so the
    * caller never holds more than the window; larger pieces mean fewer messages (CPU) and fewer
    * queue items (memory), and the caller's buffer dips by up to one piece below the window before
-   * credit covers the next. Small deltas queued back to back are coalesced up to it. Default 200
-   * (one mark interval of a media stream, so each piece carries one mark).
+   * credit covers the next. Small deltas queued back to back are coalesced up to it. Default 100:
+   * 200 halves the media messages but keeps the caller ≈ 100 ms lower, and under 5 % loss each
+   * way (docs/bench-netimpair.md) 3 in 10 and 2 in 10 runs then had an underrun (11–97 ms),
+   * against the goal of at most 1 in 10, for no CPU gain the load bench could resolve.
    */
   readonly sendChunkMs?: number;
   /** A chunk may wait this long for credit before the call is declared stalled. */
@@ -49,5 +51,5 @@ export interface CallSessionOptions {
 
 export const DEFAULT_PAUSABLE_QUEUE_MS = 4_000;
 export const DEFAULT_PLAYOUT_STALL_MS = 15_000;
-export const DEFAULT_SEND_CHUNK_MS = 200;
+export const DEFAULT_SEND_CHUNK_MS = 100;
 export const DEFAULT_TRUNCATE_DEADLINE_MS = 3_000;

@@ -17,7 +17,7 @@ interface Harness {
   windows: WindowChange[];
 }
 
-function startCall(options: { pausable?: boolean; windowMs?: number; maxQueuedAudioMs?: number; adaptiveWindow?: boolean } = {}): Harness {
+function startCall(options: { pausable?: boolean; windowMs?: number; maxQueuedAudioMs?: number; adaptiveWindow?: boolean; sendChunkMs?: number } = {}): Harness {
   const transport = new RecordingTransport();
   const model = new RecordingModel(options.pausable ?? false, TWILIO_FORMAT);
   const clock = { now: 1_000 };
@@ -29,6 +29,7 @@ function startCall(options: { pausable?: boolean; windowMs?: number; maxQueuedAu
     createModel: () => model,
     logger: silentLogger(),
     creditWindowMs: options.windowMs ?? 800,
+    ...(options.sendChunkMs === undefined ? {} : { sendChunkMs: options.sendChunkMs }),
     maxQueuedAudioMs: options.maxQueuedAudioMs ?? 120_000,
     pausableQueueMs: 400,
     now: () => clock.now,
@@ -79,18 +80,18 @@ describe('CallSession', () => {
     }
   });
 
-  test('sends audio in pieces of at most sendChunkMs (default 200 ms)', async () => {
+  test('sends audio in pieces of at most 100 ms', async () => {
     const h = startCall();
     h.model.events.responseStarted('r1');
-    await h.model.deliver('r1', 405);
+    await h.model.deliver('r1', 205);
     await settle();
     const durations = h.transport.calls.flatMap((c) => (c.kind === 'audio' ? [c.durationMs] : []));
-    assert.deepEqual(durations, [200, 200, 5]);
+    assert.deepEqual(durations, [100, 100, 5]);
     h.session.end('test');
   });
 
   test('a window under twice sendChunkMs gets pieces of half the window, so the caller never has to run dry first', async () => {
-    const h = startCall({ windowMs: 200 });
+    const h = startCall({ windowMs: 200, sendChunkMs: 200 });
     h.model.events.responseStarted('r1');
     await h.model.deliver('r1', 300);
     await settle();
@@ -108,7 +109,7 @@ describe('CallSession', () => {
     await h.model.deliver('r1', 5_000, 0, 'item-1');
     await settle();
     h.clock.now += 300;
-    h.transport.events.played(0, 300); // confirmed at t = 1300: 300 ms of credit, one 200 ms piece
+    h.transport.events.played(0, 300); // confirmed at t = 1300
     await settle();
     h.clock.now += 100; // caller speaks 100 ms after the last confirmation
     h.model.events.speechStarted();
@@ -117,7 +118,7 @@ describe('CallSession', () => {
     const interrupt = h.model.calls.find((c) => c.kind === 'interrupt');
     assert.deepEqual(interrupt, { kind: 'interrupt', heard: { itemId: 'item-1', audioEndMs: 400 } });
     assert.equal(h.bargeIns.length, 1);
-    assert.equal(h.bargeIns[0]!.droppedMs, 5_000 - 1_000);
+    assert.equal(h.bargeIns[0]!.droppedMs, 5_000 - 1_100);
     // Nothing of the old response is sent after the clear, even when more of it arrives late.
     await h.model.deliver('r1', 1_000, 0, 'item-1');
     await settle();
@@ -178,9 +179,9 @@ describe('CallSession', () => {
     h.transport.events.played(0, 800); // Twilio flushes the old marks on clear: not "played"
     await settle();
     assert.equal(h.transport.sentMs(1), 800);
-    h.transport.events.played(1, 200);
+    h.transport.events.played(1, 100);
     await settle();
-    assert.equal(h.transport.sentMs(1), 1_000);
+    assert.equal(h.transport.sentMs(1), 900);
     h.session.end('test');
   });
 
@@ -205,7 +206,7 @@ describe('CallSession', () => {
     await settle();
     assert.equal(delivered, false, 'the producer waits while 200 ms are at the caller and 400 ms queued');
     assert.equal(h.transport.sentMs(), 200);
-    assert.ok(h.session.snapshot().queuedMs <= 400 + 200, 'the queue bound plus the one piece (≤ 200 ms) the sender holds');
+    assert.ok(h.session.snapshot().queuedMs <= 400 + 100, 'the queue bound plus the one piece the sender holds');
     for (const playedMs of [200, 400, 600, 800]) {
       h.transport.events.played(0, playedMs);
       await settle();
@@ -219,9 +220,9 @@ describe('CallSession', () => {
   test('sentence ends are sent in order after their audio and played-ACKs reach the model', async () => {
     const h = startCall();
     h.model.events.responseStarted('r1');
-    await h.model.deliver('r1', 300, 0); // pieces of 200 + 100 ms
+    await h.model.deliver('r1', 200, 0);
     h.model.events.sentenceEnd('r1', 0);
-    await h.model.deliver('r1', 300, 1);
+    await h.model.deliver('r1', 200, 1);
     h.model.events.sentenceEnd('r1', 1);
     await settle();
     const order = h.transport.calls.map((c) => (c.kind === 'audio' ? `a${c.sentenceId}` : c.kind === 'sentence-end' ? `e${c.sentenceId}` : c.kind));
