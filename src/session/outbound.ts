@@ -16,8 +16,8 @@
  * a piece from the queue together with the pieces queued right behind it of the same epoch, item
  * and sentence, up to `sendChunkMs` in all, and while it holds them waiting for credit, pieces that
  * arrive behind them join too (within the same bound): one send of contiguous ring bytes (a copy
- * only across the ring's wrap point). It never waits for audio that has not arrived: what credit covers goes out at
- * once. So a model that sends small deltas costs no more messages than one that sends large ones.
+ * only across the ring's wrap point). It never waits for audio that has not arrived: what credit
+ * covers goes out at once. So a model that sends small deltas costs no more messages than one that sends large ones.
  * One credit spend per send, so the caller never holds more than the window (after a downlink stall
  * that emptied its player, at most the prediction lead more: see flow/playout-model.ts).
  *
@@ -138,7 +138,7 @@ export class OutboundAudio {
    */
   private held: AudioItem | undefined;
   private heldBytes = 0;
-  private readonly sendChunk: SendChunk = { epoch: 0, sentenceId: 0, bytes: new Uint8Array(0), durationMs: 0 };
+  private readonly sendChunk: SendChunk = { epoch: 0, sentenceId: 0, bytes: EMPTY_BYTES, durationMs: 0 };
   /** The playout-stall deadline of the pump's waits for credit (one per held piece). */
   private readonly stall: WaitDeadline;
   /** Tail of the chain of pausable writes (see `enqueue`). */
