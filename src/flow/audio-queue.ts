@@ -77,8 +77,9 @@ export class AudioQueue<T> {
   private readonly sizes = new Deque<number>();
   private queued = 0;
   private state: QueueState = 'open';
-  private readonly writers = new WaiterList();
-  private readonly readers = new WaiterList();
+  /** Writers and readers waiting, each list made by its first waiter (a call's queues mostly never wait one way or either). */
+  private writers: WaiterList | undefined;
+  private readers: WaiterList | undefined;
 
   constructor(options: AudioQueueOptionsFor<T>) {
     const hwm = options.highWaterMarkMs;
@@ -130,7 +131,7 @@ export class AudioQueue<T> {
         this.enqueue(chunk, size);
         return;
       case 'wait':
-        if (this.writers.size === 0 && this.fits(size)) {
+        if ((this.writers?.size ?? 0) === 0 && this.fits(size)) {
           this.enqueue(chunk, size);
           return;
         }
@@ -146,7 +147,7 @@ export class AudioQueue<T> {
     const size = this.sizeOf(chunk);
     if (this.state === 'closed') return false;
     if (this.overflow === 'drop-oldest') this.dropOldestFor(size);
-    else if (this.writers.size > 0 || !this.fits(size)) return false;
+    else if ((this.writers?.size ?? 0) > 0 || !this.fits(size)) return false;
     this.enqueue(chunk, size);
     return true;
   }
@@ -154,11 +155,12 @@ export class AudioQueue<T> {
   /** Next chunk; waits while empty. Resolves `undefined` once closed and drained. */
   async read(options?: WaitOptions): Promise<T | undefined> {
     throwIfAborted(options?.signal);
-    if (this.readers.size === 0 && (this.chunks.length > 0 || this.state === 'closed')) return this.take();
-    const waiter = new Waiter(this.readers, 'audio to read', options);
+    if ((this.readers?.size ?? 0) === 0 && (this.chunks.length > 0 || this.state === 'closed')) return this.take();
+    const readers = (this.readers ??= new WaiterList());
+    const waiter = new Waiter(readers, 'audio to read', options);
     try {
       for (;;) {
-        if (this.readers.isFirst(waiter) && (this.chunks.length > 0 || this.state === 'closed')) return this.take();
+        if (readers.isFirst(waiter) && (this.chunks.length > 0 || this.state === 'closed')) return this.take();
         await waiter.park();
       }
     } finally {
@@ -186,8 +188,8 @@ export class AudioQueue<T> {
     this.sizes.clear();
     this.queued = 0;
     const error = vwError('VW_ERR_ABORTED', reason);
-    this.readers.failAll(error);
-    this.writers.failAll(error);
+    this.readers?.failAll(error);
+    this.writers?.failAll(error);
     return dropped;
   }
 
@@ -195,15 +197,16 @@ export class AudioQueue<T> {
   close(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    this.writers.failAll(vwError('VW_ERR_CLOSED', 'audio queue'));
-    this.readers.wakeAll();
+    this.writers?.failAll(vwError('VW_ERR_CLOSED', 'audio queue'));
+    this.readers?.wakeAll();
   }
 
   private async waitToWrite(chunk: T, size: number, options: WaitOptions | undefined): Promise<void> {
-    const waiter = new Waiter(this.writers, 'room in the audio queue', options);
+    const writers = (this.writers ??= new WaiterList());
+    const waiter = new Waiter(writers, 'room in the audio queue', options);
     try {
       // Re-check after every wake-up: another producer may have taken the room first.
-      while (!(this.writers.isFirst(waiter) && this.fits(size))) await waiter.park();
+      while (!(writers.isFirst(waiter) && this.fits(size))) await waiter.park();
       this.enqueue(chunk, size);
     } finally {
       waiter.leave();
@@ -233,7 +236,7 @@ export class AudioQueue<T> {
     this.chunks.push(chunk);
     this.sizes.push(size);
     this.queued += size;
-    if (this.readers.size > 0) this.readers.wakeAll();
+    if (this.readers !== undefined && this.readers.size > 0) this.readers.wakeAll();
   }
 
   private take(): T | undefined {
@@ -242,7 +245,7 @@ export class AudioQueue<T> {
     const size = this.sizes.shift() ?? 0;
     // Reset to exactly 0 when empty so float error in the running total cannot accumulate.
     this.queued = this.chunks.length === 0 ? 0 : Math.max(0, this.queued - size);
-    if (this.writers.size > 0) this.writers.wakeAll();
+    if (this.writers !== undefined && this.writers.size > 0) this.writers.wakeAll();
     return chunk;
   }
 }

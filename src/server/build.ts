@@ -68,6 +68,7 @@ export function modelFactory(config: GatewayConfig, logger: Logger, overrides: B
         ...(openai.authHeader ? { authHeader: openai.authHeader } : {}),
         inputQueueMs: config.callerQueueMs,
         inputBatchMs: config.modelInputBatchMs,
+        inputIdleBatchMs: config.modelInputIdleBatchMs,
         maxBufferedBytes: config.bufferedWarnBytes,
         heartbeatMs: config.heartbeatMs,
         logger: logger.child({ callSid: callId, model: 'openai-realtime' }),

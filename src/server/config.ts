@@ -83,6 +83,8 @@ export interface GatewayConfig {
   readonly callerQueueMs: number;
   /** Quiet caller audio gathered into one model message (OpenAI Realtime `input_audio_buffer.append`), ms; 0 = one per frame. */
   readonly modelInputBatchMs: number;
+  /** The same while the model's VAD hears no speech (no turn is ending), ms; never less than modelInputBatchMs. */
+  readonly modelInputIdleBatchMs: number;
   readonly bufferedWarnBytes: number;
   readonly slowConsumerBytes: number;
   readonly slowConsumerMs: number;
@@ -317,6 +319,7 @@ export function loadConfig(env: Env = process.env): ConfigResult {
     maxQueuedAudioMs: read.int('MAX_QUEUED_AUDIO_MS', 120_000, 1_000, 600_000),
     callerQueueMs: read.int('CALLER_QUEUE_MS', 2_000, 100, 60_000),
     modelInputBatchMs: read.int('MODEL_INPUT_BATCH_MS', 100, 0, 200),
+    modelInputIdleBatchMs: read.int('MODEL_INPUT_IDLE_BATCH_MS', 400, 0, 1_000),
     bufferedWarnBytes: read.int('BUFFERED_WARN_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
     slowConsumerBytes: read.int('SLOW_CONSUMER_BYTES', 1024 * 1024, 4096, 256 * 1024 * 1024),
     slowConsumerMs: read.int('SLOW_CONSUMER_MS', 5_000, 100, 600_000),

@@ -61,7 +61,8 @@ export class ConnectionWatch {
       this.heartbeatTimer.unref();
     }
     socket.on('pong', this.onPong);
-    socket.once('close', () => this.stop());
+    // `on`, not `once`: stop() runs once anyway, and `once` adds a wrapper and its state per call.
+    socket.on('close', () => this.stop());
   }
 
   stop(): void {

@@ -76,6 +76,11 @@ export class Gateway {
   private readonly webhookLimiter: RateLimiter;
   private readonly upgradeLimiter: RateLimiter;
   private readonly trusted: (address: string) => boolean;
+  /**
+   * One listener for every upgrade socket's errors: it stays on the socket for the call's life, so
+   * a closure made in `onUpgrade` would keep that upgrade's locals (its parsed URL) as long.
+   */
+  private readonly onUpgradeSocketError = (err: Error): void => this.context.logger.debug({ err }, 'upgrade socket error');
 
   constructor(options: GatewayOptions) {
     const { config } = options;
@@ -151,7 +156,7 @@ export class Gateway {
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const url = requestUrl(req);
     const handler = this.context.router.findUpgrade(url.pathname);
-    socket.on('error', (err) => this.context.logger.debug({ err }, 'upgrade socket error'));
+    socket.on('error', this.onUpgradeSocketError);
     if (!handler) return rejectUpgrade(socket, 404, 'Not Found');
     const { metrics, calls } = this.context;
     if (!this.upgradeLimiter.take(clientAddress(req, this.trusted))) {

@@ -123,7 +123,8 @@ export const DEFAULT_START_TIMEOUT_MS = 5_000;
 export class SocketLink<P extends string> {
   private current: P | 'closed';
   private events: TransportEvents | undefined;
-  private pending: Array<(events: TransportEvents) => void> = [];
+  /** Events raised before `attach`, made by the first one (a session attaches in the same tick in practice). */
+  private pending: Array<(events: TransportEvents) => void> | undefined;
   private badInputCount = 0;
   private droppedSends = 0;
   private readonly log: TransportLogger;
@@ -198,8 +199,8 @@ export class SocketLink<P extends string> {
     if (this.events !== undefined) throw new Error(`${this.options.owner}.attach called twice`);
     this.events = events;
     const pending = this.pending;
-    this.pending = [];
-    for (const deliver of pending) deliver(events);
+    this.pending = undefined;
+    for (const deliver of pending ?? []) deliver(events);
     // A queued event may have closed the link (a session closing from inside `start`).
     if (this.current !== 'closed') this.ws.resume();
   }
@@ -210,11 +211,12 @@ export class SocketLink<P extends string> {
       deliver(this.events);
       return;
     }
-    if (this.pending.length >= this.maxPendingEvents) {
+    const pending = (this.pending ??= []);
+    if (pending.length >= this.maxPendingEvents) {
       this.log.error({ ...this.options.logContext() }, 'event before attach dropped: pending queue full');
       return;
     }
-    this.pending.push(deliver);
+    pending.push(deliver);
   }
 
   /** `audio` without a copy when attached; before that `bytes` (a view of a reused buffer) is copied to be queued. */

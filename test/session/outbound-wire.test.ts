@@ -44,7 +44,7 @@ function rig(options: { windowMs?: number; leadMs?: number; sendChunkMs?: number
   const sends: Uint8Array[] = [];
   const transport = new (class extends TwilioTransport {
     override sendAudio(chunk: AudioChunk): void {
-      sends.push(chunk.bytes.slice());
+      sends.push(Uint8Array.from(chunk.bytes)); // a copy, as a plain Uint8Array
       super.sendAudio(chunk);
     }
   })(socket.asWebSocket());

@@ -27,7 +27,7 @@ import { HEARD_PENDING, type HeardPoint, type ModelEvents, type ModelSession } f
 import { FormatConverter } from '../shared/convert.js';
 import { MalformedFrames } from '../shared/malformed.js';
 import { isQuietMulaw } from '../shared/quiet-frame.js';
-import { ModelLink, type LinkState } from '../shared/model-link.js';
+import { ModelLink, type LinkRequest, type LinkState, type ModelLinkHandlers } from '../shared/model-link.js';
 import { audioFormatOfWire, resolveOptions, type OpenAIRealtimeOptions, type ResolvedOptions } from './options.js';
 import {
   buildFunctionCallOutput, buildResponseCancel, buildResponseCreate, buildSessionUpdate, buildTruncate,
@@ -99,17 +99,8 @@ export class OpenAIRealtimeSession implements ModelSession {
     this.inbound = new FormatConverter(this.options.callerFormat, this.wireFormat);
     this.outbound = new FormatConverter(this.wireFormat, this.options.callerFormat);
     this.malformedFrames = new MalformedFrames(this.backend, this.options.logger, () => this.events);
-    this.context = this.eventContext();
-    this.link = new ModelLink(this.options, {
-      request: () => ({ url: this.options.url, headers: this.options.headers }),
-      opened: () => this.sendSessionUpdate(),
-      text: (text) => handleServerEvent(this.context, text),
-      binary: () => handleServerEvent(this.context, undefined),
-      sendAudio: (bytes) => this.link.sendText(serializeAppend(encodeBase64(bytes))),
-      interrupted: (reason) => this.onSocketInterrupted(reason),
-      restored: () => this.options.logger.info({}, 'model session configured on the new socket'),
-      lost: (error) => this.events?.closed(error.message, error),
-    });
+    this.context = new OpenAIRealtimeSession.ServerEventContext(this);
+    this.link = new ModelLink(this.options, new OpenAIRealtimeSession.LinkHandlers(this));
   }
 
   get connectionState(): ConnectionState {
@@ -241,36 +232,103 @@ export class OpenAIRealtimeSession implements ModelSession {
     this.createResponse(`Greet the caller by saying exactly this, then wait for them: ${text}`);
   }
 
-  // --- what the event handlers may touch (closures: nothing here is public) ---
+  // --- what the event handlers and the link may touch (classes: one object per call each, not a closure per entry) ---
 
-  private eventContext(): EventContext {
-    const context: EventContext = {
-      options: this.options,
-      responses: this.responses,
-      counters: this.counters,
-      events: () => this.events,
-      deltaFastPath: new AudioDeltaFastPath(),
-      deltaAudio: new DeltaAudio(this.outbound),
-      resetOutput: () => this.outbound.reset(),
-      committed: () => this.onCommitted(),
-      responseEnded: () => this.createWantedAnswer(),
-      sessionUpdated: () => {
-        if (this.pendingUpdateId === undefined) {
-          this.autoCreate.updated();
-          return;
-        }
-        this.pendingUpdateId = undefined;
-        this.link.handshakeDone();
-      },
-      malformed: (error) => {
-        this.counters.malformedEvents++;
-        this.malformedFrames.report(error);
-      },
-      eventError: (eventId, error) => this.onEventError(eventId, error),
-      audioFailed: (err) => onAudioHandlerFailed(context, err),
-    };
-    return context;
-  }
+  /** The context server-events.ts handles events with: nothing of the session here is public. */
+  private static readonly ServerEventContext = class implements EventContext {
+    readonly options: ResolvedOptions;
+    readonly responses: ResponseTracker;
+    readonly counters: Counters;
+    readonly deltaFastPath = new AudioDeltaFastPath();
+    readonly deltaAudio: DeltaAudio;
+    /** Handed to `.catch()`: a function of its own. */
+    readonly audioFailed = (err: unknown): void => onAudioHandlerFailed(this, err);
+
+    constructor(private readonly session: OpenAIRealtimeSession) {
+      this.options = session.options;
+      this.responses = session.responses;
+      this.counters = session.counters;
+      this.deltaAudio = new DeltaAudio(session.outbound);
+    }
+
+    events(): ModelEvents | undefined {
+      return this.session.events;
+    }
+
+    resetOutput(): void {
+      this.session.outbound.reset();
+    }
+
+    committed(): void {
+      this.session.onCommitted();
+    }
+
+    callerSpeech(speaking: boolean): void {
+      this.session.link.setCallerSpeaking(speaking);
+    }
+
+    responseEnded(): void {
+      this.session.createWantedAnswer();
+    }
+
+    sessionUpdated(): void {
+      const session = this.session;
+      if (session.pendingUpdateId === undefined) {
+        session.autoCreate.updated();
+        return;
+      }
+      session.pendingUpdateId = undefined;
+      // A freshly configured session's VAD has heard nothing yet (also after a reconnect).
+      session.link.setCallerSpeaking(false);
+      session.link.handshakeDone();
+    }
+
+    malformed(error: VoicewireError): void {
+      this.counters.malformedEvents++;
+      this.session.malformedFrames.report(error);
+    }
+
+    eventError(eventId: string | undefined, error: VoicewireError): boolean {
+      return this.session.onEventError(eventId, error);
+    }
+  };
+
+  /** The model link's callbacks. */
+  private static readonly LinkHandlers = class implements ModelLinkHandlers {
+    constructor(private readonly session: OpenAIRealtimeSession) {}
+
+    request(): LinkRequest {
+      return { url: this.session.options.url, headers: this.session.options.headers };
+    }
+
+    opened(): void {
+      this.session.sendSessionUpdate();
+    }
+
+    text(text: string): void {
+      handleServerEvent(this.session.context, text);
+    }
+
+    binary(): void {
+      handleServerEvent(this.session.context, undefined);
+    }
+
+    sendAudio(bytes: Uint8Array): void {
+      this.session.link.sendText(serializeAppend(encodeBase64(bytes)));
+    }
+
+    interrupted(reason: string): void {
+      this.session.onSocketInterrupted(reason);
+    }
+
+    restored(): void {
+      this.session.options.logger.info({}, 'model session configured on the new socket');
+    }
+
+    lost(error: VoicewireError): void {
+      this.session.events?.closed(error.message, error);
+    }
+  };
 
   /** An `error` answering our pending session.update fails the connect (or the reconnect). */
   private onEventError(eventId: string | undefined, error: VoicewireError): boolean {

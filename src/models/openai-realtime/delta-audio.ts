@@ -11,8 +11,11 @@ import { base64DecodedLength, decodeBase64Into } from '../../audio/base64.js';
 import type { FormatConverter } from '../shared/convert.js';
 import type { DeltaTarget } from './delta-fast-path.js';
 
+/** The scratch before the first converted delta: shared, never written (replaced when too short). */
+const NO_SCRATCH = new Uint8Array(0);
+
 export class DeltaAudio {
-  private scratch = new Uint8Array(0);
+  private scratch = NO_SCRATCH;
   /** Where the fast path decodes a delta of `length` bytes (see `toCallerFormat`). */
   readonly target: DeltaTarget = (length) => this.targetOf(length);
 

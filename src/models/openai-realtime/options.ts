@@ -7,7 +7,7 @@ import { isSameFormat, PCM16_24K, TWILIO_FORMAT, type AudioFormat } from '../../
 import { vwError } from '../../errors.js';
 import type { ToolDefinition } from '../model.js';
 import { DEFAULT_TURN_DETECTION, type ServerVadTurnDetection, type WireFormat } from './protocol.js';
-import { SILENT_LOGGER, inputBatchMsOf, type LinkOptions, type LoggerLike, type WebSocketConstructor } from '../shared/options.js';
+import { SILENT_LOGGER, inputBatchMsOf, inputIdleBatchMsOf, type LinkOptions, type LoggerLike, type WebSocketConstructor } from '../shared/options.js';
 
 export { SILENT_LOGGER, type LoggerLike, type WebSocketConstructor };
 
@@ -57,6 +57,7 @@ export interface ResolvedOptions {
   readonly reconnectBackoffMs: number;
   readonly inputQueueMs: number;
   readonly inputBatchMs: number;
+  readonly inputIdleBatchMs: number;
   readonly maxBufferedBytes: number;
   readonly connectTimeoutMs: number;
   readonly heartbeatMs: number;
@@ -145,6 +146,7 @@ export function resolveOptions(options: OpenAIRealtimeOptions): ResolvedOptions 
     reconnectBackoffMs: positive('reconnect.backoffMs', reconnect.backoffMs ?? DEFAULTS.reconnectBackoffMs, true),
     inputQueueMs: positive('inputQueueMs', options.inputQueueMs ?? DEFAULTS.inputQueueMs),
     inputBatchMs: inputBatchMsOf(options.inputBatchMs),
+    inputIdleBatchMs: inputIdleBatchMsOf(options.inputIdleBatchMs),
     maxBufferedBytes: positive('maxBufferedBytes', options.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes, true),
     connectTimeoutMs: positive('connectTimeoutMs', options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs),
     heartbeatMs: positive('heartbeatMs', options.heartbeatMs ?? DEFAULTS.heartbeatMs, true),

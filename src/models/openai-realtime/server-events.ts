@@ -38,6 +38,8 @@ export interface EventContext {
   readonly deltaAudio: DeltaAudio;
   resetOutput(): void;
   sessionUpdated(): void;
+  /** The server VAD started (true) or stopped (false) hearing the caller's speech. */
+  callerSpeech(speaking: boolean): void;
   /** The server VAD committed the caller's turn (the gateway creates the answer: see client.ts). */
   committed(): void;
   /** A response is over (`response.done`): a held `response.create` may go now. */
@@ -92,10 +94,12 @@ function onSessionUpdated(ctx: EventContext): void {
 }
 
 function onSpeechStarted(ctx: EventContext): void {
+  ctx.callerSpeech(true);
   ctx.events()?.speechStarted();
 }
 
 function onSpeechStopped(ctx: EventContext): void {
+  ctx.callerSpeech(false);
   ctx.events()?.speechStopped();
 }
 

@@ -18,13 +18,21 @@ import { vwError } from '../../errors.js';
 // host's byte order: refuse to run on a big-endian host rather than produce noise.
 const LITTLE_ENDIAN = endianness() === 'LE';
 
+/**
+ * The scratch of a converter that has not converted anything yet: shared and never written (a
+ * scratch is replaced before use when shorter than the chunk), so a passthrough converter, and
+ * every converter until its first chunk, holds no typed arrays of its own.
+ */
+const NO_SAMPLES = new Int16Array(0);
+const NO_BYTES = new Uint8Array(0);
+
 export class FormatConverter {
   readonly from: AudioFormat;
   readonly to: AudioFormat;
   readonly passthrough: boolean;
   private readonly resampler: StreamingResampler | undefined;
-  private samples = new Int16Array(0);
-  private encoded = new Uint8Array(0);
+  private samples = NO_SAMPLES;
+  private encoded = NO_BYTES;
   /** A PCM16 chunk of odd length leaves its last byte here for the next chunk. */
   private carry = -1;
 

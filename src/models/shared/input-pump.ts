@@ -13,13 +13,20 @@
  * speech) goes at once, after the batch before it, so the onset of speech is never delayed. A
  * partial batch never waits longer than `batchMs` after its first frame: one shared timer
  * (SharedTicker) sends it.
+ *
+ * With `idleBatchMs`, quiet frames are gathered into longer chunks while the owner reports that the
+ * model's turn detector hears no speech (`setSpeaking(false)`, e.g. after the server VAD's
+ * `speech_stopped`): the silence then decides nothing (no turn is ending), so its delay costs no
+ * latency; loud frames still go at once. When the model hears speech again (`setSpeaking(true)`)
+ * the long batch goes at once and batching falls back to `batchMs`, so the silence that ends a turn
+ * is never held longer than today. Until the owner reports, `batchMs` applies.
  */
 import { AudioQueue } from '../../flow/audio-queue.js';
-import { MAX_INPUT_BATCH_MS, type LoggerLike } from './options.js';
+import { MAX_INPUT_BATCH_MS, MAX_INPUT_IDLE_BATCH_MS, type LoggerLike } from './options.js';
 import { SharedTicker } from './shared-ticker.js';
 /** Serves the partial-batch deadline of every pump in the process. */
 const BATCH_TICKER = new SharedTicker(20);
-/** Bound on one batch's buffer (200 ms of 48 kHz PCM16 is 19 200 bytes); frames that would need more are not batched. */
+/** Bound on one batch's buffer (1 s of 24 kHz PCM16 is 48 000 bytes); frames that would need more are not batched. */
 export const MAX_BATCH_BYTES = 64 * 1024;
 
 /** One piece of caller audio in the wire format, owned by the queue. */
@@ -39,6 +46,11 @@ export interface InputPumpOptions {
   readonly pollMs?: number;
   /** Gather frames into chunks of at least this many ms before sending (default 0: each push as is); ≤ {@link MAX_INPUT_BATCH_MS}. */
   readonly batchMs?: number;
+  /**
+   * While the model hears no speech (`setSpeaking(false)`), gather quiet frames into chunks of this
+   * many ms instead (default: `batchMs`; never less than it); ≤ {@link MAX_INPUT_IDLE_BATCH_MS}.
+   */
+  readonly idleBatchMs?: number;
 }
 
 /** Frames gathered for one send: `bytes[0, length)`, `durationMs` of audio since `firstAt`. */
@@ -72,9 +84,12 @@ export class InputPump {
   private episodeDroppedMs: number | undefined;
   private closed = false;
   private readonly batchMs: number;
+  private readonly idleBatchMs: number;
+  /** What the owner last reported of the model's turn detector; undefined: never reported. */
+  private speaking: boolean | undefined;
   private readonly batch: Batch = { bytes: new Uint8Array(0), length: 0, durationMs: 0, firstAt: 0 };
   private readonly onBatchTick = (now: number): void => {
-    if (now - this.batch.firstAt >= this.batchMs) this.sendBatch();
+    if (now - this.batch.firstAt >= this.targetMs) this.sendBatch();
   };
 
   constructor(options: InputPumpOptions) {
@@ -82,11 +97,29 @@ export class InputPump {
     this.pollMs = options.pollMs ?? 20;
     this.batchMs = options.batchMs ?? 0;
     if (!(this.batchMs >= 0 && this.batchMs <= MAX_INPUT_BATCH_MS)) throw new RangeError(`batchMs must be in 0–${MAX_INPUT_BATCH_MS} (got ${this.batchMs})`);
+    const idleBatchMs = options.idleBatchMs ?? 0;
+    if (!(idleBatchMs >= 0 && idleBatchMs <= MAX_INPUT_IDLE_BATCH_MS)) throw new RangeError(`idleBatchMs must be in 0–${MAX_INPUT_IDLE_BATCH_MS} (got ${idleBatchMs})`);
+    this.idleBatchMs = Math.max(idleBatchMs, this.batchMs);
     this.queue = new AudioQueue<InputChunk>({
       highWaterMarkMs: options.highWaterMarkMs,
       overflow: 'drop-oldest',
       onDrop: (chunk) => this.countDrop(chunk.durationMs),
     });
+  }
+
+  /** The batch size in force: the idle one only while the model is known to hear no speech. */
+  private get targetMs(): number {
+    return this.speaking === false ? this.idleBatchMs : this.batchMs;
+  }
+
+  /**
+   * The model's turn detector started (true) or stopped (false) hearing speech. Starting sends
+   * the batch at once: whatever waits in it is now part of a turn the model is timing.
+   */
+  setSpeaking(speaking: boolean): void {
+    if (this.speaking === speaking) return;
+    this.speaking = speaking;
+    if (speaking) this.sendBatch();
   }
 
   get stats(): InputPumpStats {
@@ -101,7 +134,7 @@ export class InputPump {
   push(bytes: Uint8Array, durationMs: number, urgent = false): void {
     if (this.closed) return;
     if (!(durationMs > 0) || bytes.length === 0) return;
-    if (this.batchMs > 0 && durationMs < this.batchMs && !urgent) {
+    if (!urgent && durationMs < this.targetMs) {
       this.gather(bytes, durationMs);
       return;
     }
@@ -125,8 +158,8 @@ export class InputPump {
     const batch = this.batch;
     if (batch.length + bytes.length > batch.bytes.length) {
       this.sendBatch();
-      // Room for a whole batch of frames this size plus one (sized once per call, in practice).
-      const capacity = Math.ceil((bytes.length * this.batchMs) / durationMs) + bytes.length;
+      // Room for a whole (idle) batch of frames this size plus one (sized once per call, in practice).
+      const capacity = Math.ceil((bytes.length * this.idleBatchMs) / durationMs) + bytes.length;
       if (capacity > MAX_BATCH_BYTES) {
         this.forward(bytes, durationMs);
         return;
@@ -140,7 +173,7 @@ export class InputPump {
     batch.bytes.set(bytes, batch.length);
     batch.length += bytes.length;
     batch.durationMs += durationMs;
-    if (batch.durationMs >= this.batchMs) this.sendBatch();
+    if (batch.durationMs >= this.targetMs) this.sendBatch();
   }
 
   private forward(bytes: Uint8Array, durationMs: number): void {

@@ -6,6 +6,7 @@
 import type WebSocket from 'ws';
 import { vwError, type VoicewireError } from '../../errors.js';
 import type { LoggerLike, WebSocketConstructor } from './options.js';
+import { sharedTicker, type SharedTicker } from './shared-ticker.js';
 
 export interface LinkSocketOptions {
   readonly url: string;
@@ -33,7 +34,10 @@ type SocketState = 'opening' | 'open' | 'closed';
 
 export class LinkSocket {
   private state: SocketState = 'opening';
-  private heartbeat: NodeJS.Timeout | undefined;
+  /** The ticker this socket's heartbeat runs on, while it runs. */
+  private heartbeat: SharedTicker | undefined;
+  /** Its job on that ticker (the first ping comes within one period of opening, not exactly at its end). */
+  private readonly beat = (): void => this.onHeartbeat();
   private missedPongs = 0;
   /** One callback for every send (not a bound function per message). */
   private readonly onSent = (err?: Error): void => onSent(this, err);
@@ -54,17 +58,20 @@ export class LinkSocket {
         reject(vwError('VW_ERR_CLOSED', 'connect aborted'));
         return;
       }
+      // The open deadline is ours, not ws's `handshakeTimeout`: that one sets a socket timeout
+      // which ws clears on open but Node keeps on the socket (a dead timer per call).
       const ws = new options.WebSocketImpl(options.url, {
         headers: { ...options.headers },
         perMessageDeflate: false,
         maxPayload: options.maxPayload,
-        handshakeTimeout: options.openTimeoutMs,
       });
       const socket = new LinkSocket(ws, options, handlers);
       let settled = false;
+      const deadline = setTimeout(() => fail(vwError('VW_ERR_MODEL_UNAVAILABLE', `no upgrade answer within ${options.openTimeoutMs} ms`)), options.openTimeoutMs);
       const fail = (error: VoicewireError): void => {
         if (settled) return;
         settled = true;
+        clearTimeout(deadline);
         signal.removeEventListener('abort', onAbort);
         socket.state = 'closed';
         ws.removeAllListeners();
@@ -80,6 +87,7 @@ export class LinkSocket {
       ws.once('open', () => {
         if (settled) return;
         settled = true;
+        clearTimeout(deadline);
         signal.removeEventListener('abort', onAbort);
         ws.removeAllListeners();
         socket.attach();
@@ -167,14 +175,14 @@ export class LinkSocket {
     // 'close' always follows 'error' in ws; the drop is reported there, once.
     this.ws.on('error', (err) => this.options.logger.debug({ err: err.message }, 'model socket error'));
     if (this.options.heartbeatMs > 0) {
-      this.heartbeat = setInterval(() => this.onHeartbeat(), this.options.heartbeatMs);
-      this.heartbeat.unref();
+      this.heartbeat = sharedTicker(this.options.heartbeatMs);
+      this.heartbeat.add(this.beat);
     }
   }
 
   private stopHeartbeat(): void {
     if (this.heartbeat === undefined) return;
-    clearInterval(this.heartbeat);
+    this.heartbeat.delete(this.beat);
     this.heartbeat = undefined;
   }
 }

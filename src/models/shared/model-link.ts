@@ -11,11 +11,11 @@
 import { isVoicewireError, vwError, type VoicewireError } from '../../errors.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import { atCallStart } from './connect-error.js';
-import { InputPump } from './input-pump.js';
-import { LinkSocket } from './link-socket.js';
+import { InputPump, type InputPumpOptions } from './input-pump.js';
+import { LinkSocket, type LinkSocketHandlers } from './link-socket.js';
 import { KeepAliveTimer, type KeepAlive } from './keep-alive.js';
 import { raceSignal } from './waits.js';
-import type { ResolvedLinkOptions } from './options.js';
+import type { LoggerLike, ResolvedLinkOptions } from './options.js';
 
 /**
  * - `idle`: constructed. `connecting`: first socket opening / handshake. `open`: audio flows.
@@ -75,8 +75,16 @@ export class ModelLink {
   private state: LinkState = 'idle';
   private socket: LinkSocket | undefined;
   private pending: PendingHandshake | undefined;
+  /** The handshake of the socket that just opened, for `establish` to await (set synchronously by `SocketEvents.open`). */
+  private opening: Promise<void> | undefined;
   private readonly pump: InputPump;
-  private readonly lifetime = new AbortController();
+  /**
+   * Aborted by `close()`: ends a connect or reconnect in progress. Made for those waits only and
+   * dropped once open, so a call that is up holds no AbortSignal (each is an EventTarget of ≈ 1 KiB).
+   */
+  private waits: AbortController | undefined;
+  /** The handlers of every socket this link opens (one object, not closures over a connect's locals). */
+  private readonly socketEvents: LinkSocketHandlers;
   private readonly keepAlive: KeepAliveTimer | undefined;
   private reconnects = 0;
   private plannedSwitches = 0;
@@ -87,13 +95,8 @@ export class ModelLink {
     keepAlive?: KeepAlive,
   ) {
     this.keepAlive = keepAlive && new KeepAliveTimer(keepAlive, (text) => this.sendText(text));
-    this.pump = new InputPump({
-      highWaterMarkMs: options.inputQueueMs,
-      writable: () => this.writable(),
-      send: (bytes) => handlers.sendAudio(bytes),
-      logger: options.logger,
-      batchMs: options.inputBatchMs,
-    });
+    this.pump = new InputPump(new ModelLink.PumpPort(this));
+    this.socketEvents = new ModelLink.SocketEvents(this);
   }
 
   get linkState(): LinkState {
@@ -123,6 +126,7 @@ export class ModelLink {
       if (this.state !== 'closed') this.shutdown();
       throw atCallStart(err);
     }
+    this.waits = undefined;
     this.move('open');
     this.keepAlive?.start();
     this.pump.flush();
@@ -154,6 +158,15 @@ export class ModelLink {
   appendAudio(bytes: Uint8Array, durationMs: number, urgent = false): void {
     if (this.state === 'closed') return;
     this.pump.push(bytes, durationMs, urgent);
+  }
+
+  /**
+   * The model's turn detector started or stopped hearing the caller's speech (the backend reports
+   * it from its provider's events): while it hears none, quiet audio goes in `inputIdleBatchMs`
+   * messages (InputPump).
+   */
+  setCallerSpeaking(speaking: boolean): void {
+    this.pump.setSpeaking(speaking);
   }
 
   /** Sends a control frame on the open, configured socket; false when not sent. */
@@ -192,36 +205,19 @@ export class ModelLink {
 
   private async establish(): Promise<void> {
     const deadline = AbortSignal.timeout(this.options.connectTimeoutMs);
-    const signal = AbortSignal.any([deadline, this.lifetime.signal]);
+    const signal = AbortSignal.any([deadline, this.waitSignal()]);
     const request = this.handlers.request();
-    let handshake: Promise<void> | undefined;
     const socket = await LinkSocket.open(
       {
         url: request.url, headers: request.headers, WebSocketImpl: this.options.WebSocketImpl,
         maxPayload: this.options.maxPayload, openTimeoutMs: this.options.connectTimeoutMs,
         heartbeatMs: this.options.heartbeatMs, missedPongsLimit: this.options.missedPongsLimit, logger: this.options.logger,
       },
-      {
-        open: (opened) => {
-          // Frames can share the upgrade's read: the handshake wait exists before any is delivered.
-          this.socket = opened;
-          handshake = new Promise<void>((resolve, reject) => {
-            this.pending = { socket: opened, resolve, reject };
-          });
-          // A refusal can arrive before this function awaits it: mark it handled here.
-          handshake.catch(() => undefined);
-          this.handlers.opened();
-        },
-        text: (from, text) => {
-          if (from === this.socket) this.handlers.text(text);
-        },
-        binary: (from, bytes) => {
-          if (from === this.socket) this.handlers.binary(bytes);
-        },
-        drop: (from, reason) => this.onDrop(from, reason),
-      },
+      this.socketEvents,
       signal,
     );
+    const handshake = this.opening;
+    this.opening = undefined;
     try {
       if (handshake === undefined) throw vwError('VW_ERR_MODEL_UNAVAILABLE', 'socket closed while opening');
       await raceSignal(handshake, signal, () =>
@@ -235,6 +231,12 @@ export class ModelLink {
       socket.close(1000, 'not configured');
       throw err;
     }
+  }
+
+  /** The signal `close()` aborts, made on first use by a connect or reconnect. */
+  private waitSignal(): AbortSignal {
+    this.waits ??= new AbortController();
+    return this.waits.signal;
   }
 
   private onDrop(socket: LinkSocket, reason: string): void {
@@ -260,7 +262,7 @@ export class ModelLink {
     for (let attempt = 1; attempt <= attempts; attempt++) {
       const wait = planned && attempt === 1 ? 0 : this.options.reconnectBackoffMs;
       try {
-        if (wait > 0) await delay(wait, undefined, { signal: this.lifetime.signal });
+        if (wait > 0) await delay(wait, undefined, { signal: this.waitSignal() });
       } catch {
         return; // closed while waiting
       }
@@ -268,6 +270,7 @@ export class ModelLink {
       try {
         await this.establish();
         if (!planned) this.reconnects++;
+        this.waits = undefined;
         this.move('open');
         this.keepAlive?.start();
         this.options.logger.info({ attempt, planned }, 'model socket reconnected');
@@ -289,7 +292,8 @@ export class ModelLink {
 
   private shutdown(): void {
     this.move('closed');
-    this.lifetime.abort();
+    this.waits?.abort();
+    this.waits = undefined;
     this.keepAlive?.stop();
     this.pump.close();
     this.handshakeFailed(vwError('VW_ERR_CLOSED', 'session closed'));
@@ -307,4 +311,60 @@ export class ModelLink {
     if (!ALLOWED[this.state].includes(next)) throw new Error(`ModelLink: ${this.state} → ${next} is not allowed`);
     this.state = next;
   }
+
+  /** What the input pump needs from the link: one small object, not an options object and two closures. */
+  private static readonly PumpPort = class implements InputPumpOptions {
+    readonly highWaterMarkMs: number;
+    readonly batchMs: number;
+    readonly idleBatchMs: number;
+    readonly logger: LoggerLike;
+
+    constructor(private readonly link: ModelLink) {
+      this.highWaterMarkMs = link.options.inputQueueMs;
+      this.batchMs = link.options.inputBatchMs;
+      this.idleBatchMs = link.options.inputIdleBatchMs;
+      this.logger = link.options.logger;
+    }
+
+    writable(): boolean {
+      return this.link.writable();
+    }
+
+    send(bytes: Uint8Array): void {
+      this.link.handlers.sendAudio(bytes);
+    }
+  };
+
+  /**
+   * The sockets' events, to this link. A class rather than closures made in `establish`: those
+   * kept that connect's locals (its deadline signal and timer, the request) for the call's life.
+   */
+  private static readonly SocketEvents = class implements LinkSocketHandlers {
+    constructor(private readonly link: ModelLink) {}
+
+    open(opened: LinkSocket): void {
+      const link = this.link;
+      // Frames can share the upgrade's read: the handshake wait exists before any is delivered.
+      link.socket = opened;
+      const handshake = new Promise<void>((resolve, reject) => {
+        link.pending = { socket: opened, resolve, reject };
+      });
+      // A refusal can arrive before establish() awaits it: mark it handled here.
+      handshake.catch(() => undefined);
+      link.opening = handshake;
+      link.handlers.opened();
+    }
+
+    text(from: LinkSocket, text: string): void {
+      if (from === this.link.socket) this.link.handlers.text(text);
+    }
+
+    binary(from: LinkSocket, bytes: Uint8Array): void {
+      if (from === this.link.socket) this.link.handlers.binary(bytes);
+    }
+
+    drop(from: LinkSocket, reason: string): void {
+      this.link.onDrop(from, reason);
+    }
+  };
 }

@@ -8,6 +8,8 @@ import { vwError } from '../../errors.js';
 
 /** Largest `inputBatchMs` accepted: a bound on the latency batching may add to what the model hears. */
 export const MAX_INPUT_BATCH_MS = 200;
+/** Largest `inputIdleBatchMs` accepted: a bound on how late quiet audio reaches a model that hears no speech. */
+export const MAX_INPUT_IDLE_BATCH_MS = 1000;
 
 /** The subset of pino's API the backends use; a pino Logger fits. */
 export interface LoggerLike {
@@ -31,6 +33,12 @@ export interface LinkOptions {
    * at most 200). Fewer, larger messages cost less CPU; the model hears audio up to this much later.
    */
   readonly inputBatchMs?: number;
+  /**
+   * While the model's turn detector hears no speech (backends that report it: OpenAI Realtime's
+   * server VAD), gather quiet caller frames into messages of this many ms instead (default 0: as
+   * `inputBatchMs`; at most 1000). No turn is ending then, so the delay costs no answer latency.
+   */
+  readonly inputIdleBatchMs?: number;
   /** Above this many bytes in the socket's send buffer, caller audio waits in the queue (256 KiB). */
   readonly maxBufferedBytes?: number;
   /** Deadline for the socket to open and the provider's handshake answer to arrive (10000 ms). */
@@ -50,6 +58,7 @@ export interface ResolvedLinkOptions {
   readonly reconnectBackoffMs: number;
   readonly inputQueueMs: number;
   readonly inputBatchMs: number;
+  readonly inputIdleBatchMs: number;
   readonly maxBufferedBytes: number;
   readonly connectTimeoutMs: number;
   readonly heartbeatMs: number;
@@ -78,6 +87,15 @@ export function inputBatchMsOf(value: number | undefined): number {
   return ms;
 }
 
+/** `inputIdleBatchMs` checked: a whole number in 0–{@link MAX_INPUT_IDLE_BATCH_MS}, default 0; VW_ERR_CONFIG otherwise. */
+export function inputIdleBatchMsOf(value: number | undefined): number {
+  const ms = value ?? 0;
+  if (!Number.isInteger(ms) || ms < 0 || ms > MAX_INPUT_IDLE_BATCH_MS) {
+    throw vwError('VW_ERR_CONFIG', `inputIdleBatchMs must be a whole number in 0–${MAX_INPUT_IDLE_BATCH_MS} (got ${ms})`);
+  }
+  return ms;
+}
+
 /** Applies defaults and checks every bound is finite; throws VW_ERR_CONFIG on a bad value. */
 export function resolveLinkOptions(options: LinkOptions): ResolvedLinkOptions {
   const reconnect = options.reconnect ?? {};
@@ -87,6 +105,7 @@ export function resolveLinkOptions(options: LinkOptions): ResolvedLinkOptions {
     reconnectBackoffMs: bounded('reconnect.backoffMs', reconnect.backoffMs ?? 500, true),
     inputQueueMs: bounded('inputQueueMs', options.inputQueueMs ?? 2000, false),
     inputBatchMs: inputBatchMsOf(options.inputBatchMs),
+    inputIdleBatchMs: inputIdleBatchMsOf(options.inputIdleBatchMs),
     maxBufferedBytes: bounded('maxBufferedBytes', options.maxBufferedBytes ?? 256 * 1024, true),
     connectTimeoutMs: bounded('connectTimeoutMs', options.connectTimeoutMs ?? 10_000, false),
     heartbeatMs: bounded('heartbeatMs', options.heartbeatMs ?? 10_000, true),

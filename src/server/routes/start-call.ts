@@ -42,7 +42,14 @@ export function startCall(ctx: GatewayContext, options: StartCallOptions): CallS
       )
     : measured;
   const observer: SessionObserver = extra ? new ObserverPair(withIds, extra) : withIds;
-  const transport: AdmittedTransport = new AdmittedTransport(options.transport, (): VoicewireError | undefined => admit(ctx, session, options.logger), (error) => {
+  /** MAX_CALL_MS, from the call's start (`admit`) to its end. */
+  let maxCallTimer: NodeJS.Timeout | undefined;
+  const transport: AdmittedTransport = new AdmittedTransport(options.transport, (): VoicewireError | undefined => {
+    const admitted = admit(ctx, session, options.logger);
+    if (admitted instanceof Error) return admitted;
+    maxCallTimer = admitted;
+    return undefined;
+  }, (error) => {
     if (error?.code === 'VW_ERR_START_TIMEOUT') metrics.refused.inc({ reason: 'start-timeout' });
   });
   const session: CallSession = new CallSession({
@@ -65,7 +72,9 @@ export function startCall(ctx: GatewayContext, options: StartCallOptions): CallS
   }
   transport.open();
   const watch = new ConnectionWatch(options.ws, new CallerWatchOptions(ctx, options.transportName, options.logger, session));
+  // One reaction to the call's end for everything startCall set up (each `then` is ≈ 150 bytes a call).
   void session.ended.then(() => {
+    clearTimeout(maxCallTimer);
     watch.stop();
     exportStats(metrics.transportStats, { transport: options.transportName }, readStats(options.transport));
     const model = session.modelSession;
@@ -74,8 +83,8 @@ export function startCall(ctx: GatewayContext, options: StartCallOptions): CallS
   return session;
 }
 
-/** At `start`: a live-call slot (MAX_CALLS) and the MAX_CALL_MS timer, or the reason to refuse. */
-function admit(ctx: GatewayContext, session: CallSession, logger: Logger): VoicewireError | undefined {
+/** At `start`: a live-call slot (MAX_CALLS) and the MAX_CALL_MS timer (the caller clears it at the end), or the reason to refuse. */
+function admit(ctx: GatewayContext, session: CallSession, logger: Logger): VoicewireError | NodeJS.Timeout {
   const { config, metrics } = ctx;
   if (!ctx.calls.admit(session)) {
     const error = vwError('VW_ERR_SERVER_FULL', config.maxCalls);
@@ -90,8 +99,7 @@ function admit(ctx: GatewayContext, session: CallSession, logger: Logger): Voice
     session.closeCall(vwError('VW_ERR_CALL_TOO_LONG', maxCallMs));
   }, maxCallMs);
   timer.unref();
-  void session.ended.then(() => clearTimeout(timer));
-  return undefined;
+  return timer;
 }
 
 /** Tags the call's own logger with the call's ids when its `start` arrives. */

@@ -329,10 +329,17 @@ export class MediaStreamTransport implements CallerTransport {
     }
     if (dialect.parseTextBytes === undefined) return this.handleParsed(dialect.parse(rawText(data), this.media, this.sid));
     const bytes = rawBytes(data);
-    // The caller's audio on the started stream (50 frames a second) skips the message object and dispatch.
-    if (this.sid !== undefined && this.link.state === 'streaming' && dialect.readCallerAudio !== undefined) {
-      const payloadSize = dialect.readCallerAudio(bytes, this.media, this.sid);
-      if (payloadSize > 0) return this.deliverCallerAudio(payloadSize);
+    // On the started stream, the caller's audio (50 frames a second) and the echoes of our marks
+    // (5 a second) skip the message object and dispatch: dispatch would reach the same handlers.
+    if (this.sid !== undefined && this.link.state === 'streaming') {
+      if (dialect.readCallerAudio !== undefined) {
+        const payloadSize = dialect.readCallerAudio(bytes, this.media, this.sid);
+        if (payloadSize > 0) return this.deliverCallerAudio(payloadSize);
+      }
+      if (dialect.readMarkEcho !== undefined) {
+        const name = dialect.readMarkEcho(bytes, this.sid);
+        if (name !== undefined) return this.handleMarkEcho(name);
+      }
     }
     this.handleParsed(dialect.parseTextBytes(bytes, this.media, this.sid));
   }

@@ -101,6 +101,12 @@ export interface MediaStreamDialect {
    * then goes through `parse`. Optional: without it every frame is parsed.
    */
   readCallerAudio?(bytes: Uint8Array, mediaOut: Uint8Array, streamId: string): number;
+  /**
+   * The other frequent message, for a started stream: when the text frame `bytes` is a valid mark
+   * echo of stream `streamId`, the echoed name, exactly the name `parse` would return for it;
+   * undefined for any other frame, which then goes through `parse`. Optional, like `readCallerAudio`.
+   */
+  readMarkEcho?(bytes: Uint8Array, streamId: string): string | undefined;
   /** Binary frames (a carrier that sends audio as binary); absent: a binary frame is VW_ERR_BINARY_FRAME. */
   parseBinary?(bytes: Uint8Array): StreamParseResult;
   /**

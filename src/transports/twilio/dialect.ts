@@ -7,6 +7,7 @@ import { TWILIO_FORMAT } from '../../audio/format.js';
 import type { MediaStreamDialect, StreamInbound, StreamParseResult } from '../media-stream/dialect.js';
 import type { TransportKind } from '../transport.js';
 import { MAX_MEDIA_PAYLOAD_BYTES, MAX_MESSAGE_CHARS, TWILIO_SID, parseTwilioMessage, serializeClear, serializeMark, serializeMedia, type TwilioParseResult } from './codec.js';
+import { readTwilioMarkEchoOf } from './mark-fast-path.js';
 import { readTwilioMediaOf } from './media-fast-path.js';
 import type { TwilioInbound } from './messages.js';
 
@@ -65,6 +66,7 @@ export function twilioLikeDialect(options: TwilioLikeOptions): MediaStreamDialec
     parse: (text, mediaOut, streamId) => toStreamResult(parseTwilioMessage(text, mediaOut, parseOptions, streamId)),
     parseTextBytes: (bytes, mediaOut, streamId) => toStreamResult(parseTwilioMessage(bytes, mediaOut, parseOptions, streamId)),
     readCallerAudio: (bytes, mediaOut, streamId) => readTwilioMediaOf(bytes, mediaOut, MAX_MESSAGE_CHARS, streamId, CALLER_TRACK),
+    readMarkEcho: (bytes, streamId) => readTwilioMarkEchoOf(bytes, MAX_MESSAGE_CHARS, streamId),
     serializeMedia,
     serializeMark,
     serializeClear,

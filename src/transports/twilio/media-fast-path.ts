@@ -15,13 +15,8 @@
  * its stream's caller track, with no message object at all.
  */
 import { decodeBase64BytesInto } from '../../audio/base64.js';
+import { QUOTE, allPlain, ascii, asciiText, digitsEnd, digitsValue, matchesAt, spells } from './frame-bytes.js';
 import type { TwilioMedia } from './messages.js';
-
-const QUOTE = 0x22;
-
-function ascii(text: string): Uint8Array {
-  return Uint8Array.from(text, (c) => c.charCodeAt(0));
-}
 
 // The fixed parts between the values, in order.
 const HEAD = ascii('{"event":"media","sequenceNumber":"');
@@ -32,8 +27,7 @@ const TO_PAYLOAD = ascii('","payload":"');
 const TO_SID = ascii('"},"streamSid":"');
 const TAIL = ascii('"}');
 
-/** Full parser's bounds: counters of 1–15 digits (DIGITS), a track of ≤ 32 characters, a sid of ≤ 64. */
-const MAX_DIGITS = 15;
+/** Full parser's bounds: a track of ≤ 32 characters, a sid of ≤ 64 (counters: frame-bytes.ts). */
 const MAX_TRACK = 32;
 const MAX_SID = 64;
 
@@ -44,49 +38,12 @@ const INBOUND = 'inbound';
 const TRACK_BYTE = new Uint8Array(256);
 for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_') TRACK_BYTE[c.charCodeAt(0)] = 1;
 
-/** True when `bytes[at, at + part.length)` is `part`. */
-function matchesAt(bytes: Uint8Array, at: number, part: Uint8Array): boolean {
-  if (at + part.length > bytes.length) return false;
-  for (let i = 0; i < part.length; i++) if (bytes[at + i] !== part[i]) return false;
-  return true;
-}
-
-/** End of the 1–15 digits at `at` (the closing quote must follow: checked by the next part), or -1. */
-function digitsEnd(bytes: Uint8Array, at: number): number {
-  const limit = Math.min(bytes.length, at + MAX_DIGITS + 1);
-  let i = at;
-  while (i < limit && bytes[i]! >= 0x30 && bytes[i]! <= 0x39) i++;
-  return i === at || i - at > MAX_DIGITS ? -1 : i;
-}
-
-/** The number of the digits `bytes[start, end)` (≤ 15 digits: exact in a double). */
-function digitsValue(bytes: Uint8Array, start: number, end: number): number {
-  let value = 0;
-  for (let i = start; i < end; i++) value = value * 10 + (bytes[i]! - 0x30);
-  return value;
-}
-
-/** `bytes[start, end)`, all ASCII, as a string. */
-function asciiText(bytes: Uint8Array, start: number, end: number): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
-}
-
-/** True when `bytes[start, end)` spells `text` (one byte per character). */
-function spells(bytes: Uint8Array, start: number, end: number, text: string): boolean {
-  if (end - start !== text.length) return false;
-  for (let i = 0; i < text.length; i++) if (bytes[start + i] !== text.charCodeAt(i)) return false;
-  return true;
-}
-
 /** The sid in `bytes[start, end)`: `knownSid` itself when equal, else a printable-ASCII text matching `sid`; undefined otherwise. */
 function sidAt(bytes: Uint8Array, start: number, end: number, sid: RegExp, knownSid: string | undefined): string | undefined {
   if (knownSid !== undefined && spells(bytes, start, end, knownSid)) return knownSid;
   if (end === start || end - start > MAX_SID) return undefined;
-  for (let i = start; i < end; i++) {
-    const b = bytes[i]!;
-    // No control characters, quotes or backslashes (they would need unescaping), nothing but ASCII.
-    if (b < 0x20 || b > 0x7e || b === QUOTE || b === 0x5c) return undefined;
-  }
+  // No control characters, quotes or backslashes (they would need unescaping), nothing but ASCII.
+  if (!allPlain(bytes, start, end)) return undefined;
   const text = asciiText(bytes, start, end);
   return sid.test(text) ? text : undefined;
 }

@@ -57,6 +57,7 @@ function run(fast: boolean, wire: AudioFormat, audioFailed?: (err: unknown) => v
     resetOutput: () => outbound.reset(),
     sessionUpdated: () => undefined,
     committed: () => undefined,
+    callerSpeech: (speaking) => log.push(['callerSpeech', speaking]),
     responseEnded: () => undefined,
     malformed: (error) => {
       counters.malformedEvents++;

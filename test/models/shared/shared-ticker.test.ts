@@ -1,7 +1,7 @@
 // node:test's test()/describe() return promises that the runner itself awaits.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { SharedTicker } from '../../../src/models/shared/shared-ticker.js';
+import { SharedTicker, sharedTicker } from '../../../src/models/shared/shared-ticker.js';
 
 describe('SharedTicker', () => {
   test('runs every registered job once per run, each once even if added twice', () => {
@@ -43,5 +43,12 @@ describe('SharedTicker', () => {
 
   test('a period that is not a finite positive number is a RangeError', () => {
     for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) assert.throws(() => new SharedTicker(bad), RangeError);
+  });
+
+  test('sharedTicker: one ticker per period for the whole process', () => {
+    const a = sharedTicker(12_345);
+    assert.equal(sharedTicker(12_345), a);
+    assert.notEqual(sharedTicker(12_346), a);
+    assert.equal(a.periodMs, 12_345);
   });
 });
