@@ -8,12 +8,16 @@
  * and with `adaptiveWindow` a WindowTuner resizes the window from the model's round-trip and
  * lateness samples and from underruns (flow/window-tuner.ts).
  *
- * Audio is queued in pieces of at most `sendChunkMs` (views into the model's delta). The pump takes
+ * Audio is queued in pieces of at most `sendChunkMs`. Their bytes are copied, as they are queued,
+ * into one byte ring per call (flow/byte-ring.ts: grows by doubling up to what the queue's cap
+ * holds, given back at barge-in, close and once the caller has played everything); a piece is a
+ * position and a length in it, so queued audio costs the heap its bytes and one small object per
+ * piece, not a buffer and views that survive scavenges while the model runs ahead. The pump takes
  * a piece from the queue together with the pieces queued right behind it of the same epoch, item
  * and sentence, up to `sendChunkMs` in all, and while it holds them waiting for credit, pieces that
- * arrive behind them join too (within the same bound): one send, one copy (only when more than one
- * piece joined). It never waits for audio that has not arrived: what credit covers goes out at
- * once. So a model that sends small deltas costs no more messages than one that sends large ones.
+ * arrive behind them join too (within the same bound): one send of contiguous ring bytes (a copy
+ * only across the ring's wrap point). It never waits for audio that has not arrived: what credit
+ * covers goes out at once. So a model that sends small deltas costs no more messages than one that sends large ones.
  * One credit spend per send, so the caller never holds more than the window (after a downlink stall
  * that emptied its player, at most the prediction lead more: see flow/playout-model.ts).
  *
@@ -28,6 +32,7 @@
 import { bytesPerMs, type AudioFormat } from '../audio/format.js';
 import { isVoicewireError, vwError, type VoicewireError } from '../errors.js';
 import { AudioQueue } from '../flow/audio-queue.js';
+import { ByteRing } from '../flow/byte-ring.js';
 import { CreditGate } from '../flow/credit-gate.js';
 import type { EpochClock } from '../flow/epoch.js';
 import { PlayoutTracker } from '../flow/playout-tracker.js';
@@ -36,7 +41,7 @@ import { WaitDeadline } from '../flow/wait-deadline.js';
 import { Waiter, WaiterList } from '../flow/waiters.js';
 import type { WaitOptions } from '../flow/audio-queue.js';
 import type { ModelAudio } from '../models/model.js';
-import type { CallerTransport } from '../transports/transport.js';
+import type { CallerTransport, OutboundAudio as OutboundChunk } from '../transports/transport.js';
 
 export interface OutboundOptions {
   readonly transport: CallerTransport;
@@ -71,14 +76,19 @@ export interface OutboundOptions {
   readonly onFatal: (error: VoicewireError) => void;
 }
 
+/** A queued piece: `length` bytes at `position` in the call's byte ring. */
 interface AudioItem {
   readonly kind: 'audio';
   readonly epoch: number;
   readonly itemId: string;
   readonly sentenceId: number;
-  readonly bytes: Uint8Array;
+  readonly position: number;
+  readonly length: number;
   readonly durationMs: number;
 }
+
+/** The chunk handed to `transport.sendAudio`: one object, refilled per send (the transport keeps nothing). */
+type SendChunk = { -readonly [K in keyof OutboundChunk]: OutboundChunk[K] };
 
 interface SentenceEndItem {
   readonly kind: 'sentence-end';
@@ -106,6 +116,8 @@ export interface DropReport {
 /** What every non-pausable delivery returns: the producer does not wait, so nothing to allocate. */
 const DELIVERED: Promise<void> = Promise.resolve();
 
+const EMPTY_BYTES = new Uint8Array(0);
+
 interface Finished {
   readonly promise: Promise<void>;
   readonly resolve: () => void;
@@ -117,13 +129,16 @@ export class OutboundAudio {
   private readonly queue: AudioQueue<OutboundItem>;
   private readonly tracker = new PlayoutTracker();
   private readonly tuner: WindowTuner | undefined;
+  /** The bytes of every queued piece (and of the held ones), in queue order. */
+  private readonly ring: ByteRing;
   /**
-   * Pieces the pump has taken from the queue and holds while it waits for credit: one piece and
-   * those that continue it (same epoch, item, sentence), `heldBytes` ≤ `pieceBytes` in all; sent
-   * as one. Empty when nothing waits. The array is reused.
+   * The piece the pump has taken from the queue and holds while it waits for credit, with those
+   * that continue it (same epoch, item, sentence) and follow it in the ring: `heldBytes` ≤
+   * `pieceBytes` in all from `held.position`, sent as one. Undefined when nothing waits.
    */
-  private readonly held: AudioItem[] = [];
+  private held: AudioItem | undefined;
   private heldBytes = 0;
+  private readonly sendChunk: SendChunk = { epoch: 0, sentenceId: 0, bytes: EMPTY_BYTES, durationMs: 0 };
   /** The playout-stall deadline of the pump's waits for credit (one per held piece). */
   private readonly stall: WaitDeadline;
   /** Tail of the chain of pausable writes (see `enqueue`). */
@@ -157,12 +172,24 @@ export class OutboundAudio {
       : new AudioQueue<OutboundItem>({ highWaterMarkMs: options.queueMs, overflow: 'reject' });
     this.perMs = bytesPerMs(options.format);
     this.pieceBytes = Math.max(1, Math.round(options.sendChunkMs * this.perMs));
+    // What the queue's cap admits, the held pieces, and one piece a producer is placing.
+    this.ring = new ByteRing(Math.ceil(options.queueMs * this.perMs) + 2 * this.pieceBytes, Math.min(4096, this.pieceBytes * 2));
     this.stall = new WaitDeadline(options.playoutStallMs, options.now, () => this.stalled());
   }
 
   /** Model audio waiting in the gateway: the queue plus the piece held for credit. */
   get queuedMs(): number {
     return this.queue.queuedMs + this.heldBytes / this.perMs;
+  }
+
+  /** Bytes of storage the queued audio occupies now (0 when idle). */
+  get storageBytes(): number {
+    return this.ring.storageBytes;
+  }
+
+  /** Most bytes of storage the queued audio may ever occupy (from `queueMs`, `sendChunkMs` and the format). */
+  get maxStorageBytes(): number {
+    return this.ring.maxBytes + this.pieceBytes; // the ring and its wrap scratch (≤ one send)
   }
 
   /** The caller's confirmed played position in the current epoch (ms). */
@@ -219,6 +246,7 @@ export class OutboundAudio {
     if (this.tuner) this.retune((sample && this.tuner.observe(sample, now)) ?? this.tuner.tick(now));
     this.playedOutWaiters.wakeAll();
     this.pump();
+    if (!this.hasUnplayed) this.ring.releaseStorage(); // the caller played everything: idle until the next response
   }
 
   /**
@@ -253,6 +281,7 @@ export class OutboundAudio {
     };
     this.queue.abort('barge-in');
     this.dropHeld();
+    this.ring.clear();
     this.credit.abort('barge-in'); // drops the pump's credit wake-up
     this.credit.reset();
     this.tracker.reset();
@@ -286,8 +315,9 @@ export class OutboundAudio {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.held.length = 0;
+    this.held = undefined;
     this.heldBytes = 0;
+    this.ring.clear();
     this.stall.cancel();
     this.queue.abort('call ended');
     this.queue.close();
@@ -320,18 +350,22 @@ export class OutboundAudio {
     const { epochs, transport } = this.options;
     // Every pass re-reads the state: a send may have closed the path, dropped the queue or played.
     while (!this.closed) {
-      let first = this.held[0];
+      let first = this.held;
       if (first === undefined) {
         const item: OutboundItem | undefined = this.queue.tryRead();
         if (item === undefined) return; // empty: the next delivery pumps
-        if (item.epoch !== epochs.current) continue; // stale (a barge-in came after it was queued): dropped
+        if (item.epoch !== epochs.current) { // stale (a barge-in came after it was queued): dropped
+          if (item.kind === 'audio') this.ring.release(item.position + item.length);
+          continue;
+        }
         if (item.kind === 'sentence-end') {
           transport.endSentence(item.epoch, item.sentenceId);
           continue;
         }
-        this.hold(item);
-        first = item;
+        this.held = first = item;
+        this.heldBytes = item.length;
       } else if (first.epoch !== epochs.current) {
+        this.ring.release(first.position + this.heldBytes);
         this.dropHeld();
         continue;
       }
@@ -341,57 +375,42 @@ export class OutboundAudio {
         this.waitForCredit(durationMs);
         return;
       }
-      const item = this.takeHeld(durationMs);
+      const end = first.position + this.heldBytes;
+      const chunk = this.sendChunk;
+      chunk.epoch = first.epoch;
+      chunk.sentenceId = first.sentenceId;
+      chunk.bytes = this.ring.view(first.position, this.heldBytes);
+      chunk.durationMs = durationMs;
+      this.dropHeld();
       const now = this.options.now();
       // Dry in the middle of an item: the caller heard a gap (the gateway's estimate).
-      if (item.itemId === this.lastSentItemId && this.tracker.estimatePlayed(now) >= this.tracker.sentMs) {
+      if (first.itemId === this.lastSentItemId && this.tracker.estimatePlayed(now) >= this.tracker.sentMs) {
         this.underruns++;
         this.retune(this.tuner?.underrun(now));
       }
       // Book the send before making it: a barge-in inside sendAudio must find it on the old timeline.
-      this.tracker.sent(item.itemId, item.durationMs, now);
-      this.lastSentItemId = item.itemId;
+      this.tracker.sent(first.itemId, durationMs, now);
+      this.lastSentItemId = first.itemId;
       this.maxBufferedMs = Math.max(this.maxBufferedMs, this.credit.inFlightMs);
-      transport.sendAudio(item);
+      transport.sendAudio(chunk);
+      // Released only now: a delivery inside sendAudio must not overwrite the bytes being sent.
+      chunk.bytes = EMPTY_BYTES;
+      this.ring.release(end);
     }
-  }
-
-  private hold(item: AudioItem): void {
-    this.held.push(item);
-    this.heldBytes += item.bytes.length;
   }
 
   /**
    * Adds to the held pieces those queued right behind them that continue `first` (same epoch, item
-   * and sentence) while the total stays within `sendChunkMs`. Only what is already queued joins.
+   * and sentence, next in the ring) while the total stays within `sendChunkMs`. Only what is
+   * already queued joins.
    */
   private gather(first: AudioItem): void {
     for (let next = this.queue.peek(); next !== undefined; next = this.queue.peek()) {
       if (next.kind !== 'audio' || next.epoch !== first.epoch || next.itemId !== first.itemId || next.sentenceId !== first.sentenceId) return;
-      if (this.heldBytes + next.bytes.length > this.pieceBytes) return;
+      if (this.heldBytes + next.length > this.pieceBytes || next.position !== first.position + this.heldBytes) return;
       this.queue.tryRead();
-      this.hold(next);
+      this.heldBytes += next.length;
     }
-  }
-
-  /** The held pieces as one (copied into one buffer only when there are several); the wait is over. */
-  private takeHeld(durationMs: number): AudioItem {
-    const parts = this.held;
-    const first = parts[0]!;
-    let item = first;
-    if (parts.length > 1) {
-      // A Buffer (from Node's pool when small, every byte overwritten): it is encoded as it is,
-      // where a fresh Uint8Array costs its own ArrayBuffer and a Buffer wrapped around it per send.
-      const bytes = Buffer.allocUnsafe(this.heldBytes);
-      let offset = 0;
-      for (const part of parts) {
-        bytes.set(part.bytes, offset);
-        offset += part.bytes.length;
-      }
-      item = { kind: 'audio', epoch: first.epoch, itemId: first.itemId, sentenceId: first.sentenceId, bytes, durationMs };
-    }
-    this.dropHeld();
-    return item;
   }
 
   /**
@@ -406,7 +425,7 @@ export class OutboundAudio {
 
   /** The held pieces leave (sent or dropped): their wait for credit is over. */
   private dropHeld(): void {
-    this.held.length = 0;
+    this.held = undefined;
     this.heldBytes = 0;
     this.stall.end();
   }
@@ -429,44 +448,54 @@ export class OutboundAudio {
   private deliver(chunk: ModelAudio): void {
     if (this.closed) return;
     const epoch = this.options.epochs.current;
-    const perMs = this.perMs;
     const bytes = chunk.bytes;
     for (let offset = 0; offset < bytes.length; offset += this.pieceBytes) {
       const end = Math.min(offset + this.pieceBytes, bytes.length);
-      if (!this.queue.tryWrite(this.piece(chunk, epoch, offset, end, perMs))) {
-        this.options.onCap(chunk.responseId, (bytes.length - offset) / perMs);
+      if (!this.tryQueue(this.piece(chunk, epoch, offset, end))) {
+        this.options.onCap(chunk.responseId, (bytes.length - offset) / this.perMs);
         break;
       }
     }
     this.pump();
   }
 
+  /** Queues `item` if it fits now; its bytes leave the ring again when it does not (or throws). */
+  private tryQueue(item: AudioItem): boolean {
+    let queued = false;
+    try {
+      queued = this.queue.tryWrite(item);
+    } finally {
+      if (!queued) this.ring.truncate(item.position);
+    }
+    return queued;
+  }
+
   /** Queues a pausable delivery piece by piece, waiting for room; each piece is sent when credit allows. */
   private async writePausable(chunk: ModelAudio): Promise<void> {
     if (this.closed) return;
     const epoch = this.options.epochs.current;
-    const perMs = this.perMs;
     const bytes = chunk.bytes;
     for (let offset = 0; offset < bytes.length; offset += this.pieceBytes) {
-      const item = this.piece(chunk, epoch, offset, Math.min(offset + this.pieceBytes, bytes.length), perMs);
-      if (!this.queue.tryWrite(item)) {
-        try {
-          await this.queue.write(item);
-        } catch (err) {
-          if (isVoicewireError(err, 'VW_ERR_ABORTED') || isVoicewireError(err, 'VW_ERR_CLOSED')) return;
-          throw err;
-        }
+      const item = this.piece(chunk, epoch, offset, Math.min(offset + this.pieceBytes, bytes.length));
+      // While it waits for room its bytes wait at the end of the ring (the ring's bound counts one
+      // such piece); only one pausable write waits at a time (the chain), so ring order is queue order.
+      try {
+        if (!this.queue.tryWrite(item)) await this.queue.write(item);
+      } catch (err) {
+        this.ring.truncate(item.position); // behind the head already when a barge-in or close cleared the ring
+        if (isVoicewireError(err, 'VW_ERR_ABORTED') || isVoicewireError(err, 'VW_ERR_CLOSED')) return;
+        throw err;
       }
       this.pump();
       if (epoch !== this.options.epochs.current) return;
     }
   }
 
-  private piece(chunk: ModelAudio, epoch: number, offset: number, end: number, perMs: number): AudioItem {
-    return {
-      kind: 'audio', epoch, itemId: chunk.itemId, sentenceId: chunk.sentenceId,
-      bytes: chunk.bytes.subarray(offset, end), durationMs: (end - offset) / perMs,
-    };
+  /** A piece of `chunk` (bytes `offset`..`end`), its bytes copied to the end of the ring. */
+  private piece(chunk: ModelAudio, epoch: number, offset: number, end: number): AudioItem {
+    const bytes = chunk.bytes;
+    const position = this.ring.push(offset === 0 && end === bytes.length ? bytes : bytes.subarray(offset, end));
+    return { kind: 'audio', epoch, itemId: chunk.itemId, sentenceId: chunk.sentenceId, position, length: end - offset, durationMs: (end - offset) / this.perMs };
   }
 }
 

@@ -47,6 +47,10 @@ export interface TransportEvents {
 export interface OutboundAudio {
   readonly epoch: number;
   readonly sentenceId: number;
+  /**
+   * Lent, like the chunk itself: valid only during `sendAudio` (a view of the session's audio ring,
+   * reused once it returns). The adapters encode or copy it at once; one that kept it would copy.
+   */
   readonly bytes: Uint8Array;
   readonly durationMs: number;
 }

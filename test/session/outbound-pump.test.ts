@@ -42,6 +42,9 @@ function make(transport: CallerTransport, options: Partial<OutboundOptions> = {}
   return { out, epochs, fatal, caps };
 }
 
+/** Byte `i` of delivery `seq` in the property: order and content of what is sent can be checked. */
+const patternByte = (seq: number, i: number): number => (seq * 31 + i) % 251;
+
 /** The barge-in as the session does it: a new epoch, then drop. */
 function bargeIn(made: Made): void {
   made.epochs.advance();
@@ -238,6 +241,7 @@ describe('OutboundAudio pump', () => {
         let played = 0;
         const delivered = new Map<number, number>();
         const sentOf = new Map<number, number>();
+        const sentBytesOf = new Map<number, number>();
         const markers = new Set<number>();
         const markersSent = new Set<number>();
         const check = (what: string, key: { seq: number; rank: number; offset: number }, epoch: number): void => {
@@ -249,7 +253,11 @@ describe('OutboundAudio pump', () => {
         };
         const transport = new (class extends RecordingTransport {
           override sendAudio(chunk: AudioChunk): void {
-            check('audio', { seq: chunk.sentenceId, rank: 0, offset: chunk.bytes.byteOffset }, chunk.epoch);
+            // The bytes are those of the delivery that follow what it already sent (order and content).
+            const offset = sentBytesOf.get(chunk.sentenceId) ?? 0;
+            if (!chunk.bytes.every((b, i) => b === patternByte(chunk.sentenceId, offset + i))) violations.push(`delivery ${chunk.sentenceId}: wrong bytes at ${offset}`);
+            sentBytesOf.set(chunk.sentenceId, offset + chunk.bytes.length);
+            check('audio', { seq: chunk.sentenceId, rank: 0, offset }, chunk.epoch);
             sentInEpoch += chunk.durationMs;
             sentOf.set(chunk.sentenceId, (sentOf.get(chunk.sentenceId) ?? 0) + chunk.durationMs);
             if (made.out.credit.inFlightMs > windowMs + 1e-9) violations.push(`gate holds ${made.out.credit.inFlightMs} > ${windowMs}`);
@@ -267,7 +275,8 @@ describe('OutboundAudio pump', () => {
             seq++;
             delivered.set(seq, s.deliver);
             const capsBefore = made.caps.length;
-            void made.out.enqueue({ ...delta(s.deliver, `d${seq}`, seq) });
+            const bytes = Uint8Array.from({ length: s.deliver * 8 }, (_, i) => patternByte(seq, i));
+            void made.out.enqueue({ ...delta(s.deliver, `d${seq}`, seq), bytes });
             if (made.caps.length > capsBefore) delivered.set(seq, s.deliver - made.caps[made.caps.length - 1]!);
           } else if ('end' in s) {
             if (seq > dropSeq && !markers.has(seq) && made.out.endSentence(seq)) markers.add(seq);
