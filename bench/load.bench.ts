@@ -41,6 +41,11 @@ export interface LoadBenchOptions {
    * (default {@link DEFAULT_LEAD_MS}); `--lead-ms 600000` sends the whole answer fast (the shape before).
    */
   readonly leadMs?: number;
+  /**
+   * Also run the two lower bounds of bench/floor-forwarder.ts (receive only; the gateway's message
+   * cadence with no logic), so the gateway's cost splits into moving messages and its own logic.
+   */
+  readonly floors?: boolean;
 }
 
 /**
@@ -116,6 +121,7 @@ export async function run(options: LoadBenchOptions = DEFAULT_LOAD): Promise<voi
     }
   }
   const naive = await measure('naive', options);
+  const floors = options.floors === true ? { recv: await measure('floor-recv', options), cadence: await measure('floor-cadence', options) } : undefined;
   const runSeconds = (performance.now() - t0) / 1000;
   printTable(
     `Load: ${options.calls} concurrent calls × ${options.seconds} s, gateway vs naive forwarder (same run)`,
@@ -126,7 +132,17 @@ export async function run(options: LoadBenchOptions = DEFAULT_LOAD): Promise<voi
     const ratioCpu = figuresOf(traced.run).cpuMsPerCallSecond / figuresOf(gateway).cpuMsPerCallSecond;
     console.log(`\ntracing overhead: CPU per call-second ×${ratioCpu.toFixed(3)} (goal ≤ 1.05); ${traced.spans} spans received, ${traced.receiverErrors} receiver errors; loadavg ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   }
-  const warnings = [...warningsOf(gateway), ...(traced ? warningsOf(traced.run) : []), ...warningsOf(naive)];
+  if (floors) {
+    printTable('Floors (same run): receiving alone, and the gateway\'s message cadence with no logic, against the naive forwarder', [
+      ...comparisonRows(floors.recv, naive, { a: 'floor: receive only', b: 'naive forwarder', ratio: 'ratio receive-only ÷ naive' }),
+      ...comparisonRows(floors.cadence, naive, { a: 'floor: cadence, no logic', b: 'naive forwarder', ratio: 'ratio cadence ÷ naive' }).filter((_, i) => i !== 1),
+    ]);
+    const f = (run: RunResult): number => figuresOf(run).cpuMsPerCallSecond;
+    console.log(`
+gateway's logic beyond the cadence floor: ${(f(gateway) - f(floors.cadence)).toFixed(3)} ms CPU per call-second (${((f(gateway) - f(floors.cadence)) / f(naive)).toFixed(3)} × naive); the goal (0.7 × naive) leaves ${(0.7 * f(naive) - f(floors.cadence)).toFixed(3)}`);
+  }
+  // The receive-only floor plays nothing: its silent calls are the point, not a warning.
+  const warnings = [...warningsOf(gateway), ...(traced ? warningsOf(traced.run) : []), ...warningsOf(naive), ...(floors ? warningsOf(floors.cadence) : [])];
   for (const warning of warnings) console.log(`\n> warning: ${warning}`);
   console.log(`\nrun time ${runSeconds.toFixed(1)} s; server child run ${COMPILED ? 'from tsc output' : 'under tsx'}`);
   const path = writeResults('load', {
@@ -139,27 +155,31 @@ export async function run(options: LoadBenchOptions = DEFAULT_LOAD): Promise<voi
     answerMs: options.seconds * 1000 + ANSWER_MARGIN_MS,
     runSeconds,
     loadavg: loadavg(),
-    figures: { gateway: figuresOf(gateway), naive: figuresOf(naive), ...(traced ? { gatewayTraced: figuresOf(traced.run) } : {}) },
-    runs: { gateway, naive, ...(traced ? { gatewayTraced: traced.run } : {}) },
+    figures: {
+      gateway: figuresOf(gateway), naive: figuresOf(naive),
+      ...(traced ? { gatewayTraced: figuresOf(traced.run) } : {}),
+      ...(floors ? { floorRecv: figuresOf(floors.recv), floorCadence: figuresOf(floors.cadence) } : {}),
+    },
+    runs: { gateway, naive, ...(traced ? { gatewayTraced: traced.run } : {}), ...(floors ? { floorRecv: floors.recv, floorCadence: floors.cadence } : {}) },
     ...(traced ? { tracing: { cpuRatio: figuresOf(traced.run).cpuMsPerCallSecond / figuresOf(gateway).cpuMsPerCallSecond, spans: traced.spans } } : {}),
     warnings,
   });
   console.log(`results: ${path}`);
 }
 
-/** `--calls N --seconds S --traced` (any may be left out). */
+/** `--calls N --seconds S --lead-ms L --traced --floors` (any may be left out). */
 export function parseArgs(argv: readonly string[]): LoadBenchOptions {
-  const values: { calls: number; seconds: number; traced?: boolean; leadMs?: number } = { ...DEFAULT_LOAD };
+  const values: { calls: number; seconds: number; traced?: boolean; floors?: boolean; leadMs?: number } = { ...DEFAULT_LOAD };
   for (let i = 0; i < argv.length; i += 2) {
     const flag = argv[i];
-    if (flag === '--traced') {
-      values.traced = true;
+    if (flag === '--traced' || flag === '--floors') {
+      values[flag === '--traced' ? 'traced' : 'floors'] = true;
       i -= 1;
       continue;
     }
     const raw = argv[i + 1];
     const key = flag === '--calls' ? 'calls' : flag === '--seconds' ? 'seconds' : flag === '--lead-ms' ? 'leadMs' : undefined;
-    if (key === undefined) throw new Error(`unknown argument ${flag}: use --calls N --seconds S --lead-ms L --traced`);
+    if (key === undefined) throw new Error(`unknown argument ${flag}: use --calls N --seconds S --lead-ms L --traced --floors`);
     values[key] = wholeNumberFlag(flag, raw, LIMITS[key]);
   }
   return values;

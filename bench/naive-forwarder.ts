@@ -36,7 +36,7 @@ export interface NaiveForwarder {
 }
 
 /** Per-call state of the bridge: what the sample keeps in closure variables. */
-interface Bridge {
+export interface Bridge {
   readonly caller: WebSocket;
   readonly model: WebSocket;
   streamSid: string | undefined;
@@ -82,6 +82,12 @@ function parse(data: RawData): Record<string, unknown> | undefined {
 
 function field(obj: unknown, key: string): unknown {
   return typeof obj === 'object' && obj !== null ? (obj as Record<string, unknown>)[key] : undefined;
+}
+
+/** What a bridge does with each message (the naive forwarder's below; bench/floor-forwarder.ts has others). */
+export interface BridgeHandlers {
+  caller(bridge: Bridge, data: RawData): void;
+  model(bridge: Bridge, data: RawData): void;
 }
 
 function callerOnMessage(bridge: Bridge, data: RawData): void {
@@ -130,7 +136,14 @@ function bargeIn(bridge: Bridge): void {
   bridge.lastAssistantItem = undefined;
 }
 
-function openBridge(caller: WebSocket, options: NaiveForwarderOptions, bridges: Set<Bridge>): void {
+const NAIVE: BridgeHandlers = { caller: callerOnMessage, model: modelOnMessage };
+
+/** The naive forwarder's handlers (other bridges fall back to them for messages they do not handle). */
+export function naiveHandlers(): BridgeHandlers {
+  return NAIVE;
+}
+
+function openBridge(caller: WebSocket, options: NaiveForwarderOptions, bridges: Set<Bridge>, handlers: BridgeHandlers): void {
   const model = new WebSocket(options.realtimeUrl, {
     headers: { Authorization: `Bearer ${options.apiKey}` },
     perMessageDeflate: false,
@@ -138,11 +151,11 @@ function openBridge(caller: WebSocket, options: NaiveForwarderOptions, bridges: 
   const bridge: Bridge = { caller, model, streamSid: undefined, answerStartedAt: undefined, lastAssistantItem: undefined };
   bridges.add(bridge);
   model.on('open', () => model.send(SESSION_UPDATE));
-  model.on('message', (data: RawData) => modelOnMessage(bridge, data));
+  model.on('message', (data: RawData) => handlers.model(bridge, data));
   model.on('close', () => caller.close());
   // Errors end the bridge through `close`; the baseline has nothing else to do with them.
   model.on('error', () => caller.terminate());
-  caller.on('message', (data: RawData) => callerOnMessage(bridge, data));
+  caller.on('message', (data: RawData) => handlers.caller(bridge, data));
   caller.on('error', () => model.terminate());
   caller.on('close', () => {
     bridges.delete(bridge);
@@ -151,7 +164,12 @@ function openBridge(caller: WebSocket, options: NaiveForwarderOptions, bridges: 
 }
 
 /** Starts the naive bridge on `host:port` (port 0: an ephemeral one). */
-export async function startNaiveForwarder(options: NaiveForwarderOptions, port = 0, host = '127.0.0.1'): Promise<NaiveForwarder> {
+export function startNaiveForwarder(options: NaiveForwarderOptions, port = 0, host = '127.0.0.1'): Promise<NaiveForwarder> {
+  return startBridgeServer(options, NAIVE, port, host);
+}
+
+/** The naive forwarder's server and session setup with other message handlers (bench/floor-forwarder.ts). */
+export async function startBridgeServer(options: NaiveForwarderOptions, handlers: BridgeHandlers, port = 0, host = '127.0.0.1'): Promise<NaiveForwarder> {
   const path = options.path ?? '/twilio/media';
   const bridges = new Set<Bridge>();
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
@@ -163,7 +181,7 @@ export async function startNaiveForwarder(options: NaiveForwarderOptions, port =
       socket.destroy();
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => openBridge(ws, options, bridges));
+    wss.handleUpgrade(req, socket, head, (ws) => openBridge(ws, options, bridges, handlers));
   });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);

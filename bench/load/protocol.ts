@@ -6,16 +6,19 @@
 
 import type { CallerTotals } from './callers.js';
 
-/** Which server the child runs; `gateway-traced` exports every span (always_on) to an OTLP receiver. */
-export type ServerKind = 'gateway' | 'gateway-traced' | 'naive';
+/**
+ * Which server the child runs; `gateway-traced` exports every span (always_on) to an OTLP receiver;
+ * `floor-recv` and `floor-cadence` are the lower bounds of bench/floor-forwarder.ts.
+ */
+export type ServerKind = 'gateway' | 'gateway-traced' | 'naive' | 'floor-recv' | 'floor-cadence';
 
-export const SERVER_KINDS: readonly ServerKind[] = ['gateway', 'gateway-traced', 'naive'];
+export const SERVER_KINDS: readonly ServerKind[] = ['gateway', 'gateway-traced', 'naive', 'floor-recv', 'floor-cadence'];
 
 /** The key the fake model expects and the server under test presents. */
 export const BENCH_API_KEY = 'bench-key';
 
 export function isServerKind(value: unknown): value is ServerKind {
-  return value === 'gateway' || value === 'gateway-traced' || value === 'naive';
+  return SERVER_KINDS.includes(value as ServerKind);
 }
 
 /** Memory of the child at one moment, bytes (process.memoryUsage()). */

@@ -4,13 +4,13 @@
  * `begin` and `end`: CPU (process.cpuUsage), memory (RSS and heap, idle and with calls) and
  * event-loop lag (perf_hooks.monitorEventLoopDelay). Nothing else runs in this process.
  *
- *   node --import tsx --expose-gc bench/load/server-child.ts <gateway|naive> <model ws url>
+ *   node --import tsx --expose-gc bench/load/server-child.ts <gateway|naive|floor-recv|…> <model ws url>
  *
  * Talks to the parent over the IPC channel (protocol.ts); exits when told, or when the parent goes.
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BENCH_API_KEY, isServerKind, type ChildMessage, type MemorySample, type ParentMessage, type ServerKind } from './protocol.js';
+import { BENCH_API_KEY, SERVER_KINDS, isServerKind, type ChildMessage, type MemorySample, type ParentMessage, type ServerKind } from './protocol.js';
 
 /** Sampling interval of the lag monitor, ms: fine enough for a p99, cheap enough not to skew CPU. */
 const LAG_RESOLUTION_MS = 2;
@@ -28,6 +28,11 @@ async function startServer(kind: ServerKind, modelUrl: string, otlpUrl: string |
     const { startNaiveForwarder } = await import('../naive-forwarder.js');
     const naive = await startNaiveForwarder({ realtimeUrl: modelUrl, apiKey: BENCH_API_KEY });
     return { port: naive.port, liveCalls: () => naive.calls, close: () => naive.close() };
+  }
+  if (kind === 'floor-recv' || kind === 'floor-cadence') {
+    const { startFloorForwarder } = await import('../floor-forwarder.js');
+    const floor = await startFloorForwarder({ realtimeUrl: modelUrl, apiKey: BENCH_API_KEY }, kind === 'floor-recv' ? 'recv' : 'cadence');
+    return { port: floor.port, liveCalls: () => floor.calls, close: () => floor.close() };
   }
   const { loadConfig } = await import('../../src/server/config.js');
   const { buildGateway } = await import('../../src/server/build.js');
@@ -90,7 +95,7 @@ type Phase =
 
 async function main(): Promise<void> {
   const [kindArg, modelUrl, otlpUrl] = process.argv.slice(2);
-  if (!isServerKind(kindArg) || modelUrl === undefined) throw new Error('usage: server-child.ts <gateway|gateway-traced|naive> <model url> [otlp url]');
+  if (!isServerKind(kindArg) || modelUrl === undefined) throw new Error(`usage: server-child.ts <${SERVER_KINDS.join('|')}> <model url> [otlp url]`);
   if (kindArg === 'gateway-traced' && otlpUrl === undefined) throw new Error('gateway-traced needs the OTLP receiver URL');
   const server = await startServer(kindArg, modelUrl, otlpUrl);
   const idle = await settledMemory();
