@@ -92,6 +92,13 @@ async function measure(kind: ServerKind, options: LoadBenchOptions, otlpUrl?: st
   }
 }
 
+/** Where in the window a run's lag was (p99 of each second) and what its GC pauses were. */
+function lagLine(run: RunResult): string {
+  const { lagBySecond, gc } = run.server;
+  const seconds = lagBySecond.map((s) => s.p99Ms.toFixed(0)).join(' ');
+  return `${run.kind}: lag p99 by second (ms) ${seconds}; GC ${gc.count} pauses, ${gc.totalMs.toFixed(0)} ms in all, longest ${gc.maxMs.toFixed(1)} ms, ${gc.over20Ms} ≥ 20 ms`;
+}
+
 /** Things that make a run's figures suspect, in words (empty when the run is clean). */
 function warningsOf(run: RunResult): string[] {
   const out: string[] = [];
@@ -141,6 +148,7 @@ export async function run(options: LoadBenchOptions = DEFAULT_LOAD): Promise<voi
     console.log(`
 gateway's logic beyond the cadence floor: ${(f(gateway) - f(floors.cadence)).toFixed(3)} ms CPU per call-second (${((f(gateway) - f(floors.cadence)) / f(naive)).toFixed(3)} × naive); the goal (0.7 × naive) leaves ${(0.7 * f(naive) - f(floors.cadence)).toFixed(3)}`);
   }
+  for (const run of [gateway, ...(traced ? [traced.run] : []), naive]) console.log(`\n${lagLine(run)}`);
   // The receive-only floor plays nothing: its silent calls are the point, not a warning.
   const warnings = [...warningsOf(gateway), ...(traced ? warningsOf(traced.run) : []), ...warningsOf(naive), ...(floors ? warningsOf(floors.cadence) : [])];
   for (const warning of warnings) console.log(`\n> warning: ${warning}`);

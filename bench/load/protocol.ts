@@ -43,6 +43,10 @@ export interface ServerMeasurement {
   readonly lagP50Ms: number;
   readonly lagP99Ms: number;
   readonly lagMaxMs: number;
+  /** Lag p99 and max of each whole second of the window, ms, in order: where in the run the lag was. */
+  readonly lagBySecond: readonly { readonly p99Ms: number; readonly maxMs: number }[];
+  /** Garbage collections in the window (PerformanceObserver 'gc' entries: the main thread's pauses). */
+  readonly gc: { readonly count: number; readonly totalMs: number; readonly maxMs: number; readonly over20Ms: number };
   /** After start-up with no call, after a forced GC. */
   readonly idle: MemorySample;
   /** At the end of the window, calls still live, before any forced GC. */
