@@ -139,8 +139,10 @@ export class OpenAIRealtimeSession implements ModelSession {
   appendAudio(bytes: Uint8Array, durationMs: number): void {
     if (this.link.linkState === 'closed') return;
     const wire = this.inbound.convert(bytes);
-    // Only quiet μ-law may wait in an input batch (inputBatchMs): speech goes at once, so barge-in
-    // is not delayed. Other wire formats are not batched.
+    // Until the server VAD hears speech, only quiet μ-law may wait in an input batch
+    // (inputBatchMs): the onset of speech goes at once, so barge-in is not delayed (other wire
+    // formats cannot be told quiet, so they go at once then). Once it hears speech, every frame
+    // may wait (InputPump).
     const urgent = this.options.wireFormat !== 'pcmu' || !isQuietMulaw(wire);
     this.link.appendAudio(wire, durationMs, urgent);
   }

@@ -20,6 +20,13 @@
  * latency; loud frames still go at once. When the model hears speech again (`setSpeaking(true)`)
  * the long batch goes at once and batching falls back to `batchMs`, so the silence that ends a turn
  * is never held longer than today. Until the owner reports, `batchMs` applies.
+ *
+ * While the model hears speech (`setSpeaking(true)`), loud frames wait in the `batchMs` batch like
+ * quiet ones: `urgent` exists so that the onset of speech is never delayed, and the model has heard
+ * the onset by then. A caller who speaks would otherwise cost 50 appends a second (one per frame)
+ * for as long as they speak; batched, 10. The model hears the rest of the utterance up to `batchMs`
+ * − one frame later, which moves nothing the gateway waits for: the barge-in has happened (at
+ * `speech_started`), and the end of the turn waits for silence that is batched the same way.
  */
 import { AudioQueue } from '../../flow/audio-queue.js';
 import { MAX_INPUT_BATCH_MS, MAX_INPUT_IDLE_BATCH_MS, type LoggerLike } from './options.js';
@@ -129,12 +136,13 @@ export class InputPump {
   /**
    * Sends `bytes` now if nothing waits and the socket is writable; otherwise queues a copy
    * (the caller's buffer may be reused after this call). With `batchMs`, gathers first unless
-   * `urgent` (then what was gathered goes first, and this right behind it).
+   * `urgent` while the model is not known to hear speech (then what was gathered goes first, and
+   * this right behind it).
    */
   push(bytes: Uint8Array, durationMs: number, urgent = false): void {
     if (this.closed) return;
     if (!(durationMs > 0) || bytes.length === 0) return;
-    if (!urgent && durationMs < this.targetMs) {
+    if ((!urgent || this.speaking === true) && durationMs < this.targetMs) {
       this.gather(bytes, durationMs);
       return;
     }

@@ -238,7 +238,7 @@ describe('OpenAIRealtimeSession: audio both ways', () => {
     assert.deepEqual(new Uint8Array(fake.log.appendedBytes()), new Uint8Array(Buffer.concat([...Array.from({ length: 12 }, () => quiet), loud])));
   });
 
-  test('inputIdleBatchMs: quiet audio goes in 400 ms appends while the server VAD hears no speech, in 100 ms ones during a turn', async () => {
+  test('inputIdleBatchMs: quiet audio goes in 400 ms appends while the server VAD hears no speech, every frame in 100 ms ones during a turn', async () => {
     const { fake, session, events } = await connected({}, { inputBatchMs: 100, inputIdleBatchMs: 400 });
     const quiet = silenceBytes('pcmu', 20);
     const appendSizes = (): unknown[] => fake.log.received.filter((r) => r.type === 'input_audio_buffer.append').map((r) => r.event['audioBytes']);
@@ -246,15 +246,17 @@ describe('OpenAIRealtimeSession: audio both ways', () => {
     for (let i = 0; i < 20; i++) session.appendAudio(quiet, 20);
     await fake.waitFor(() => fake.log.appendedMs === 400, '400 ms appended');
     assert.deepEqual(appendSizes(), [3200]);
-    // Speech: every loud frame at once; the VAD's speech_started switches to turn batching.
+    // The onset of speech: every loud frame at once, until the VAD's speech_started switches to turn batching.
     for (let ms = 0; ms < 200; ms += 20) session.appendAudio(toneBytes('pcmu', ms, 20), 20);
     await events.waitFor(() => events.of('speechStarted').length === 1, 'speech_started');
+    // The rest of the utterance: the VAD hears speech, so loud frames go in 100 ms appends too.
+    for (let ms = 200; ms < 400; ms += 20) session.appendAudio(toneBytes('pcmu', ms, 20), 20);
     // The silence that ends the turn: 100 ms appends (the VAD times it), until speech_stopped.
     for (let i = 0; i < 30; i++) session.appendAudio(quiet, 20);
     await events.waitFor(() => events.of('speechStopped').length === 1, 'speech_stopped');
     for (let i = 0; i < 20; i++) session.appendAudio(quiet, 20);
-    await fake.waitFor(() => fake.log.appendedMs === 1600, '1.6 s appended');
-    assert.deepEqual(appendSizes(), [3200, ...Array<number>(10).fill(160), ...Array<number>(6).fill(800), 3200]);
+    await fake.waitFor(() => fake.log.appendedMs === 1800, '1.8 s appended');
+    assert.deepEqual(appendSizes(), [3200, ...Array<number>(10).fill(160), 800, 800, ...Array<number>(6).fill(800), 3200]);
   });
 
   test('audio appended before connect waits (bounded) and is sent once configured', async () => {

@@ -26,7 +26,7 @@ function pumpWith(batchMs: number, idleBatchMs: number) {
 /** A 20 ms μ-law frame whose bytes all equal `value`. */
 const frame = (value: number): Uint8Array => new Uint8Array(160).fill(value);
 
-describe('InputPump idle batching (idleBatchMs while the model hears no speech)', () => {
+describe('InputPump idle batching (idleBatchMs while the model hears no speech; batchMs for every frame while it hears speech)', () => {
   test('until the owner reports, batchMs applies', () => {
     const { pump, sent } = pumpWith(100, 400);
     for (let i = 0; i < 10; i++) pump.push(frame(i), 20);
@@ -68,6 +68,25 @@ describe('InputPump idle batching (idleBatchMs while the model hears no speech)'
     pump.push(frame(9), 20, true);
     assert.deepEqual(sent.map((s) => s.ms), [240, 20]);
     assert.deepEqual(sent[1]!.bytes, Array.from(frame(9)));
+    pump.close();
+  });
+
+  test('while the model hears speech, loud (urgent) frames wait in the batchMs batch like quiet ones, bytes in order', () => {
+    const { pump, sent } = pumpWith(100, 400);
+    pump.setSpeaking(true);
+    for (let i = 0; i < 4; i++) pump.push(frame(i), 20, true);
+    assert.equal(sent.length, 0);
+    assert.equal(pump.stats.queuedMs, 80);
+    pump.push(frame(4), 20, true);
+    pump.push(frame(5), 20, false);
+    assert.deepEqual(sent.map((s) => s.ms), [100]);
+    assert.deepEqual(sent[0]!.bytes, Array.from({ length: 5 }, (_, i) => Array.from(frame(i))).flat());
+    // Speech over: the onset of the next utterance goes at once again, right behind what waited.
+    pump.setSpeaking(false);
+    pump.push(frame(9), 20, true);
+    assert.deepEqual(sent.map((s) => s.ms), [100, 20, 20]);
+    assert.deepEqual(sent[1]!.bytes, Array.from(frame(5)));
+    assert.deepEqual(sent[2]!.bytes, Array.from(frame(9)));
     pump.close();
   });
 
@@ -116,7 +135,8 @@ describe('InputPump idle batching (idleBatchMs while the model hears no speech)'
           pump.push(bytes, s.ms, s.kind === 'loud');
           const inForce = speaking === false ? Math.max(batchMs, idleBatchMs) : batchMs;
           assert.ok(pump.stats.queuedMs < Math.max(inForce, 1), `${pump.stats.queuedMs} ms waiting with ${inForce} ms in force`);
-          if (s.kind === 'loud') assert.equal(pump.stats.queuedMs, 0);
+          // The onset of speech goes at once; once the model hears speech, loud frames may wait too.
+          if (s.kind === 'loud' && speaking !== true) assert.equal(pump.stats.queuedMs, 0);
         });
         pump.sendBatch();
         assert.deepEqual(sent.flatMap((s) => s.bytes), pushed);
