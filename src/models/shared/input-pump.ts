@@ -10,7 +10,8 @@
  * With `batchMs` > 0, consecutive QUIET frames are first gathered into one chunk of at least
  * `batchMs` (a 20 ms Twilio frame per message is 50 messages a second per call to the model; 100 ms
  * is 10): the model hears them up to `batchMs` − one frame later. A frame pushed as `urgent` (loud:
- * speech) goes at once, after the batch before it, so the onset of speech is never delayed. A
+ * speech) goes at once, after the batch before it, so the onset of speech is never delayed (until
+ * the model hears speech: see below). A
  * partial batch never waits longer than `batchMs` after its first frame: one shared timer
  * (SharedTicker) sends it.
  *

@@ -153,7 +153,8 @@ export class ModelLink {
 
   /**
    * Caller audio in the wire format: sent now, or queued (bounded, oldest dropped). With
-   * `inputBatchMs`, gathered into larger messages unless `urgent` (speech: InputPump).
+   * `inputBatchMs`, gathered into larger messages unless `urgent` (the onset of speech) while the
+   * model is not known to hear speech (InputPump).
    */
   appendAudio(bytes: Uint8Array, durationMs: number, urgent = false): void {
     if (this.state === 'closed') return;
