@@ -67,6 +67,7 @@ async function main(): Promise<void> {
     underruns: underruns.length,
     underrunMs: lengths.reduce((a, b) => a + b, 0),
     longestUnderrunMs: Math.max(0, ...lengths),
+    underrunsAtMs: underruns.map((u) => Math.round(u.start - firstAudioAt)),
     maxBufferedMs: caller.maxBufferedMs,
     playedAtSpeechMs,
     heardAtClearMs,

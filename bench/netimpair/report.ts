@@ -9,6 +9,8 @@ export interface BenchCallerResult {
   readonly underruns: number;
   readonly underrunMs: number;
   readonly longestUnderrunMs: number;
+  /** When each dry period began, ms after the answer's first audio played. */
+  readonly underrunsAtMs: readonly number[];
   readonly maxBufferedMs: number;
   /** Answer audio played when the caller began speaking. */
   readonly playedAtSpeechMs: number;
@@ -52,6 +54,7 @@ export interface RunFigures {
   readonly underruns?: number;
   readonly underrunMs?: number;
   readonly longestUnderrunMs?: number;
+  readonly underrunsAtMs?: readonly number[];
   readonly maxBufferedMs?: number;
   readonly staleMs?: number;
   readonly heardAtClearMs?: number;

@@ -3,6 +3,7 @@
  * every run recorded (bench/results/netimpair.json; the figures go to docs/bench-netimpair.md).
  *
  *   sudo npm run bench:netimpair -- [--scenario a,b,c] [--runs N] [--window 800|auto] [--bargein-at MS]
+ *     [--server-sysctl net.ipv4.tcp_<name>=<n> ...]   (the gateway host's TCP settings, e.g. thin-stream timeouts)
  *
  * Scenarios (issue 14, part 2):
  *   a  RTT 100 ms, 5 % loss each way, cubic                       (default 10 runs)
@@ -55,6 +56,8 @@ interface Args {
   readonly runs: number | undefined;
   readonly window: string;
   readonly bargeInAtMs: number;
+  /** `key=value` kernel settings applied in the gateway's namespace after the link is up (a gateway host's tuning). */
+  readonly serverSysctls: readonly string[];
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -70,7 +73,11 @@ function parseArgs(argv: readonly string[]): Args {
   if (window !== 'auto' && !(Number(window) >= 100)) throw new Error('--window must be a number of ms or auto');
   const bargeInAtMs = Number(value('--bargein-at') ?? 10_000);
   if (!(bargeInAtMs >= 1_000 && bargeInAtMs <= ANSWER_MS - 2_000)) throw new Error(`--bargein-at must be 1000–${ANSWER_MS - 2_000}`);
-  return { scenarios, runs, window, bargeInAtMs };
+  const serverSysctls = argv.flatMap((arg, at) => (arg === '--server-sysctl' ? [argv[at + 1] ?? ''] : []));
+  for (const setting of serverSysctls) {
+    if (!/^net\.ipv4\.tcp_[a-z_]+=[0-9]+$/.test(setting)) throw new Error(`--server-sysctl takes net.ipv4.tcp_<name>=<number>, not ${JSON.stringify(setting)}`);
+  }
+  return { scenarios, runs, window, bargeInAtMs, serverSysctls };
 }
 
 function git(args: readonly string[]): string {
@@ -101,6 +108,7 @@ async function oneRun(run: number, url: string, args: Args, truncates: JsonLine[
       run, ok: truncate !== undefined && mine.length === 1,
       ...(mine.length === 1 ? {} : { error: `${mine.length} truncates in the run` }),
       underruns: result.underruns, underrunMs: result.underrunMs, longestUnderrunMs: result.longestUnderrunMs,
+      ...(result.underrunsAtMs === undefined || result.underrunsAtMs.length === 0 ? {} : { underrunsAtMs: result.underrunsAtMs }),
       maxBufferedMs: result.maxBufferedMs, staleMs: result.staleMs, heardAtClearMs: result.heardAtClearMs,
       ...(truncateMs === undefined ? {} : { truncateMs, truncateErrorMs: truncateMs - result.heardAtClearMs }),
       ...(source === undefined ? {} : { truncateSource: source }),
@@ -129,6 +137,14 @@ async function runScenario(key: string, scenario: Scenario, args: Args): Promise
   let up = await netimpair(NAME, upArgs, UP_TIMEOUT_MS);
   if (up.code !== 0 && !up.timedOut) up = await netimpair(NAME, upArgs, UP_TIMEOUT_MS);
   if (up.code !== 0) throw new Error(`netimpair up failed: ${up.stderr.trim()}`);
+  for (const setting of args.serverSysctls) {
+    // Namespaced (net.ipv4.tcp_*): only the gateway's side of this link changes, and `down` discards it.
+    const set = await netimpair(NAME, ['exec', 'server', '--', 'sysctl', '-w', setting], 10_000);
+    if (set.code !== 0) {
+      await netimpair(NAME, ['down'], 60_000);
+      throw new Error(`sysctl ${setting} in the server namespace failed: ${set.stderr.trim()}`);
+    }
+  }
   const figures: RunFigures[] = [];
   const truncates: JsonLine[] = [];
   const timings: JsonLine[] = [];
@@ -172,7 +188,10 @@ async function runScenario(key: string, scenario: Scenario, args: Args): Promise
     truncatesWithin40Ms: errors.filter((e) => e <= TRUNCATE_GOAL_MS).length,
     loss: lossCounters(status),
   };
-  return { title: scenario.title, impairment: scenario.impairment, window: args.window, bargeInAtMs: args.bargeInAtMs, answerMs: ANSWER_MS, summary, runs: figures };
+  return {
+    title: scenario.title, impairment: scenario.impairment, window: args.window, bargeInAtMs: args.bargeInAtMs, answerMs: ANSWER_MS,
+    ...(args.serverSysctls.length === 0 ? {} : { serverSysctls: args.serverSysctls }), summary, runs: figures,
+  };
 }
 
 function rowsOf(key: string, result: Record<string, unknown>): Row[] {
@@ -200,7 +219,8 @@ async function main(): Promise<void> {
   const scenarios: Record<string, unknown> = { ...previous };
   for (const key of args.scenarios) {
     // Every series is kept: `<scenario>-window-<w>@<commit>`, a re-run on the same commit adds `#2`, …
-    const base = `${key}-window-${args.window}@${commit}`;
+    const tuning = args.serverSysctls.map((setting) => `+${setting.replace('net.ipv4.', '')}`).join('');
+    const base = `${key}-window-${args.window}${tuning}@${commit}`;
     let id = base;
     for (let n = 2; scenarios[id] !== undefined; n++) id = `${base}#${n}`;
     const result = await runScenario(key, SCENARIOS[key]!, args);
