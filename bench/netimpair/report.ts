@@ -55,6 +55,8 @@ export interface RunFigures {
   readonly underrunMs?: number;
   readonly longestUnderrunMs?: number;
   readonly underrunsAtMs?: readonly number[];
+  /** Question sent → first answer audio played (caller clock). */
+  readonly firstAudioMs?: number;
   readonly maxBufferedMs?: number;
   readonly staleMs?: number;
   readonly heardAtClearMs?: number;

@@ -109,7 +109,7 @@ async function oneRun(run: number, url: string, args: Args, truncates: JsonLine[
       ...(mine.length === 1 ? {} : { error: `${mine.length} truncates in the run` }),
       underruns: result.underruns, underrunMs: result.underrunMs, longestUnderrunMs: result.longestUnderrunMs,
       ...(result.underrunsAtMs === undefined || result.underrunsAtMs.length === 0 ? {} : { underrunsAtMs: result.underrunsAtMs }),
-      maxBufferedMs: result.maxBufferedMs, staleMs: result.staleMs, heardAtClearMs: result.heardAtClearMs,
+      firstAudioMs: result.firstAudioMs, maxBufferedMs: result.maxBufferedMs, staleMs: result.staleMs, heardAtClearMs: result.heardAtClearMs,
       ...(truncateMs === undefined ? {} : { truncateMs, truncateErrorMs: truncateMs - result.heardAtClearMs }),
       ...(source === undefined ? {} : { truncateSource: source }),
       ...(uncertaintyMs === undefined ? {} : { uncertaintyMs }),

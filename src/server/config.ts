@@ -8,6 +8,7 @@ import { checkTools, type HttpTool } from '../agent/call-setup.js';
 
 import { telnyxPublicKey as telnyxPublicKeyObject } from '../transports/telnyx/signature.js';
 import { readTelemetrySettings, type TelemetrySettings } from '../telemetry/settings.js';
+import { DEFAULT_START_CUSHION_MS, DEFAULT_START_HOLD_MS } from '../session/call-session-options.js';
 
 export type ModelBackendName = 'openai-realtime' | 'cascade' | 'gemini-live' | 'deepgram-agent' | 'elevenlabs-agent';
 
@@ -79,6 +80,9 @@ export interface GatewayConfig {
   readonly creditWindowAuto: boolean;
   /** Cap of the per-call model-audio queue (ms); past it the response is cancelled. */
   readonly maxQueuedAudioMs: number;
+  /** The first message to a dry player carries this much audio (ms; 0 = off), waiting at most startHoldMs for it. */
+  readonly startCushionMs: number;
+  readonly startHoldMs: number;
   /** Cap of caller audio waiting for a slow model socket (ms); oldest dropped past it. */
   readonly callerQueueMs: number;
   /** Quiet caller audio gathered into one model message (OpenAI Realtime `input_audio_buffer.append`), ms; 0 = one per frame. */
@@ -317,6 +321,8 @@ export function loadConfig(env: Env = process.env): ConfigResult {
     carriers: readCarriers(read),
     ...readCreditWindow(read),
     maxQueuedAudioMs: read.int('MAX_QUEUED_AUDIO_MS', 120_000, 1_000, 600_000),
+    startCushionMs: read.int('START_CUSHION_MS', DEFAULT_START_CUSHION_MS, 0, 1_000),
+    startHoldMs: read.int('START_HOLD_MS', DEFAULT_START_HOLD_MS, 0, 500),
     callerQueueMs: read.int('CALLER_QUEUE_MS', 2_000, 100, 60_000),
     modelInputBatchMs: read.int('MODEL_INPUT_BATCH_MS', 100, 0, 200),
     modelInputIdleBatchMs: read.int('MODEL_INPUT_IDLE_BATCH_MS', 400, 0, 1_000),

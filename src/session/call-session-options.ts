@@ -30,6 +30,15 @@ export interface CallSessionOptions {
    * against the goal of at most 1 in 10, for no CPU gain the load bench could resolve.
    */
   readonly sendChunkMs?: number;
+  /**
+   * The start of audio to a dry player (an answer's first audio, or after an underrun) waits until
+   * `startCushionMs` of it can go as one message, what follows cannot join, or `startHoldMs` passed
+   * (defaults 300 and 60; `startCushionMs` 0 turns it off). The player starts on the first message,
+   * so its length is all the caller has against a late second one: with 100 ms a lost segment
+   * (a round trip or more to repair) is an audible gap at the answer's start.
+   */
+  readonly startCushionMs?: number;
+  readonly startHoldMs?: number;
   /** A chunk may wait this long for credit before the call is declared stalled. */
   readonly playoutStallMs?: number;
   readonly sampleEveryMs?: number;
@@ -52,4 +61,6 @@ export interface CallSessionOptions {
 export const DEFAULT_PAUSABLE_QUEUE_MS = 4_000;
 export const DEFAULT_PLAYOUT_STALL_MS = 15_000;
 export const DEFAULT_SEND_CHUNK_MS = 100;
+export const DEFAULT_START_CUSHION_MS = 300;
+export const DEFAULT_START_HOLD_MS = 60;
 export const DEFAULT_TRUNCATE_DEADLINE_MS = 3_000;

@@ -24,7 +24,7 @@ import type { SessionSample, TruncateSource } from './observer.js';
 import { PendingTruncation, type EchoStamp, type HeardAt } from './truncation.js';
 import { CallerTimings } from './caller-timings.js';
 import {
-  DEFAULT_PAUSABLE_QUEUE_MS, DEFAULT_PLAYOUT_STALL_MS, DEFAULT_SEND_CHUNK_MS, DEFAULT_TRUNCATE_DEADLINE_MS, type CallSessionOptions,
+  DEFAULT_PAUSABLE_QUEUE_MS, DEFAULT_PLAYOUT_STALL_MS, DEFAULT_SEND_CHUNK_MS, DEFAULT_START_CUSHION_MS, DEFAULT_START_HOLD_MS, DEFAULT_TRUNCATE_DEADLINE_MS, type CallSessionOptions,
 } from './call-session-options.js';
 
 export type { CallSessionOptions } from './call-session-options.js';
@@ -155,6 +155,10 @@ export class CallSession {
       pausable: model.pausable,
       queueMs: model.pausable ? (this.options.pausableQueueMs ?? DEFAULT_PAUSABLE_QUEUE_MS) : this.options.maxQueuedAudioMs,
       sendChunkMs: sendChunkFor(this.options.sendChunkMs ?? DEFAULT_SEND_CHUNK_MS, windowMs, info.creditWindowMs),
+      startCushion: {
+        ms: sendChunkFor(this.options.startCushionMs ?? DEFAULT_START_CUSHION_MS, windowMs, info.creditWindowMs),
+        holdMs: this.options.startHoldMs ?? DEFAULT_START_HOLD_MS,
+      },
       playoutStallMs: this.options.playoutStallMs ?? DEFAULT_PLAYOUT_STALL_MS,
       now: this.now,
       onCap: (responseId, droppedMs) => this.onQueueCap(responseId, droppedMs),

@@ -16,8 +16,12 @@
  * a piece from the queue together with the pieces queued right behind it of the same epoch, item
  * and sentence, up to `sendChunkMs` in all, and while it holds them waiting for credit, pieces that
  * arrive behind them join too (within the same bound): one send of contiguous ring bytes (a copy
- * only across the ring's wrap point). It never waits for audio that has not arrived: what credit
- * covers goes out at once. So a model that sends small deltas costs no more messages than one that sends large ones.
+ * only across the ring's wrap point). It never waits for audio that has not arrived — what credit
+ * covers goes out at once — with one exception, the start cushion: audio to a player that is dry by
+ * the credit's model (an answer's start, or after an underrun) is held until `startCushion.ms` of
+ * it can go as one message, nothing more can join, or `startCushion.holdMs` passed; the player
+ * starts on that message, so its length is the caller's margin against a late second one. So a
+ * model that sends small deltas costs no more messages than one that sends large ones.
  * One credit spend per send, so the caller never holds more than the window (after a downlink stall
  * that emptied its player, at most the prediction lead more: see flow/playout-model.ts).
  *
@@ -68,6 +72,13 @@ export interface OutboundOptions {
   /** Queue bound (ms): the cap for a non-pausable producer, the pause point for a pausable one. */
   readonly queueMs: number;
   readonly sendChunkMs: number;
+  /**
+   * A dry player (the start of an answer, or after an underrun) starts playing the first audio it
+   * gets, so that first message is all it has against a late second one (a lost segment costs a
+   * round trip or more). The pump holds the first piece until `ms` of audio follows it (sent as one
+   * message, past `sendChunkMs`), what follows cannot join, or `holdMs` passed. Default: off.
+   */
+  readonly startCushion?: { readonly ms: number; readonly holdMs: number };
   readonly playoutStallMs: number;
   readonly now: () => number;
   /** The queue was full: the rest of this delivery (`droppedMs`) was not queued. */
@@ -150,6 +161,12 @@ export class OutboundAudio {
   private finished: Finished | undefined;
   /** Longest piece in bytes (`sendChunkMs`): a delivery is cut into pieces of it, and pieces coalesce up to it. */
   private readonly pieceBytes: number;
+  /** The start cushion in bytes (0: off), and the most the held pieces may come to (≥ pieceBytes). */
+  private readonly cushionBytes: number;
+  private readonly heldMaxBytes: number;
+  /** The hold of a dry player's first pieces for their cushion: its timer (undefined: not holding), and whether it ran out. */
+  private cushionTimer: ReturnType<typeof setTimeout> | undefined;
+  private cushionHoldOver = false;
   private readonly perMs: number;
   /** `whenPlayedOut` callers, woken at every played report, drop and close. */
   private readonly playedOutWaiters = new WaiterList();
@@ -172,8 +189,10 @@ export class OutboundAudio {
       : new AudioQueue<OutboundItem>({ highWaterMarkMs: options.queueMs, overflow: 'reject' });
     this.perMs = bytesPerMs(options.format);
     this.pieceBytes = Math.max(1, Math.round(options.sendChunkMs * this.perMs));
+    this.cushionBytes = Math.round((options.startCushion?.ms ?? 0) * this.perMs);
+    this.heldMaxBytes = Math.max(this.pieceBytes, this.cushionBytes);
     // What the queue's cap admits, the held pieces, and one piece a producer is placing.
-    this.ring = new ByteRing(Math.ceil(options.queueMs * this.perMs) + 2 * this.pieceBytes, Math.min(4096, this.pieceBytes * 2));
+    this.ring = new ByteRing(Math.ceil(options.queueMs * this.perMs) + this.heldMaxBytes + this.pieceBytes, Math.min(4096, this.pieceBytes * 2));
     this.stall = new WaitDeadline(options.playoutStallMs, options.now, () => this.stalled());
   }
 
@@ -189,7 +208,7 @@ export class OutboundAudio {
 
   /** Most bytes of storage the queued audio may ever occupy (from `queueMs`, `sendChunkMs` and the format). */
   get maxStorageBytes(): number {
-    return this.ring.maxBytes + this.pieceBytes; // the ring and its wrap scratch (≤ one send)
+    return this.ring.maxBytes + this.heldMaxBytes; // the ring and its wrap scratch (≤ one send)
   }
 
   /** The caller's confirmed played position in the current epoch (ms). */
@@ -315,8 +334,7 @@ export class OutboundAudio {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.held = undefined;
-    this.heldBytes = 0;
+    this.dropHeld();
     this.ring.clear();
     this.stall.cancel();
     this.queue.abort('call ended');
@@ -369,7 +387,9 @@ export class OutboundAudio {
         this.dropHeld();
         continue;
       }
-      this.gather(first);
+      const cushion = this.cushionBytes > 0 ? this.cushionFor() : 0;
+      this.gather(first, Math.max(this.pieceBytes, cushion));
+      if (cushion > 0 && this.holdForCushion(cushion)) return;
       const durationMs = this.heldBytes / this.perMs;
       if (!this.credit.trySpend(durationMs)) {
         this.waitForCredit(durationMs);
@@ -404,14 +424,39 @@ export class OutboundAudio {
    * and sentence, next in the ring) while the total stays within `sendChunkMs`. Only what is
    * already queued joins.
    */
-  private gather(first: AudioItem): void {
+  private gather(first: AudioItem, limitBytes: number): void {
     for (let next = this.queue.peek(); next !== undefined; next = this.queue.peek()) {
       if (next.kind !== 'audio' || next.epoch !== first.epoch || next.itemId !== first.itemId || next.sentenceId !== first.sentenceId) return;
-      if (this.heldBytes + next.length > this.pieceBytes || next.position !== first.position + this.heldBytes) return;
+      if (this.heldBytes + next.length > limitBytes || next.position !== first.position + this.heldBytes) return;
       this.queue.tryRead();
       this.heldBytes += next.length;
     }
   }
+
+  /**
+   * The cushion (bytes) the held pieces are gathered up to when the caller's player is dry by the
+   * credit's model (nothing sent is unplayed), else 0; at most half the window, so credit covers it.
+   */
+  private cushionFor(): number {
+    if (this.heldBytes >= this.cushionBytes || this.credit.inFlightMs > 0) return 0;
+    return Math.min(this.cushionBytes, Math.floor((this.credit.windowMs / 2) * this.perMs));
+  }
+
+  /**
+   * Whether the held start of a dry player's audio waits for more: it is short of the cushion,
+   * nothing queued behind it could join (another item, sentence or a sentence end: its sentence is
+   * complete), and the hold, which runs from its first piece, has time left.
+   */
+  private holdForCushion(cushion: number): boolean {
+    if (this.cushionHoldOver || this.heldBytes >= cushion || this.queue.peek() !== undefined) return false;
+    this.cushionTimer ??= setTimeout(this.onCushionHeld, this.options.startCushion?.holdMs ?? 0);
+    return true;
+  }
+
+  private readonly onCushionHeld = (): void => {
+    this.cushionHoldOver = true;
+    this.pump();
+  };
 
   /**
    * Waits until credit covers the held pieces (`durationMs`): a played report pumps, and so does the
@@ -428,6 +473,11 @@ export class OutboundAudio {
     this.held = undefined;
     this.heldBytes = 0;
     this.stall.end();
+    if (this.cushionTimer !== undefined) {
+      clearTimeout(this.cushionTimer);
+      this.cushionTimer = undefined;
+    }
+    this.cushionHoldOver = false;
   }
 
   private readonly onCreditWake = (): void => this.pump();

@@ -59,6 +59,18 @@ describe('loadConfig', () => {
     assert.ok(!loadConfig({ OPENAI_API_KEY: 'k', OPENAI_AUTH_HEADER: 'basic' }).ok);
   });
 
+  test('START_CUSHION_MS and START_HOLD_MS: 300 and 60 by default, 0 turns the cushion off, bounded', () => {
+    const unset = loadConfig({});
+    assert.ok(unset.ok);
+    assert.deepEqual([unset.config.startCushionMs, unset.config.startHoldMs], [300, 60]);
+    const off = loadConfig({ START_CUSHION_MS: '0', START_HOLD_MS: '0' });
+    assert.ok(off.ok);
+    assert.deepEqual([off.config.startCushionMs, off.config.startHoldMs], [0, 0]);
+    const outside = loadConfig({ START_CUSHION_MS: '1001', START_HOLD_MS: '501' });
+    assert.ok(!outside.ok);
+    assert.deepEqual(outside.problems, ['START_CUSHION_MS=1001 is outside 0–1000', 'START_HOLD_MS=501 is outside 0–500']);
+  });
+
   test('every bad value is reported with its own message', () => {
     const result = loadConfig({
       PORT: 'eighty',

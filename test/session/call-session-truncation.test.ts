@@ -29,6 +29,7 @@ function startCall(truncateDeadlineMs = 3_000) {
     creditWindowMs: 800,
     // 100 ms pieces: the timelines below free credit in 100 ms steps (300 ms confirmed → 3 pieces).
     sendChunkMs: 100,
+    startCushionMs: 0,
     maxQueuedAudioMs: 120_000,
     truncateDeadlineMs,
     now: () => clock.now,

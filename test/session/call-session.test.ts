@@ -17,7 +17,7 @@ interface Harness {
   windows: WindowChange[];
 }
 
-function startCall(options: { pausable?: boolean; windowMs?: number; maxQueuedAudioMs?: number; adaptiveWindow?: boolean; sendChunkMs?: number } = {}): Harness {
+function startCall(options: { pausable?: boolean; windowMs?: number; maxQueuedAudioMs?: number; adaptiveWindow?: boolean; sendChunkMs?: number; startCushionMs?: number | 'default' } = {}): Harness {
   const transport = new RecordingTransport();
   const model = new RecordingModel(options.pausable ?? false, TWILIO_FORMAT);
   const clock = { now: 1_000 };
@@ -30,6 +30,8 @@ function startCall(options: { pausable?: boolean; windowMs?: number; maxQueuedAu
     logger: silentLogger(),
     creditWindowMs: options.windowMs ?? 800,
     ...(options.sendChunkMs === undefined ? {} : { sendChunkMs: options.sendChunkMs }),
+    // Off unless a test asks: the timelines below count sends in pieces (the start cushion has its own test).
+    ...(options.startCushionMs === 'default' ? {} : { startCushionMs: options.startCushionMs ?? 0 }),
     maxQueuedAudioMs: options.maxQueuedAudioMs ?? 120_000,
     pausableQueueMs: 400,
     now: () => clock.now,
@@ -87,6 +89,16 @@ describe('CallSession', () => {
     await settle();
     const durations = h.transport.calls.flatMap((c) => (c.kind === 'audio' ? [c.durationMs] : []));
     assert.deepEqual(durations, [100, 100, 5]);
+    h.session.end('test');
+  });
+
+  test("by default an answer's first 300 ms go as one message (the start cushion), then pieces of 100 ms", async () => {
+    const h = startCall({ startCushionMs: 'default' });
+    h.model.events.responseStarted('r1');
+    await h.model.deliver('r1', 1_000);
+    await settle();
+    const durations = h.transport.calls.flatMap((c) => (c.kind === 'audio' ? [c.durationMs] : []));
+    assert.deepEqual(durations, [300, 100, 100, 100, 100, 100]);
     h.session.end('test');
   });
 

@@ -39,7 +39,7 @@ function mockClock(t: TestContext): void {
   t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
 }
 
-function rig(options: { windowMs?: number; leadMs?: number; sendChunkMs?: number } = {}): Rig {
+function rig(options: { windowMs?: number; leadMs?: number; sendChunkMs?: number; startCushion?: { ms: number; holdMs: number } } = {}): Rig {
   const socket = new StubSocket();
   const sends: Uint8Array[] = [];
   const transport = new (class extends TwilioTransport {
@@ -54,6 +54,7 @@ function rig(options: { windowMs?: number; leadMs?: number; sendChunkMs?: number
     transport, format: TWILIO_FORMAT, epochs: new EpochClock(), windowMs: options.windowMs ?? 800, pausable: false,
     queueMs: 60_000, sendChunkMs: options.sendChunkMs ?? 200, playoutStallMs: 600_000, now: () => Date.now(),
     predictionLeadMs: options.leadMs ?? 0, onCap: () => assert.fail('capped'), onFatal: (e) => assert.fail(e),
+    ...(options.startCushion === undefined ? {} : { startCushion: options.startCushion }),
   });
   const wire = (): Wire[] =>
     socket.sent.map((s) => {
@@ -156,6 +157,92 @@ describe('OutboundAudio + Twilio: messages on the wire', () => {
     r.out.close();
   });
 
+  test('a dry player gets the start of an answer as one message of the cushion: 100 ms deltas wait for the third, then flow at once', (t) => {
+    mockClock(t);
+    const r = rig({ sendChunkMs: 100, startCushion: { ms: 300, holdMs: 60 } });
+    void r.out.run();
+    deliver(r.out, counting(100, 0));
+    t.mock.timers.tick(20);
+    deliver(r.out, counting(100, 32));
+    assert.deepEqual(brief(r.wire()), []);
+    assert.equal(r.out.queuedMs, 200);
+    t.mock.timers.tick(20);
+    deliver(r.out, counting(100, 64));
+    assert.deepEqual(brief(r.wire()), ['m2400', 'vw:0:0:300']);
+    assert.deepEqual(r.sends[0], Uint8Array.from([...counting(100, 0), ...counting(100, 32), ...counting(100, 64)]));
+    deliver(r.out, counting(100, 96)); // the player holds 300 ms: no hold
+    assert.deepEqual(brief(r.wire()), ['m2400', 'vw:0:0:300', 'm800']);
+    t.mock.timers.tick(1_000); // no hold timer left to fire
+    assert.equal(r.sends.length, 2);
+    r.out.close();
+  });
+
+  test('the hold ends at holdMs from the first piece: what came by then goes as one message', (t) => {
+    mockClock(t);
+    const r = rig({ sendChunkMs: 100, startCushion: { ms: 300, holdMs: 60 } });
+    void r.out.run();
+    deliver(r.out, counting(100, 0));
+    t.mock.timers.tick(30);
+    deliver(r.out, counting(50, 32));
+    t.mock.timers.tick(29);
+    assert.equal(r.sends.length, 0);
+    t.mock.timers.tick(1);
+    assert.deepEqual(brief(r.wire()), ['m1200', 'vw:0:0:150']);
+    r.out.close();
+  });
+
+  test('a sentence end, another sentence or another item behind the start ends the hold at once', (t) => {
+    mockClock(t);
+    const cushion = { ms: 300, holdMs: 60 };
+    const ended = rig({ sendChunkMs: 100, startCushion: cushion });
+    void ended.out.run();
+    deliver(ended.out, counting(100, 0));
+    ended.out.endSentence(0);
+    assert.deepEqual(brief(ended.wire()), ['m800', 'vw:0:0:100:s0']);
+    ended.out.close();
+    for (const [itemId, sentenceId] of [['item', 1], ['other', 0]] as const) {
+      const r = rig({ sendChunkMs: 100, startCushion: cushion });
+      void r.out.run();
+      deliver(r.out, counting(100, 0));
+      deliver(r.out, counting(100, 0), itemId, sentenceId);
+      // The second follows at once: the player holds the first 100 ms.
+      assert.deepEqual(brief(r.wire()), ['m800', 'm800', 'vw:0:0:200'], `${itemId} ${sentenceId}`);
+      t.mock.timers.tick(60);
+      assert.equal(r.sends.length, 2);
+      r.out.close();
+    }
+  });
+
+  test('a player that ran dry mid-answer gets a cushion again; a barge-in during the hold sends nothing and leaves no timer', (t) => {
+    mockClock(t);
+    const r = rig({ sendChunkMs: 100, startCushion: { ms: 300, holdMs: 60 } });
+    void r.out.run();
+    deliver(r.out, counting(300, 0));
+    assert.deepEqual(brief(r.wire()), ['m2400', 'vw:0:0:300']);
+    r.out.played(300); // dry
+    deliver(r.out, counting(100, 0));
+    assert.equal(r.sends.length, 1);
+    t.mock.timers.tick(60);
+    assert.deepEqual(brief(r.wire()).slice(2), ['m800']);
+    r.out.played(400); // dry again
+    deliver(r.out, counting(100, 0));
+    r.out.dropAll(Date.now());
+    t.mock.timers.tick(1_000);
+    assert.equal(r.sends.length, 2);
+    assert.equal(r.out.queuedMs, 0);
+    r.out.close();
+  });
+
+  test('the cushion is at most half the window (credit covers it at once)', (t) => {
+    mockClock(t);
+    const r = rig({ windowMs: 400, sendChunkMs: 100, startCushion: { ms: 300, holdMs: 60 } });
+    void r.out.run();
+    deliver(r.out, counting(100, 0));
+    deliver(r.out, counting(100, 32));
+    assert.deepEqual(brief(r.wire()), ['m1600', 'vw:0:0:200']);
+    r.out.close();
+  });
+
   test('property: within credit, bytes in order, one media message per send, marks at most markEveryMs + one send apart', (t) => {
     mockClock(t);
     const step = fc.oneof(
@@ -165,9 +252,9 @@ describe('OutboundAudio + Twilio: messages on the wire', () => {
       { weight: 3, arbitrary: fc.record({ tick: fc.integer({ min: 1, max: 400 }) }) },
     );
     fc.assert(
-      fc.property(fc.array(step, { maxLength: 50 }), fc.integer({ min: 200, max: 1_200 }), fc.constantFrom(0, 250), fc.constantFrom(100, 160, 200, 240), (steps, window, leadMs, sendChunkMs) => {
+      fc.property(fc.array(step, { maxLength: 50 }), fc.integer({ min: 200, max: 1_200 }), fc.constantFrom(0, 250), fc.constantFrom(100, 160, 200, 240), fc.constantFrom(0, 150, 300), fc.constantFrom(0, 60), (steps, window, leadMs, sendChunkMs, cushionMs, holdMs) => {
         const windowMs = Math.max(window, sendChunkMs); // a piece never exceeds the window (CREDIT_WINDOW_MS ≥ 200)
-        const r = rig({ windowMs, leadMs, sendChunkMs });
+        const r = rig({ windowMs, leadMs, sendChunkMs, startCushion: { ms: cushionMs, holdMs } });
         try {
           void r.out.run();
           let item = 0;
@@ -206,7 +293,8 @@ describe('OutboundAudio + Twilio: messages on the wire', () => {
             r.out.played((played = sentMs(r.sends)));
           }
           assert.equal(r.out.queuedMs, 0);
-          checkWire(r, delivered, runStarts, sendChunkMs);
+          // A send is one piece, or the cushion of a dry player (at most half the window).
+          checkWire(r, delivered, runStarts, Math.max(sendChunkMs, Math.min(cushionMs, Math.floor(windowMs / 2))));
         } finally {
           r.out.close();
         }
@@ -223,7 +311,7 @@ function sentMs(sends: Uint8Array[]): number {
 }
 
 /** Order, bytes, one media message per send, coalescing bounds, and mark spacing and positions. */
-function checkWire(r: Rig, delivered: number[], runStarts: Set<number>, sendChunkMs: number): void {
+function checkWire(r: Rig, delivered: number[], runStarts: Set<number>, longestSendMs: number): void {
   const wire = r.wire();
   const media = wire.flatMap((w) => ('media' in w ? [w.media] : []));
   assert.deepEqual(Buffer.concat(media.map((m) => Buffer.from(m))), Buffer.from(delivered), 'bytes and order');
@@ -231,7 +319,7 @@ function checkWire(r: Rig, delivered: number[], runStarts: Set<number>, sendChun
   media.forEach((m, i) => assert.deepEqual(m, r.sends[i]));
   let offset = 0;
   for (const send of r.sends) {
-    assert.ok(send.length >= 1 && send.length <= sendChunkMs * BPM, `a send of ${send.length} bytes`);
+    assert.ok(send.length >= 1 && send.length <= longestSendMs * BPM, `a send of ${send.length} bytes`);
     for (let k = offset + 1; k < offset + send.length; k++) assert.ok(!runStarts.has(k), `a send spans two items or sentences at ${k}`);
     offset += send.length;
   }

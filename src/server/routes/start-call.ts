@@ -59,6 +59,8 @@ export function startCall(ctx: GatewayContext, options: StartCallOptions): CallS
     creditWindowMs: config.creditWindowMs,
     adaptiveWindow: config.creditWindowAuto,
     maxQueuedAudioMs: config.maxQueuedAudioMs,
+    startCushionMs: config.startCushionMs,
+    startHoldMs: config.startHoldMs,
     observer,
     ...(ctx.agent ? { agent: { services: ctx.agent, ...(options.transfer ? { transfer: options.transfer } : {}) } } : {}),
   });
