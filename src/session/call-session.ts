@@ -21,7 +21,7 @@ import { OutboundAudio } from './outbound.js';
 import type { CallStart, TransportEvents } from '../transports/transport.js';
 import { RecentIds } from './recent-ids.js';
 import type { SessionSample, TruncateSource } from './observer.js';
-import { PendingTruncation, type EchoStamp, type HeardAt } from './truncation.js';
+import { PendingTruncation, streamedUntil, type EchoStamp, type HeardAt } from './truncation.js';
 import { CallerTimings } from './caller-timings.js';
 import {
   DEFAULT_PAUSABLE_QUEUE_MS, DEFAULT_PLAYOUT_STALL_MS, DEFAULT_SEND_CHUNK_MS, DEFAULT_START_CUSHION_MS, DEFAULT_START_HOLD_MS, DEFAULT_TRUNCATE_DEADLINE_MS, type CallSessionOptions,
@@ -271,7 +271,7 @@ export class CallSession {
     this.options.observer?.bargeInStarted?.(newEpoch);
     const oldEpoch = newEpoch - 1;
     const echo = this.lastEcho?.epoch === oldEpoch ? this.lastEcho : undefined;
-    const pending = new PendingTruncation(newEpoch, report.timeline, startedAt, report.droppedMs, report.heardMs, echo);
+    const pending = new PendingTruncation(newEpoch, report.timeline, startedAt, report.droppedMs, report.heardMs, echo, streamedUntil(echo, this.startedAt));
     const model = this.model;
     if (report.timeline.sentMs === 0 || model?.heard === undefined) {
       model?.interrupt(report.heard);

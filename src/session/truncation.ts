@@ -12,10 +12,12 @@
  * The uplink's delay cancels out too when the time between the two echoes is read on the caller's
  * own clock: carriers stream the caller's audio continuously in real time, in the same ordered
  * stream as the echoes, so the caller audio received before an echo dates it on the caller's clock
- * (to a frame), however late a lost segment made it arrive. That clock is used when the caller's
- * audio covered at least half the wall time between the echoes (a caller that streams only while
- * speaking falls back to the wall clock). No I/O and no timers here: the session holds one of
- * these per barge-in and settles it.
+ * (to a frame), however late a lost segment made it arrive. That clock is used when the caller
+ * streams: its audio covered at least half the wall time from the call's start to the last echo
+ * before the barge-in, or between that echo and the confirmation (a caller that streams only
+ * while speaking falls back to the wall clock). The first span ends before the clear, so an uplink
+ * stall that holds the confirmation (and the audio before it) cannot make a streaming caller look
+ * silent. No I/O and no timers here: the session holds one of these per barge-in and settles it.
  */
 import type { PlayoutTracker } from '../flow/playout-tracker.js';
 import type { HeardPoint } from '../models/model.js';
@@ -66,12 +68,23 @@ export interface ConfirmationClock {
   readonly callerMs: number;
   /** The last echo before the barge-in, if any. */
   readonly echo: EchoStamp | undefined;
+  /** The caller streamed from the call's start to that echo (see {@link streamedUntil}). */
+  readonly streamed: boolean;
   /**
    * Echoes of marks sent before the clear that arrived after it, in arrival order: played before
    * the clear arrived (later anchors), then those it flushed (each an upper bound: that mark had
    * not played); see splitLateEchoes.
    */
   readonly late: readonly LateEcho[];
+}
+
+/**
+ * Whether the caller's audio covered at least half the wall time from the call's start (`startedAt`,
+ * the session's clock) to `echo`: a carrier's media stream does, a caller that sends audio only
+ * while it speaks does not (unless it spoke most of the time, and then it speaks at a barge-in).
+ */
+export function streamedUntil(echo: EchoStamp | undefined, startedAt: number): boolean {
+  return echo !== undefined && echo.callerMs >= CALLER_CLOCK_MIN_SHARE * Math.max(0, echo.at - startedAt);
 }
 
 /** The caller's clock advances a frame at a time: two stamps this close may be the same instant. */
@@ -124,9 +137,9 @@ function splitLateEchoes(
 export function heardAt(timeline: PlayoutTracker, at: number, clock?: ConfirmationClock): HeardAt {
   let heardMs = timeline.estimatePlayed(at);
   if (clock !== undefined) {
-    // Does the caller stream? Judged from the last echo before the barge-in.
+    // Does the caller stream? Judged up to the last echo before the barge-in, or since it.
     const echo = clock.echo;
-    const streams = echo === undefined || clock.callerMs - echo.callerMs >= CALLER_CLOCK_MIN_SHARE * Math.max(0, at - echo.at);
+    const streams = echo === undefined || clock.streamed || clock.callerMs - echo.callerMs >= CALLER_CLOCK_MIN_SHARE * Math.max(0, at - echo.at);
     const { anchor, clearAtMs, clearArrivedAt, flushedBelowMs } = splitLateEchoes(echo, clock, at);
     if (anchor !== undefined && streams) {
       // The caller's clock counts whole frames; when the wall clock agrees with it to a frame
@@ -159,6 +172,8 @@ export class PendingTruncation {
     readonly estimateAtBargeInMs: number,
     /** The last played report of the interrupted epoch, if any. */
     readonly lastEcho: EchoStamp | undefined,
+    /** The caller streamed from the call's start to `lastEcho` ({@link streamedUntil}). */
+    readonly streamed: boolean,
   ) {}
 
   private readonly late: LateEcho[] = [];
@@ -176,6 +191,6 @@ export class PendingTruncation {
 
   /** The truncation point if settled at `at`; `callerMs` (the caller's clock then) when the clear's confirmation arrived. */
   settle(at: number, callerMs?: number): HeardAt {
-    return heardAt(this.timeline, at, callerMs === undefined ? undefined : { callerMs, echo: this.lastEcho, late: this.late });
+    return heardAt(this.timeline, at, callerMs === undefined ? undefined : { callerMs, echo: this.lastEcho, streamed: this.streamed, late: this.late });
   }
 }

@@ -173,6 +173,27 @@ describe('CallSession: the time between the echoes is read on the caller\'s cloc
     h.session.end('test');
   });
 
+  test('an uplink stall longer than the time since the last echo: the caller streamed before the barge-in, so its clock still dates the clear', async () => {
+    const h = startCall(); // the call started at t = 1000
+    h.model.events.responseStarted('r1');
+    await h.model.deliver('r1', 5_000, 0, 'item-1');
+    await settle();
+    callerAudio(h, 300);
+    h.clock.now = 1_300;
+    h.transport.events.played(0, 300); // 300 ms of caller audio in the call's first 300 ms: it streams
+    await settle();
+    h.clock.now = 1_400;
+    h.model.events.speechStarted();
+    await settle();
+    // The clear arrived 140 ms (of the caller's audio) after that echo; a lost segment held the
+    // marker's echo until 1900: 140 ms of audio in 600 ms of wall time since the echo.
+    callerAudio(h, 140);
+    h.clock.now = 1_900;
+    h.transport.events.played(1, 0);
+    assert.deepEqual(heardCalls(h), [{ kind: 'heard', heard: { itemId: 'item-1', audioEndMs: 440 } }]);
+    h.session.end('test');
+  });
+
   test('echoes that crossed the clear: one played before it arrived is the anchor, the ones it flushed cap the point', async () => {
     const h = startCall();
     await bargeInDuringAnswer(h, 300);
