@@ -4,6 +4,7 @@
  *
  *   sudo npm run bench:netimpair -- [--scenario a,b,c] [--runs N] [--window 800|auto] [--bargein-at MS]
  *     [--server-sysctl net.ipv4.tcp_<name>=<n> ...]   (the gateway host's TCP settings, e.g. thin-stream timeouts)
+ *     [--gateway-env KEY=value ...]                    (gateway settings, e.g. START_CUSHION_MS=0 for an A/B)
  *
  * Scenarios (issue 14, part 2):
  *   a  RTT 100 ms, 5 % loss each way, cubic                       (default 10 runs)
@@ -58,6 +59,8 @@ interface Args {
   readonly bargeInAtMs: number;
   /** `key=value` kernel settings applied in the gateway's namespace after the link is up (a gateway host's tuning). */
   readonly serverSysctls: readonly string[];
+  /** `KEY=value` gateway settings on top of the bench's (e.g. START_CUSHION_MS=0 for an A/B). */
+  readonly gatewayEnv: Readonly<Record<string, string>>;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -77,7 +80,14 @@ function parseArgs(argv: readonly string[]): Args {
   for (const setting of serverSysctls) {
     if (!/^net\.ipv4\.tcp_[a-z_]+=[0-9]+$/.test(setting)) throw new Error(`--server-sysctl takes net.ipv4.tcp_<name>=<number>, not ${JSON.stringify(setting)}`);
   }
-  return { scenarios, runs, window, bargeInAtMs, serverSysctls };
+  const gatewayEnv: Record<string, string> = {};
+  for (const [at, arg] of argv.entries()) {
+    if (arg !== '--gateway-env') continue;
+    const setting = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(argv[at + 1] ?? '');
+    if (setting === null) throw new Error(`--gateway-env takes KEY=value, not ${JSON.stringify(argv[at + 1])}`);
+    gatewayEnv[setting[1]!] = setting[2]!;
+  }
+  return { scenarios, runs, window, bargeInAtMs, serverSysctls, gatewayEnv };
 }
 
 function git(args: readonly string[]): string {
@@ -148,7 +158,7 @@ async function runScenario(key: string, scenario: Scenario, args: Args): Promise
   const figures: RunFigures[] = [];
   const truncates: JsonLine[] = [];
   const timings: JsonLine[] = [];
-  const env: Record<string, string> = { MAX_QUEUED_AUDIO_MS: '30000', CREDIT_WINDOW_MS: args.window };
+  const env: Record<string, string> = { MAX_QUEUED_AUDIO_MS: '30000', CREDIT_WINDOW_MS: args.window, ...args.gatewayEnv };
   const gateway = new ChildScript(
     NAME, 'server', 'test/e2e/netimpair/gateway-side.ts', [JSON.stringify(env), JSON.stringify({ answerMs: ANSWER_MS, speedFactor: SPEED_FACTOR })],
     (runs + 2) * RUN_DEADLINE_MS, (line) => {
@@ -190,7 +200,8 @@ async function runScenario(key: string, scenario: Scenario, args: Args): Promise
   };
   return {
     title: scenario.title, impairment: scenario.impairment, window: args.window, bargeInAtMs: args.bargeInAtMs, answerMs: ANSWER_MS,
-    ...(args.serverSysctls.length === 0 ? {} : { serverSysctls: args.serverSysctls }), summary, runs: figures,
+    ...(args.serverSysctls.length === 0 ? {} : { serverSysctls: args.serverSysctls }),
+    ...(Object.keys(args.gatewayEnv).length === 0 ? {} : { gatewayEnv: args.gatewayEnv }), summary, runs: figures,
   };
 }
 
@@ -219,7 +230,8 @@ async function main(): Promise<void> {
   const scenarios: Record<string, unknown> = { ...previous };
   for (const key of args.scenarios) {
     // Every series is kept: `<scenario>-window-<w>@<commit>`, a re-run on the same commit adds `#2`, …
-    const tuning = args.serverSysctls.map((setting) => `+${setting.replace('net.ipv4.', '')}`).join('');
+    const tuning = [...args.serverSysctls.map((setting) => setting.replace('net.ipv4.', '')), ...Object.entries(args.gatewayEnv).map(([k, v]) => `${k}=${v}`)]
+      .map((setting) => `+${setting}`).join('');
     const base = `${key}-window-${args.window}${tuning}@${commit}`;
     let id = base;
     for (let n = 2; scenarios[id] !== undefined; n++) id = `${base}#${n}`;
