@@ -421,8 +421,8 @@ export class OutboundAudio {
 
   /**
    * Adds to the held pieces those queued right behind them that continue `first` (same epoch, item
-   * and sentence, next in the ring) while the total stays within `sendChunkMs`. Only what is
-   * already queued joins.
+   * and sentence, next in the ring) while the total stays within `limitBytes` (`sendChunkMs`, or
+   * the start cushion for a dry player). Only what is already queued joins.
    */
   private gather(first: AudioItem, limitBytes: number): void {
     for (let next = this.queue.peek(); next !== undefined; next = this.queue.peek()) {
