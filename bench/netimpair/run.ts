@@ -76,15 +76,16 @@ function parseArgs(argv: readonly string[]): Args {
   if (window !== 'auto' && !(Number(window) >= 100)) throw new Error('--window must be a number of ms or auto');
   const bargeInAtMs = Number(value('--bargein-at') ?? 10_000);
   if (!(bargeInAtMs >= 1_000 && bargeInAtMs <= ANSWER_MS - 2_000)) throw new Error(`--bargein-at must be 1000–${ANSWER_MS - 2_000}`);
-  const serverSysctls = argv.flatMap((arg, at) => (arg === '--server-sysctl' ? [argv[at + 1] ?? ''] : []));
+  /** Every value of a flag that may be given more than once. */
+  const values = (flag: string): string[] => argv.flatMap((arg, at) => (arg === flag ? [argv[at + 1] ?? ''] : []));
+  const serverSysctls = values('--server-sysctl');
   for (const setting of serverSysctls) {
     if (!/^net\.ipv4\.tcp_[a-z_]+=[0-9]+$/.test(setting)) throw new Error(`--server-sysctl takes net.ipv4.tcp_<name>=<number>, not ${JSON.stringify(setting)}`);
   }
   const gatewayEnv: Record<string, string> = {};
-  for (const [at, arg] of argv.entries()) {
-    if (arg !== '--gateway-env') continue;
-    const setting = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(argv[at + 1] ?? '');
-    if (setting === null) throw new Error(`--gateway-env takes KEY=value, not ${JSON.stringify(argv[at + 1])}`);
+  for (const raw of values('--gateway-env')) {
+    const setting = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(raw);
+    if (setting === null) throw new Error(`--gateway-env takes KEY=value, not ${JSON.stringify(raw)}`);
     gatewayEnv[setting[1]!] = setting[2]!;
   }
   return { scenarios, runs, window, bargeInAtMs, serverSysctls, gatewayEnv };
@@ -118,7 +119,7 @@ async function oneRun(run: number, url: string, args: Args, truncates: JsonLine[
       run, ok: truncate !== undefined && mine.length === 1,
       ...(mine.length === 1 ? {} : { error: `${mine.length} truncates in the run` }),
       underruns: result.underruns, underrunMs: result.underrunMs, longestUnderrunMs: result.longestUnderrunMs,
-      ...(result.underrunsAtMs === undefined || result.underrunsAtMs.length === 0 ? {} : { underrunsAtMs: result.underrunsAtMs }),
+      ...(result.underrunsAtMs.length === 0 ? {} : { underrunsAtMs: result.underrunsAtMs }),
       firstAudioMs: result.firstAudioMs, maxBufferedMs: result.maxBufferedMs, staleMs: result.staleMs, heardAtClearMs: result.heardAtClearMs,
       ...(truncateMs === undefined ? {} : { truncateMs, truncateErrorMs: truncateMs - result.heardAtClearMs }),
       ...(source === undefined ? {} : { truncateSource: source }),

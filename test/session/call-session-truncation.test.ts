@@ -153,16 +153,7 @@ describe('CallSession: exact truncation at barge-in', () => {
 describe('CallSession: the time between the echoes is read on the caller\'s clock', () => {
   test('an uplink stall that delays the marker echo does not move the point: caller audio dates both echoes', async () => {
     const h = startCall();
-    h.model.events.responseStarted('r1');
-    await h.model.deliver('r1', 5_000, 0, 'item-1');
-    await settle();
-    callerAudio(h, 300);
-    h.clock.now = 1_300;
-    h.transport.events.played(0, 300); // sent by the caller after 300 ms of its audio
-    await settle();
-    h.clock.now = 1_400;
-    h.model.events.speechStarted();
-    await settle();
+    await bargeInDuringAnswer(h, 300); // the echo at 1300 was sent after 300 ms of the caller's audio
     // The caller sent the marker's echo 340 ms (of its audio) after the last echo; a lost segment
     // held all of it, so it arrives at 1900 instead of 1640.
     callerAudio(h, 340);
@@ -175,16 +166,7 @@ describe('CallSession: the time between the echoes is read on the caller\'s cloc
 
   test('an uplink stall longer than the time since the last echo: the caller streamed before the barge-in, so its clock still dates the clear', async () => {
     const h = startCall(); // the call started at t = 1000
-    h.model.events.responseStarted('r1');
-    await h.model.deliver('r1', 5_000, 0, 'item-1');
-    await settle();
-    callerAudio(h, 300);
-    h.clock.now = 1_300;
-    h.transport.events.played(0, 300); // 300 ms of caller audio in the call's first 300 ms: it streams
-    await settle();
-    h.clock.now = 1_400;
-    h.model.events.speechStarted();
-    await settle();
+    await bargeInDuringAnswer(h, 300); // 300 ms of caller audio in the call's first 300 ms: it streams
     // The clear arrived 140 ms (of the caller's audio) after that echo; a lost segment held the
     // marker's echo until 1900: 140 ms of audio in 600 ms of wall time since the echo.
     callerAudio(h, 140);

@@ -67,6 +67,13 @@ function rig(options: { windowMs?: number; leadMs?: number; sendChunkMs?: number
   return { out, socket, sends, wire };
 }
 
+/** A running rig with 100 ms pieces and the default start cushion (300 ms, held at most 60). */
+function cushionRig(windowMs = 800): Rig {
+  const r = rig({ windowMs, sendChunkMs: 100, startCushion: { ms: 300, holdMs: 60 } });
+  void r.out.run();
+  return r;
+}
+
 /** `ms` of μ-law whose bytes count up from `from` (mod 256), so order and content can be checked. */
 function counting(ms: number, from: number): Uint8Array {
   return Uint8Array.from({ length: ms * BPM }, (_, i) => (from + i) % 256);
@@ -159,8 +166,7 @@ describe('OutboundAudio + Twilio: messages on the wire', () => {
 
   test('a dry player gets the start of an answer as one message of the cushion: 100 ms deltas wait for the third, then flow at once', (t) => {
     mockClock(t);
-    const r = rig({ sendChunkMs: 100, startCushion: { ms: 300, holdMs: 60 } });
-    void r.out.run();
+    const r = cushionRig();
     deliver(r.out, counting(100, 0));
     t.mock.timers.tick(20);
     deliver(r.out, counting(100, 32));
@@ -179,8 +185,7 @@ describe('OutboundAudio + Twilio: messages on the wire', () => {
 
   test('the hold ends at holdMs from the first piece: what came by then goes as one message', (t) => {
     mockClock(t);
-    const r = rig({ sendChunkMs: 100, startCushion: { ms: 300, holdMs: 60 } });
-    void r.out.run();
+    const r = cushionRig();
     deliver(r.out, counting(100, 0));
     t.mock.timers.tick(30);
     deliver(r.out, counting(50, 32));
@@ -193,16 +198,13 @@ describe('OutboundAudio + Twilio: messages on the wire', () => {
 
   test('a sentence end, another sentence or another item behind the start ends the hold at once', (t) => {
     mockClock(t);
-    const cushion = { ms: 300, holdMs: 60 };
-    const ended = rig({ sendChunkMs: 100, startCushion: cushion });
-    void ended.out.run();
+    const ended = cushionRig();
     deliver(ended.out, counting(100, 0));
     ended.out.endSentence(0);
     assert.deepEqual(brief(ended.wire()), ['m800', 'vw:0:0:100:s0']);
     ended.out.close();
     for (const [itemId, sentenceId] of [['item', 1], ['other', 0]] as const) {
-      const r = rig({ sendChunkMs: 100, startCushion: cushion });
-      void r.out.run();
+      const r = cushionRig();
       deliver(r.out, counting(100, 0));
       deliver(r.out, counting(100, 0), itemId, sentenceId);
       // The second follows at once: the player holds the first 100 ms.
@@ -215,8 +217,7 @@ describe('OutboundAudio + Twilio: messages on the wire', () => {
 
   test('a player that ran dry mid-answer gets a cushion again; a barge-in during the hold sends nothing and leaves no timer', (t) => {
     mockClock(t);
-    const r = rig({ sendChunkMs: 100, startCushion: { ms: 300, holdMs: 60 } });
-    void r.out.run();
+    const r = cushionRig();
     deliver(r.out, counting(300, 0));
     assert.deepEqual(brief(r.wire()), ['m2400', 'vw:0:0:300']);
     r.out.played(300); // dry
@@ -235,8 +236,7 @@ describe('OutboundAudio + Twilio: messages on the wire', () => {
 
   test('the cushion is at most half the window (credit covers it at once)', (t) => {
     mockClock(t);
-    const r = rig({ windowMs: 400, sendChunkMs: 100, startCushion: { ms: 300, holdMs: 60 } });
-    void r.out.run();
+    const r = cushionRig(400);
     deliver(r.out, counting(100, 0));
     deliver(r.out, counting(100, 32));
     assert.deepEqual(brief(r.wire()), ['m1600', 'vw:0:0:200']);
