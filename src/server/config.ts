@@ -83,6 +83,8 @@ export interface GatewayConfig {
   /** The first message to a dry player carries this much audio (ms; 0 = off), waiting at most startHoldMs for it. */
   readonly startCushionMs: number;
   readonly startHoldMs: number;
+  /** Local barge-in: the gateway's VAD interrupts the answer after this much caller speech (ms; 0 = off: the model's VAD alone). */
+  readonly localBargeInMs: number;
   /** Cap of caller audio waiting for a slow model socket (ms); oldest dropped past it. */
   readonly callerQueueMs: number;
   /** Quiet caller audio gathered into one model message (OpenAI Realtime `input_audio_buffer.append`), ms; 0 = one per frame. */
@@ -323,6 +325,7 @@ export function loadConfig(env: Env = process.env): ConfigResult {
     maxQueuedAudioMs: read.int('MAX_QUEUED_AUDIO_MS', 120_000, 1_000, 600_000),
     startCushionMs: read.int('START_CUSHION_MS', DEFAULT_START_CUSHION_MS, 0, 1_000),
     startHoldMs: read.int('START_HOLD_MS', DEFAULT_START_HOLD_MS, 0, 500),
+    localBargeInMs: read.int('LOCAL_BARGE_IN_MS', 0, 0, 500),
     callerQueueMs: read.int('CALLER_QUEUE_MS', 2_000, 100, 60_000),
     modelInputBatchMs: read.int('MODEL_INPUT_BATCH_MS', 100, 0, 200),
     modelInputIdleBatchMs: read.int('MODEL_INPUT_IDLE_BATCH_MS', 400, 0, 1_000),

@@ -117,6 +117,11 @@ export class GatewayMetrics {
     name: 'voicewire_barge_ins_total', help: 'Interruptions handled', labelNames: ['transport', 'backend'],
     registers: [this.registry],
   });
+  readonly localBargeIns = new Counter({
+    name: 'voicewire_local_barge_ins_total',
+    help: "Barge-ins the gateway's own VAD started (LOCAL_BARGE_IN_MS), by whether the model heard the caller speak too (confirmed=false: a false start)",
+    labelNames: ['transport', 'backend', 'confirmed'], registers: [this.registry],
+  });
 
   readonly underruns = new Counter({
     name: 'voicewire_caller_underruns_total',

@@ -14,6 +14,7 @@ export interface OtelMeasures {
   readonly callDurationSeconds: Histogram;
   readonly callsEnded: Counter;
   readonly bargeIns: Counter;
+  readonly localBargeIns: Counter;
   readonly droppedAudioMs: Counter;
   readonly modelErrors: Counter;
   readonly creditWindowChanges: Counter;
@@ -45,6 +46,9 @@ function otelMeasures(meter: Meter): OtelMeasures {
     }),
     callsEnded: meter.createCounter('voicewire_call_close_codes_total', { description: 'Calls ended, by close code' }),
     bargeIns: meter.createCounter('voicewire_barge_ins_total', { description: 'Interruptions handled' }),
+    localBargeIns: meter.createCounter('voicewire_local_barge_ins_total', {
+      description: "Barge-ins the gateway's own VAD started (LOCAL_BARGE_IN_MS), by whether the model heard the caller speak too",
+    }),
     droppedAudioMs: meter.createCounter('voicewire_dropped_audio_ms_total', { description: 'Audio dropped (ms) by reason', unit: 'ms' }),
     modelErrors: meter.createCounter('voicewire_model_errors_total', { description: 'Error events from the model, by code' }),
     creditWindowChanges: meter.createCounter('voicewire_credit_window_changes_total', {

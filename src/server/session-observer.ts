@@ -51,6 +51,12 @@ class MetricsObserver implements SessionObserver {
     this.otel?.bargeIns.add(1, labels);
   }
 
+  localBargeIn(confirmed: boolean): void {
+    const labels = { ...this.labels, confirmed: String(confirmed) };
+    this.metrics.localBargeIns.inc(labels);
+    this.otel?.localBargeIns.add(1, labels);
+  }
+
   silenced(report: SilenceReport): void {
     this.metrics.bargeInClearLatencyMs.observe(this.labels, report.bargeInToSilenceMs);
     this.otel?.bargeInClearLatencyMs.record(report.bargeInToSilenceMs, this.labels);

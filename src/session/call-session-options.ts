@@ -47,6 +47,12 @@ export interface CallSessionOptions {
    * the model is truncated at the estimate of that moment (ms). Default 3000.
    */
   readonly truncateDeadlineMs?: number;
+  /**
+   * Local barge-in: the gateway's own VAD (src/audio/vad.ts) on the caller's audio interrupts the
+   * answer once it hears this much speech (ms), before the model's VAD does (it hears the audio
+   * later and wants more of it). 0 or absent: off, the model's speech start alone interrupts.
+   */
+  readonly localBargeInMs?: number;
   readonly observer?: SessionObserver;
   readonly now?: () => number;
   /** Acting agents: per-call setup, tools, events, end/transfer. Absent: none of it. */
@@ -64,3 +70,5 @@ export const DEFAULT_SEND_CHUNK_MS = 100;
 export const DEFAULT_START_CUSHION_MS = 300;
 export const DEFAULT_START_HOLD_MS = 60;
 export const DEFAULT_TRUNCATE_DEADLINE_MS = 3_000;
+/** How long a local barge-in waits for the model to hear the caller too before it counts as a false start. */
+export const LOCAL_BARGE_IN_CONFIRM_MS = 2_000;

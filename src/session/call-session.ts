@@ -23,8 +23,10 @@ import { RecentIds } from './recent-ids.js';
 import type { SessionSample, TruncateSource } from './observer.js';
 import { PendingTruncation, streamedUntil, type EchoStamp, type HeardAt } from './truncation.js';
 import { CallerTimings } from './caller-timings.js';
+import { LocalSpeechDetector } from './local-speech.js';
 import {
-  DEFAULT_PAUSABLE_QUEUE_MS, DEFAULT_PLAYOUT_STALL_MS, DEFAULT_SEND_CHUNK_MS, DEFAULT_START_CUSHION_MS, DEFAULT_START_HOLD_MS, DEFAULT_TRUNCATE_DEADLINE_MS, type CallSessionOptions,
+  DEFAULT_PAUSABLE_QUEUE_MS, DEFAULT_PLAYOUT_STALL_MS, DEFAULT_SEND_CHUNK_MS, DEFAULT_START_CUSHION_MS, DEFAULT_START_HOLD_MS, DEFAULT_TRUNCATE_DEADLINE_MS,
+  LOCAL_BARGE_IN_CONFIRM_MS, type CallSessionOptions,
 } from './call-session-options.js';
 
 export type { CallSessionOptions } from './call-session-options.js';
@@ -63,6 +65,10 @@ export class CallSession {
   private callerAudioMs = 0;
   /** The last played report of the current epoch that moved its position. */
   private lastEcho: EchoStamp | undefined;
+  /** The gateway's own VAD on the caller's audio (`localBargeInMs`), else undefined. */
+  private localSpeech: LocalSpeechDetector | undefined;
+  /** Armed by a local barge-in until the model hears the caller too (or does not, in time). */
+  private localConfirmTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: CallSessionOptions) {
     this.logger = options.logger;
@@ -165,6 +171,8 @@ export class CallSession {
       onFatal: (error) => this.closeCall(error),
     });
     this.outbound = outbound;
+    const localBargeInMs = this.options.localBargeInMs ?? 0;
+    if (localBargeInMs > 0) this.localSpeech = new LocalSpeechDetector(info.format, localBargeInMs);
     model.attach(new CallSession.ModelHandlers(this));
     this.options.observer?.started?.(info, model.backend, outbound.credit.windowMs);
     this.logger.info({ backend: model.backend, window: outbound.credit.windowMs }, 'call started');
@@ -245,10 +253,40 @@ export class CallSession {
     const outbound = this.outbound;
     if (!outbound || this.state === 'ended') return;
     this.speechStarts++;
-    // Everything sent was confirmed played, nothing queued, nothing generating: the caller is
-    // simply taking their turn. A clear and a truncate at the item's end would be noise.
-    if (outbound.hasUnplayed || this.activeResponseId !== undefined) this.bargeIn(outbound);
+    if (this.localConfirmTimer !== undefined) this.settleLocalBargeIn(true);
+    // Everything sent was confirmed played, nothing queued, nothing generating (or what is
+    // generating was already interrupted, by the gateway's own VAD): the caller is simply taking
+    // their turn. A clear and a truncate at the item's end would be noise.
+    if (this.answerAudible(outbound)) this.bargeIn(outbound);
     this.options.observer?.speechStarted?.();
+  }
+
+  /** The caller holds answer audio it has not played, or an answer not yet interrupted is generating. */
+  private answerAudible(outbound: OutboundAudio): boolean {
+    const active = this.activeResponseId;
+    return outbound.hasUnplayed || (active !== undefined && !this.droppedResponses.has(active));
+  }
+
+  /**
+   * The gateway's VAD heard the caller start speaking: barge in now rather than after the audio
+   * crossed to the model and its VAD had its fill. The model's own speech start should follow; one
+   * that does not within LOCAL_BARGE_IN_CONFIRM_MS means the VAD took something else for speech
+   * (counted, so an operator sees the false starts).
+   */
+  private onLocalSpeech(): void {
+    const outbound = this.outbound;
+    if (!outbound || this.state === 'ended' || !this.answerAudible(outbound)) return;
+    if (this.localConfirmTimer !== undefined) this.settleLocalBargeIn(false);
+    this.bargeIn(outbound);
+    this.localConfirmTimer = setTimeout(() => this.settleLocalBargeIn(false), LOCAL_BARGE_IN_CONFIRM_MS);
+    this.localConfirmTimer.unref();
+  }
+
+  private settleLocalBargeIn(confirmed: boolean): void {
+    clearTimeout(this.localConfirmTimer);
+    this.localConfirmTimer = undefined;
+    this.options.observer?.localBargeIn?.(confirmed);
+    if (!confirmed) this.logger.warn({ code: 'VW_LOCAL_BARGE_IN_UNCONFIRMED' }, 'local barge-in: the model did not hear the caller speak');
   }
 
   /**
@@ -396,6 +434,7 @@ export class CallSession {
     this.state = 'ended';
     if (this.sampleTimer) clearInterval(this.sampleTimer);
     clearTimeout(this.truncateTimer);
+    clearTimeout(this.localConfirmTimer);
     this.pendingTruncation = undefined; // the model is closed below: nothing left to truncate
     this.agent?.ended({
       reason,
@@ -430,6 +469,7 @@ export class CallSession {
       const session = this.session;
       session.callerAudioMs += ms;
       session.model?.appendAudio(bytes, ms);
+      if (session.localSpeech?.hears(bytes) === true) session.onLocalSpeech();
     }
     played(epoch: number, playedMs: number): void {
       this.session.onPlayed(epoch, playedMs);

@@ -88,6 +88,8 @@ export interface SessionObserver {
   /** The caller confirmed that a barge-in's clear took effect. */
   silenced?(report: SilenceReport): void;
   speechStarted?(): void;
+  /** A local barge-in (the gateway's VAD) was settled: the model heard the caller too, or not in time. */
+  localBargeIn?(confirmed: boolean): void;
   speechStopped?(): void;
   responseStarted?(responseId: string): void;
   /** `usage`: the model's token counts for this response, when it reported them. */
@@ -145,6 +147,10 @@ export class ObserverPair implements SessionObserver {
   speechStarted(): void {
     this.first.speechStarted?.();
     this.second.speechStarted?.();
+  }
+  localBargeIn(confirmed: boolean): void {
+    this.first.localBargeIn?.(confirmed);
+    this.second.localBargeIn?.(confirmed);
   }
   speechStopped(): void {
     this.first.speechStopped?.();

@@ -71,6 +71,18 @@ describe('loadConfig', () => {
     assert.deepEqual(outside.problems, ['START_CUSHION_MS=1001 is outside 0–1000', 'START_HOLD_MS=501 is outside 0–500']);
   });
 
+  test('LOCAL_BARGE_IN_MS: off (0) by default, up to 500', () => {
+    const unset = loadConfig({});
+    assert.ok(unset.ok);
+    assert.equal(unset.config.localBargeInMs, 0);
+    const on = loadConfig({ LOCAL_BARGE_IN_MS: '40' });
+    assert.ok(on.ok);
+    assert.equal(on.config.localBargeInMs, 40);
+    const outside = loadConfig({ LOCAL_BARGE_IN_MS: '501' });
+    assert.ok(!outside.ok);
+    assert.deepEqual(outside.problems, ['LOCAL_BARGE_IN_MS=501 is outside 0–500']);
+  });
+
   test('every bad value is reported with its own message', () => {
     const result = loadConfig({
       PORT: 'eighty',

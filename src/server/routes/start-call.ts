@@ -61,6 +61,7 @@ export function startCall(ctx: GatewayContext, options: StartCallOptions): CallS
     maxQueuedAudioMs: config.maxQueuedAudioMs,
     startCushionMs: config.startCushionMs,
     startHoldMs: config.startHoldMs,
+    localBargeInMs: config.localBargeInMs,
     observer,
     ...(ctx.agent ? { agent: { services: ctx.agent, ...(options.transfer ? { transfer: options.transfer } : {}) } } : {}),
   });
