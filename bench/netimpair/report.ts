@@ -37,8 +37,11 @@ export interface BenchCallerResult {
  * Where one barge-in's stale time went (ms), on the wall clock: caller speech start → gateway got
  * the first loud frame (uplink + frame pacing) → the fake model's VAD fired (it needs 100 ms of
  * speech) → the gateway got speech_started → wrote the clear → the clear reached the caller.
+ * A local barge-in (`trigger: 'local'`, LOCAL_BARGE_IN_MS): `vadMs` is the gateway's own VAD, first
+ * loud frame → clear written, and the two model spans are null.
  */
 export interface StaleBreakdown {
+  readonly trigger: 'model' | 'local';
   readonly toGatewayMs: number | null;
   readonly vadMs: number | null;
   readonly vadToGatewayMs: number | null;
@@ -82,7 +85,18 @@ export function staleBreakdown(
 ): StaleBreakdown {
   const span = (from: number | null | undefined, to: number | null | undefined): number | null =>
     from === null || from === undefined || to === null || to === undefined ? null : Math.round((to - from) * 10) / 10;
+  if (gateway.speechStartedAt === null || gateway.speechStartedAt === undefined) {
+    return {
+      trigger: 'local',
+      toGatewayMs: span(caller.speechStartsAtWall, gateway.loudAt),
+      vadMs: span(gateway.loudAt, gateway.clearWrittenAt),
+      vadToGatewayMs: null,
+      clearWriteMs: null,
+      clearToCallerMs: span(gateway.clearWrittenAt, caller.clearAtWall)!,
+    };
+  }
   return {
+    trigger: 'model',
     toGatewayMs: span(caller.speechStartsAtWall, gateway.loudAt),
     vadMs: span(gateway.loudAt, gateway.vadAt),
     vadToGatewayMs: span(gateway.vadAt, gateway.speechStartedAt),

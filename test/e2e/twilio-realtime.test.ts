@@ -51,6 +51,34 @@ describe('Twilio ⇄ Realtime through the gateway', { concurrency: false }, () =
     await caller.stop();
   });
 
+  test('LOCAL_BARGE_IN_MS=40: the gateway interrupts on its own VAD before the model hears the caller; the model\'s speech start only confirms it', async () => {
+    // 10 s at 3× takes 3.3 s: still generating at the barge-in, so the gateway cancels it.
+    const r = await startGateway({ LOCAL_BARGE_IN_MS: '40' }, { answerMs: 10_000, speedFactor: 3, detectionDelayMs: DETECTION_DELAY_MS });
+    running.push(r);
+    const model = r.model!;
+    const caller = await r.call();
+    await askQuestion(caller);
+    await caller.waitUntil(() => caller.playedMs >= 2_000, 10_000);
+    const speaking = caller.sendSpeech(toneSamples(1_000));
+    await caller.waitUntil(() => caller.clears.length >= 1, 5_000);
+    const heardAtClearMs = caller.playedMs - caller.heardSince(caller.clears.last()!.at);
+    await model.waitFor(() => model.log.speechStartedAt.length >= 2 && model.truncates.length >= 1, 'the model\'s VAD and the truncate', 5_000);
+    // The cancel crossed the model socket ahead of the caller audio the fake's VAD needed (100 ms).
+    assert.equal(model.cancels.length, 1);
+    assert.ok(model.cancels[0]!.at < model.log.speechStartedAt[1]!.at, 'the gateway cancelled before the model heard the caller');
+    assert.equal(model.truncates[0]!.ok, true);
+    assert.ok(Math.abs(model.truncates[0]!.audioEndMs - heardAtClearMs) <= 40, `truncate ${model.truncates[0]!.audioEndMs} ms, heard ${heardAtClearMs} ms`);
+    // The next answer's audio came down the model socket after its speech start: handled by now.
+    const playedAtClear = caller.playedMs;
+    await caller.waitUntil(() => caller.playedMs > playedAtClear, 10_000, 'the next answer');
+    assert.equal(caller.clears.length, 1, 'the model\'s speech start did not clear the caller again');
+    const local = (await r.gateway.context.metrics.localBargeIns.get()).values.map((v) => [v.labels.confirmed, v.value]);
+    assert.deepEqual(local, [['true', 1]]);
+    await speaking;
+    assert.deepEqual(caller.violations.toArray(), []);
+    await caller.stop();
+  });
+
   // The 20 s answer and the barge-in while the model is still generating run for every transport
   // in the conformance suite (test/e2e/conformance/); this is the case the suite does not cover.
   test('barge-in 3 s into an answer after the model finished: clear, no cancel, stale audio and truncate bounded', async () => {

@@ -57,3 +57,23 @@ describe('metricsObserver: credit window', () => {
     await provider.shutdown();
   });
 });
+
+describe('metricsObserver: local barge-in', () => {
+  test('settled local barge-ins are counted by confirmation in voicewire_local_barge_ins_total, in Prometheus and OpenTelemetry', async () => {
+    const metrics = new GatewayMetrics({ defaultMetrics: false });
+    const reader = new ManualReader();
+    const provider = new MeterProvider({ readers: [reader] });
+    const observer = metricsObserver(metrics, 'twilio', measuresFor(provider.getMeter('test')));
+    observer.started?.({} as CallStart, 'openai-realtime', 800);
+    observer.localBargeIn?.(true);
+    observer.localBargeIn?.(true);
+    observer.localBargeIn?.(false);
+    const counts = (await values(metrics, 'voicewire_local_barge_ins_total')).map((v) => [v.labels.transport, v.labels.backend, v.labels.confirmed, v.value]);
+    assert.deepEqual(counts, [['twilio', 'openai-realtime', 'true', 2], ['twilio', 'openai-realtime', 'false', 1]]);
+    const { resourceMetrics } = await reader.collect();
+    const otel = resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).find((m) => m.descriptor.name === 'voicewire_local_barge_ins_total');
+    assert.ok(otel, 'the OpenTelemetry counter exists');
+    assert.deepEqual(Object.fromEntries(otel.dataPoints.map((p) => [p.attributes.confirmed, p.value])), { true: 2, false: 1 });
+    await provider.shutdown();
+  });
+});

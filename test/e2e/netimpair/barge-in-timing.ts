@@ -2,8 +2,8 @@
  * Where a barge-in's stale audio goes, on the gateway's side of the netimpair runs: wraps the
  * gateway's model sessions to stamp, on the machine's wall clock (performance.timeOrigin + now,
  * shared by the namespaces' processes), when the gateway received the caller's first loud frame
- * of a speech run, when the model's `speechStarted` reached the gateway, and when the gateway
- * interrupted the model — synchronously right after it wrote the `clear` (session/call-session.ts
+ * of a speech run, when the model's `speechStarted` reached the gateway (none yet when the
+ * gateway's own VAD interrupted, LOCAL_BARGE_IN_MS), and when the gateway interrupted the model — synchronously right after it wrote the `clear` (session/call-session.ts
  * bargeIn). The fake model's own VAD time comes from its log. Bench instrumentation only.
  */
 import { performance } from 'node:perf_hooks';
@@ -22,7 +22,7 @@ export function wallNow(): number {
 export interface GatewayBargeInStamps {
   /** The first loud caller frame of the speech run that the barge-in answered. */
   readonly loudAt: number | undefined;
-  /** The model's speechStarted reached the session. */
+  /** The model's speechStarted reached the session (undefined: the gateway's own VAD interrupted first). */
   readonly speechStartedAt: number | undefined;
   /** The session interrupted the model: right after writing the clear. */
   readonly clearWrittenAt: number;
@@ -46,7 +46,10 @@ export function timedModelFactory(inner: ModelFactory, report: (stamps: GatewayB
         if (key === 'appendAudio') {
           return (bytes: Uint8Array, durationMs: number): void => {
             const now = isLoud(bytes);
-            if (now && !loud) loudAt = wallNow();
+            if (now && !loud) {
+              loudAt = wallNow();
+              speechStartedAt = undefined; // a speech start before this run answered an earlier one
+            }
             loud = now;
             target.appendAudio(bytes, durationMs);
           };
@@ -70,7 +73,8 @@ export function timedModelFactory(inner: ModelFactory, report: (stamps: GatewayB
           return (heard: Parameters<ModelSession['interrupt']>[0]): void => {
             const clearWrittenAt = wallNow();
             target.interrupt(heard);
-            if (speechStartedAt !== undefined) report({ loudAt, speechStartedAt, clearWrittenAt });
+            // The model's speech start, or the gateway's own VAD during the loud run (LOCAL_BARGE_IN_MS).
+            if (speechStartedAt !== undefined || loud) report({ loudAt, speechStartedAt, clearWrittenAt });
             speechStartedAt = undefined;
           };
         }

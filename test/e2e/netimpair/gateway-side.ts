@@ -75,7 +75,8 @@ async function main(): Promise<void> {
   if (!loaded.ok) throw new Error(loaded.problems.join('; '));
   const createModel = timedModelFactory(modelFactory(loaded.config, silentLogger()), (stamps) => {
     // The fake logs performance.now() of this process: on the wall clock, like the stamps.
-    const vad = fake.speechStartedAt.at(-1);
+    // A local barge-in comes before the fake's VAD fires: its last record is an earlier turn's.
+    const vad = stamps.speechStartedAt === undefined ? undefined : fake.speechStartedAt.at(-1);
     emit({ type: 'barge-in-timing', ...stamps, vadAt: vad === undefined ? null : performance.timeOrigin + vad.at });
   });
   const gateway = await buildGateway(loaded.config, silentLogger(), { createModel });
