@@ -179,11 +179,15 @@ export async function run(): Promise<void> {
     const corpus = buildCorpus({ sampleRate: rate, speech, noise: 'pink', snrDb: 10, seed: 42 });
     const energyRt = realTimeFactor(() => new EnergyVad({ sampleRate: rate }), corpus);
     const baselineRt = realTimeFactor(() => new RmsThresholdVad(rate), corpus);
+    // Exact zeros (a carrier's digital silence) once drove the filters into subnormal numbers.
+    const silenceRt = realTimeFactor(() => new EnergyVad({ sampleRate: rate }), { ...corpus, samples: new Int16Array(corpus.samples.length) });
     speed.push({
       rate: String(rate),
       'energy × real time': energyRt,
       'rms baseline × real time': baselineRt,
       'energy cost / baseline': baselineRt / energyRt,
+      'energy × real time, digital silence': silenceRt,
+      'digital silence cost / corpus cost': energyRt / silenceRt,
       'silero × real time (median)': rate === 16000 && sileroRealTime.length > 0 ? median(sileroRealTime) : 'n/a',
     });
   }

@@ -62,6 +62,8 @@ export type VadEvent =
 export const VAD_FRAME_MS = 10;
 
 const SILENCE_DB = -100;
+/** Filter state below this (in sample units, ≈ −390 dBFS) is set to 0 at a frame's end. */
+const SUBNORMAL_GUARD = 1e-15;
 /** Weight of a quiet frame in the noise's zero-crossing average: time constant ≈ 200 ms. */
 const NOISE_ZCR_WEIGHT = 0.05;
 
@@ -207,6 +209,10 @@ export class EnergyVad {
       if (positive !== lastPositive) crossings++;
       lastPositive = positive;
       if (++inFrame === frameLength) {
+        // Fed exact zeros (digital silence), a filter's state decays into subnormal numbers, which
+        // cost x86 about a hundred times a normal multiply-add: far below any audible level, snap it to 0.
+        if (Math.abs(hy1) + Math.abs(hy2) < SUBNORMAL_GUARD) { hy1 = 0; hy2 = 0; }
+        if (Math.abs(ly1) + Math.abs(ly2) + Math.abs(lx1) + Math.abs(lx2) < SUBNORMAL_GUARD) { lx1 = 0; lx2 = 0; ly1 = 0; ly2 = 0; }
         this.sumSquares = sum;
         this.crossings = crossings;
         this.endFrame();
