@@ -286,7 +286,7 @@ export class CallSession {
     clearTimeout(this.localConfirmTimer);
     this.localConfirmTimer = undefined;
     this.options.observer?.localBargeIn?.(confirmed);
-    if (!confirmed) this.logger.warn({ code: 'VW_LOCAL_BARGE_IN_UNCONFIRMED' }, 'local barge-in: the model did not hear the caller speak');
+    if (!confirmed) this.logger.warn('local barge-in: the model did not hear the caller speak (a false start?)');
   }
 
   /**
