@@ -56,6 +56,7 @@ export function callTracer(options: CallTracerOptions): SessionObserver {
       return;
     }
     interrupted.addEvent('voicewire.barge_in', {
+      'voicewire.barge_in.trigger': report.trigger,
       'voicewire.barge_in.dropped_ms': report.droppedMs,
       'voicewire.barge_in.heard_ms': report.heardMs,
       'voicewire.barge_in.truncate_uncertainty_ms': report.truncateUncertaintyMs,

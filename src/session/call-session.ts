@@ -20,7 +20,7 @@ import { AgentBridge } from './agent-bridge.js';
 import { OutboundAudio } from './outbound.js';
 import type { CallStart, TransportEvents } from '../transports/transport.js';
 import { RecentIds } from './recent-ids.js';
-import type { SessionSample, TruncateSource } from './observer.js';
+import type { BargeInTrigger, SessionSample, TruncateSource } from './observer.js';
 import { PendingTruncation, streamedUntil, type EchoStamp, type HeardAt } from './truncation.js';
 import { CallerTimings } from './caller-timings.js';
 import { LocalSpeechDetector } from './local-speech.js';
@@ -69,6 +69,8 @@ export class CallSession {
   private localSpeech: LocalSpeechDetector | undefined;
   /** Armed by a local barge-in until the model hears the caller too (or does not, in time). */
   private localConfirmTimer: NodeJS.Timeout | undefined;
+  /** What started the latest barge-in (its report may come later, when the truncation settles). */
+  private bargeInTrigger: BargeInTrigger = 'model';
 
   constructor(private readonly options: CallSessionOptions) {
     this.logger = options.logger;
@@ -277,7 +279,7 @@ export class CallSession {
     const outbound = this.outbound;
     if (!outbound || this.state === 'ended' || !this.answerAudible(outbound)) return;
     if (this.localConfirmTimer !== undefined) this.settleLocalBargeIn(false);
-    this.bargeIn(outbound);
+    this.bargeIn(outbound, 'local');
     this.localConfirmTimer = setTimeout(() => this.settleLocalBargeIn(false), LOCAL_BARGE_IN_CONFIRM_MS);
     this.localConfirmTimer.unref();
   }
@@ -295,9 +297,10 @@ export class CallSession {
    * what it is generating, now. Where to truncate is settled when the caller confirms the clear
    * (truncation.ts): audio kept playing while the clear crossed the link.
    */
-  private bargeIn(outbound: OutboundAudio): void {
+  private bargeIn(outbound: OutboundAudio, trigger: BargeInTrigger = 'model'): void {
     const startedAt = this.now();
     this.settleTruncation('superseded');
+    this.bargeInTrigger = trigger;
     const newEpoch = this.epochs.advance();
     const report = outbound.dropAll(startedAt);
     this.options.transport.clear(newEpoch);
@@ -322,7 +325,7 @@ export class CallSession {
       this.truncateTimer = setTimeout(() => this.settleTruncation('deadline'), deadlineMs);
     }
     this.logger.info(
-      { epoch: newEpoch, droppedMs: report.droppedMs, estimateMs: report.heardMs, responseActive: this.activeResponseId !== undefined },
+      { epoch: newEpoch, trigger, droppedMs: report.droppedMs, estimateMs: report.heardMs, responseActive: this.activeResponseId !== undefined },
       'barge-in: dropped queued audio and cleared the caller',
     );
     if (report.droppedMs > 0) this.options.observer?.dropped?.('barge-in', report.droppedMs);
@@ -345,6 +348,7 @@ export class CallSession {
   private reportBargeIn(pending: PendingTruncation, point: HeardAt, source: TruncateSource, at: number): void {
     this.agent?.bargeIn(point.heardMs, pending.droppedMs);
     this.options.observer?.bargeIn?.({
+      trigger: this.bargeInTrigger,
       droppedMs: pending.droppedMs,
       heardMs: point.heardMs,
       truncateUncertaintyMs: point.heardMs - point.confirmedMs,
@@ -355,7 +359,7 @@ export class CallSession {
       epoch: pending.epoch,
     });
     const fields = {
-      epoch: pending.epoch, heardMs: point.heardMs, estimateAtBargeInMs: pending.estimateAtBargeInMs,
+      epoch: pending.epoch, trigger: this.bargeInTrigger, heardMs: point.heardMs, estimateAtBargeInMs: pending.estimateAtBargeInMs,
       settledAfterMs: at - pending.startedAt, truncate: point.heard, truncateSource: source,
     };
     // A deadline means the caller never confirmed the clear: the point is a guess, worth a warning.

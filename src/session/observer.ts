@@ -19,6 +19,7 @@ export interface SessionSample {
 }
 
 /** How the truncation point was settled (session/truncation.ts). */
+export type BargeInTrigger = 'model' | 'local';
 export type TruncateSource = 'marker' | 'deadline' | 'superseded' | 'nothing-sent' | 'at-barge-in';
 
 /**
@@ -26,6 +27,8 @@ export type TruncateSource = 'marker' | 'deadline' | 'superseded' | 'nothing-sen
  * (`marker`), or at the deadline, or when something came first.
  */
 export interface BargeInReport {
+  /** What started it: the model's speech start, or the gateway's own VAD (`LOCAL_BARGE_IN_MS`). */
+  readonly trigger: BargeInTrigger;
   /** Model audio dropped from the queue (ms). */
   readonly droppedMs: number;
   /** Position the caller had heard of the interrupted audio when the clear reached it (ms). */

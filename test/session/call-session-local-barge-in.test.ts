@@ -82,6 +82,7 @@ describe('CallSession, local barge-in', () => {
     h.transport.events.played(1, 0);
     assert.equal(h.bargeIns.length, 1);
     assert.equal(h.bargeIns[0]!.truncateSource, 'marker');
+    assert.equal(h.bargeIns[0]!.trigger, 'local');
     h.session.end('test');
   });
 

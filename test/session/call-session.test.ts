@@ -130,6 +130,7 @@ describe('CallSession', () => {
     const interrupt = h.model.calls.find((c) => c.kind === 'interrupt');
     assert.deepEqual(interrupt, { kind: 'interrupt', heard: { itemId: 'item-1', audioEndMs: 400 } });
     assert.equal(h.bargeIns.length, 1);
+    assert.equal(h.bargeIns[0]!.trigger, 'model');
     assert.equal(h.bargeIns[0]!.droppedMs, 5_000 - 1_100);
     // Nothing of the old response is sent after the clear, even when more of it arrives late.
     await h.model.deliver('r1', 1_000, 0, 'item-1');

@@ -126,6 +126,7 @@ describe('OpenTelemetry export of a call', { concurrency: false }, () => {
       assert.ok((bargeIn['voicewire.barge_in.heard_ms'] as number) >= 1_500);
       assert.ok((bargeIn['voicewire.barge_in.dropped_ms'] as number) > 0);
       assert.equal(typeof bargeIn['voicewire.barge_in.truncate_item_id'], 'string');
+      assert.equal(bargeIn['voicewire.barge_in.trigger'], 'model');
       assert.ok((bargeIn['voicewire.barge_in.to_silence_ms'] as number) >= gatewayClearToSilenceMs);
 
       // Every log line of the call carries its trace id.
