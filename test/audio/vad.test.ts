@@ -60,6 +60,21 @@ describe('EnergyVad on synthetic signals', () => {
     assert.deepEqual(runAll(new EnergyVad({ sampleRate: 16000 }), whiteNoise(16000 * 5, 2000, 7), 320), []);
   });
 
+  // Regression (86b14b9): fed exact zeros after sound, the filters' state decayed into subnormal
+  // numbers and stayed there, costing x86 ~100× per sample (measured by `npm run bench -- vad`).
+  // Speed is not asserted in unit tests; the state it came from is, white-box.
+  test('digital silence after sound settles the filter state to exactly 0', () => {
+    for (const rate of [8000, 16000] as const) {
+      const vad = new EnergyVad({ sampleRate: rate });
+      runAll(vad, addVowel(whiteNoise(rate / 2, 300, 7), rate, 100, 400, 6000), rate / 50);
+      runAll(vad, new Int16Array(rate * 2), rate / 50);
+      const state = vad as unknown as Record<'highpass' | 'lowpass', { x1: number; x2: number; y1: number; y2: number } | undefined>;
+      for (const filter of [state.highpass, state.lowpass]) {
+        if (filter !== undefined) assert.deepEqual([filter.x1, filter.x2, filter.y1, filter.y2], [0, 0, 0, 0], `${rate} Hz`);
+      }
+    }
+  });
+
   test('a click shorter than minSpeechMs does not start speech', () => {
     const x = addVowel(whiteNoise(rate * 2, 100, 3), rate, 1000, 1020, 8000);
     assert.deepEqual(runAll(new EnergyVad({ sampleRate: rate }), x, 160), []);
