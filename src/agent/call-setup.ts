@@ -32,6 +32,8 @@ export interface CallSetup {
   readonly voice?: string;
   readonly greeting?: string;
   readonly creditWindowMs?: number;
+  /** Local barge-in for this call (LOCAL_BARGE_IN_MS): ms of speech the gateway's VAD needs; 0 = off. */
+  readonly localBargeInMs?: number;
   readonly tools?: readonly HttpTool[];
   /** Offer the built-in `end_call` tool. */
   readonly endCall?: boolean;
@@ -49,6 +51,8 @@ export const MAX_TOOLS = 32;
 export const DEFAULT_TOOL_TIMEOUT_MS = 5_000;
 export const MIN_TOOL_TIMEOUT_MS = 100;
 export const MAX_TOOL_TIMEOUT_MS = 30_000;
+/** The same bound as LOCAL_BARGE_IN_MS's. */
+export const MAX_LOCAL_BARGE_IN_MS = 500;
 const MAX_INSTRUCTIONS_CHARS = 16_000;
 const MAX_GREETING_CHARS = 1_000;
 const MAX_DESCRIPTION_CHARS = 1_024;
@@ -59,7 +63,7 @@ const TOOL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const VOICE = /^[A-Za-z0-9_-]{1,64}$/;
 /** E.164, or a SIP URI (no spaces or angle brackets: it ends up inside TwiML). */
 const DIAL_TARGET = /^(\+[1-9]\d{6,14}|sips?:[^\s<>"'&]{3,250})$/;
-const SETUP_KEYS = new Set(['instructions', 'voice', 'greeting', 'creditWindowMs', 'tools', 'endCall', 'transfer', 'metadata', 'reject']);
+const SETUP_KEYS = new Set(['instructions', 'voice', 'greeting', 'creditWindowMs', 'localBargeInMs', 'tools', 'endCall', 'transfer', 'metadata', 'reject']);
 const TOOL_KEYS = new Set(['name', 'description', 'parameters', 'url', 'timeoutMs']);
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -125,7 +129,7 @@ export function checkSetup(value: unknown): Checked<CallSetup> {
   if (!isRecord(value)) return bad('(answer)');
   for (const key of Object.keys(value)) if (!SETUP_KEYS.has(key)) return bad(key);
   const setup: { -readonly [K in keyof CallSetup]: CallSetup[K] } = {};
-  const { instructions, voice, greeting, creditWindowMs, tools, endCall, transfer, metadata, reject } = value;
+  const { instructions, voice, greeting, creditWindowMs, localBargeInMs, tools, endCall, transfer, metadata, reject } = value;
   if (instructions !== undefined) {
     if (typeof instructions !== 'string' || instructions.length > MAX_INSTRUCTIONS_CHARS) return bad('instructions');
     setup.instructions = instructions;
@@ -141,6 +145,10 @@ export function checkSetup(value: unknown): Checked<CallSetup> {
   if (creditWindowMs !== undefined) {
     if (!Number.isInteger(creditWindowMs) || (creditWindowMs as number) < 200 || (creditWindowMs as number) > 2000) return bad('creditWindowMs');
     setup.creditWindowMs = creditWindowMs as number;
+  }
+  if (localBargeInMs !== undefined) {
+    if (!Number.isInteger(localBargeInMs) || (localBargeInMs as number) < 0 || (localBargeInMs as number) > MAX_LOCAL_BARGE_IN_MS) return bad('localBargeInMs');
+    setup.localBargeInMs = localBargeInMs as number;
   }
   if (tools !== undefined) {
     const checked = checkTools(tools);

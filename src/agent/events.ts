@@ -14,6 +14,7 @@ export interface CallEventFields {
     instructions: boolean;
     greeting: boolean;
     creditWindowMs: number | null;
+    localBargeInMs: number | null;
     tools: string[];
     metadata: Record<string, unknown> | null;
   };

@@ -102,6 +102,7 @@ export class AgentBridge {
       instructions: setup.instructions !== undefined,
       greeting: setup.greeting !== undefined,
       creditWindowMs: setup.creditWindowMs ?? null,
+      localBargeInMs: setup.localBargeInMs ?? null,
       tools: plan.definitions.map((d) => d.name),
       metadata: setup.metadata ? { ...setup.metadata } : null,
     });

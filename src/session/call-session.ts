@@ -173,7 +173,7 @@ export class CallSession {
       onFatal: (error) => this.closeCall(error),
     });
     this.outbound = outbound;
-    const localBargeInMs = this.options.localBargeInMs ?? 0;
+    const localBargeInMs = setup?.localBargeInMs ?? this.options.localBargeInMs ?? 0;
     if (localBargeInMs > 0) this.localSpeech = new LocalSpeechDetector(info.format, localBargeInMs);
     model.attach(new CallSession.ModelHandlers(this));
     this.options.observer?.started?.(info, model.backend, outbound.credit.windowMs);

@@ -9,7 +9,7 @@ const TOOL = { name: 'lookup_order', description: 'Find an order', parameters: {
 describe('checkSetup', () => {
   test('a full answer is accepted field for field', () => {
     const answer = {
-      instructions: 'You are the Acme desk.', voice: 'cedar', greeting: 'Hello!', creditWindowMs: 600,
+      instructions: 'You are the Acme desk.', voice: 'cedar', greeting: 'Hello!', creditWindowMs: 600, localBargeInMs: 40,
       tools: [TOOL], endCall: true, transfer: { to: '+15551230000' }, metadata: { plan: 'gold' },
     };
     assert.deepEqual(checkSetup(answer), { ok: true, value: answer });
@@ -30,6 +30,9 @@ describe('checkSetup', () => {
     ['an unknown field (a typo)', { instruction: 'x' }, 'instruction'],
     ['a voice with spaces', { voice: 'my voice' }, 'voice'],
     ['a window out of range', { creditWindowMs: 5000 }, 'creditWindowMs'],
+    ['a local barge-in past 500 ms', { localBargeInMs: 501 }, 'localBargeInMs'],
+    ['a negative local barge-in', { localBargeInMs: -1 }, 'localBargeInMs'],
+    ['a fractional local barge-in', { localBargeInMs: 40.5 }, 'localBargeInMs'],
     ['a tool without url', { tools: [{ name: 'x' }] }, 'tools[0].url'],
     ['a tool named like a built-in', { tools: [{ ...TOOL, name: 'end_call' }] }, 'tools[0].name'],
     ['two tools of one name', { tools: [TOOL, TOOL] }, 'tools[1].name'],
@@ -54,7 +57,7 @@ describe('checkSetup', () => {
   });
 
   test('property: a valid answer with one field replaced by arbitrary JSON is accepted or refused at that field', () => {
-    const fields = ['instructions', 'voice', 'greeting', 'creditWindowMs', 'endCall', 'transfer', 'metadata', 'reject'] as const;
+    const fields = ['instructions', 'voice', 'greeting', 'creditWindowMs', 'localBargeInMs', 'endCall', 'transfer', 'metadata', 'reject'] as const;
     fc.assert(
       fc.property(fc.constantFrom(...fields), fc.json().map((t) => JSON.parse(t) as unknown), (field, value) => {
         const result = checkSetup({ instructions: 'x', [field]: value });

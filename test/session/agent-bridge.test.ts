@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import { TWILIO_FORMAT } from '../../src/audio/format.js';
+import { encodeMulaw, MULAW_SILENCE } from '../../src/audio/mulaw.js';
+import { toneSamples } from '../fakes/twilio-caller.js';
 import { CallSession } from '../../src/session/call-session.js';
 import { silentLogger } from '../../src/server/logger.js';
 import type { AgentServices } from '../../src/agent/services.js';
@@ -97,6 +99,32 @@ describe('credit window and the call setup', () => {
       h.transport.events.played(0, 100); // a 500 ms round trip: need 1 600
       assert.deepEqual(windows.map((w) => w.windowMs), setupWindow === undefined ? [1_500] : []);
       assert.equal(h.session.snapshot().windowMs, setupWindow ?? 1_500);
+      h.session.end('test');
+    });
+  }
+});
+
+describe('local barge-in and the call setup', () => {
+  const silence = new Uint8Array(160).fill(MULAW_SILENCE);
+  const tone = (() => {
+    const samples = toneSamples(40);
+    const bytes = new Uint8Array(samples.length);
+    encodeMulaw(samples, bytes);
+    return bytes;
+  })();
+  for (const [gatewayMs, setupMs, clears] of [[0, 40, true], [40, 0, false]] as const) {
+    test(`LOCAL_BARGE_IN_MS=${gatewayMs} with a setup of localBargeInMs ${setupMs}: the setup decides (${clears ? 'on' : 'off'}), and call.setup says so`, async () => {
+      const h = start({ setup: { kind: 'function', setupCall: () => ({ localBargeInMs: setupMs }) } }, { localBargeInMs: gatewayMs, startCushionMs: 0 });
+      await h.ready();
+      const setup = h.events.find((e) => e.type === 'call.setup');
+      assert.equal(setup?.type === 'call.setup' ? setup.localBargeInMs : undefined, setupMs);
+      h.model.events.responseStarted('r1');
+      await h.model.deliver('r1', 2_000);
+      await h.transport.conditions.until(() => h.transport.sentMs() >= 800, 2000, 'the window sent');
+      for (let i = 0; i < 50; i++) h.transport.events.audio(silence, 20);
+      h.transport.events.audio(tone.subarray(0, 160), 20);
+      h.transport.events.audio(tone.subarray(160, 320), 20);
+      assert.deepEqual(h.transport.clears(), clears ? [1] : []);
       h.session.end('test');
     });
   }
