@@ -84,7 +84,7 @@ describe('CallSession: exact truncation at barge-in', () => {
     assert.deepEqual(heardCalls(h), [{ kind: 'heard', heard: { itemId: 'item-1', audioEndMs: 650 } }]);
     const { droppedMs, ...report } = h.bargeIns[0]!;
     assert.deepEqual(report, {
-      heardMs: 650, truncateUncertaintyMs: 350, truncateSource: 'marker', estimateAtBargeInMs: 400, settledAfterMs: 250,
+      trigger: 'model', heardMs: 650, truncateUncertaintyMs: 350, truncateSource: 'marker', estimateAtBargeInMs: 400, settledAfterMs: 250,
       truncate: { itemId: 'item-1', audioEndMs: 650 }, epoch: 1,
     });
     assert.equal(droppedMs, 5_000 - 1_100);
