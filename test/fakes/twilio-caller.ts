@@ -20,6 +20,7 @@
  * gives it another carrier's message shapes, audio encoding (PCM16 for Exotel), flush behaviour
  * and outbound size rule (signalwire-caller.ts, telnyx-caller.ts, exotel-caller.ts).
  */
+import alawmulaw from 'alawmulaw';
 import type { WebSocket } from 'ws';
 import { openCarrierSocket } from './caller-socket.js';
 import { PacedCaller, type Handled } from './paced-caller.js';
@@ -68,6 +69,11 @@ export function toneSamples(ms: number, frequencyHz = 440, amplitude = 8000): In
   const samples = new Int16Array(Math.round(ms * 8));
   for (let i = 0; i < samples.length; i++) samples[i] = Math.round(amplitude * Math.sin((2 * Math.PI * frequencyHz * i) / 8000));
   return samples;
+}
+
+/** The same tone as μ-law bytes, for feeding a transport's `audio` event directly. */
+export function toneMulaw(ms: number): Uint8Array {
+  return alawmulaw.mulaw.encode(toneSamples(ms));
 }
 
 export class FakeTwilioCaller extends PacedCaller {

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import { TWILIO_FORMAT } from '../../src/audio/format.js';
-import { encodeMulaw, MULAW_SILENCE } from '../../src/audio/mulaw.js';
-import { toneSamples } from '../fakes/twilio-caller.js';
+import { MULAW_SILENCE } from '../../src/audio/mulaw.js';
+import { toneMulaw } from '../fakes/twilio-caller.js';
 import { CallSession } from '../../src/session/call-session.js';
 import { silentLogger } from '../../src/server/logger.js';
 import type { AgentServices } from '../../src/agent/services.js';
@@ -106,12 +106,7 @@ describe('credit window and the call setup', () => {
 
 describe('local barge-in and the call setup', () => {
   const silence = new Uint8Array(160).fill(MULAW_SILENCE);
-  const tone = (() => {
-    const samples = toneSamples(40);
-    const bytes = new Uint8Array(samples.length);
-    encodeMulaw(samples, bytes);
-    return bytes;
-  })();
+  const tone = toneMulaw(40);
   for (const [gatewayMs, setupMs, clears] of [[0, 40, true], [40, 0, false]] as const) {
     test(`LOCAL_BARGE_IN_MS=${gatewayMs} with a setup of localBargeInMs ${setupMs}: the setup decides (${clears ? 'on' : 'off'}), and call.setup says so`, async () => {
       const h = start({ setup: { kind: 'function', setupCall: () => ({ localBargeInMs: setupMs }) } }, { localBargeInMs: gatewayMs, startCushionMs: 0 });

@@ -8,20 +8,15 @@ import assert from 'node:assert/strict';
 import { CallSession } from '../../src/session/call-session.js';
 import { LOCAL_BARGE_IN_CONFIRM_MS } from '../../src/session/call-session-options.js';
 import { TWILIO_FORMAT } from '../../src/audio/format.js';
-import { encodeMulaw, MULAW_SILENCE } from '../../src/audio/mulaw.js';
+import { MULAW_SILENCE } from '../../src/audio/mulaw.js';
 import { HEARD_PENDING } from '../../src/models/model.js';
 import { silentLogger } from '../../src/server/logger.js';
 import type { BargeInReport } from '../../src/session/observer.js';
-import { toneSamples } from '../fakes/twilio-caller.js';
+import { toneMulaw } from '../fakes/twilio-caller.js';
 import { HearingModel, RecordingTransport } from './fakes.js';
 
 const SILENT_FRAME = new Uint8Array(160).fill(MULAW_SILENCE);
-const TONE = (() => {
-  const samples = toneSamples(200);
-  const bytes = new Uint8Array(samples.length);
-  encodeMulaw(samples, bytes);
-  return bytes;
-})();
+const TONE = toneMulaw(200);
 
 function startCall(localBargeInMs: number | undefined) {
   const transport = new RecordingTransport();
