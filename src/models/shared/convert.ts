@@ -55,6 +55,14 @@ export class FormatConverter {
     return this.encode(resampled);
   }
 
+  /**
+   * Decodes one chunk to PCM16 samples at the source rate, without resampling or encoding (for a
+   * detector that listens to the caller's audio). A view into a buffer reused by the next call.
+   */
+  toSamples(input: Uint8Array): Int16Array {
+    return this.decode(input);
+  }
+
   /** Forget resampler history and any half sample (a new response, a new connection). */
   reset(): void {
     this.resampler?.reset();
