@@ -85,22 +85,14 @@ export function staleBreakdown(
 ): StaleBreakdown {
   const span = (from: number | null | undefined, to: number | null | undefined): number | null =>
     from === null || from === undefined || to === null || to === undefined ? null : Math.round((to - from) * 10) / 10;
-  if (gateway.speechStartedAt === null || gateway.speechStartedAt === undefined) {
-    return {
-      trigger: 'local',
-      toGatewayMs: span(caller.speechStartsAtWall, gateway.loudAt),
-      vadMs: span(gateway.loudAt, gateway.clearWrittenAt),
-      vadToGatewayMs: null,
-      clearWriteMs: null,
-      clearToCallerMs: span(gateway.clearWrittenAt, caller.clearAtWall)!,
-    };
-  }
+  // No model speech start before the clear: the gateway's own VAD barged in (LOCAL_BARGE_IN_MS).
+  const local = gateway.speechStartedAt === null || gateway.speechStartedAt === undefined;
   return {
-    trigger: 'model',
+    trigger: local ? 'local' : 'model',
     toGatewayMs: span(caller.speechStartsAtWall, gateway.loudAt),
-    vadMs: span(gateway.loudAt, gateway.vadAt),
-    vadToGatewayMs: span(gateway.vadAt, gateway.speechStartedAt),
-    clearWriteMs: span(gateway.speechStartedAt, gateway.clearWrittenAt),
+    vadMs: span(gateway.loudAt, local ? gateway.clearWrittenAt : gateway.vadAt),
+    vadToGatewayMs: local ? null : span(gateway.vadAt, gateway.speechStartedAt),
+    clearWriteMs: local ? null : span(gateway.speechStartedAt, gateway.clearWrittenAt),
     clearToCallerMs: span(gateway.clearWrittenAt, caller.clearAtWall)!,
   };
 }
