@@ -8,7 +8,7 @@ import { checkTools, MAX_LOCAL_BARGE_IN_MS, type HttpTool } from '../agent/call-
 
 import { telnyxPublicKey as telnyxPublicKeyObject } from '../transports/telnyx/signature.js';
 import { readTelemetrySettings, type TelemetrySettings } from '../telemetry/settings.js';
-import { DEFAULT_START_CUSHION_MS, DEFAULT_START_HOLD_MS } from '../session/call-session-options.js';
+import { DEFAULT_LOCAL_BARGE_IN_HOLD_MS, DEFAULT_START_CUSHION_MS, DEFAULT_START_HOLD_MS } from '../session/call-session-options.js';
 
 export type ModelBackendName = 'openai-realtime' | 'cascade' | 'gemini-live' | 'deepgram-agent' | 'elevenlabs-agent';
 
@@ -85,6 +85,8 @@ export interface GatewayConfig {
   readonly startHoldMs: number;
   /** Local barge-in: the gateway's VAD interrupts the answer after this much caller speech (ms; 0 = off: the model's VAD alone). */
   readonly localBargeInMs: number;
+  /** How long a local barge-in holds the answer for the model to hear speech too (ms); past it, a false start: the answer resumes. */
+  readonly localBargeInHoldMs: number;
   /** Cap of caller audio waiting for a slow model socket (ms); oldest dropped past it. */
   readonly callerQueueMs: number;
   /** Quiet caller audio gathered into one model message (OpenAI Realtime `input_audio_buffer.append`), ms; 0 = one per frame. */
@@ -326,6 +328,7 @@ export function loadConfig(env: Env = process.env): ConfigResult {
     startCushionMs: read.int('START_CUSHION_MS', DEFAULT_START_CUSHION_MS, 0, 1_000),
     startHoldMs: read.int('START_HOLD_MS', DEFAULT_START_HOLD_MS, 0, 500),
     localBargeInMs: read.int('LOCAL_BARGE_IN_MS', 0, 0, MAX_LOCAL_BARGE_IN_MS),
+    localBargeInHoldMs: read.int('LOCAL_BARGE_IN_HOLD_MS', DEFAULT_LOCAL_BARGE_IN_HOLD_MS, 100, 5_000),
     callerQueueMs: read.int('CALLER_QUEUE_MS', 2_000, 100, 60_000),
     modelInputBatchMs: read.int('MODEL_INPUT_BATCH_MS', 100, 0, 200),
     modelInputIdleBatchMs: read.int('MODEL_INPUT_IDLE_BATCH_MS', 400, 0, 1_000),

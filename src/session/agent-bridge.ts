@@ -140,6 +140,11 @@ export class AgentBridge {
     this.transcripts.bargeIn(heardMs);
   }
 
+  /** A local barge-in was a false start: the caller hears the answer again from `fromMs` of the epoch, in a new one. */
+  answerResumed(fromMs: number): void {
+    this.transcripts.rebase(fromMs);
+  }
+
   callerTranscript(itemId: string | undefined, text: string): void {
     this.emit('transcript.caller', { itemId: itemId ?? null, text });
   }

@@ -17,7 +17,7 @@ export interface AgentUtterance {
 
 interface ResponseSpan {
   readonly responseId: string;
-  readonly startMs: number;
+  startMs: number;
   audioMs: number;
   text: string;
   done: boolean;
@@ -75,6 +75,15 @@ export class AgentTranscripts {
     // A response still being generated was cut even if all its audio so far was heard.
     for (const span of this.spans.splice(0)) this.settle(span, heardMs - span.startMs, !span.done);
     this.epochMs = 0;
+  }
+
+  /**
+   * The caller's player starts again at `fromMs` of the epoch (a local barge-in's false start: the
+   * new epoch's 0 is the old epoch's `fromMs`): every position moves back by it.
+   */
+  rebase(fromMs: number): void {
+    for (const span of this.spans) span.startMs -= fromMs;
+    this.epochMs -= fromMs;
   }
 
   /** The call ended with the caller at `playedMs`. */

@@ -53,6 +53,12 @@ export interface CallSessionOptions {
    * later and wants more of it). 0 or absent: off, the model's speech start alone interrupts.
    */
   readonly localBargeInMs?: number;
+  /**
+   * How long a local barge-in holds the answer for the model to hear the caller speak too (ms).
+   * It does: the barge-in stands. It does not: a false start (a cough, a door), and the caller
+   * hears the answer again from where the clear stopped it. Default 1 000.
+   */
+  readonly localBargeInHoldMs?: number;
   readonly observer?: SessionObserver;
   readonly now?: () => number;
   /** Acting agents: per-call setup, tools, events, end/transfer. Absent: none of it. */
@@ -70,5 +76,4 @@ export const DEFAULT_SEND_CHUNK_MS = 100;
 export const DEFAULT_START_CUSHION_MS = 300;
 export const DEFAULT_START_HOLD_MS = 60;
 export const DEFAULT_TRUNCATE_DEADLINE_MS = 3_000;
-/** How long a local barge-in waits for the model to hear the caller too before it counts as a false start. */
-export const LOCAL_BARGE_IN_CONFIRM_MS = 2_000;
+export const DEFAULT_LOCAL_BARGE_IN_HOLD_MS = 1_000;

@@ -6,6 +6,9 @@
  *   model speechStarted ─► barge-in: new epoch, drop everything queued, clear the caller, cancel
  *                          the model's answer; truncate it at what the caller heard once the
  *                          caller confirms the clear (truncation.ts)
+ *   gateway's VAD hears speech (`localBargeInMs`) ─► clear the caller and hold the answer; the
+ *                          model's speech start within the hold makes it the barge-in above, none
+ *                          is a false start: the answer resumes from what the caller heard
  *
  * The model socket is never paused (its control events share it with the audio), so a backend that
  * cannot be slowed (Realtime) fills the queue up to its cap and the response is cancelled there; a
@@ -17,7 +20,7 @@ import { EpochClock } from '../flow/epoch.js';
 import { HEARD_PENDING, type ModelAudio, type ModelEvents, type ModelSession, type ModelToolCall, type TokenUsage } from '../models/model.js';
 import { creditWindow, modelSettings, type CallPlan } from '../agent/services.js';
 import { AgentBridge } from './agent-bridge.js';
-import { OutboundAudio } from './outbound.js';
+import { OutboundAudio, type DropReport } from './outbound.js';
 import type { CallStart, TransportEvents } from '../transports/transport.js';
 import { RecentIds } from './recent-ids.js';
 import type { BargeInTrigger, SessionSample, TruncateSource } from './observer.js';
@@ -26,7 +29,7 @@ import { CallerTimings } from './caller-timings.js';
 import { LocalSpeechDetector } from './local-speech.js';
 import {
   DEFAULT_PAUSABLE_QUEUE_MS, DEFAULT_PLAYOUT_STALL_MS, DEFAULT_SEND_CHUNK_MS, DEFAULT_START_CUSHION_MS, DEFAULT_START_HOLD_MS, DEFAULT_TRUNCATE_DEADLINE_MS,
-  LOCAL_BARGE_IN_CONFIRM_MS, type CallSessionOptions,
+  DEFAULT_LOCAL_BARGE_IN_HOLD_MS, type CallSessionOptions,
 } from './call-session-options.js';
 
 export type { CallSessionOptions } from './call-session-options.js';
@@ -67,8 +70,8 @@ export class CallSession {
   private lastEcho: EchoStamp | undefined;
   /** The gateway's own VAD on the caller's audio (`localBargeInMs`), else undefined. */
   private localSpeech: LocalSpeechDetector | undefined;
-  /** Armed by a local barge-in until the model hears the caller too (or does not, in time). */
-  private localConfirmTimer: NodeJS.Timeout | undefined;
+  /** A local barge-in holding the answer until the model hears the caller too (or does not, in time). */
+  private localHold: LocalHold | undefined;
   /** What started the latest barge-in (its report may come later, when the truncation settles). */
   private bargeInTrigger: BargeInTrigger = 'model';
 
@@ -168,6 +171,8 @@ export class CallSession {
         holdMs: this.options.startHoldMs ?? DEFAULT_START_HOLD_MS,
       },
       playoutStallMs: this.options.playoutStallMs ?? DEFAULT_PLAYOUT_STALL_MS,
+      // A local barge-in's false start sends again what the caller did not hear.
+      replayable: (setup?.localBargeInMs ?? this.options.localBargeInMs ?? 0) > 0,
       now: this.now,
       onCap: (responseId, droppedMs) => this.onQueueCap(responseId, droppedMs),
       onFatal: (error) => this.closeCall(error),
@@ -255,11 +260,11 @@ export class CallSession {
     const outbound = this.outbound;
     if (!outbound || this.state === 'ended') return;
     this.speechStarts++;
-    if (this.localConfirmTimer !== undefined) this.settleLocalBargeIn(true);
+    if (this.localHold !== undefined) this.confirmLocalHold(outbound, this.localHold);
     // Everything sent was confirmed played, nothing queued, nothing generating (or what is
     // generating was already interrupted, by the gateway's own VAD): the caller is simply taking
     // their turn. A clear and a truncate at the item's end would be noise.
-    if (this.answerAudible(outbound)) this.bargeIn(outbound);
+    else if (this.answerAudible(outbound)) this.bargeIn(outbound);
     this.options.observer?.speechStarted?.();
   }
 
@@ -270,25 +275,63 @@ export class CallSession {
   }
 
   /**
-   * The gateway's VAD heard the caller start speaking: barge in now rather than after the audio
-   * crossed to the model and its VAD had its fill. The model's own speech start should follow; one
-   * that does not within LOCAL_BARGE_IN_CONFIRM_MS means the VAD took something else for speech
-   * (counted, so an operator sees the false starts).
+   * The gateway's VAD heard the caller start speaking: clear the caller now rather than after the
+   * audio crossed to the model and its VAD had its fill, but only hold the answer (queued, and the
+   * model still generating) until the model hears the caller too. An energy VAD takes a cough or a
+   * door for speech; the model's VAD then says nothing, and the answer goes on from what the caller
+   * heard (`resumeAfterFalseStart`).
    */
   private onLocalSpeech(): void {
     const outbound = this.outbound;
-    if (!outbound || this.state === 'ended' || !this.answerAudible(outbound)) return;
-    if (this.localConfirmTimer !== undefined) this.settleLocalBargeIn(false);
-    this.bargeIn(outbound, 'local');
-    this.localConfirmTimer = setTimeout(() => this.settleLocalBargeIn(false), LOCAL_BARGE_IN_CONFIRM_MS);
-    this.localConfirmTimer.unref();
+    if (!outbound || this.state === 'ended' || this.localHold !== undefined || !this.answerAudible(outbound)) return;
+    const startedAt = this.now();
+    this.settleTruncation('superseded');
+    const newEpoch = this.epochs.advance();
+    const report = outbound.hold(startedAt);
+    const pending = this.clearCaller(newEpoch, report, startedAt);
+    const holdMs = this.options.localBargeInHoldMs ?? DEFAULT_LOCAL_BARGE_IN_HOLD_MS;
+    const timer = setTimeout(() => this.resumeAfterFalseStart(), holdMs);
+    timer.unref();
+    this.localHold = { pending, report, settled: undefined, timer };
+    this.logger.info({ epoch: newEpoch, holdMs, estimateMs: report.heardMs }, 'local barge-in: cleared the caller; holding the answer until the model hears speech');
   }
 
-  private settleLocalBargeIn(confirmed: boolean): void {
-    clearTimeout(this.localConfirmTimer);
-    this.localConfirmTimer = undefined;
+  /** The model heard the caller speak within the hold: the local barge-in stands; everything held is dropped. */
+  private confirmLocalHold(outbound: OutboundAudio, hold: LocalHold): void {
+    this.endLocalHold(hold, true);
+    const startedAt = hold.pending.startedAt;
+    const dropped = outbound.dropAll(this.now());
+    hold.pending.addDropped(dropped.droppedMs);
+    this.options.observer?.bargeInStarted?.(hold.pending.epoch);
+    this.interruptModel('local', hold.pending, hold.report, hold.settled);
+    this.logger.info(
+      { epoch: hold.pending.epoch, trigger: 'local', droppedMs: dropped.droppedMs, estimateMs: hold.report.heardMs, heldMs: this.now() - startedAt },
+      'barge-in: dropped queued audio and cleared the caller',
+    );
+    if (dropped.droppedMs > 0) this.options.observer?.dropped?.('barge-in', dropped.droppedMs);
+  }
+
+  /** The hold ran out without the model hearing speech: a false start; the answer goes on from what the caller heard. */
+  private resumeAfterFalseStart(): void {
+    const hold = this.localHold;
+    const outbound = this.outbound;
+    if (hold === undefined || outbound === undefined || this.state === 'ended') return;
+    this.endLocalHold(hold, false);
+    // The caller's confirmation of the clear dates what it heard; without one, the estimate when
+    // the clear left (short by what played while it crossed: the caller hears that again).
+    const heardMs = hold.settled?.point.heardMs ?? hold.report.heardMs;
+    const resumed = outbound.resume(heardMs);
+    this.agent?.answerResumed(resumed.fromMs);
+    this.logger.warn(
+      { epoch: hold.pending.epoch, heardMs, replayMs: resumed.replayMs, fromMs: resumed.fromMs, source: hold.settled === undefined ? 'estimate' : 'marker' },
+      'local barge-in: the model did not hear the caller speak (a false start?); the answer resumes where the caller stopped hearing it',
+    );
+  }
+
+  private endLocalHold(hold: LocalHold, confirmed: boolean): void {
+    clearTimeout(hold.timer);
+    this.localHold = undefined;
     this.options.observer?.localBargeIn?.(confirmed);
-    if (!confirmed) this.logger.warn('local barge-in: the model did not hear the caller speak (a false start?)');
   }
 
   /**
@@ -297,38 +340,52 @@ export class CallSession {
    * what it is generating, now. Where to truncate is settled when the caller confirms the clear
    * (truncation.ts): audio kept playing while the clear crossed the link.
    */
-  private bargeIn(outbound: OutboundAudio, trigger: BargeInTrigger = 'model'): void {
+  private bargeIn(outbound: OutboundAudio): void {
     const startedAt = this.now();
     this.settleTruncation('superseded');
-    this.bargeInTrigger = trigger;
     const newEpoch = this.epochs.advance();
     const report = outbound.dropAll(startedAt);
+    const pending = this.clearCaller(newEpoch, report, startedAt);
+    this.options.observer?.bargeInStarted?.(newEpoch);
+    this.interruptModel('model', pending, report, undefined);
+    this.logger.info(
+      { epoch: newEpoch, trigger: 'model', droppedMs: report.droppedMs, estimateMs: report.heardMs, responseActive: this.activeResponseId !== undefined },
+      'barge-in: dropped queued audio and cleared the caller',
+    );
+    if (report.droppedMs > 0) this.options.observer?.dropped?.('barge-in', report.droppedMs);
+  }
+
+  /** Tells the caller to clear its player, starting `newEpoch`; returns the truncation that waits for its confirmation. */
+  private clearCaller(newEpoch: number, report: DropReport, startedAt: number): PendingTruncation {
     this.options.transport.clear(newEpoch);
     // Barge-in → silence is measured when the caller confirms the clear (CallerTimings), not here.
     this.timings.cleared(newEpoch, startedAt, this.now());
+    const echo = this.lastEcho?.epoch === newEpoch - 1 ? this.lastEcho : undefined;
+    return new PendingTruncation(newEpoch, report.timeline, startedAt, report.droppedMs, report.heardMs, echo, streamedUntil(echo, this.startedAt));
+  }
 
+  /**
+   * The model cancels the interrupted answer and is truncated at what the caller heard: now when
+   * that is known (`settled`: the clear was confirmed during a local hold; a model without
+   * `heard()`; nothing sent), else when the caller confirms the clear or at the deadline.
+   */
+  private interruptModel(trigger: BargeInTrigger, pending: PendingTruncation, report: DropReport, settled: SettledPoint | undefined): void {
+    this.bargeInTrigger = trigger;
     if (this.activeResponseId !== undefined) this.droppedResponses.add(this.activeResponseId);
     this.bargeIns++;
-    this.options.observer?.bargeInStarted?.(newEpoch);
-    const oldEpoch = newEpoch - 1;
-    const echo = this.lastEcho?.epoch === oldEpoch ? this.lastEcho : undefined;
-    const pending = new PendingTruncation(newEpoch, report.timeline, startedAt, report.droppedMs, report.heardMs, echo, streamedUntil(echo, this.startedAt));
     const model = this.model;
     if (report.timeline.sentMs === 0 || model?.heard === undefined) {
       model?.interrupt(report.heard);
-      const source: TruncateSource = report.timeline.sentMs === 0 ? 'nothing-sent' : 'at-barge-in';
-      this.reportBargeIn(pending, report, source, startedAt);
+      this.reportBargeIn(pending, report, report.timeline.sentMs === 0 ? 'nothing-sent' : 'at-barge-in', pending.startedAt);
+    } else if (settled !== undefined) {
+      model.interrupt(settled.point.heard);
+      this.reportBargeIn(pending, settled.point, 'marker', settled.at);
     } else {
       model.interrupt(HEARD_PENDING);
       this.pendingTruncation = pending;
       const deadlineMs = this.options.truncateDeadlineMs ?? DEFAULT_TRUNCATE_DEADLINE_MS;
-      this.truncateTimer = setTimeout(() => this.settleTruncation('deadline'), deadlineMs);
+      this.truncateTimer = setTimeout(() => this.settleTruncation('deadline'), Math.max(0, pending.startedAt + deadlineMs - this.now()));
     }
-    this.logger.info(
-      { epoch: newEpoch, trigger, droppedMs: report.droppedMs, estimateMs: report.heardMs, responseActive: this.activeResponseId !== undefined },
-      'barge-in: dropped queued audio and cleared the caller',
-    );
-    if (report.droppedMs > 0) this.options.observer?.dropped?.('barge-in', report.droppedMs);
   }
 
   /** Settles the pending barge-in's truncation point now: tells the model and reports it. */
@@ -370,6 +427,10 @@ export class CallSession {
   private onPlayed(epoch: number, playedMs: number): void {
     // The marker behind a clear came back: what had played when the clear arrived is known now.
     if (this.pendingTruncation?.confirmedBy(epoch) === true) this.settleTruncation('marker');
+    const hold = this.localHold;
+    if (hold !== undefined && hold.settled === undefined && hold.pending.confirmedBy(epoch)) {
+      hold.settled = { point: hold.pending.settle(this.now(), this.callerAudioMs), at: this.now() };
+    }
     if (!this.epochs.isCurrent(epoch)) return; // an echo from before a clear
     if (this.lastEcho === undefined || this.lastEcho.epoch !== epoch || playedMs > this.lastEcho.positionMs) {
       this.lastEcho = { epoch, positionMs: playedMs, at: this.now(), callerMs: this.callerAudioMs };
@@ -438,7 +499,8 @@ export class CallSession {
     this.state = 'ended';
     if (this.sampleTimer) clearInterval(this.sampleTimer);
     clearTimeout(this.truncateTimer);
-    clearTimeout(this.localConfirmTimer);
+    if (this.localHold !== undefined) clearTimeout(this.localHold.timer);
+    this.localHold = undefined;
     this.pendingTruncation = undefined; // the model is closed below: nothing left to truncate
     this.agent?.ended({
       reason,
@@ -480,7 +542,7 @@ export class CallSession {
     }
     echoAfterClear(epoch: number, playedMs: number): void {
       const session = this.session;
-      session.pendingTruncation?.echoAfterClear(epoch, playedMs, session.callerAudioMs, session.now());
+      (session.pendingTruncation ?? session.localHold?.pending)?.echoAfterClear(epoch, playedMs, session.callerAudioMs, session.now());
     }
     sentencePlayed(epoch: number, sentenceId: number): void {
       this.session.onSentencePlayed(epoch, sentenceId);
@@ -538,6 +600,22 @@ export class CallSession {
       this.session.onModelClosed(reason, error);
     }
   };
+}
+
+/** A truncation point the caller's confirmation of the clear settled, and when. */
+interface SettledPoint {
+  readonly point: HeardAt;
+  readonly at: number;
+}
+
+/** A local barge-in holding the answer: the clear went, the model has not heard speech yet. */
+interface LocalHold {
+  readonly pending: PendingTruncation;
+  /** What the caller heard when the clear left (the estimate) and the held epoch's timeline. */
+  readonly report: DropReport;
+  /** Set when the caller confirmed the clear during the hold. */
+  settled: SettledPoint | undefined;
+  readonly timer: NodeJS.Timeout;
 }
 
 /**

@@ -13,7 +13,7 @@
  * holds, given back at barge-in, close and once the caller has played everything); a piece is a
  * position and a length in it, so queued audio costs the heap its bytes and one small object per
  * piece, not a buffer and views that survive scavenges while the model runs ahead. The pump takes
- * a piece from the queue together with the pieces queued right behind it of the same epoch, item
+ * a piece from the queue together with the pieces queued right behind it of the same generation, item
  * and sentence, up to `sendChunkMs` in all, and while it holds them waiting for credit, pieces that
  * arrive behind them join too (within the same bound): one send of contiguous ring bytes (a copy
  * only across the ring's wrap point). It never waits for audio that has not arrived — what credit
@@ -25,6 +25,12 @@
  * One credit spend per send, so the caller never holds more than the window (after a downlink stall
  * that emptied its player, at most the prediction lead more: see flow/playout-model.ts).
  *
+ * `hold()` (a local barge-in's guess) stops the sending and restarts the credit and the timeline
+ * with the caller's new epoch, keeping the queue; `resume()` sends again what the caller was sent
+ * and did not hear (kept, with `replayable`, in a SentAudioLog until the caller confirms playing
+ * it), then goes on with the queue. Pieces therefore carry the queue's generation, which only
+ * `dropAll` advances, not the caller's epoch: a piece queued before a hold goes out after it.
+ *
  * Sending is a synchronous drain (`pump`), not an async loop: a piece goes out in the call stack of
  * whatever made it sendable — the model's delivery (`enqueue`), the caller's played report
  * (`played`), or the credit gate's one predictive wake-up timer — so the steady state costs no
@@ -33,11 +39,13 @@
  * closing the call, a barge-in, a fake that echoes at once): the pump does not recurse
  * (`draining`), it loops and re-checks its state after every send.
  */
-import { bytesPerMs, type AudioFormat } from '../audio/format.js';
+import { bytesPerMs, bytesPerSample, type AudioFormat } from '../audio/format.js';
 import { isVoicewireError, vwError, type VoicewireError } from '../errors.js';
 import { AudioQueue } from '../flow/audio-queue.js';
 import { ByteRing } from '../flow/byte-ring.js';
-import { CreditGate } from '../flow/credit-gate.js';
+import { joinReplays, SentAudioLog, type Replay } from '../flow/sent-log.js';
+import { CreditGate, MAX_WINDOW_MS } from '../flow/credit-gate.js';
+import { DEFAULT_LEAD_MS } from '../flow/playout-model.js';
 import type { EpochClock } from '../flow/epoch.js';
 import { PlayoutTracker } from '../flow/playout-tracker.js';
 import { WindowTuner, type WindowChange } from '../flow/window-tuner.js';
@@ -80,6 +88,11 @@ export interface OutboundOptions {
    */
   readonly startCushion?: { readonly ms: number; readonly holdMs: number };
   readonly playoutStallMs: number;
+  /**
+   * Keep what the caller was sent until it confirms playing it, so that `hold()` can be undone by
+   * `resume()` (local barge-in's false starts). Default: off (nothing kept, nothing copied).
+   */
+  readonly replayable?: boolean;
   readonly now: () => number;
   /** The queue was full: the rest of this delivery (`droppedMs`) was not queued. */
   readonly onCap: (responseId: string, droppedMs: number) => void;
@@ -87,10 +100,14 @@ export interface OutboundOptions {
   readonly onFatal: (error: VoicewireError) => void;
 }
 
-/** A queued piece: `length` bytes at `position` in the call's byte ring. */
+/**
+ * A queued piece: `length` bytes at `position` in the call's byte ring. `generation`: the queue's
+ * contents at the time (`dropAll` starts a new one; a piece of an older one is dropped). The
+ * caller's epoch is not the piece's: a piece held over a `hold()` is sent in the epoch after it.
+ */
 interface AudioItem {
   readonly kind: 'audio';
-  readonly epoch: number;
+  readonly generation: number;
   readonly itemId: string;
   readonly sentenceId: number;
   readonly position: number;
@@ -103,7 +120,7 @@ type SendChunk = { -readonly [K in keyof OutboundChunk]: OutboundChunk[K] };
 
 interface SentenceEndItem {
   readonly kind: 'sentence-end';
-  readonly epoch: number;
+  readonly generation: number;
   readonly sentenceId: number;
   readonly durationMs: 0;
 }
@@ -144,7 +161,7 @@ export class OutboundAudio {
   private readonly ring: ByteRing;
   /**
    * The piece the pump has taken from the queue and holds while it waits for credit, with those
-   * that continue it (same epoch, item, sentence) and follow it in the ring: `heldBytes` ≤
+   * that continue it (same generation, item, sentence) and follow it in the ring: `heldBytes` ≤
    * `pieceBytes` in all from `held.position`, sent as one. Undefined when nothing waits.
    */
   private held: AudioItem | undefined;
@@ -171,6 +188,16 @@ export class OutboundAudio {
   /** `whenPlayedOut` callers, woken at every played report, drop and close. */
   private readonly playedOutWaiters = new WaiterList();
   private lastSentItemId: string | undefined;
+  /** The queue's generation: `dropAll` starts a new one (see AudioItem). */
+  private generation = 0;
+  /** What the caller was sent and has not confirmed playing (`replayable`), else undefined. */
+  private readonly sentLog: SentAudioLog | undefined;
+  /** `hold()` stopped the sending until `resume()` or `dropAll()`. */
+  private holding = false;
+  /** Audio sent before a hold that the caller did not hear: it goes out again, before the queue (`resume()`). */
+  private replay: Replay | undefined;
+  private replayIndex = 0;
+  private replayMs = 0;
   /** Most audio the caller held unplayed (ms, by the credit's playout model), over the call. */
   maxBufferedMs = 0;
   /** Times the caller's player ran dry in the middle of an item (the gateway's view). */
@@ -194,21 +221,33 @@ export class OutboundAudio {
     // What the queue's cap admits, the held pieces, and one piece a producer is placing.
     this.ring = new ByteRing(Math.ceil(options.queueMs * this.perMs) + this.heldMaxBytes + this.pieceBytes, Math.min(4096, this.pieceBytes * 2));
     this.stall = new WaitDeadline(options.playoutStallMs, options.now, () => this.stalled());
+    if (options.replayable === true) {
+      // Credit keeps what is sent and unconfirmed within the window and the prediction lead (plus
+      // one send past a window that shrank): the log's bound only stops a bug.
+      const unconfirmedMs = MAX_WINDOW_MS + (options.predictionLeadMs ?? DEFAULT_LEAD_MS);
+      this.sentLog = new SentAudioLog({
+        maxBytes: Math.ceil(unconfirmedMs * this.perMs) + 2 * this.heldMaxBytes,
+        bytesPerMs: this.perMs,
+        frameBytes: bytesPerSample(options.format),
+        maxEntries: 1024,
+      });
+    }
   }
 
   /** Model audio waiting in the gateway: the queue plus the piece held for credit. */
   get queuedMs(): number {
-    return this.queue.queuedMs + this.heldBytes / this.perMs;
+    return this.queue.queuedMs + this.heldBytes / this.perMs + this.replayMs;
   }
 
   /** Bytes of storage the queued audio occupies now (0 when idle). */
   get storageBytes(): number {
-    return this.ring.storageBytes;
+    return this.ring.storageBytes + (this.sentLog?.storageBytes ?? 0) + (this.replay?.bytes.length ?? 0);
   }
 
   /** Most bytes of storage the queued audio may ever occupy (from `queueMs`, `sendChunkMs` and the format). */
   get maxStorageBytes(): number {
-    return this.ring.maxBytes + this.heldMaxBytes; // the ring and its wrap scratch (≤ one send)
+    // The ring and its wrap scratch (≤ one send); the sent log and a replay taken from it.
+    return this.ring.maxBytes + this.heldMaxBytes + 2 * (this.sentLog?.maxBytes ?? 0);
   }
 
   /** The caller's confirmed played position in the current epoch (ms). */
@@ -216,9 +255,14 @@ export class OutboundAudio {
     return this.tracker.playedMs;
   }
 
-  /** True while audio is queued, or sent but not confirmed played. */
+  /** True while audio is queued, or sent but not confirmed played, or held (`hold()`). */
   get hasUnplayed(): boolean {
-    return this.tracker.sentMs > this.tracker.playedMs || this.queuedMs > 0;
+    return this.holding || this.tracker.sentMs > this.tracker.playedMs || this.queuedMs > 0;
+  }
+
+  /** True between `hold()` and `resume()` or `dropAll()`. */
+  get isHolding(): boolean {
+    return this.holding;
   }
 
   /**
@@ -244,7 +288,7 @@ export class OutboundAudio {
 
   /** Queues the end of a sentence (the caller acknowledges it once played). */
   endSentence(sentenceId: number): boolean {
-    const marker: SentenceEndItem = { kind: 'sentence-end', epoch: this.options.epochs.current, sentenceId, durationMs: 0 };
+    const marker: SentenceEndItem = { kind: 'sentence-end', generation: this.generation, sentenceId, durationMs: 0 };
     if (!this.options.pausable) {
       if (!this.queue.tryWrite(marker)) return false;
       this.pump();
@@ -252,7 +296,7 @@ export class OutboundAudio {
     }
     // A zero-length marker always fits; it waits only for the pieces written before it.
     this.writeChain = this.writeChain.then(() => {
-      if (marker.epoch === this.options.epochs.current && this.queue.tryWrite(marker)) this.pump();
+      if (marker.generation === this.generation && this.queue.tryWrite(marker)) this.pump();
     });
     return true;
   }
@@ -262,6 +306,7 @@ export class OutboundAudio {
     const sample = this.credit.played(playedMs);
     const now = this.options.now();
     this.tracker.confirm(playedMs, now);
+    this.sentLog?.played(playedMs);
     if (this.tuner) this.retune((sample && this.tuner.observe(sample, now)) ?? this.tuner.tick(now));
     this.playedOutWaiters.wakeAll();
     this.pump();
@@ -289,24 +334,52 @@ export class OutboundAudio {
    * epoch (the caller was told to clear its player); returns what the caller heard.
    */
   dropAll(now: number): DropReport {
-    const heardMs = this.tracker.estimatePlayed(now);
-    const playing = this.tracker.sentMs > 0 ? this.tracker.itemAt(heardMs) : undefined;
-    const report: DropReport = {
-      droppedMs: this.queuedMs,
-      heardMs,
-      confirmedMs: this.tracker.playedMs,
-      heard: playing && { itemId: playing.itemId, audioEndMs: this.tracker.playedOfItem(playing.itemId, heardMs) },
-      timeline: this.tracker.freeze(),
-    };
+    const report = this.report(now, this.queuedMs);
+    this.generation++;
     this.queue.abort('barge-in');
     this.dropHeld();
     this.ring.clear();
-    this.credit.abort('barge-in'); // drops the pump's credit wake-up
-    this.credit.reset();
-    this.tracker.reset();
-    this.lastSentItemId = undefined;
-    this.playedOutWaiters.wakeAll();
+    this.sentLog?.clear();
+    this.dropReplay();
+    this.holding = false;
+    this.restartTimeline();
     return report;
+  }
+
+  /**
+   * The caller was told to clear its player, on a guess (the gateway's own VAD): stop sending, keep
+   * everything queued, and restart the credit with the new epoch, as `dropAll` would. `resume()`
+   * then sends again what the caller did not hear and goes on with the queue; `dropAll()` makes it
+   * a barge-in. Returns what the caller heard, as `dropAll` does (nothing dropped yet).
+   */
+  hold(now: number): DropReport {
+    const report = this.report(now, 0);
+    this.holding = true;
+    this.stopWaiting(); // the held pieces stay, their wait for credit starts again at resume
+    this.restartTimeline();
+    return report;
+  }
+
+  /**
+   * Ends a hold: what the caller was sent from `heardMs` (on the held epoch's timeline) on goes
+   * out again first, then the queue. Returns the audio sent again (ms) and where it starts on the
+   * old timeline (later than `heardMs` only if the log had to forget unconfirmed audio). Without
+   * `replayable`, nothing is sent again.
+   */
+  resume(heardMs: number): { replayMs: number; fromMs: number } {
+    if (!this.holding) return { replayMs: 0, fromMs: heardMs };
+    this.holding = false;
+    const unheard = this.sentLog?.takeFrom(heardMs);
+    // A replay this hold interrupted: what it had not sent yet follows.
+    const replay = unheard && this.replay ? joinReplays(unheard, this.replay, this.replayIndex, this.perMs) : unheard;
+    this.dropReplay();
+    if (replay !== undefined && replay.entries.length > 0) {
+      this.replay = replay;
+      this.replayMs = replay.durationMs;
+    }
+    this.pump();
+    if (!this.hasUnplayed) this.ring.releaseStorage(); // the caller had heard everything: idle
+    return { replayMs: replay?.durationMs ?? 0, fromMs: unheard?.startMs ?? heardMs };
   }
 
   /**
@@ -336,6 +409,9 @@ export class OutboundAudio {
     this.closed = true;
     this.dropHeld();
     this.ring.clear();
+    this.sentLog?.clear();
+    this.dropReplay();
+    this.holding = false;
     this.stall.cancel();
     this.queue.abort('call ended');
     this.queue.close();
@@ -343,6 +419,34 @@ export class OutboundAudio {
     this.tracker.reset();
     this.playedOutWaiters.failAll(vwError('VW_ERR_CLOSED', 'call ended'));
     this.finished?.resolve();
+  }
+
+  /** What the caller heard of the current epoch at `now` (its timeline frozen), and `droppedMs`. */
+  private report(now: number, droppedMs: number): DropReport {
+    const heardMs = this.tracker.estimatePlayed(now);
+    const playing = this.tracker.sentMs > 0 ? this.tracker.itemAt(heardMs) : undefined;
+    return {
+      droppedMs,
+      heardMs,
+      confirmedMs: this.tracker.playedMs,
+      heard: playing && { itemId: playing.itemId, audioEndMs: this.tracker.playedOfItem(playing.itemId, heardMs) },
+      timeline: this.tracker.freeze(),
+    };
+  }
+
+  /** The caller's player was cleared: credit, the timeline and the sent log start again with the new epoch. */
+  private restartTimeline(): void {
+    this.credit.abort('barge-in'); // drops the pump's credit wake-up
+    this.credit.reset();
+    this.tracker.reset();
+    this.lastSentItemId = undefined;
+    this.playedOutWaiters.wakeAll();
+  }
+
+  private dropReplay(): void {
+    this.replay = undefined;
+    this.replayIndex = 0;
+    this.replayMs = 0;
   }
 
   private retune(change: WindowChange | undefined): void {
@@ -365,24 +469,27 @@ export class OutboundAudio {
   }
 
   private drain(): void {
-    const { epochs, transport } = this.options;
-    // Every pass re-reads the state: a send may have closed the path, dropped the queue or played.
-    while (!this.closed) {
+    // Every pass re-reads the state: a send may have closed the path, dropped the queue, held or played.
+    while (!this.closed && !this.holding) {
+      if (this.replay !== undefined) { // what the caller did not hear before a hold goes first
+        if (this.sendReplayed(this.replay)) continue;
+        return; // waiting for credit
+      }
       let first = this.held;
       if (first === undefined) {
         const item: OutboundItem | undefined = this.queue.tryRead();
         if (item === undefined) return; // empty: the next delivery pumps
-        if (item.epoch !== epochs.current) { // stale (a barge-in came after it was queued): dropped
+        if (item.generation !== this.generation) { // stale (a barge-in came after it was queued): dropped
           if (item.kind === 'audio') this.ring.release(item.position + item.length);
           continue;
         }
         if (item.kind === 'sentence-end') {
-          transport.endSentence(item.epoch, item.sentenceId);
+          this.sentenceEndSent(item.sentenceId);
           continue;
         }
         this.held = first = item;
         this.heldBytes = item.length;
-      } else if (first.epoch !== epochs.current) {
+      } else if (first.generation !== this.generation) {
         this.ring.release(first.position + this.heldBytes);
         this.dropHeld();
         continue;
@@ -396,37 +503,76 @@ export class OutboundAudio {
         return;
       }
       const end = first.position + this.heldBytes;
-      const chunk = this.sendChunk;
-      chunk.epoch = first.epoch;
-      chunk.sentenceId = first.sentenceId;
-      chunk.bytes = this.ring.view(first.position, this.heldBytes);
-      chunk.durationMs = durationMs;
+      const bytes = this.ring.view(first.position, this.heldBytes);
       this.dropHeld();
-      const now = this.options.now();
-      // Dry in the middle of an item: the caller heard a gap (the gateway's estimate).
-      if (first.itemId === this.lastSentItemId && this.tracker.estimatePlayed(now) >= this.tracker.sentMs) {
-        this.underruns++;
-        this.retune(this.tuner?.underrun(now));
-      }
-      // Book the send before making it: a barge-in inside sendAudio must find it on the old timeline.
-      this.tracker.sent(first.itemId, durationMs, now);
-      this.lastSentItemId = first.itemId;
-      this.maxBufferedMs = Math.max(this.maxBufferedMs, this.credit.inFlightMs);
-      transport.sendAudio(chunk);
+      this.send(first.itemId, first.sentenceId, bytes, durationMs);
       // Released only now: a delivery inside sendAudio must not overwrite the bytes being sent.
-      chunk.bytes = EMPTY_BYTES;
       this.ring.release(end);
     }
   }
 
+  /** Sends `bytes` (the credit for them spent) in the current epoch, booked on its timeline. */
+  private send(itemId: string, sentenceId: number, bytes: Uint8Array, durationMs: number): void {
+    const chunk = this.sendChunk;
+    chunk.epoch = this.options.epochs.current;
+    chunk.sentenceId = sentenceId;
+    chunk.bytes = bytes;
+    chunk.durationMs = durationMs;
+    const now = this.options.now();
+    // Dry in the middle of an item: the caller heard a gap (the gateway's estimate).
+    if (itemId === this.lastSentItemId && this.tracker.estimatePlayed(now) >= this.tracker.sentMs) {
+      this.underruns++;
+      this.retune(this.tuner?.underrun(now));
+    }
+    this.sentLog?.audio(itemId, sentenceId, this.tracker.sentMs, bytes);
+    // Book the send before making it: a barge-in inside sendAudio must find it on the old timeline.
+    this.tracker.sent(itemId, durationMs, now);
+    this.lastSentItemId = itemId;
+    this.maxBufferedMs = Math.max(this.maxBufferedMs, this.credit.inFlightMs);
+    this.options.transport.sendAudio(chunk);
+    chunk.bytes = EMPTY_BYTES;
+  }
+
+  private sentenceEndSent(sentenceId: number): void {
+    this.sentLog?.sentenceEnd(sentenceId, this.tracker.sentMs);
+    this.options.transport.endSentence(this.options.epochs.current, sentenceId);
+  }
+
   /**
-   * Adds to the held pieces those queued right behind them that continue `first` (same epoch, item
+   * Sends the next entry of the replay (one send each: they were sends before); false when it waits
+   * for credit. The replay's bytes are its own copy, so nothing is released.
+   */
+  private sendReplayed(replay: Replay): boolean {
+    const entry = replay.entries[this.replayIndex];
+    if (entry === undefined) {
+      this.dropReplay();
+      return true;
+    }
+    if (entry.kind === 'sentence-end') {
+      this.replayIndex++;
+      this.sentenceEndSent(entry.sentenceId);
+      return true;
+    }
+    const durationMs = entry.length / this.perMs;
+    if (!this.credit.trySpend(durationMs)) {
+      this.waitForCredit(durationMs);
+      return false;
+    }
+    this.stall.end();
+    this.replayIndex++;
+    this.replayMs = Math.max(0, this.replayMs - durationMs);
+    this.send(entry.itemId, entry.sentenceId, replay.bytes.subarray(entry.offset, entry.offset + entry.length), durationMs);
+    return true;
+  }
+
+  /**
+   * Adds to the held pieces those queued right behind them that continue `first` (same generation, item
    * and sentence, next in the ring) while the total stays within `limitBytes` (`sendChunkMs`, or
    * the start cushion for a dry player). Only what is already queued joins.
    */
   private gather(first: AudioItem, limitBytes: number): void {
     for (let next = this.queue.peek(); next !== undefined; next = this.queue.peek()) {
-      if (next.kind !== 'audio' || next.epoch !== first.epoch || next.itemId !== first.itemId || next.sentenceId !== first.sentenceId) return;
+      if (next.kind !== 'audio' || next.generation !== first.generation || next.itemId !== first.itemId || next.sentenceId !== first.sentenceId) return;
       if (this.heldBytes + next.length > limitBytes || next.position !== first.position + this.heldBytes) return;
       this.queue.tryRead();
       this.heldBytes += next.length;
@@ -472,6 +618,11 @@ export class OutboundAudio {
   private dropHeld(): void {
     this.held = undefined;
     this.heldBytes = 0;
+    this.stopWaiting();
+  }
+
+  /** No wait for credit or for a cushion is in progress (their timers are off). */
+  private stopWaiting(): void {
     this.stall.end();
     if (this.cushionTimer !== undefined) {
       clearTimeout(this.cushionTimer);
@@ -497,11 +648,11 @@ export class OutboundAudio {
   /** Queues a non-pausable delivery (what does not fit is reported to `onCap`), then sends. */
   private deliver(chunk: ModelAudio): void {
     if (this.closed) return;
-    const epoch = this.options.epochs.current;
+    const generation = this.generation;
     const bytes = chunk.bytes;
     for (let offset = 0; offset < bytes.length; offset += this.pieceBytes) {
       const end = Math.min(offset + this.pieceBytes, bytes.length);
-      if (!this.tryQueue(this.piece(chunk, epoch, offset, end))) {
+      if (!this.tryQueue(this.piece(chunk, generation, offset, end))) {
         this.options.onCap(chunk.responseId, (bytes.length - offset) / this.perMs);
         break;
       }
@@ -523,10 +674,10 @@ export class OutboundAudio {
   /** Queues a pausable delivery piece by piece, waiting for room; each piece is sent when credit allows. */
   private async writePausable(chunk: ModelAudio): Promise<void> {
     if (this.closed) return;
-    const epoch = this.options.epochs.current;
+    const generation = this.generation;
     const bytes = chunk.bytes;
     for (let offset = 0; offset < bytes.length; offset += this.pieceBytes) {
-      const item = this.piece(chunk, epoch, offset, Math.min(offset + this.pieceBytes, bytes.length));
+      const item = this.piece(chunk, generation, offset, Math.min(offset + this.pieceBytes, bytes.length));
       // While it waits for room its bytes wait at the end of the ring (the ring's bound counts one
       // such piece); only one pausable write waits at a time (the chain), so ring order is queue order.
       try {
@@ -537,15 +688,15 @@ export class OutboundAudio {
         throw err;
       }
       this.pump();
-      if (epoch !== this.options.epochs.current) return;
+      if (generation !== this.generation) return;
     }
   }
 
   /** A piece of `chunk` (bytes `offset`..`end`), its bytes copied to the end of the ring. */
-  private piece(chunk: ModelAudio, epoch: number, offset: number, end: number): AudioItem {
+  private piece(chunk: ModelAudio, generation: number, offset: number, end: number): AudioItem {
     const bytes = chunk.bytes;
     const position = this.ring.push(offset === 0 && end === bytes.length ? bytes : bytes.subarray(offset, end));
-    return { kind: 'audio', epoch, itemId: chunk.itemId, sentenceId: chunk.sentenceId, position, length: end - offset, durationMs: (end - offset) / this.perMs };
+    return { kind: 'audio', generation, itemId: chunk.itemId, sentenceId: chunk.sentenceId, position, length: end - offset, durationMs: (end - offset) / this.perMs };
   }
 }
 

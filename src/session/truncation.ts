@@ -166,8 +166,8 @@ export class PendingTruncation {
     readonly timeline: PlayoutTracker,
     /** When the barge-in happened (the session's clock). */
     readonly startedAt: number,
-    /** Audio the barge-in dropped from the gateway (ms). */
-    readonly droppedMs: number,
+    /** Audio the barge-in dropped from the gateway (ms; more at the end of a local hold, `addDropped`). */
+    private dropped: number,
     /** The estimate at the barge-in (what the truncation used to be). */
     readonly estimateAtBargeInMs: number,
     /** The last played report of the interrupted epoch, if any. */
@@ -177,6 +177,16 @@ export class PendingTruncation {
   ) {}
 
   private readonly late: LateEcho[] = [];
+
+  /** Audio the barge-in dropped from the gateway (ms). */
+  get droppedMs(): number {
+    return this.dropped;
+  }
+
+  /** A local hold ended in the barge-in: what it held was dropped too. */
+  addDropped(ms: number): void {
+    this.dropped += ms;
+  }
 
   /** An echo of a mark sent before a clear (played just before it arrived, or flushed by it). */
   echoAfterClear(epoch: number, positionMs: number, callerMs: number, at: number): void {

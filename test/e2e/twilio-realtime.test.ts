@@ -51,7 +51,7 @@ describe('Twilio ⇄ Realtime through the gateway', { concurrency: false }, () =
     await caller.stop();
   });
 
-  test('LOCAL_BARGE_IN_MS=40: the gateway interrupts on its own VAD before the model hears the caller; the model\'s speech start only confirms it', async () => {
+  test('LOCAL_BARGE_IN_MS=40: the gateway clears the caller on its own VAD before the model hears the caller; the model\'s speech start confirms it and the answer is cancelled', async () => {
     // 10 s at 3× takes 3.3 s: still generating at the barge-in, so the gateway cancels it.
     const r = await startGateway({ LOCAL_BARGE_IN_MS: '40' }, { answerMs: 10_000, speedFactor: 3, detectionDelayMs: DETECTION_DELAY_MS });
     running.push(r);
@@ -61,11 +61,14 @@ describe('Twilio ⇄ Realtime through the gateway', { concurrency: false }, () =
     await caller.waitUntil(() => caller.playedMs >= 2_000, 10_000);
     const speaking = caller.sendSpeech(toneSamples(1_000));
     await caller.waitUntil(() => caller.clears.length >= 1, 5_000);
+    const clearedAt = caller.clears.last()!.at + (performance.now() - caller.now()); // on performance.now(), the fake model's clock
     const heardAtClearMs = caller.playedMs - caller.heardSince(caller.clears.last()!.at);
     await model.waitFor(() => model.log.speechStartedAt.length >= 2 && model.truncates.length >= 1, 'the model\'s VAD and the truncate', 5_000);
-    // The cancel crossed the model socket ahead of the caller audio the fake's VAD needed (100 ms).
+    // The clear reached the caller before the model's VAD had its 100 ms; the answer was held, not
+    // cancelled, until the model's speech start confirmed the caller speaks.
+    assert.ok(clearedAt < model.log.speechStartedAt[1]!.at, 'the caller was cleared before the model heard it');
     assert.equal(model.cancels.length, 1);
-    assert.ok(model.cancels[0]!.at < model.log.speechStartedAt[1]!.at, 'the gateway cancelled before the model heard the caller');
+    assert.ok(model.cancels[0]!.at >= model.log.speechStartedAt[1]!.at, 'the answer was cancelled on the model\'s confirmation');
     assert.equal(model.truncates[0]!.ok, true);
     assert.ok(Math.abs(model.truncates[0]!.audioEndMs - heardAtClearMs) <= 40, `truncate ${model.truncates[0]!.audioEndMs} ms, heard ${heardAtClearMs} ms`);
     // The next answer's audio came down the model socket after its speech start: handled by now.
@@ -75,6 +78,35 @@ describe('Twilio ⇄ Realtime through the gateway', { concurrency: false }, () =
     const local = (await r.gateway.context.metrics.localBargeIns.get()).values.map((v) => [v.labels.confirmed, v.value]);
     assert.deepEqual(local, [['true', 1]]);
     await speaking;
+    assert.deepEqual(caller.violations.toArray(), []);
+    await caller.stop();
+  });
+
+  test('LOCAL_BARGE_IN_MS=40, a 60 ms click the model does not call speech: the caller is cleared, then hears the rest of the answer from where it stopped', async () => {
+    // 6 s at 3× takes 2 s: still generating at the click; the fake's VAD wants 100 ms, the click has 60.
+    const answerMs = 6_000;
+    const r = await startGateway({ LOCAL_BARGE_IN_MS: '40', LOCAL_BARGE_IN_HOLD_MS: '500' }, { answerMs, speedFactor: 3, detectionDelayMs: DETECTION_DELAY_MS });
+    running.push(r);
+    const model = r.model!;
+    const caller = await r.call();
+    await askQuestion(caller);
+    await caller.waitUntil(() => caller.playedMs >= 1_500, 10_000);
+    await caller.sendSpeech(toneSamples(60));
+    await caller.waitUntil(() => caller.clears.length >= 1, 5_000);
+    const playedAtClear = caller.playedMs;
+    await caller.waitUntil(() => caller.playedMs > playedAtClear, 5_000, 'the answer resumes');
+    await model.waitFor(() => model.log.responses.length >= 1, 'the answer generated to its end', 10_000);
+    await caller.waitUntil(() => caller.playedMs >= answerMs - 40 && caller.bufferedMs === 0, 15_000, 'the answer played out');
+    console.log(`# false start: played ${caller.playedMs.toFixed(1)} ms of a ${answerMs} ms answer`);
+    // Heard once: the replay starts where the caller's confirmation of the clear says it stopped
+    // (a repeat or a gap would show as more or less than the answer).
+    assert.ok(Math.abs(caller.playedMs - answerMs) <= 40, `played ${caller.playedMs} ms of a ${answerMs} ms answer`);
+    assert.equal(caller.clears.length, 1);
+    assert.equal(model.log.speechStartedAt.length, 1, 'the model heard the question only');
+    assert.equal(model.cancels.length, 0);
+    assert.equal(model.truncates.length, 0);
+    const local = (await r.gateway.context.metrics.localBargeIns.get()).values.map((v) => [v.labels.confirmed, v.value]);
+    assert.deepEqual(local, [['false', 1]]);
     assert.deepEqual(caller.violations.toArray(), []);
     await caller.stop();
   });

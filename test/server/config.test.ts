@@ -83,6 +83,19 @@ describe('loadConfig', () => {
     assert.deepEqual(outside.problems, ['LOCAL_BARGE_IN_MS=501 is outside 0–500']);
   });
 
+  test('LOCAL_BARGE_IN_HOLD_MS: 1 000 by default, 100–5 000', () => {
+    for (const [value, expected] of [[undefined, 1_000], ['600', 600]] as const) {
+      const result = loadConfig(value === undefined ? {} : { LOCAL_BARGE_IN_HOLD_MS: value });
+      assert.ok(result.ok);
+      assert.equal(result.config.localBargeInHoldMs, expected);
+    }
+    for (const value of ['99', '5001']) {
+      const result = loadConfig({ LOCAL_BARGE_IN_HOLD_MS: value });
+      assert.ok(!result.ok);
+      assert.deepEqual(result.problems, [`LOCAL_BARGE_IN_HOLD_MS=${value} is outside 100–5000`]);
+    }
+  });
+
   test('every bad value is reported with its own message', () => {
     const result = loadConfig({
       PORT: 'eighty',

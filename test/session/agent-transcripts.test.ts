@@ -37,6 +37,23 @@ describe('AgentTranscripts', () => {
     ]);
   });
 
+  test('rebase (a false start resumed at 1 500 ms): positions of the new epoch count from there', () => {
+    const { t, out } = recorder();
+    t.started('r1');
+    t.text('r1', 'aaaa bbbb');
+    t.audio('r1', 1000);
+    t.done('r1', 0);
+    t.started('r2');
+    t.text('r2', 'cccc dddd eeee ffff');
+    t.audio('r2', 2000);
+    t.rebase(1500);
+    t.played(0);
+    assert.deepEqual(out, [{ responseId: 'r1', text: 'aaaa bbbb', interrupted: false, unheard: null, heardMs: null }], 'r1 ended before the resume point');
+    t.audio('r2', 1000); // r2 is 3 s now: it ends at 1 500 of the new epoch
+    t.bargeIn(1000); // r2 started at 1 000 of the old epoch, 500 before the new one's 0: 1 500 of its 3 000 heard
+    assert.deepEqual(out[1], { responseId: 'r2', text: 'cccc dddd', interrupted: true, unheard: 'eeee ffff', heardMs: 1500 });
+  });
+
   test('a response still being generated is cut even if all its audio so far was heard', () => {
     const { t, out } = recorder();
     t.started('r1');

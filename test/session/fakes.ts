@@ -13,6 +13,8 @@ export class RecordingTransport implements CallerTransport {
   readonly kind = 'twilio' as const;
   events!: TransportEvents;
   readonly calls: TransportCall[] = [];
+  /** The bytes of every audio send, in order, with its epoch (copies: the chunk's view is reused). */
+  readonly sentBytes: { epoch: number; bytes: Uint8Array }[] = [];
   buffered = 0;
 
   attach(events: TransportEvents): void {
@@ -20,6 +22,7 @@ export class RecordingTransport implements CallerTransport {
   }
   sendAudio(chunk: OutboundAudio): void {
     this.calls.push({ kind: 'audio', epoch: chunk.epoch, sentenceId: chunk.sentenceId, durationMs: chunk.durationMs });
+    this.sentBytes.push({ epoch: chunk.epoch, bytes: chunk.bytes.slice() });
   }
   endSentence(epoch: number, sentenceId: number): void {
     this.calls.push({ kind: 'sentence-end', epoch, sentenceId });

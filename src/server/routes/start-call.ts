@@ -62,6 +62,7 @@ export function startCall(ctx: GatewayContext, options: StartCallOptions): CallS
     startCushionMs: config.startCushionMs,
     startHoldMs: config.startHoldMs,
     localBargeInMs: config.localBargeInMs,
+    localBargeInHoldMs: config.localBargeInHoldMs,
     observer,
     ...(ctx.agent ? { agent: { services: ctx.agent, ...(options.transfer ? { transfer: options.transfer } : {}) } } : {}),
   });
