@@ -7,6 +7,11 @@
  * underruns while the answer played, what had played when the `clear` arrived (the reference for
  * the truncate error), stale audio heard after the caller began speaking, and whether the next
  * answer came. Prints one `{"type":"result",…}` line (BenchCallerResult), then hangs up.
+ *
+ * With `clickMs` the caller makes a click instead (a tone shorter than the model's VAD wants): with
+ * LOCAL_BARGE_IN_MS the gateway clears the caller on it and, the model hearing no speech, resumes
+ * the answer; the result then says how long the caller heard nothing and how far the seam is off
+ * (the whole answer played, minus its length: a repeat is positive, a skip negative).
  */
 import { performance } from 'node:perf_hooks';
 import { FakeTwilioCaller, toneSamples } from '../../test/fakes/twilio-caller.js';
@@ -18,7 +23,13 @@ interface Options {
   readonly bargeInAtMs: number;
   /** How long the caller speaks over it (ms). */
   readonly speechMs: number;
+  /** A click of this many ms instead of speech, and the answer's length: a false start (see above). */
+  readonly clickMs?: number;
+  readonly answerMs?: number;
 }
+
+/** After the answer resumed: it played out when nothing is buffered and nothing has arrived for this long. */
+const PLAYED_OUT_QUIET_MS = 1_000;
 
 const DEADLINE_MS = 60_000;
 
@@ -45,7 +56,7 @@ async function main(): Promise<void> {
   const lengths = underruns.map((u) => (u.end ?? speechStartsAt) - u.start);
   const playedAtSpeechMs = caller.playedMs;
   const clearsBefore = caller.clears.total;
-  const interrupting = caller.sendSpeech(toneSamples(speechMs));
+  const interrupting = caller.sendSpeech(toneSamples(options.clickMs ?? speechMs));
   await caller.waitUntil(() => caller.clears.total > clearsBefore, 15_000, 'the clear');
   const clear = caller.clears.last()!;
   // Nothing plays after the clear until the next answer (which waits for the truncate): what had
@@ -56,10 +67,30 @@ async function main(): Promise<void> {
   const playedAtClear = caller.playedMs;
   let nextAnswerAfterMs: number | undefined;
   try {
-    await caller.waitUntil(() => caller.playedMs > playedAtClear, 20_000, 'the next answer');
+    await caller.waitUntil(() => caller.playedMs > playedAtClear, 20_000, options.clickMs === undefined ? 'the next answer' : 'the answer resumed');
     nextAnswerAfterMs = caller.now() - clear.at;
   } catch {
     nextAnswerAfterMs = undefined;
+  }
+  let resume: BenchCallerResult['resume'];
+  if (options.clickMs !== undefined && nextAnswerAfterMs !== undefined) {
+    const resumedAt = caller.now();
+    let seen = caller.received.total;
+    let lastMessageAt = resumedAt;
+    await caller.waitUntil(() => {
+      if (caller.received.total !== seen) {
+        seen = caller.received.total;
+        lastMessageAt = caller.now();
+      }
+      return caller.bufferedMs === 0 && caller.now() - lastMessageAt > PLAYED_OUT_QUIET_MS;
+    }, DEADLINE_MS, 'the resumed answer played out');
+    const after = caller.underruns.filter((u) => u.start > resumedAt && u.start < lastMessageAt);
+    resume = {
+      gapMs: nextAnswerAfterMs,
+      seamMs: caller.playedMs - (options.answerMs ?? 0),
+      underruns: after.length,
+      longestUnderrunMs: Math.max(0, ...after.map((u) => (u.end ?? lastMessageAt) - u.start)),
+    };
   }
   const result: BenchCallerResult = {
     type: 'result',
@@ -79,6 +110,7 @@ async function main(): Promise<void> {
     speechStartsAtWall: wallOffset + speechStartsAt,
     clearAtWall: wallOffset + clear.at,
     maxTickLateMs: caller.clockStall.maxLateMs,
+    ...(resume === undefined ? {} : { resume }),
   };
   emit(result as unknown as Record<string, unknown>);
   await caller.stop();

@@ -31,6 +31,19 @@ export interface BenchCallerResult {
   readonly clearAtWall: number;
   /** Latest the caller's 10 ms loop ran (its frames and mark echoes wait for it), ms. */
   readonly maxTickLateMs: number;
+  /** After a click (`clickMs`): how the answer resumed. */
+  readonly resume?: ResumeFigures;
+}
+
+/** A local barge-in's false start, on the caller's clock (ms). */
+export interface ResumeFigures {
+  /** The clear arrived → the answer played again: what the caller heard of the hold. */
+  readonly gapMs: number;
+  /** All of the answer the caller played − the answer's length: a repeat is positive, a skip negative. */
+  readonly seamMs: number;
+  /** Dry periods after the answer resumed, while it streamed. */
+  readonly underruns: number;
+  readonly longestUnderrunMs: number;
 }
 
 /**
@@ -76,6 +89,7 @@ export interface RunFigures {
   readonly violations?: readonly string[];
   readonly stale?: StaleBreakdown;
   readonly maxTickLateMs?: number;
+  readonly resume?: ResumeFigures;
 }
 
 /** The breakdown from the caller's wall times and the gateway's stamps (null where one is missing). */

@@ -5,6 +5,7 @@
  *   sudo npm run bench:netimpair -- [--scenario a,b,c] [--runs N] [--window 800|auto] [--bargein-at MS]
  *     [--server-sysctl net.ipv4.tcp_<name>=<n> ...]   (the gateway host's TCP settings, e.g. thin-stream timeouts)
  *     [--gateway-env KEY=value ...]                    (gateway settings, e.g. START_CUSHION_MS=0 for an A/B)
+ *     [--click-ms N]                                   (a click instead of speech: a local barge-in's false start)
  *
  * Scenarios (issue 14, part 2):
  *   a  RTT 100 ms, 5 % loss each way, cubic                       (default 10 runs)
@@ -20,6 +21,10 @@
  * 10 000), then the caller speaks over it. Per run: underruns while the answer streamed, stale
  * audio heard after the caller began speaking, and the truncate error — the model's
  * `audio_end_ms` minus what the caller had actually played when the `clear` reached it.
+ * With `--click-ms` (and `--gateway-env LOCAL_BARGE_IN_MS=40`) the caller clicks instead of
+ * speaking, too short for the model's VAD: per run, how long the caller heard nothing (clear → the
+ * answer resumed) and the seam (all of the answer the caller played − its length: a repeat is
+ * positive, a skip negative), and underruns after the resume; no truncate is expected.
  * The instance is always taken down at the end.
  */
 import { execFileSync } from 'node:child_process';
@@ -61,6 +66,8 @@ interface Args {
   readonly serverSysctls: readonly string[];
   /** `KEY=value` gateway settings on top of the bench's (e.g. START_CUSHION_MS=0 for an A/B). */
   readonly gatewayEnv: Readonly<Record<string, string>>;
+  /** A click of this many ms instead of the caller's speech (a false start), else undefined. */
+  readonly clickMs: number | undefined;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -88,7 +95,9 @@ function parseArgs(argv: readonly string[]): Args {
     if (setting === null) throw new Error(`--gateway-env takes KEY=value, not ${JSON.stringify(raw)}`);
     gatewayEnv[setting[1]!] = setting[2]!;
   }
-  return { scenarios, runs, window, bargeInAtMs, serverSysctls, gatewayEnv };
+  const clickMs = value('--click-ms') === undefined ? undefined : Number(value('--click-ms'));
+  if (clickMs !== undefined && !(Number.isSafeInteger(clickMs) && clickMs >= 20 && clickMs <= 90)) throw new Error('--click-ms must be 20–90 (the fake model\'s VAD wants 100)');
+  return { scenarios, runs, window, bargeInAtMs, serverSysctls, gatewayEnv, clickMs };
 }
 
 function git(args: readonly string[]): string {
@@ -103,7 +112,7 @@ function git(args: readonly string[]): string {
 async function oneRun(run: number, url: string, args: Args, truncates: JsonLine[], timings: JsonLine[]): Promise<RunFigures> {
   const before = truncates.length;
   const timingsBefore = timings.length;
-  const caller = new ChildScript(NAME, 'client', 'bench/netimpair/caller.ts', [url, JSON.stringify({ bargeInAtMs: args.bargeInAtMs, speechMs: 1_000 })], RUN_DEADLINE_MS);
+  const caller = new ChildScript(NAME, 'client', 'bench/netimpair/caller.ts', [url, JSON.stringify({ bargeInAtMs: args.bargeInAtMs, speechMs: 1_000, clickMs: args.clickMs, answerMs: ANSWER_MS })], RUN_DEADLINE_MS);
   try {
     const result = (await caller.waitFor('result', RUN_DEADLINE_MS)) as unknown as BenchCallerResult;
     await caller.exited;
@@ -115,9 +124,14 @@ async function oneRun(run: number, url: string, args: Args, truncates: JsonLine[
     const source = truncate === undefined ? undefined : changedSource(previous, truncate);
     const truncateMs = truncate === undefined ? undefined : Number(truncate.audioEndMs);
     const uncertaintyMs = truncate === undefined ? undefined : Number(truncate.uncertaintySumMs) - Number(previous?.uncertaintySumMs ?? 0);
+    // A false start must resume the answer and truncate nothing; a barge-in truncates once.
+    const error = args.clickMs === undefined
+      ? (mine.length === 1 ? undefined : `${mine.length} truncates in the run`)
+      : (mine.length !== 0 ? `${mine.length} truncates after a click` : result.resume === undefined ? 'the answer did not resume' : undefined);
     return {
-      run, ok: truncate !== undefined && mine.length === 1,
-      ...(mine.length === 1 ? {} : { error: `${mine.length} truncates in the run` }),
+      run, ok: error === undefined,
+      ...(error === undefined ? {} : { error }),
+      ...(result.resume === undefined ? {} : { resume: result.resume }),
       underruns: result.underruns, underrunMs: result.underrunMs, longestUnderrunMs: result.longestUnderrunMs,
       ...(result.underrunsAtMs.length === 0 ? {} : { underrunsAtMs: result.underrunsAtMs }),
       firstAudioMs: result.firstAudioMs, maxBufferedMs: result.maxBufferedMs, staleMs: result.staleMs, heardAtClearMs: result.heardAtClearMs,
@@ -198,19 +212,36 @@ async function runScenario(key: string, scenario: Scenario, args: Args): Promise
     maxAbsTruncateErrorMs: errors.length === 0 ? undefined : Math.max(...errors),
     truncatesWithin40Ms: errors.filter((e) => e <= TRUNCATE_GOAL_MS).length,
     loss: lossCounters(status),
+    ...(args.clickMs === undefined ? {} : { resume: resumeSummary(ok) }),
   };
   return {
     title: scenario.title, impairment: scenario.impairment, window: args.window, bargeInAtMs: args.bargeInAtMs, answerMs: ANSWER_MS,
     ...(args.serverSysctls.length === 0 ? {} : { serverSysctls: args.serverSysctls }),
-    ...(Object.keys(args.gatewayEnv).length === 0 ? {} : { gatewayEnv: args.gatewayEnv }), summary, runs: figures,
+    ...(Object.keys(args.gatewayEnv).length === 0 ? {} : { gatewayEnv: args.gatewayEnv }),
+    ...(args.clickMs === undefined ? {} : { clickMs: args.clickMs }), summary, runs: figures,
+  };
+}
+
+/** A false-start series: the caller's gap, the seam, underruns after the resume. */
+function resumeSummary(ok: readonly RunFigures[]): Record<string, unknown> {
+  const resumed = ok.flatMap((f) => (f.resume === undefined ? [] : [f.resume]));
+  const seams = resumed.map((r) => Math.abs(r.seamMs));
+  return {
+    medianGapMs: median(resumed.map((r) => r.gapMs)),
+    medianSeamMs: median(resumed.map((r) => r.seamMs)),
+    maxAbsSeamMs: seams.length === 0 ? undefined : Math.max(...seams),
+    seamsWithin40Ms: seams.filter((e) => e <= TRUNCATE_GOAL_MS).length,
+    runsWithoutUnderrunAfterResume: resumed.filter((r) => r.underruns === 0).length,
   };
 }
 
 function rowsOf(key: string, result: Record<string, unknown>): Row[] {
   return (result.runs as RunFigures[]).map((f) => ({
     scenario: key, run: f.run, underruns: f.underruns ?? '—', 'longest underrun ms': f.longestUnderrunMs ?? '—',
-    'stale ms': f.staleMs ?? '—', 'heard at clear ms': f.heardAtClearMs ?? '—', 'truncate ms': f.truncateMs ?? '—',
-    'error ms': f.truncateErrorMs ?? '—', source: f.truncateSource ?? f.error ?? '—',
+    'stale ms': f.staleMs ?? '—', 'heard at clear ms': f.heardAtClearMs ?? '—',
+    ...(f.resume === undefined
+      ? { 'truncate ms': f.truncateMs ?? '—', 'error ms': f.truncateErrorMs ?? '—', source: f.truncateSource ?? f.error ?? '—' }
+      : { 'gap ms': f.resume.gapMs, 'seam ms': f.resume.seamMs, 'underruns after': f.resume.underruns, error: f.error ?? '—' }),
   }));
 }
 
@@ -231,8 +262,11 @@ async function main(): Promise<void> {
   const scenarios: Record<string, unknown> = { ...previous };
   for (const key of args.scenarios) {
     // Every series is kept: `<scenario>-window-<w>@<commit>`, a re-run on the same commit adds `#2`, …
-    const tuning = [...args.serverSysctls.map((setting) => setting.replace('net.ipv4.', '')), ...Object.entries(args.gatewayEnv).map(([k, v]) => `${k}=${v}`)]
-      .map((setting) => `+${setting}`).join('');
+    const tuning = [
+      ...args.serverSysctls.map((setting) => setting.replace('net.ipv4.', '')),
+      ...Object.entries(args.gatewayEnv).map(([k, v]) => `${k}=${v}`),
+      ...(args.clickMs === undefined ? [] : [`click${args.clickMs}`]),
+    ].map((setting) => `+${setting}`).join('');
     const base = `${key}-window-${args.window}${tuning}@${commit}`;
     let id = base;
     for (let n = 2; scenarios[id] !== undefined; n++) id = `${base}#${n}`;

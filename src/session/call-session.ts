@@ -23,7 +23,7 @@ import { AgentBridge } from './agent-bridge.js';
 import { OutboundAudio, type DropReport } from './outbound.js';
 import type { CallStart, TransportEvents } from '../transports/transport.js';
 import { RecentIds } from './recent-ids.js';
-import type { BargeInTrigger, SessionSample, TruncateSource } from './observer.js';
+import type { BargeInTrigger, SessionSample, SilenceReport, TruncateSource } from './observer.js';
 import { PendingTruncation, streamedUntil, type EchoStamp, type HeardAt } from './truncation.js';
 import { CallerTimings } from './caller-timings.js';
 import { LocalSpeechDetector } from './local-speech.js';
@@ -292,7 +292,7 @@ export class CallSession {
     const holdMs = this.options.localBargeInHoldMs ?? DEFAULT_LOCAL_BARGE_IN_HOLD_MS;
     const timer = setTimeout(() => this.resumeAfterFalseStart(), holdMs);
     timer.unref();
-    this.localHold = { pending, report, settled: undefined, timer };
+    this.localHold = { pending, report, settled: undefined, silence: undefined, timer };
     this.logger.info({ epoch: newEpoch, holdMs, estimateMs: report.heardMs }, 'local barge-in: cleared the caller; holding the answer until the model hears speech');
   }
 
@@ -304,6 +304,7 @@ export class CallSession {
     hold.pending.addDropped(dropped.droppedMs);
     this.options.observer?.bargeInStarted?.(hold.pending.epoch);
     this.interruptModel('local', hold.pending, hold.report, hold.settled);
+    if (hold.silence !== undefined) this.options.observer?.silenced?.(hold.silence);
     this.logger.info(
       { epoch: hold.pending.epoch, trigger: 'local', droppedMs: dropped.droppedMs, estimateMs: hold.report.heardMs, heldMs: this.now() - startedAt },
       'barge-in: dropped queued audio and cleared the caller',
@@ -438,7 +439,9 @@ export class CallSession {
     this.outbound?.played(playedMs);
     this.agent?.played(playedMs);
     const { silence, firstAudio } = this.timings.played(epoch, playedMs, this.now());
-    if (silence) this.options.observer?.silenced?.(silence);
+    // A hold's clear is a barge-in only once the model confirms it: its silence is reported then.
+    if (silence && this.localHold !== undefined) this.localHold.silence = silence;
+    else if (silence) this.options.observer?.silenced?.(silence);
     if (firstAudio) this.options.observer?.firstAudio?.(firstAudio);
   }
 
@@ -615,6 +618,8 @@ interface LocalHold {
   readonly report: DropReport;
   /** Set when the caller confirmed the clear during the hold. */
   settled: SettledPoint | undefined;
+  /** The clear → silence report, held back until the hold is a barge-in. */
+  silence: SilenceReport | undefined;
   readonly timer: NodeJS.Timeout;
 }
 

@@ -36,6 +36,8 @@ function startCall(localBargeInMs: number | undefined, localBargeInHoldMs?: numb
   const model = new HearingModel(false, TWILIO_FORMAT);
   const bargeIns: BargeInReport[] = [];
   const localBargeIns: boolean[] = [];
+  /** The barge-in's observer events in order (what the tracer and the metrics see). */
+  const observed: string[] = [];
   const clock = { ms: 0 };
   const session = new CallSession({
     transport,
@@ -47,10 +49,15 @@ function startCall(localBargeInMs: number | undefined, localBargeInHoldMs?: numb
     now: () => clock.ms,
     ...(localBargeInMs === undefined ? {} : { localBargeInMs }),
     ...(localBargeInHoldMs === undefined ? {} : { localBargeInHoldMs }),
-    observer: { bargeIn: (r) => bargeIns.push(r), localBargeIn: (confirmed) => localBargeIns.push(confirmed) },
+    observer: {
+      bargeIn: (r) => (bargeIns.push(r), observed.push('bargeIn')),
+      bargeInStarted: (epoch) => observed.push(`bargeInStarted ${epoch}`),
+      silenced: (r) => observed.push(`silenced ${r.epoch} ${r.clearToSilenceMs}`),
+      localBargeIn: (confirmed) => localBargeIns.push(confirmed),
+    },
   });
   transport.events.start({ callId: 'CA1', streamId: 'MZ1', parameters: {}, format: TWILIO_FORMAT });
-  return { session, transport, model, bargeIns, localBargeIns, clock };
+  return { session, transport, model, bargeIns, localBargeIns, observed, clock };
 }
 
 type Call = ReturnType<typeof startCall>;
@@ -119,6 +126,8 @@ describe('CallSession, local barge-in', () => {
     assert.equal(report.estimateAtBargeInMs, 300);
     assert.equal(report.settledAfterMs, 50);
     assert.equal(report.droppedMs, 2_200, 'everything held was dropped');
+    // The clear's silence (back during the hold) is reported once it is a barge-in, after it.
+    assert.deepEqual(h.observed, ['bargeInStarted 1', 'bargeIn', 'silenced 1 50']);
     mock.timers.tick(HOLD_MS);
     assert.deepEqual(h.localBargeIns, [true], 'settled once');
     assert.equal(h.transport.sentMs(1), 0);
@@ -158,6 +167,7 @@ describe('CallSession, local barge-in', () => {
     assert.deepEqual(h.localBargeIns, [false]);
     assert.deepEqual(interrupts(h), []);
     assert.equal(h.bargeIns.length, 0);
+    assert.deepEqual(h.observed, [], 'a false start is no barge-in');
     // From 350 ms on: the 450 ms the clear took back, then the queue, seamless, as far as credit
     // goes (the queue's pieces are the delivery's 100 ms ones: three fit the 350 ms left).
     assert.equal(h.transport.sentMs(1), 750);
