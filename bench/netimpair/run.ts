@@ -175,7 +175,9 @@ async function runScenario(key: string, scenario: Scenario, args: Args): Promise
   const timings: JsonLine[] = [];
   const env: Record<string, string> = { MAX_QUEUED_AUDIO_MS: '30000', CREDIT_WINDOW_MS: args.window, ...args.gatewayEnv };
   const gateway = new ChildScript(
-    NAME, 'server', 'test/e2e/netimpair/gateway-side.ts', [JSON.stringify(env), JSON.stringify({ answerMs: ANSWER_MS, speedFactor: SPEED_FACTOR })],
+    NAME, 'server', 'test/e2e/netimpair/gateway-side.ts',
+    // The gateway lives as long as the series may take (a series of false starts runs ≈ 200 s).
+    [JSON.stringify(env), JSON.stringify({ answerMs: ANSWER_MS, speedFactor: SPEED_FACTOR, selfDeadlineMs: (runs + 2) * RUN_DEADLINE_MS })],
     (runs + 2) * RUN_DEADLINE_MS, (line) => {
       if (line.type === 'truncate') truncates.push(line);
       if (line.type === 'barge-in-timing') timings.push(line);

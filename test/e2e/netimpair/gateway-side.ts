@@ -35,7 +35,7 @@ const READ_EVERY_MS = 20;
 const PRINT_EVERY_MS = 100;
 /** How often the kernel's send queue of the caller sockets is read (one `ss` run at a time). */
 const SS_EVERY_MS = 250;
-/** Longest this process lives: the parent's whole test stays well under this. */
+/** Longest this process lives unless the parent says (`selfDeadlineMs`): the e2e test stays well under it. */
 const SELF_DEADLINE_MS = 180_000;
 
 /** Largest Send-Q (bytes) among established TCP sockets on local `port`, from `ss -Htn`. */
@@ -56,7 +56,7 @@ function emit(message: Record<string, unknown>): void {
 
 async function main(): Promise<void> {
   const env = JSON.parse(process.argv[2] ?? '{}') as Record<string, string>;
-  const fakeOptions = JSON.parse(process.argv[3] ?? '{}') as { answerMs?: number; speedFactor?: number };
+  const fakeOptions = JSON.parse(process.argv[3] ?? '{}') as { answerMs?: number; speedFactor?: number; selfDeadlineMs?: number };
   const fake = await FakeRealtimeServer.start({
     answerMs: fakeOptions.answerMs ?? 20_000,
     speedFactor: fakeOptions.speedFactor ?? 5,
@@ -153,7 +153,7 @@ async function main(): Promise<void> {
   process.stdin.on('end', () => stop('stdin closed'));
   process.stdin.on('close', () => stop('stdin closed'));
   process.stdin.resume();
-  setTimeout(() => stop('self deadline'), SELF_DEADLINE_MS).unref();
+  setTimeout(() => stop('self deadline'), fakeOptions.selfDeadlineMs ?? SELF_DEADLINE_MS).unref();
 
   emit({ type: 'listening', port: address.port });
 }
