@@ -139,7 +139,10 @@ async function oneRun(run: number, url: string, args: Args, truncates: JsonLine[
       ...(source === undefined ? {} : { truncateSource: source }),
       ...(uncertaintyMs === undefined ? {} : { uncertaintyMs }),
       clearAfterMs: result.clearAfterMs, nextAnswerAfterMs: result.nextAnswerAfterMs, violations: result.violations,
-      ...(stamps === undefined ? {} : { stale: staleBreakdown(result, stamps as unknown as Parameters<typeof staleBreakdown>[1]) }),
+      // The harness stamps the clear at the model's interrupt (test/e2e/netimpair/barge-in-timing.ts):
+      // since local barge-in holds the answer (eighth round) that is the model's confirmation, not the
+      // clear, so a series with LOCAL_BARGE_IN_MS gets no breakdown.
+      ...(stamps === undefined || localBargeIn(args) ? {} : { stale: staleBreakdown(result, stamps as unknown as Parameters<typeof staleBreakdown>[1]) }),
       maxTickLateMs: result.maxTickLateMs,
     };
   } catch (err) {
@@ -147,6 +150,10 @@ async function oneRun(run: number, url: string, args: Args, truncates: JsonLine[
   } finally {
     await caller.stop();
   }
+}
+
+function localBargeIn(args: Args): boolean {
+  return Number(args.gatewayEnv.LOCAL_BARGE_IN_MS ?? 0) > 0;
 }
 
 /** The settle source whose running count went up between two truncate lines. */

@@ -12,6 +12,9 @@
  *    transport names the model output format its callers need, every call's session is checked.
  * 3. A transport's variants (another format, another flush behaviour of the carrier) each pass
  *    the 20 s answer or the barge-in scenario on one call.
+ * 4. A false start of local barge-in (LOCAL_BARGE_IN_MS): a click too short for the model's VAD
+ *    flushes the caller, and the caller then hears the rest of the answer from where it stopped:
+ *    the whole answer once, within 40 ms, nothing cancelled or truncated.
  *
  * One gateway per scenario; the scenarios of one transport run one after the other (the bounds
  * are timing bounds). Figures are printed as `# <transport> …` lines for the report.
@@ -63,6 +66,10 @@ export function conformanceSuite(tut: TransportUnderTest): void {
 
     test(`${tut.name}: barge-in 3 s into an answer: flush, cancel, stale audio ≤ VAD delay + 40 ms, truncate within 40 ms of what was played`, async () => {
       await bargeIn(tut.name, tut.env, (r) => tut.connect(r), running, callers);
+    });
+
+    test(`${tut.name}: a false start of local barge-in (a 60 ms click): flushed, then the whole answer heard once within 40 ms, nothing cancelled`, async () => {
+      await falseStart(tut.name, tut.env, (r) => tut.connect(r), running, callers);
     });
 
     test(`${tut.name}: ${CONCURRENT_CALLS - 1} calls hear 20 s answers within window + one frame with no underrun while one call is fed garbage and fuzz`, async () => {
@@ -182,6 +189,43 @@ async function bargeIn(
   assert.equal(model.cancels.length, 1);
   assert.equal(model.cancels[0]!.active, true);
   await speaking;
+  assert.deepEqual(caller.violations(), []);
+  await caller.stop();
+}
+
+/**
+ * A false start (LOCAL_BARGE_IN_MS=40): a 60 ms click 3 s into a 6 s answer, too short for the fake
+ * model's VAD (100 ms). The gateway's VAD flushes the caller and holds the answer; the model hears
+ * no speech, and after the hold the caller hears the rest from where the flush stopped it.
+ */
+async function falseStart(
+  name: string,
+  env: TransportUnderTest['env'],
+  connect: (r: RunningGateway) => Promise<ConformanceCaller>,
+  running: RunningGateway[],
+  callers: ConformanceCaller[],
+): Promise<void> {
+  const answerMs = 6_000;
+  const r = await startGateway({ ...env, LOCAL_BARGE_IN_MS: '40', LOCAL_BARGE_IN_HOLD_MS: '300' }, { answerMs, speedFactor: 5, detectionDelayMs: DETECTION_DELAY_MS });
+  running.push(r);
+  const model = r.model!;
+  const caller = await connect(r);
+  callers.push(caller);
+  // The line before the question: the gateway's VAD learns its noise floor on it (a carrier and a
+  // real browser's mic stream from the start; the fake browser sends audio only when told to).
+  await caller.sendSpeech(new Int16Array(8 * 500));
+  await askQuestion(caller);
+  await caller.waitUntil(() => caller.playedMs >= 3_000, 10_000, '3 s of the answer played');
+  await caller.sendSpeech(toneSamples(60));
+  await caller.waitUntil(() => caller.clears >= 1, 5_000, 'a flush');
+  // Played out: all of it (or more), and nothing played for 300 ms.
+  await caller.waitUntil(() => caller.playedMs >= answerMs - 40 && caller.heardSince(caller.now() - 300) === 0, 15_000, 'the answer played out');
+  console.log(`# ${name} false start: played ${caller.playedMs.toFixed(1)} ms of a ${answerMs} ms answer, flushes ${caller.clears}, cancels ${model.cancels.length}`);
+  assert.ok(Math.abs(caller.playedMs - answerMs) <= 40, `played ${caller.playedMs} ms of a ${answerMs} ms answer`);
+  assert.equal(caller.clears, 1);
+  assert.equal(model.log.speechStartedAt.length, 1, 'the model heard the question only');
+  assert.equal(model.cancels.length, 0);
+  assert.equal(model.truncates.length, 0);
   assert.deepEqual(caller.violations(), []);
   await caller.stop();
 }

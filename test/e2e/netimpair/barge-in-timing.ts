@@ -5,6 +5,8 @@
  * of a speech run, when the model's `speechStarted` reached the gateway (none yet when the
  * gateway's own VAD interrupted, LOCAL_BARGE_IN_MS), and when the gateway interrupted the model — synchronously right after it wrote the `clear` (session/call-session.ts
  * bargeIn). The fake model's own VAD time comes from its log. Bench instrumentation only.
+ * Since local barge-in holds the answer until the model's speech start confirms it, the model is
+ * interrupted at that confirmation, well after the clear: its stamps do not date the clear.
  */
 import { performance } from 'node:perf_hooks';
 import { mulawDecodeSample } from '../../../src/audio/mulaw.js';
