@@ -84,8 +84,6 @@ export interface SentLogOptions {
 export class SentAudioLog {
   private readonly ring: ByteRing;
   private readonly sends = new Deque<LoggedSend>();
-  /** Audio forgotten because the bounds were reached while it was unconfirmed (ms, since the last clear). */
-  lostMs = 0;
 
   constructor(private readonly options: SentLogOptions) {
     if (!(options.bytesPerMs > 0) || !Number.isInteger(options.frameBytes) || options.frameBytes < 1 || !(options.maxEntries >= 1)) {
@@ -115,18 +113,17 @@ export class SentAudioLog {
     if (length === 0) return;
     if (length > this.options.maxBytes) {
       // Kept, it would leave a hole: what is kept must run up to the latest send.
-      while (this.sends.length > 0) this.forgetOldest(true);
-      this.lostMs += length / this.options.bytesPerMs;
+      this.clear();
       return;
     }
-    while (this.sends.length >= this.options.maxEntries || this.ring.length + length > this.options.maxBytes) this.forgetOldest(true);
+    while (this.sends.length >= this.options.maxEntries || this.ring.length + length > this.options.maxBytes) this.forgetOldest();
     const position = this.ring.push(bytes);
     this.sends.push({ kind: 'audio', itemId, sentenceId, startMs, durationMs: length / this.options.bytesPerMs, position, length });
   }
 
   /** A sentence end was sent at `atMs` of the epoch's timeline. */
   sentenceEnd(sentenceId: number, atMs: number): void {
-    while (this.sends.length >= this.options.maxEntries) this.forgetOldest(true);
+    while (this.sends.length >= this.options.maxEntries) this.forgetOldest();
     this.sends.push({ kind: 'sentence-end', sentenceId, atMs });
   }
 
@@ -139,7 +136,7 @@ export class SentAudioLog {
     for (let first = this.sends.peek(); first !== undefined; first = this.sends.peek()) {
       const end = first.kind === 'audio' ? first.startMs + first.durationMs : first.atMs;
       if (first.kind === 'audio' ? end > playedMs : end >= playedMs) break;
-      this.forgetOldest(false);
+      this.forgetOldest();
     }
     if (this.sends.length === 0) this.ring.releaseStorage();
   }
@@ -154,7 +151,8 @@ export class SentAudioLog {
     const { bytesPerMs, frameBytes } = this.options;
     const early: ReplayEntry[] = [];
     const rest: ReplayEntry[] = [];
-    const pieces: Uint8Array[] = [];
+    /** Where each audio entry of `rest` starts in the ring. */
+    const positions: number[] = [];
     let offset = 0;
     let startMs = Infinity;
     for (let send = this.sends.shift(); send !== undefined; send = this.sends.shift()) {
@@ -165,19 +163,20 @@ export class SentAudioLog {
       if (send.startMs + send.durationMs <= fromMs) continue;
       const skipBytes = Math.max(0, Math.floor(((fromMs - send.startMs) * bytesPerMs) / frameBytes) * frameBytes);
       const length = send.length - skipBytes;
-      if (length <= 0) continue;
+      if (length <= 0) continue; // the point fell on the send's end (rounding)
       startMs = Math.min(startMs, send.startMs + skipBytes / bytesPerMs);
-      pieces.push(this.ring.view(send.position + skipBytes, length).slice());
+      positions.push(send.position + skipBytes);
       rest.push({ kind: 'audio', itemId: send.itemId, sentenceId: send.sentenceId, offset, length });
       offset += length;
     }
-    this.clear();
+    // One copy out of the ring (still holding every byte: shifting entries released nothing).
     const bytes = new Uint8Array(offset);
-    let at = 0;
-    for (const piece of pieces) {
-      bytes.set(piece, at);
-      at += piece.length;
+    let next = 0;
+    for (const entry of rest) {
+      if (entry.kind !== 'audio') continue;
+      bytes.set(this.ring.view(positions[next++]!, entry.length), entry.offset);
     }
+    this.clear();
     return { bytes, entries: [...early, ...rest], durationMs: offset / bytesPerMs, startMs: startMs === Infinity ? fromMs : startMs };
   }
 
@@ -185,13 +184,10 @@ export class SentAudioLog {
   clear(): void {
     this.sends.clear();
     this.ring.clear();
-    this.lostMs = 0;
   }
 
-  private forgetOldest(lost: boolean): void {
+  private forgetOldest(): void {
     const oldest = this.sends.shift();
-    if (oldest?.kind !== 'audio') return;
-    this.ring.release(oldest.position + oldest.length);
-    if (lost) this.lostMs += oldest.durationMs;
+    if (oldest?.kind === 'audio') this.ring.release(oldest.position + oldest.length);
   }
 }

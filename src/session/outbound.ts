@@ -260,10 +260,6 @@ export class OutboundAudio {
     return this.holding || this.tracker.sentMs > this.tracker.playedMs || this.queuedMs > 0;
   }
 
-  /** True between `hold()` and `resume()` or `dropAll()`. */
-  get isHolding(): boolean {
-    return this.holding;
-  }
 
   /**
    * Queues a delivery in arrival order and sends what credit covers before returning. A

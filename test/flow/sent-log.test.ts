@@ -50,25 +50,27 @@ describe('SentAudioLog', () => {
     assert.equal(log.storageBytes, 0, 'storage given back when empty');
   });
 
-  test('the bounds forget the oldest audio first and count it; a send larger than the bound empties the log', () => {
+  test('the bounds forget the oldest first; a send larger than the bound empties the log', () => {
     const log = new SentAudioLog({ maxBytes: 3_200, maxEntries: 16, ...PCM16 });
     log.audio('a', 0, 0, streamBytes(0, 1_600));
     log.audio('a', 0, 100, streamBytes(1_600, 1_600));
     log.audio('a', 0, 200, streamBytes(3_200, 1_600));
-    assert.equal(log.lostMs, 100);
+    assert.equal(log.size, 2);
     const replay = log.takeFrom(50);
     assert.equal(replay.startMs, 100, 'the replay starts where the log still has audio');
     assert.deepEqual(replay.bytes, streamBytes(1_600, 3_200));
     log.audio('a', 0, 0, streamBytes(0, 1_600));
     log.audio('a', 0, 100, streamBytes(0, 3_202));
     assert.equal(log.size, 0);
-    assert.equal(log.lostMs, 100 + 200.125);
+    assert.equal(log.storageBytes, 0);
     const entries = new SentAudioLog({ maxBytes: 100_000, maxEntries: 2, ...PCM16 });
     entries.audio('a', 0, 0, streamBytes(0, 16));
     entries.sentenceEnd(0, 1);
     entries.audio('a', 1, 1, streamBytes(16, 16));
     assert.equal(entries.size, 2);
-    assert.equal(entries.lostMs, 1);
+    const kept = entries.takeFrom(0);
+    assert.equal(kept.startMs, 1, 'the first send was forgotten');
+    assert.deepEqual(kept.entries, [{ kind: 'sentence-end', sentenceId: 0 }, { kind: 'audio', itemId: 'a', sentenceId: 1, offset: 0, length: 16 }]);
   });
 
   test('property: a replay is exactly the stream from the (sample-aligned) point to the last send, with every unconfirmed sentence end once, in order', () => {

@@ -54,13 +54,11 @@ describe('OutboundAudio hold and resume', () => {
     const report = out.hold(Date.now());
     assert.equal(report.heardMs, 150);
     assert.equal(report.droppedMs, 0);
-    assert.equal(out.isHolding, true);
     assert.equal(out.hasUnplayed, true);
     out.played(0); // the marker behind the clear
     t.mock.timers.tick(1_000);
     assert.equal(transport.sentMs(1), 0, 'nothing sent while holding');
     assert.deepEqual(out.resume(170), { replayMs: 230, fromMs: 170 });
-    assert.equal(out.isHolding, false);
     // From 170 ms: the 230 ms sent and not heard, then the queue's 100 ms pieces while credit lasts (one of 170).
     assert.deepEqual(transport.bytesOf.get(1), [...stream(170 * BPM, 330 * BPM)]);
   });
@@ -80,7 +78,6 @@ describe('OutboundAudio hold and resume', () => {
     held.out.hold(Date.now());
     held.epochs.advance();
     assert.equal(held.out.dropAll(Date.now()).droppedMs, 600);
-    assert.equal(held.out.isHolding, false);
     assert.equal(held.out.hasUnplayed, false);
     assert.equal(held.out.storageBytes, 0);
     assert.deepEqual(held.out.resume(0), { replayMs: 0, fromMs: 0 }, 'nothing held any more');
