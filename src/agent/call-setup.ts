@@ -34,6 +34,8 @@ export interface CallSetup {
   readonly creditWindowMs?: number;
   /** Local barge-in for this call (LOCAL_BARGE_IN_MS): ms of speech the gateway's VAD needs; 0 = off. */
   readonly localBargeInMs?: number;
+  /** How long a local barge-in waits for the model's speech start before it counts as a false start (LOCAL_BARGE_IN_HOLD_MS). */
+  readonly localBargeInHoldMs?: number;
   readonly tools?: readonly HttpTool[];
   /** Offer the built-in `end_call` tool. */
   readonly endCall?: boolean;
@@ -53,6 +55,9 @@ export const MIN_TOOL_TIMEOUT_MS = 100;
 export const MAX_TOOL_TIMEOUT_MS = 30_000;
 /** The same bound as LOCAL_BARGE_IN_MS's. */
 export const MAX_LOCAL_BARGE_IN_MS = 500;
+/** Bounds of a local barge-in's hold: above any model VAD's report time, below a pause the caller would take for a dropped call. */
+export const MIN_LOCAL_BARGE_IN_HOLD_MS = 100;
+export const MAX_LOCAL_BARGE_IN_HOLD_MS = 5_000;
 const MAX_INSTRUCTIONS_CHARS = 16_000;
 const MAX_GREETING_CHARS = 1_000;
 const MAX_DESCRIPTION_CHARS = 1_024;
@@ -63,7 +68,7 @@ const TOOL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const VOICE = /^[A-Za-z0-9_-]{1,64}$/;
 /** E.164, or a SIP URI (no spaces or angle brackets: it ends up inside TwiML). */
 const DIAL_TARGET = /^(\+[1-9]\d{6,14}|sips?:[^\s<>"'&]{3,250})$/;
-const SETUP_KEYS = new Set(['instructions', 'voice', 'greeting', 'creditWindowMs', 'localBargeInMs', 'tools', 'endCall', 'transfer', 'metadata', 'reject']);
+const SETUP_KEYS = new Set(['instructions', 'voice', 'greeting', 'creditWindowMs', 'localBargeInMs', 'localBargeInHoldMs', 'tools', 'endCall', 'transfer', 'metadata', 'reject']);
 const TOOL_KEYS = new Set(['name', 'description', 'parameters', 'url', 'timeoutMs']);
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -129,7 +134,7 @@ export function checkSetup(value: unknown): Checked<CallSetup> {
   if (!isRecord(value)) return bad('(answer)');
   for (const key of Object.keys(value)) if (!SETUP_KEYS.has(key)) return bad(key);
   const setup: { -readonly [K in keyof CallSetup]: CallSetup[K] } = {};
-  const { instructions, voice, greeting, creditWindowMs, localBargeInMs, tools, endCall, transfer, metadata, reject } = value;
+  const { instructions, voice, greeting, creditWindowMs, localBargeInMs, localBargeInHoldMs, tools, endCall, transfer, metadata, reject } = value;
   if (instructions !== undefined) {
     if (typeof instructions !== 'string' || instructions.length > MAX_INSTRUCTIONS_CHARS) return bad('instructions');
     setup.instructions = instructions;
@@ -149,6 +154,11 @@ export function checkSetup(value: unknown): Checked<CallSetup> {
   if (localBargeInMs !== undefined) {
     if (!Number.isInteger(localBargeInMs) || (localBargeInMs as number) < 0 || (localBargeInMs as number) > MAX_LOCAL_BARGE_IN_MS) return bad('localBargeInMs');
     setup.localBargeInMs = localBargeInMs as number;
+  }
+  if (localBargeInHoldMs !== undefined) {
+    const ms = localBargeInHoldMs as number;
+    if (!Number.isInteger(ms) || ms < MIN_LOCAL_BARGE_IN_HOLD_MS || ms > MAX_LOCAL_BARGE_IN_HOLD_MS) return bad('localBargeInHoldMs');
+    setup.localBargeInHoldMs = ms;
   }
   if (tools !== undefined) {
     const checked = checkTools(tools);

@@ -15,6 +15,7 @@ export interface CallEventFields {
     greeting: boolean;
     creditWindowMs: number | null;
     localBargeInMs: number | null;
+    localBargeInHoldMs: number | null;
     tools: string[];
     metadata: Record<string, unknown> | null;
   };

@@ -4,7 +4,7 @@
  */
 import { readFleetConfig, type FleetConfig } from './fleet-config.js';
 import { readFileSync } from 'node:fs';
-import { checkTools, MAX_LOCAL_BARGE_IN_MS, type HttpTool } from '../agent/call-setup.js';
+import { checkTools, MAX_LOCAL_BARGE_IN_HOLD_MS, MAX_LOCAL_BARGE_IN_MS, MIN_LOCAL_BARGE_IN_HOLD_MS, type HttpTool } from '../agent/call-setup.js';
 
 import { telnyxPublicKey as telnyxPublicKeyObject } from '../transports/telnyx/signature.js';
 import { readTelemetrySettings, type TelemetrySettings } from '../telemetry/settings.js';
@@ -328,7 +328,7 @@ export function loadConfig(env: Env = process.env): ConfigResult {
     startCushionMs: read.int('START_CUSHION_MS', DEFAULT_START_CUSHION_MS, 0, 1_000),
     startHoldMs: read.int('START_HOLD_MS', DEFAULT_START_HOLD_MS, 0, 500),
     localBargeInMs: read.int('LOCAL_BARGE_IN_MS', 0, 0, MAX_LOCAL_BARGE_IN_MS),
-    localBargeInHoldMs: read.int('LOCAL_BARGE_IN_HOLD_MS', DEFAULT_LOCAL_BARGE_IN_HOLD_MS, 100, 5_000),
+    localBargeInHoldMs: read.int('LOCAL_BARGE_IN_HOLD_MS', DEFAULT_LOCAL_BARGE_IN_HOLD_MS, MIN_LOCAL_BARGE_IN_HOLD_MS, MAX_LOCAL_BARGE_IN_HOLD_MS),
     callerQueueMs: read.int('CALLER_QUEUE_MS', 2_000, 100, 60_000),
     modelInputBatchMs: read.int('MODEL_INPUT_BATCH_MS', 100, 0, 200),
     modelInputIdleBatchMs: read.int('MODEL_INPUT_IDLE_BATCH_MS', 400, 0, 1_000),

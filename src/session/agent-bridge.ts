@@ -103,6 +103,7 @@ export class AgentBridge {
       greeting: setup.greeting !== undefined,
       creditWindowMs: setup.creditWindowMs ?? null,
       localBargeInMs: setup.localBargeInMs ?? null,
+      localBargeInHoldMs: setup.localBargeInHoldMs ?? null,
       tools: plan.definitions.map((d) => d.name),
       metadata: setup.metadata ? { ...setup.metadata } : null,
     });

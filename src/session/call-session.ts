@@ -70,6 +70,8 @@ export class CallSession {
   private lastEcho: EchoStamp | undefined;
   /** The gateway's own VAD on the caller's audio (`localBargeInMs`), else undefined. */
   private localSpeech: LocalSpeechDetector | undefined;
+  /** How long a local barge-in waits for the model's speech start (the call's setup, else the gateway's). */
+  private localBargeInHoldMs = DEFAULT_LOCAL_BARGE_IN_HOLD_MS;
   /** A local barge-in holding the answer until the model hears the caller too (or does not, in time). */
   private localHold: LocalHold | undefined;
   /** What started the latest barge-in (its report may come later, when the truncation settles). */
@@ -180,6 +182,7 @@ export class CallSession {
     this.outbound = outbound;
     const localBargeInMs = setup?.localBargeInMs ?? this.options.localBargeInMs ?? 0;
     if (localBargeInMs > 0) this.localSpeech = new LocalSpeechDetector(info.format, localBargeInMs);
+    this.localBargeInHoldMs = setup?.localBargeInHoldMs ?? this.options.localBargeInHoldMs ?? DEFAULT_LOCAL_BARGE_IN_HOLD_MS;
     model.attach(new CallSession.ModelHandlers(this));
     this.options.observer?.started?.(info, model.backend, outbound.credit.windowMs);
     this.logger.info({ backend: model.backend, window: outbound.credit.windowMs }, 'call started');
@@ -289,7 +292,7 @@ export class CallSession {
     const newEpoch = this.epochs.advance();
     const report = outbound.hold(startedAt);
     const pending = this.clearCaller(newEpoch, report, startedAt);
-    const holdMs = this.options.localBargeInHoldMs ?? DEFAULT_LOCAL_BARGE_IN_HOLD_MS;
+    const holdMs = this.localBargeInHoldMs;
     const timer = setTimeout(() => this.resumeAfterFalseStart(), holdMs);
     timer.unref();
     this.localHold = { pending, report, settled: undefined, silence: undefined, timer };

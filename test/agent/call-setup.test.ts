@@ -9,10 +9,14 @@ const TOOL = { name: 'lookup_order', description: 'Find an order', parameters: {
 describe('checkSetup', () => {
   test('a full answer is accepted field for field', () => {
     const answer = {
-      instructions: 'You are the Acme desk.', voice: 'cedar', greeting: 'Hello!', creditWindowMs: 600, localBargeInMs: 40,
+      instructions: 'You are the Acme desk.', voice: 'cedar', greeting: 'Hello!', creditWindowMs: 600, localBargeInMs: 40, localBargeInHoldMs: 400,
       tools: [TOOL], endCall: true, transfer: { to: '+15551230000' }, metadata: { plan: 'gold' },
     };
     assert.deepEqual(checkSetup(answer), { ok: true, value: answer });
+  });
+
+  test('a hold at either bound is accepted', () => {
+    for (const localBargeInHoldMs of [100, 5_000]) assert.deepEqual(checkSetup({ localBargeInHoldMs }), { ok: true, value: { localBargeInHoldMs } });
   });
 
   test('an empty answer means the defaults; reject is kept', () => {
@@ -33,6 +37,10 @@ describe('checkSetup', () => {
     ['a local barge-in past 500 ms', { localBargeInMs: 501 }, 'localBargeInMs'],
     ['a negative local barge-in', { localBargeInMs: -1 }, 'localBargeInMs'],
     ['a fractional local barge-in', { localBargeInMs: 40.5 }, 'localBargeInMs'],
+    ['a hold under 100 ms', { localBargeInHoldMs: 99 }, 'localBargeInHoldMs'],
+    ['a hold past 5 s', { localBargeInHoldMs: 5_001 }, 'localBargeInHoldMs'],
+    ['a fractional hold', { localBargeInHoldMs: 300.5 }, 'localBargeInHoldMs'],
+    ['a hold as a string', { localBargeInHoldMs: '300' }, 'localBargeInHoldMs'],
     ['a tool without url', { tools: [{ name: 'x' }] }, 'tools[0].url'],
     ['a tool named like a built-in', { tools: [{ ...TOOL, name: 'end_call' }] }, 'tools[0].name'],
     ['two tools of one name', { tools: [TOOL, TOOL] }, 'tools[1].name'],
@@ -57,7 +65,7 @@ describe('checkSetup', () => {
   });
 
   test('property: a valid answer with one field replaced by arbitrary JSON is accepted or refused at that field', () => {
-    const fields = ['instructions', 'voice', 'greeting', 'creditWindowMs', 'localBargeInMs', 'endCall', 'transfer', 'metadata', 'reject'] as const;
+    const fields = ['instructions', 'voice', 'greeting', 'creditWindowMs', 'localBargeInMs', 'localBargeInHoldMs', 'endCall', 'transfer', 'metadata', 'reject'] as const;
     fc.assert(
       fc.property(fc.constantFrom(...fields), fc.json().map((t) => JSON.parse(t) as unknown), (field, value) => {
         const result = checkSetup({ instructions: 'x', [field]: value });

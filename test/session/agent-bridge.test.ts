@@ -4,7 +4,7 @@
  * a barge-in, `end_call` only after the played reports, events in order whatever happens.
  */
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, mock, test } from 'node:test';
 import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import { TWILIO_FORMAT } from '../../src/audio/format.js';
 import { MULAW_SILENCE } from '../../src/audio/mulaw.js';
@@ -123,6 +123,31 @@ describe('local barge-in and the call setup', () => {
       h.session.end('test');
     });
   }
+
+  test('a setup of localBargeInHoldMs 300 holds its call for 300 ms, not the gateway\'s 1 000, and call.setup says so', async (t) => {
+    const outcomes: boolean[] = [];
+    const h = start(
+      { setup: { kind: 'function', setupCall: () => ({ localBargeInHoldMs: 300 }) } },
+      { localBargeInMs: 40, localBargeInHoldMs: 1_000, startCushionMs: 0, observer: { localBargeIn: (confirmed) => outcomes.push(confirmed) } },
+    );
+    await h.ready();
+    const setup = h.events.find((e) => e.type === 'call.setup');
+    assert.equal(setup?.type === 'call.setup' ? setup.localBargeInHoldMs : undefined, 300);
+    h.model.events.responseStarted('r1');
+    await h.model.deliver('r1', 2_000);
+    await h.transport.conditions.until(() => h.transport.sentMs() >= 800, 2000, 'the window sent');
+    t.after(() => mock.timers.reset());
+    mock.timers.enable({ apis: ['setTimeout'] }); // the hold's timer starts at the clear, below
+    for (let i = 0; i < 50; i++) h.transport.events.audio(silence, 20);
+    h.transport.events.audio(tone.subarray(0, 160), 20);
+    h.transport.events.audio(tone.subarray(160, 320), 20);
+    assert.deepEqual(h.transport.clears(), [1]);
+    mock.timers.tick(299);
+    assert.deepEqual(outcomes, []);
+    mock.timers.tick(1);
+    assert.deepEqual(outcomes, [false], 'no speech start from the model within the call\'s hold: a false start');
+    h.session.end('test');
+  });
 });
 
 describe('AgentBridge in a call', () => {
