@@ -18,6 +18,21 @@
  * while a noise that got louder (or fluctuating babble that started a false speech) is caught up
  * with within seconds. The tuning was chosen on the generated corpus of docs/bench-cascade.md.
  *
+ * Where the quantile has nothing to learn from:
+ * - The first frame sets the floor. When that is speech (the stream started mid-word), the floor
+ *   would fall from the speech's level at the quantile's pace, seconds of deafness, so for
+ *   `warmupMs` of audio after it the floor falls as fast as the smoothed level and finds the
+ *   pauses between words.
+ * - Digital silence (exact zeros: a muted track, a stream before its first audio) says nothing
+ *   about the line's noise. A floor past its warm-up, which the line taught, stays where it was
+ *   (a floor that sank to −100 dB through a mute took the line's noise, when it came back, for
+ *   speech that lasted until the slow in-speech rise caught up: tens of seconds). A floor still
+ *   warming up may have been taught by speech alone, so it sinks at the quantile's pace, but no
+ *   lower than `minLevelDb − startThresholdDb`, where the gate alone decides; a stream that starts
+ *   with digital silence starts there. Such a floor is provisional: speech lifts it at the silence
+ *   rate until a quiet frame with signal outside speech confirms it, so if the audio after the
+ *   silence was the line's noise, not speech, the false speech ends within seconds.
+ *
  * Every piece of state is per sample, and frame boundaries count from the first sample after
  * construction or `reset()`, so events do not depend on how the input is chunked. A frame
  * allocates nothing; an event allocates one small object.
@@ -49,6 +64,8 @@ export interface VadOptions {
   readonly floorQuantile?: number;
   /** The noise floor follows the frame power smoothed over this long, so brief dips in fluctuating noise (babble) do not drag it down. Default 100 ms. */
   readonly floorSmoothingMs?: number;
+  /** For this long after the first frame that is not digital silence, the floor falls without a rate limit. Default 1 000 ms. */
+  readonly warmupMs?: number;
 }
 
 /** What the detector reports. Times are in ms of audio since construction or `reset()`. */
@@ -118,6 +135,11 @@ export class EnergyVad {
   /** Weight of a new frame in the smoothed power the floor follows. */
   private readonly smoothing: number;
   private smoothedPower = Number.NaN;
+  private readonly warmupFrames: number;
+  /** Frames since the floor was first set (counting stops past the warm-up). */
+  private framesWithFloor = 0;
+  /** The floor came from digital silence (a stream's start, or a sink during the warm-up), and no quiet frame with signal outside speech has confirmed it yet. */
+  private provisional = false;
   private readonly highpass: Biquad;
   private readonly lowpass: Biquad | undefined;
   /** Returned by `process()`, cleared on each call: one array for the detector's life. */
@@ -158,6 +180,7 @@ export class EnergyVad {
     this.voicedBonusDb = o.voicedBonusDb ?? 3;
     this.frameLength = (o.sampleRate * VAD_FRAME_MS) / 1000;
     this.smoothing = Math.min(1, VAD_FRAME_MS / Math.max(VAD_FRAME_MS, o.floorSmoothingMs ?? 100));
+    this.warmupFrames = Math.round((o.warmupMs ?? 1000) / VAD_FRAME_MS);
     this.highpass = biquad('highpass', 200, o.sampleRate);
     this.lowpass = o.sampleRate > 8000 ? biquad('lowpass', 4000, o.sampleRate) : undefined;
   }
@@ -172,7 +195,7 @@ export class EnergyVad {
     return this.level;
   }
 
-  /** Current noise-floor estimate in dBFS (NaN before the first frame). */
+  /** Current noise-floor estimate in dBFS (NaN before the first frame; minLevelDb − startThresholdDb after digital silence, until audio teaches it). */
   get noiseFloorDb(): number {
     return this.floor;
   }
@@ -246,6 +269,8 @@ export class EnergyVad {
     this.level = SILENCE_DB;
     this.floor = Number.NaN;
     this.smoothedPower = Number.NaN;
+    this.framesWithFloor = 0;
+    this.provisional = false;
     this.noiseCrossings = Number.NaN;
     this.loudRun = 0;
     this.runStartFrame = 0;
@@ -262,9 +287,10 @@ export class EnergyVad {
     this.crossings = 0;
     this.inFrame = 0;
     const frame = this.frameIndex++;
+    const digitalSilence = level === SILENCE_DB;
 
-    if (Number.isNaN(this.floor)) {
-      this.floor = level;
+    if (Number.isNaN(this.floor)) this.floor = digitalSilence ? this.lowestFloorDb : level;
+    if (!digitalSilence && Number.isNaN(this.smoothedPower)) {
       this.smoothedPower = meanSquare;
       this.noiseCrossings = crossings;
     }
@@ -273,10 +299,18 @@ export class EnergyVad {
     const voiced = crossings < this.noiseCrossings * this.voicedZcrRatio;
     const loud = audible && level >= floor + this.startDb - (voiced ? this.voicedBonusDb : 0);
     const quiet = !audible || level < floor + this.stopDb;
-    if (quiet) this.noiseCrossings += (crossings - this.noiseCrossings) * NOISE_ZCR_WEIGHT;
 
     if (this.state === 'silence') this.silenceFrame(frame, loud, quiet);
     else this.speechFrame(frame, quiet);
+    if (digitalSilence) {
+      if (this.framesWithFloor < this.warmupFrames) this.sinkThroughSilence();
+      return;
+    }
+    if (quiet) {
+      this.noiseCrossings += (crossings - this.noiseCrossings) * NOISE_ZCR_WEIGHT;
+      // A quiet frame outside speech: the floor has met the line.
+      if (this.state === 'silence') this.provisional = false;
+    }
     this.smoothedPower += (meanSquare - this.smoothedPower) * this.smoothing;
     this.trackFloor(this.smoothedPower > 1e-10 ? 10 * Math.log10(this.smoothedPower) : SILENCE_DB);
   }
@@ -315,14 +349,29 @@ export class EnergyVad {
     });
   }
 
+  /** Lowest the floor sinks through digital silence: there the gate alone decides what is loud. */
+  private get lowestFloorDb(): number {
+    return this.minLevelDb - this.startDb;
+  }
+
+  /** A floor still warming up, in digital silence: down at the quantile's pace, to no lower than where the gate decides alone. */
+  private sinkThroughSilence(): void {
+    const lowest = this.lowestFloorDb;
+    if (this.floor > lowest) this.floor = Math.max(lowest, this.floor - this.riseSilence * this.fallPerRise);
+    this.provisional = true;
+  }
+
   /**
    * Quantile tracking: a fixed step up when the smoothed level is above the floor, (1 − q)/q steps
    * down when below, so the floor settles where a fraction q of the noise is quieter. Slower while
-   * speaking, so an utterance barely lifts it; never past the level itself.
+   * speaking, so an utterance barely lifts it; never past the level itself. During the warm-up
+   * it falls straight to the level.
    */
   private trackFloor(level: number): void {
     const floor = this.floor;
-    const rise = this.state === 'speech' ? this.riseSpeaking : this.riseSilence;
-    this.floor = level >= floor ? Math.min(level, floor + rise) : Math.max(level, floor - rise * this.fallPerRise);
+    const rise = this.state === 'speech' && !this.provisional ? this.riseSpeaking : this.riseSilence;
+    const warmingUp = this.framesWithFloor < this.warmupFrames;
+    if (warmingUp) this.framesWithFloor++;
+    this.floor = level >= floor ? Math.min(level, floor + rise) : warmingUp ? level : Math.max(level, floor - rise * this.fallPerRise);
   }
 }
