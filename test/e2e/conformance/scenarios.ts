@@ -64,12 +64,14 @@ export function conformanceSuite(tut: TransportUnderTest): void {
       for (const r of running) await r.close();
     });
 
+    const plain: ScenarioRun = { name: tut.name, env: tut.env, connect: (r) => tut.connect(r), running, callers };
+
     test(`${tut.name}: barge-in 3 s into an answer: flush, cancel, stale audio ≤ VAD delay + 40 ms, truncate within 40 ms of what was played`, async () => {
-      await bargeIn(tut.name, tut.env, (r) => tut.connect(r), running, callers);
+      await bargeIn(plain);
     });
 
     test(`${tut.name}: a false start of local barge-in (a 60 ms click): flushed, then the whole answer heard once within 40 ms, nothing cancelled`, async () => {
-      await falseStart(tut.name, tut.env, (r) => tut.connect(r), running, callers);
+      await falseStart(plain);
     });
 
     test(`${tut.name}: ${CONCURRENT_CALLS - 1} calls hear 20 s answers within window + one frame with no underrun while one call is fed garbage and fuzz`, async () => {
@@ -115,14 +117,14 @@ export function conformanceSuite(tut: TransportUnderTest): void {
     });
 
     for (const variant of tut.variants ?? []) {
-      const name = `${tut.name} ${variant.label}`;
+      const run: ScenarioRun = { name: `${tut.name} ${variant.label}`, env: tut.env, connect: (r) => variant.connect(r), running, callers };
       if (variant.scenario === 'answer') {
-        test(`${name}: a 20 s answer at 5× real time stays within the window + one frame with no underrun`, async () => {
-          await answer(name, tut, variant, running, callers);
+        test(`${run.name}: a 20 s answer at 5× real time stays within the window + one frame with no underrun`, async () => {
+          await answer(run, tut, variant);
         });
       } else {
-        test(`${name}: barge-in 3 s into an answer: flush, cancel, stale audio ≤ VAD delay + 40 ms, truncate within 40 ms of what was played`, async () => {
-          await bargeIn(name, tut.env, (r) => variant.connect(r), running, callers);
+        test(`${run.name}: barge-in 3 s into an answer: flush, cancel, stale audio ≤ VAD delay + 40 ms, truncate within 40 ms of what was played`, async () => {
+          await bargeIn(run);
         });
       }
     }
@@ -136,12 +138,28 @@ function assertModelOutputFormat(r: RunningGateway, expected: unknown, calls: nu
   for (const update of updates) assert.deepEqual(update.audio?.output?.format, expected);
 }
 
+/** A scenario's label, the gateway's environment, how its caller connects, and the suite's lists of what to close. */
+interface ScenarioRun {
+  readonly name: string;
+  readonly env: TransportUnderTest['env'];
+  readonly connect: (r: RunningGateway) => Promise<ConformanceCaller>;
+  readonly running: RunningGateway[];
+  readonly callers: ConformanceCaller[];
+}
+
+/** Starts a gateway (the run's environment plus `env`) with a fake model of `model`, and connects one caller. */
+async function startCall(run: ScenarioRun, env: Record<string, string>, model: Parameters<typeof startGateway>[1]): Promise<{ r: RunningGateway; caller: ConformanceCaller }> {
+  const r = await startGateway({ ...run.env, ...env }, model);
+  run.running.push(r);
+  const caller = await run.connect(r);
+  run.callers.push(caller);
+  return { r, caller };
+}
+
 /** One call hears a 20 s answer made at 5× real time: within the window + one frame, the window used, no underrun. */
-async function answer(name: string, tut: TransportUnderTest, variant: TransportVariant, running: RunningGateway[], callers: ConformanceCaller[]): Promise<void> {
-  const r = await startGateway({ ...tut.env }, { answerMs: ANSWER_MS, speedFactor: 5, detectionDelayMs: DETECTION_DELAY_MS });
-  running.push(r);
-  const caller = await variant.connect(r);
-  callers.push(caller);
+async function answer(run: ScenarioRun, tut: TransportUnderTest, variant: TransportVariant): Promise<void> {
+  const { name } = run;
+  const { r, caller } = await startCall(run, {}, { answerMs: ANSWER_MS, speedFactor: 5, detectionDelayMs: DETECTION_DELAY_MS });
   await askQuestion(caller);
   await caller.waitUntil(() => caller.playedMs >= ANSWER_MS, ANSWER_MS * 2, 'the whole answer played');
   const max = caller.maxBufferedMs;
@@ -159,18 +177,10 @@ async function answer(name: string, tut: TransportUnderTest, variant: TransportV
  * Barge-in 3 s into an answer still being generated: a flush, one cancel of the active response,
  * stale audio ≤ the VAD's delay + 40 ms, truncation within 40 ms of what the caller played.
  */
-async function bargeIn(
-  name: string,
-  env: TransportUnderTest['env'],
-  connect: (r: RunningGateway) => Promise<ConformanceCaller>,
-  running: RunningGateway[],
-  callers: ConformanceCaller[],
-): Promise<void> {
-  const r = await startGateway({ ...env }, { answerMs: ANSWER_MS, speedFactor: 5, detectionDelayMs: DETECTION_DELAY_MS, interruptResponse: false });
-  running.push(r);
+async function bargeIn(run: ScenarioRun): Promise<void> {
+  const { name } = run;
+  const { r, caller } = await startCall(run, {}, { answerMs: ANSWER_MS, speedFactor: 5, detectionDelayMs: DETECTION_DELAY_MS, interruptResponse: false });
   const model = r.model!;
-  const caller = await connect(r);
-  callers.push(caller);
   await askQuestion(caller);
   await caller.waitUntil(() => caller.playedMs >= 3_000, 10_000, '3 s of the answer played');
   const responsesDone = model.log.responses.length;
@@ -198,21 +208,15 @@ async function bargeIn(
  * model's VAD (100 ms). The gateway's VAD flushes the caller and holds the answer; the model hears
  * no speech, and after the hold the caller hears the rest from where the flush stopped it.
  */
-async function falseStart(
-  name: string,
-  env: TransportUnderTest['env'],
-  connect: (r: RunningGateway) => Promise<ConformanceCaller>,
-  running: RunningGateway[],
-  callers: ConformanceCaller[],
-): Promise<void> {
+async function falseStart(run: ScenarioRun): Promise<void> {
+  const { name } = run;
   const answerMs = 6_000;
-  const r = await startGateway({ ...env, LOCAL_BARGE_IN_MS: '40', LOCAL_BARGE_IN_HOLD_MS: '300' }, { answerMs, speedFactor: 5, detectionDelayMs: DETECTION_DELAY_MS });
-  running.push(r);
+  const { r, caller } = await startCall(run, { LOCAL_BARGE_IN_MS: '40', LOCAL_BARGE_IN_HOLD_MS: '300' }, { answerMs, speedFactor: 5, detectionDelayMs: DETECTION_DELAY_MS });
   const model = r.model!;
-  const caller = await connect(r);
-  callers.push(caller);
-  // The line before the question: the gateway's VAD learns its noise floor on it (a carrier and a
-  // real browser's mic stream from the start; the fake browser sends audio only when told to).
+  // The line before the question, as a carrier's stream and a real browser's mic start (the fake
+  // browser sends audio only when told to). Without it the question's steady tone would be the
+  // first audio the gateway's VAD hears, which it takes for the line's level (to it, a steady tone
+  // is hum), and the click, at the tone's level, would not be loud.
   await caller.sendSpeech(new Int16Array(8 * 500));
   await askQuestion(caller);
   await caller.waitUntil(() => caller.playedMs >= 3_000, 10_000, '3 s of the answer played');
