@@ -9,6 +9,19 @@ function recorder(): { t: AgentTranscripts; out: AgentUtterance[] } {
   return { t: new AgentTranscripts((u) => out.push(u)), out };
 }
 
+/** r1 (1 s, 'aaaa bbbb', done), then r2 (2 s so far, 'cccc dddd eeee ffff') in the same epoch. */
+function twoResponses(): { t: AgentTranscripts; out: AgentUtterance[] } {
+  const { t, out } = recorder();
+  t.started('r1');
+  t.text('r1', 'aaaa bbbb');
+  t.audio('r1', 1000);
+  t.done('r1', 0);
+  t.started('r2');
+  t.text('r2', 'cccc dddd eeee ffff');
+  t.audio('r2', 2000);
+  return { t, out };
+}
+
 describe('AgentTranscripts', () => {
   test('a response is reported whole once its audio has played, not when the model is done', () => {
     const { t, out } = recorder();
@@ -22,14 +35,7 @@ describe('AgentTranscripts', () => {
   });
 
   test('a barge-in splits at the heard position; a later response in the epoch starts after the earlier one', () => {
-    const { t, out } = recorder();
-    t.started('r1');
-    t.text('r1', 'aaaa bbbb');
-    t.audio('r1', 1000);
-    t.done('r1', 0);
-    t.started('r2');
-    t.text('r2', 'cccc dddd eeee ffff');
-    t.audio('r2', 2000);
+    const { t, out } = twoResponses();
     t.bargeIn(2000); // all of r1, half of r2
     assert.deepEqual(out, [
       { responseId: 'r1', text: 'aaaa bbbb', interrupted: false, unheard: null, heardMs: null },
@@ -38,14 +44,7 @@ describe('AgentTranscripts', () => {
   });
 
   test('rebase (a false start resumed at 1 500 ms): positions of the new epoch count from there', () => {
-    const { t, out } = recorder();
-    t.started('r1');
-    t.text('r1', 'aaaa bbbb');
-    t.audio('r1', 1000);
-    t.done('r1', 0);
-    t.started('r2');
-    t.text('r2', 'cccc dddd eeee ffff');
-    t.audio('r2', 2000);
+    const { t, out } = twoResponses();
     t.rebase(1500);
     t.played(0);
     assert.deepEqual(out, [{ responseId: 'r1', text: 'aaaa bbbb', interrupted: false, unheard: null, heardMs: null }], 'r1 ended before the resume point');
